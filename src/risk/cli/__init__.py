@@ -1,0 +1,107 @@
+"""The ``risk`` command line: one sub-command per job, ``--help`` on each."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+# from risk.cli.features import features
+from risk.cli.render import overview_tables, print_tables, validation_tables
+from risk.cli.sample import sample
+from risk.errors import LedgerError
+from risk.io import load_ledger, validate_ledger_dir, write_quarantine
+from risk.portfolio import portfolio_overview
+
+app = typer.Typer(
+    name="risk",
+    help="Payment-risk toolkit for B2B receivables: ledgers, scores, credit limits, worklists.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+
+DEFAULT_LEDGER = Path("data/sample")
+
+LedgerDir = Annotated[
+    Path, typer.Option("--ledger", help="Ledger folder (CSV or Parquet, one file per table).")
+]
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="Date of the view (default: last date in the ledger)."),
+]
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """Payment-risk toolkit for B2B receivables."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def validate(
+    ledger_dir: Annotated[Path, typer.Argument(help="Ledger folder to check.")],
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(help="Folder for rejected rows (default: LEDGER_DIR/quarantine)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Exit with code 1 when any row is quarantined.")
+    ] = False,
+) -> None:
+    """Check a ledger against its contracts; rejected rows go to quarantine with reasons.
+
+    Exit codes: 0 valid (rows may be quarantined unless --strict), 1 rows quarantined with
+    --strict, 2 fatal (folder, table or required column missing, unreadable file).
+    """
+    try:
+        result = validate_ledger_dir(ledger_dir)
+    except LedgerError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    print_tables(console, validation_tables(result))
+    target = quarantine or ledger_dir / "quarantine"
+    written = write_quarantine(result, target)
+    for name, path in written.items():
+        console.print(f"quarantined rows of {name}: {path}")
+    if result.n_quarantined == 0:
+        console.print("[green]ledger valid: every row kept[/green]")
+    elif strict:
+        raise typer.Exit(1)
+
+
+@app.command()
+def overview(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
+    """Portfolio overview: receivables, aged balance, DSO, late payers, top overdue customers."""
+    try:
+        loaded = load_ledger(ledger)
+    except LedgerError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    print_tables(console, overview_tables(portfolio_overview(loaded, as_of)))
+
+
+@app.command(name="run")
+def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
+    """The main job on embedded defaults: sample, validation, overview, features, models."""
+    if not (ledger / "customers.csv").exists() and not (ledger / "customers.parquet").exists():
+        console.rule(f"Generating the sample portfolio into {ledger}")
+        sample(out=ledger)
+    console.rule("Validation")
+    validate(ledger, quarantine=None, strict=True)
+    console.rule("Portfolio overview")
+    overview(ledger, as_of)
+
+
+app.command()(sample)
+# app.command()(features)

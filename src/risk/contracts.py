@@ -1,0 +1,356 @@
+"""The ledger's data contracts: tables, columns, types and enumerations.
+
+This module is declarative only: it says what a valid ledger looks like. ``risk.validate``
+enforces it, ``risk.io`` reads and writes it and ``risk.synth`` generates ledgers that obey it.
+
+In memory a ledger table uses these dtypes:
+
+* ``id`` and ``str`` columns: pandas ``str`` (``object`` is never produced);
+* ``date`` columns: ``datetime64[ns]`` (missing = ``NaT``);
+* ``float`` columns: ``float64`` (missing = ``NaN``);
+* ``int`` columns: ``int64``, or ``Int64`` when the column is nullable;
+* ``bool`` columns: ``bool``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnKind = Literal["id", "str", "date", "float", "int", "bool"]
+
+TABLE_NAMES: tuple[str, ...] = (
+    "customers",
+    "invoices",
+    "credit_notes",
+    "payments",
+    "legal_events",
+    "reminders",
+)
+REQUIRED_TABLES: tuple[str, ...] = ("customers", "invoices")
+
+LEGAL_FORMS: tuple[str, ...] = (
+    "SAS",
+    "SASU",
+    "SARL",
+    "EURL",
+    "SA",
+    "SNC",
+    "SCI",
+    "SCOP",
+    "EI",  # entreprise individuelle (sole trader), incl. micro-entrepreneurs
+    "ASSOCIATION",
+    "COMMUNE",
+    "DEPARTEMENT",
+    "REGION",
+    "ETAT",
+    "EPA",  # établissement public administratif
+)
+SOLE_TRADER_FORMS: tuple[str, ...] = ("EI",)
+PUBLIC_FORMS: tuple[str, ...] = ("COMMUNE", "DEPARTEMENT", "REGION", "ETAT", "EPA")
+
+INVOICE_CHANNELS: tuple[str, ...] = ("paper", "electronic")
+
+LEGAL_EVENT_KINDS: tuple[str, ...] = (
+    "safeguard",  # procédure de sauvegarde
+    "receivership",  # redressement judiciaire
+    "liquidation",  # liquidation judiciaire
+    "plan_adopted",  # plan de sauvegarde / de redressement arrêté
+    "proceeding_closed",  # clôture de la procédure
+    "tax_privilege",  # inscription de privilège du Trésor
+    "social_privilege",  # inscription de privilège URSSAF / sécurité sociale
+    "payment_order",  # injonction de payer
+    "director_change",  # changement de dirigeant
+    "capital_decrease",  # réduction de capital
+)
+COLLECTIVE_PROCEEDING_KINDS: tuple[str, ...] = ("safeguard", "receivership", "liquidation")
+
+REMINDER_CHANNELS: tuple[str, ...] = ("email", "phone", "letter", "registered_letter", "sms")
+REMINDER_OUTCOMES: tuple[str, ...] = ("none", "promise_to_pay", "dispute", "paid")
+
+#: NAF rev. 2 code, e.g. ``47.11F``: two-digit division, dot, two digits, one capital letter.
+NAF_CODE_PATTERN = r"^\d{2}\.\d{2}[A-Z]$"
+#: ISO 3166-1 alpha-2 country code.
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a ledger table.
+
+    Attributes:
+        name: column name (English snake_case).
+        kind: logical type, see the module docstring for the in-memory dtype.
+        required: the column must be present in the file.
+        nullable: empty values are allowed.
+        description: what the column means, for messages and docs.
+        choices: allowed values for an enumeration.
+        pattern: regular expression the value must match (strings only).
+        min_value: smallest allowed value (numbers only).
+        exclusive_min: ``min_value`` itself is not allowed.
+        default: value used when an optional column is absent from the file.
+    """
+
+    name: str
+    kind: ColumnKind
+    required: bool = True
+    nullable: bool = False
+    description: str = ""
+    choices: tuple[str, ...] | None = None
+    pattern: str | None = None
+    min_value: float | None = None
+    exclusive_min: bool = False
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A ledger table: its columns, key and the foreign keys it holds."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``.
+
+        Raises:
+            KeyError: the table has no such column.
+        """
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(col.name for col in self.columns)
+
+
+CUSTOMERS = Table(
+    name="customers",
+    key=("customer_id",),
+    description="One row per client company (or public buyer).",
+    columns=(
+        Column("customer_id", "id", description="client identifier in the ERP"),
+        Column("name", "str", required=False, nullable=True, description="company name"),
+        Column(
+            "siren",
+            "str",
+            required=False,
+            nullable=True,
+            description="French company registry number, 9 digits with a valid Luhn key",
+        ),
+        Column(
+            "country",
+            "str",
+            required=False,
+            nullable=True,
+            pattern=COUNTRY_PATTERN,
+            default="FR",
+            description="ISO 3166-1 alpha-2 country code",
+        ),
+        Column(
+            "naf_code",
+            "str",
+            required=False,
+            nullable=True,
+            pattern=NAF_CODE_PATTERN,
+            description="NAF rev. 2 activity code (code APE), e.g. 47.11F",
+        ),
+        Column(
+            "legal_form",
+            "str",
+            required=False,
+            nullable=True,
+            choices=LEGAL_FORMS,
+            description="legal form (SAS, SARL, EI, COMMUNE, ...)",
+        ),
+        Column(
+            "created_on", "date", required=False, nullable=True, description="company creation"
+        ),
+        Column(
+            "employees",
+            "int",
+            required=False,
+            nullable=True,
+            min_value=0,
+            description="headcount",
+        ),
+        Column(
+            "payment_terms_days",
+            "int",
+            required=False,
+            min_value=0,
+            default=30,
+            description="agreed payment terms in days",
+        ),
+        Column(
+            "end_of_month_terms",
+            "bool",
+            required=False,
+            default=False,
+            description="terms counted from the end of the month (fin de mois)",
+        ),
+        Column(
+            "credit_limit",
+            "float",
+            required=False,
+            nullable=True,
+            min_value=0,
+            description="current credit limit in ledger currency",
+        ),
+        Column(
+            "group_id",
+            "id",
+            required=False,
+            nullable=True,
+            description="consolidation group for exposure",
+        ),
+    ),
+)
+
+INVOICES = Table(
+    name="invoices",
+    key=("invoice_id",),
+    foreign_keys={"customer_id": "customers.customer_id"},
+    description="Sales invoices (credit notes live in credit_notes).",
+    columns=(
+        Column("invoice_id", "id", description="invoice number"),
+        Column("customer_id", "id", description="client the invoice was issued to"),
+        Column("issued_on", "date", description="invoice date"),
+        Column("due_on", "date", description="due date (échéance)"),
+        Column(
+            "amount",
+            "float",
+            description=(
+                "amount including tax; > 0 (a negative row is a credit note and is moved to"
+                " credit_notes by validation)"
+            ),
+        ),
+        Column(
+            "paid_on",
+            "date",
+            required=False,
+            nullable=True,
+            description="date the invoice was fully settled; empty while open",
+        ),
+        Column(
+            "amount_paid",
+            "float",
+            required=False,
+            min_value=0,
+            default=0.0,
+            description="amount paid so far (partial payments)",
+        ),
+        Column(
+            "disputed",
+            "bool",
+            required=False,
+            default=False,
+            description="the client disputes the invoice (litige)",
+        ),
+        Column(
+            "channel",
+            "str",
+            required=False,
+            nullable=True,
+            choices=INVOICE_CHANNELS,
+            description="paper or electronic invoice",
+        ),
+    ),
+)
+
+CREDIT_NOTES = Table(
+    name="credit_notes",
+    key=("credit_note_id",),
+    foreign_keys={"customer_id": "customers.customer_id", "invoice_id": "invoices.invoice_id"},
+    description="Credit notes (avoirs): negative documents kept apart from invoices.",
+    columns=(
+        Column("credit_note_id", "id", description="credit note number"),
+        Column("customer_id", "id", description="client credited"),
+        Column(
+            "invoice_id",
+            "id",
+            required=False,
+            nullable=True,
+            description="invoice the credit note refers to, if any",
+        ),
+        Column("issued_on", "date", description="credit note date"),
+        Column(
+            "amount",
+            "float",
+            min_value=0,
+            exclusive_min=True,
+            description="credited amount as a positive number",
+        ),
+    ),
+)
+
+PAYMENTS = Table(
+    name="payments",
+    key=("payment_id",),
+    foreign_keys={"invoice_id": "invoices.invoice_id"},
+    description="Individual payments received against invoices.",
+    columns=(
+        Column("payment_id", "id", description="payment identifier"),
+        Column("invoice_id", "id", description="invoice paid"),
+        Column("paid_on", "date", description="payment date"),
+        Column(
+            "amount", "float", min_value=0, exclusive_min=True, description="amount received; > 0"
+        ),
+    ),
+)
+
+LEGAL_EVENTS = Table(
+    name="legal_events",
+    foreign_keys={"customer_id": "customers.customer_id"},
+    description="Legal announcements about clients (BODACC, registries).",
+    columns=(
+        Column("customer_id", "id", description="client concerned"),
+        Column("published_on", "date", description="publication date"),
+        Column("kind", "str", choices=LEGAL_EVENT_KINDS, description="kind of event"),
+        Column(
+            "source",
+            "str",
+            required=False,
+            nullable=True,
+            default="BODACC",
+            description="where the event was published",
+        ),
+    ),
+)
+
+REMINDERS = Table(
+    name="reminders",
+    foreign_keys={"invoice_id": "invoices.invoice_id"},
+    description="Dunning reminders sent (relances) and their outcome.",
+    columns=(
+        Column("invoice_id", "id", description="invoice reminded"),
+        Column("sent_on", "date", description="date sent"),
+        Column("step", "int", min_value=1, description="step of the dunning scenario (1 = first)"),
+        Column("channel", "str", choices=REMINDER_CHANNELS, description="how it was sent"),
+        Column(
+            "outcome",
+            "str",
+            required=False,
+            default="none",
+            choices=REMINDER_OUTCOMES,
+            description="what the client answered",
+        ),
+        Column(
+            "promised_on",
+            "date",
+            required=False,
+            nullable=True,
+            description="promised payment date when the outcome is a promise to pay",
+        ),
+    ),
+)
+
+TABLES: dict[str, Table] = {
+    table.name: table
+    for table in (CUSTOMERS, INVOICES, CREDIT_NOTES, PAYMENTS, LEGAL_EVENTS, REMINDERS)
+}

@@ -1,0 +1,174 @@
+"""A ledger prepared for as-of lookups: integer days, customer codes, sorted event indexes.
+
+``LedgerTimeline`` is built once per call of a frame builder and shared by every family, so
+that each sort happens once. It never modifies the ledger it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from risk.features.config import FeatureConfig
+from risk.features.spec import has_column
+from risk.features.timeline import NEVER, EventIndex, to_days
+from risk.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class Queries:
+    """As-of queries: one (customer code, as-of day) pair per row, sorted by that key."""
+
+    codes: np.ndarray
+    days: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+class LedgerTimeline:
+    """The ledger's dated facts as numpy arrays and event indexes.
+
+    Args:
+        ledger: the validated ledger (not modified).
+        config: feature parameters.
+    """
+
+    def __init__(self, ledger: Ledger, config: FeatureConfig) -> None:
+        self.ledger = ledger
+        self.config = config
+        self.customer_ids = pd.Index(ledger.customers["customer_id"].astype("str"))
+
+    def has(self, needed: str) -> bool:
+        """Whether the ledger holds ``table.column``."""
+        return has_column(self.ledger, needed)
+
+    def customer_codes(self, customer_ids: pd.Series | pd.Index) -> np.ndarray:
+        """Position of each customer id in the customers table (-1 when unknown)."""
+        return self.customer_ids.get_indexer(pd.Index(customer_ids).astype("str"))
+
+    @cached_property
+    def invoices(self) -> pd.DataFrame:
+        """Invoices as arrays, in a canonical order (independent of the input row order).
+
+        Columns: ``invoice_id``, ``code`` (customer code), ``issued``, ``due``, ``paid`` (days;
+        ``NEVER`` when unpaid or when the ledger has no ``paid_on``), ``amount``, ``row`` (the
+        row in the ledger's invoices table).
+        """
+        inv = self.ledger.invoices
+        paid = to_days(inv["paid_on"]) if self.has("invoices.paid_on") else NEVER
+        frame = pd.DataFrame(
+            {
+                "invoice_id": inv["invoice_id"].astype("str").to_numpy(),
+                "code": self.customer_codes(inv["customer_id"]),
+                "issued": to_days(inv["issued_on"]),
+                "due": to_days(inv["due_on"]),
+                "paid": paid,
+                "amount": inv["amount"].to_numpy(dtype=np.float64),
+                "row": np.arange(len(inv)),
+            }
+        )
+        keys = ("amount", "paid", "due", "issued", "code")  # last key sorts first
+        order = np.lexsort(tuple(frame[key].to_numpy() for key in keys))
+        return frame.iloc[order].reset_index(drop=True)
+
+    @cached_property
+    def issues(self) -> EventIndex:
+        """Issued invoices, by customer and issue day, with their amount."""
+        inv = self.invoices
+        amount = inv["amount"].to_numpy()
+        return EventIndex(inv["code"], inv["issued"], {"amount": amount}, tiebreak=amount)
+
+    def invoice_positions(self, invoice_ids: pd.Series) -> np.ndarray:
+        """Position of each invoice id in ``self.invoices`` (-1 when unknown)."""
+        index = pd.Index(self.invoices["invoice_id"])
+        return index.get_indexer(pd.Index(invoice_ids).astype("str"))
+
+    @cached_property
+    def payments(self) -> EventIndex | None:
+        """Payments by invoice position and day (None without a payments table)."""
+        if not self.has("payments.paid_on"):
+            return None
+        pay = self.ledger.payments
+        if pay is None:  # pragma: no cover - guarded by has()
+            return None
+        amount = pay["amount"].to_numpy(dtype=np.float64)
+        pos = self.invoice_positions(pay["invoice_id"])
+        return EventIndex(pos, to_days(pay["paid_on"]), {"amount": amount}, tiebreak=amount)
+
+    @cached_property
+    def reminders(self) -> pd.DataFrame | None:
+        """Reminders with invoice position, ``sent`` day and ``outcome`` (None without them)."""
+        if not self.has("reminders.sent_on"):
+            return None
+        rem = self.ledger.reminders
+        if rem is None:  # pragma: no cover - guarded by has()
+            return None
+        outcome = rem["outcome"].astype("str") if "outcome" in rem.columns else "none"
+        return pd.DataFrame(
+            {
+                "pos": self.invoice_positions(rem["invoice_id"]),
+                "sent": to_days(rem["sent_on"]),
+                "outcome": outcome,
+            }
+        )
+
+    def _count_until_paid(self, index: EventIndex) -> np.ndarray:
+        """Per invoice, events of ``index`` (keyed by invoice position) dated <= paid day."""
+        pos = np.arange(len(self.invoices))
+        paid = self.invoices["paid"].to_numpy()
+        return index.through(pos, paid) - index.start(pos)
+
+    @cached_property
+    def settlements(self) -> EventIndex:
+        """Settled invoices by customer and payment day, with their payment behaviour.
+
+        Values per invoice: ``one``, ``days_late`` (paid - due), ``days_to_pay`` (paid -
+        issued), ``late_0``/``late_30``/``late_60`` (days_late > 0/30/60), ``before_due``
+        (paid before the due day), ``paid_day`` and ``paid_x_late`` (for recency weights) and,
+        when the ledger has them, ``disputed``, ``partial`` (settled in 2+ payments) and
+        ``reminders`` (reminders sent up to the payment day).
+        """
+        inv = self.invoices
+        settled = inv["paid"].to_numpy() < NEVER
+        paid = inv["paid"].to_numpy()[settled]
+        late = paid - inv["due"].to_numpy()[settled]
+        values = {
+            "one": np.ones(len(paid)),
+            "days_late": late.astype(np.float64),
+            "days_to_pay": (paid - inv["issued"].to_numpy()[settled]).astype(np.float64),
+            "late_0": (late > 0).astype(np.float64),
+            "late_30": (late > 30).astype(np.float64),
+            "late_60": (late > 60).astype(np.float64),
+            "before_due": (late < 0).astype(np.float64),
+            "paid_day": paid.astype(np.float64),
+            "paid_x_late": (paid * late).astype(np.float64),
+        }
+        if self.has("invoices.disputed"):
+            disputed = self.ledger.invoices["disputed"].to_numpy(dtype=bool)
+            values["disputed"] = disputed[inv["row"].to_numpy()][settled].astype(np.float64)
+        if self.payments is not None:
+            n_payments = self._count_until_paid(self.payments)[settled]
+            values["partial"] = (n_payments >= 2).astype(np.float64)
+        if self.reminders is not None:
+            rem = self.reminders
+            reminder_index = EventIndex(rem["pos"].to_numpy(), rem["sent"].to_numpy())
+            values["reminders"] = self._count_until_paid(reminder_index)[settled].astype(float)
+        codes = inv["code"].to_numpy()[settled]
+        return EventIndex(codes, paid, values, tiebreak=late)
+
+    @cached_property
+    def late_settlements(self) -> EventIndex:
+        """Invoices settled after their due date (days_late > 0), by customer and paid day."""
+        inv = self.invoices
+        paid = inv["paid"].to_numpy()
+        late = (paid < NEVER) & (paid > inv["due"].to_numpy())
+        return EventIndex(inv["code"].to_numpy()[late], paid[late])
+
+
+def make_queries(timeline: LedgerTimeline, customer_ids: pd.Series, as_of: pd.Series) -> Queries:
+    """Build (unsorted) queries from customer ids and as-of dates."""
+    return Queries(codes=timeline.customer_codes(customer_ids), days=to_days(as_of))

@@ -1,0 +1,302 @@
+"""The wiring: feature frames for training and scoring, all from the same as-of functions.
+
+Every frame is made of rows "(customer, as-of date)" (plus the invoice on invoice rows), and
+every value comes from ``customer_features_as_of`` / ``invoice_features_as_of``: the invoice
+training frame asks for each invoice as of its issue date, the customer frame for each customer
+as of each snapshot date and the scoring frames for every customer and open invoice as of the
+scoring date. A fact is known at ``t`` when it is dated strictly before ``t``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from risk.features import cold_start, customer, exposure, invoice, legal, payment
+from risk.features.config import FeatureConfig
+from risk.features.context import LedgerTimeline, Queries, make_queries
+from risk.features.registry import frame_specs, missing_features
+from risk.features.timeline import event_keys
+from risk.ledger import Ledger
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+CUSTOMER_FAMILIES = (
+    ("payment behaviour", payment.compute),
+    ("exposure", exposure.compute),
+    ("customer", customer.compute),
+    ("legal", legal.compute),
+    ("cold start", cold_start.compute),
+)
+
+
+def _noop(stage: str) -> None:
+    """Default progress callback."""
+
+
+def _sorted(queries: Queries) -> tuple[Queries, np.ndarray]:
+    """Queries sorted by (customer, day), for cache-friendly binary searches; and the order."""
+    order = np.argsort(event_keys(queries.codes, queries.days), kind="stable")
+    return Queries(queries.codes[order], queries.days[order]), order
+
+
+def _unsort(values: object, order: np.ndarray) -> object:
+    """Put values computed on sorted queries back in the query order."""
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    if isinstance(values, pd.Categorical):
+        return values.take(inverse)
+    return np.asarray(values)[inverse]
+
+
+def _assemble(
+    keys: pd.DataFrame, values: dict[str, object], level: str, timeline: LedgerTimeline
+) -> pd.DataFrame:
+    """Key columns + features in registry order; missing features listed in ``attrs``."""
+    registered = [spec.name for spec in frame_specs(level, timeline.config)]
+    names = [name for name in registered if name in values]
+    names += [name for name in values if name not in registered]
+    features = pd.DataFrame({name: values[name] for name in names}, index=keys.index)
+    frame = pd.concat([keys, features], axis=1)
+    missing = missing_features(timeline.ledger, level, timeline.config)
+    frame.attrs["missing_features"] = missing
+    if missing:
+        logger.info("features left out (ledger lacks their columns): %s", ", ".join(missing))
+    return frame
+
+
+def _customer_values(
+    timeline: LedgerTimeline, queries: Queries, progress: Progress
+) -> dict[str, object]:
+    """Customer-level feature values of each query, in the query order."""
+    ordered, order = _sorted(queries)
+    values: dict[str, object] = {}
+    for stage, compute in CUSTOMER_FAMILIES:
+        progress(stage)
+        values.update(compute(timeline, ordered))
+    return {name: _unsort(column, order) for name, column in values.items()}
+
+
+def customer_features_as_of(
+    ledger: Ledger,
+    queries: pd.DataFrame,
+    config: FeatureConfig | None = None,
+    progress: Progress = _noop,
+) -> pd.DataFrame:
+    """Customer features for (customer_id, as_of) pairs: the one as-of function.
+
+    Args:
+        ledger: the ledger (not modified).
+        queries: columns ``customer_id`` and ``as_of`` (datetime), any order, any number.
+        config: feature parameters (defaults when None).
+        progress: called with the name of each stage.
+
+    Returns:
+        ``customer_id, as_of`` and the customer-level features, indexed like ``queries``;
+        ``attrs["missing_features"]`` lists the features the ledger cannot give.
+    """
+    timeline = LedgerTimeline(ledger, config or FeatureConfig())
+    keys = queries[["customer_id", "as_of"]].copy()
+    q = make_queries(timeline, keys["customer_id"], keys["as_of"])
+    return _assemble(keys, _customer_values(timeline, q, progress), "customer", timeline)
+
+
+def invoice_features_as_of(
+    ledger: Ledger,
+    queries: pd.DataFrame,
+    config: FeatureConfig | None = None,
+    progress: Progress = _noop,
+) -> pd.DataFrame:
+    """Invoice and customer features for (invoice_id, as_of) pairs.
+
+    Args:
+        ledger: the ledger (not modified).
+        queries: columns ``invoice_id`` and ``as_of``; the invoices must be in the ledger.
+        config: feature parameters (defaults when None).
+        progress: called with the name of each stage.
+
+    Returns:
+        ``invoice_id, customer_id, issued_on, as_of`` and the features, indexed like
+        ``queries``.
+
+    Raises:
+        KeyError: an invoice id is not in the ledger.
+    """
+    timeline = LedgerTimeline(ledger, config or FeatureConfig())
+    progress("prepare")
+    positions = timeline.invoice_positions(queries["invoice_id"])
+    if (positions < 0).any():
+        unknown = queries["invoice_id"][positions < 0].iloc[0]
+        raise KeyError(f"invoice {unknown!r} is not in the ledger's invoices table")
+    rows = timeline.invoices["row"].to_numpy()[positions]
+    source = ledger.invoices.iloc[rows]
+    keys = pd.DataFrame(
+        {
+            "invoice_id": queries["invoice_id"].to_numpy(),
+            "customer_id": source["customer_id"].to_numpy(),
+            "issued_on": source["issued_on"].to_numpy(),
+            "as_of": pd.to_datetime(queries["as_of"]).to_numpy(),
+        },
+        index=queries.index,
+    )
+    q = make_queries(timeline, keys["customer_id"], keys["as_of"])
+    values = _customer_values(timeline, q, progress)
+    progress("invoice")
+    ordered, order = _sorted(q)
+    inv_values = invoice.compute(timeline, positions[order], ordered)
+    values.update({name: _unsort(column, order) for name, column in inv_values.items()})
+    return _assemble(keys, values, "invoice", timeline)
+
+
+def default_cutoff(ledger: Ledger) -> pd.Timestamp:
+    """The day after the last date in the ledger: every recorded fact is before it."""
+    return ledger.date_range[1].normalize() + pd.Timedelta(days=1)
+
+
+def build_invoice_frame(
+    ledger: Ledger, config: FeatureConfig | None = None, progress: Progress = _noop
+) -> pd.DataFrame:
+    """One row per invoice, features as of its issue date (same-day facts are not known).
+
+    Returns:
+        ``invoice_id, customer_id, issued_on`` and the features, in the ledger's row order.
+    """
+    invoices = ledger.invoices
+    queries = pd.DataFrame({"invoice_id": invoices["invoice_id"], "as_of": invoices["issued_on"]})
+    frame = invoice_features_as_of(ledger, queries.reset_index(drop=True), config, progress)
+    return frame.drop(columns="as_of")
+
+
+def invoice_training_frame(
+    ledger: Ledger,
+    config: FeatureConfig | None = None,
+    cutoff: pd.Timestamp | None = None,
+    progress: Progress = _noop,
+) -> pd.DataFrame:
+    """The invoice frame with labels, invoices of unknown outcome at ``cutoff`` dropped.
+
+    Args:
+        ledger: the ledger (not modified).
+        config: feature and label parameters.
+        cutoff: first day not in the data (default: the day after the ledger's last date).
+        progress: called with the name of each stage.
+
+    Returns:
+        ``build_invoice_frame`` plus ``label_days_late`` and ``label_late`` (int 0/1).
+    """
+    from risk.labels import INVOICE_LABEL, invoice_labels
+
+    config = config or FeatureConfig()
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(ledger)
+    frame = build_invoice_frame(ledger, config, progress)
+    progress("labels")
+    labels = invoice_labels(ledger.invoices.reset_index(drop=True), cutoff, config.late_after_days)
+    known = labels["label_known"].to_numpy()
+    out = pd.concat([frame, labels.drop(columns="label_known")], axis=1)[known]
+    out[INVOICE_LABEL] = out[INVOICE_LABEL].astype(np.int64)
+    out.attrs = dict(frame.attrs, cutoff=str(cutoff.date()))
+    return out.reset_index(drop=True)
+
+
+def snapshot_dates(
+    ledger: Ledger, config: FeatureConfig | None = None, end: pd.Timestamp | None = None
+) -> pd.DatetimeIndex:
+    """Snapshot dates every ``config.snapshot_freq`` from the first invoice to ``end``.
+
+    ``end`` defaults to the last day whose label horizon is fully observed:
+    ``default_cutoff(ledger) - horizon_days``.
+    """
+    config = config or FeatureConfig()
+    if end is None:
+        end = default_cutoff(ledger) - pd.Timedelta(days=config.horizon_days)
+    first = ledger.invoices["issued_on"].min()
+    if pd.isna(first):
+        return pd.DatetimeIndex([])
+    return pd.date_range(first.normalize(), end, freq=config.snapshot_freq)
+
+
+def build_customer_frame(
+    ledger: Ledger,
+    snapshot_dates: pd.DatetimeIndex | list[pd.Timestamp],
+    config: FeatureConfig | None = None,
+    progress: Progress = _noop,
+) -> pd.DataFrame:
+    """One row per customer per snapshot date, features as of that date.
+
+    A customer enters the frame at a date once its first invoice is at least
+    ``config.min_history_days`` days older than the date (0: any invoice before the date).
+
+    Returns:
+        ``customer_id, as_of`` and the customer-level features.
+    """
+    config = config or FeatureConfig()
+    dates = pd.DatetimeIndex(snapshot_dates)
+    customers = ledger.customers["customer_id"]
+    grid = pd.DataFrame(
+        {
+            "customer_id": np.repeat(customers.to_numpy(), len(dates)),
+            "as_of": np.tile(dates.to_numpy(), len(customers)),
+        }
+    )
+    first = ledger.invoices.groupby("customer_id")["issued_on"].min()
+    first_issue = grid["customer_id"].map(first)
+    active = first_issue + pd.Timedelta(days=config.min_history_days) < grid["as_of"]
+    grid = grid[active.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+    return customer_features_as_of(ledger, grid, config, progress)
+
+
+def customer_training_frame(
+    ledger: Ledger,
+    config: FeatureConfig | None = None,
+    cutoff: pd.Timestamp | None = None,
+    dates: pd.DatetimeIndex | None = None,
+    progress: Progress = _noop,
+) -> pd.DataFrame:
+    """The customer frame with labels; rows whose horizon is not over at ``cutoff`` dropped.
+
+    Returns:
+        ``build_customer_frame`` plus ``label_late_invoice``, ``label_proceeding`` and
+        ``label_event`` (int 0/1).
+    """
+    from risk.labels import customer_labels
+
+    config = config or FeatureConfig()
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(ledger)
+    if dates is None:
+        dates = snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=config.horizon_days))
+    frame = build_customer_frame(ledger, dates, config, progress)
+    progress("labels")
+    labels = customer_labels(ledger, frame, cutoff, config)
+    known = labels["label_known"].to_numpy()
+    out = pd.concat([frame, labels.drop(columns="label_known")], axis=1)[known]
+    out = out.astype({name: np.int64 for name in labels.columns if name != "label_known"})
+    out.attrs = dict(frame.attrs, cutoff=str(cutoff.date()))
+    return out.reset_index(drop=True)
+
+
+def build_scoring_frames(
+    ledger: Ledger, as_of: pd.Timestamp, config: FeatureConfig | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features as of ``as_of`` for every customer and every invoice open at ``as_of``.
+
+    An invoice is open at ``as_of`` when issued before it and not settled before it (every
+    invoice issued before ``as_of`` when the ledger has no ``paid_on``).
+
+    Returns:
+        (customer features: ``customer_id, as_of`` + features;
+        open-invoice features: ``invoice_id, customer_id, issued_on, as_of`` + features).
+    """
+    as_of = pd.Timestamp(as_of)
+    customers = pd.DataFrame({"customer_id": ledger.customers["customer_id"], "as_of": as_of})
+    customer_frame = customer_features_as_of(ledger, customers.reset_index(drop=True), config)
+    invoices = ledger.invoices
+    is_open = invoices["issued_on"] < as_of
+    if "paid_on" in invoices.columns:
+        is_open &= ~(invoices["paid_on"] < as_of)
+    open_ids = invoices.loc[is_open.to_numpy(), "invoice_id"].reset_index(drop=True)
+    queries = pd.DataFrame({"invoice_id": open_ids, "as_of": as_of})
+    return customer_frame, invoice_features_as_of(ledger, queries, config)

@@ -1,0 +1,99 @@
+"""The feature registry: every feature's meaning, direction, needs and reason-code sentences.
+
+It feeds ``docs/features.md`` (``python -m risk.features.docs``), the monotone constraints of the
+models and the reason codes of the scores.
+
+Examples:
+    >>> spec = get_spec("n_invoices_paid_late_60d_12m")
+    >>> spec.reason(3, "en")
+    '3 invoices paid more than 60 days late in the last 12 months'
+    >>> spec.reason(3, "fr")
+    '3 factures payées avec plus de 60 jours de retard sur les 12 derniers mois'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from risk.features import cold_start, customer, exposure, invoice, legal, payment, sector
+from risk.features.config import FeatureConfig
+from risk.features.spec import FeatureSpec, is_available
+from risk.ledger import Ledger
+
+FAMILIES: tuple[str, ...] = (
+    "payment", "exposure", "invoice", "customer", "sector", "legal", "cold_start",
+)  # fmt: skip
+
+
+class UnknownFeatureError(KeyError):
+    """A feature name is not in the registry."""
+
+
+def feature_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...]:
+    """Every registered feature for ``config`` (names carry the configured windows).
+
+    Args:
+        config: feature parameters; the defaults when None.
+
+    Returns:
+        The specs, family by family in ``FAMILIES`` order.
+    """
+    config = config or FeatureConfig()
+    return (
+        *payment.specs(config),
+        *exposure.specs(config),
+        *invoice.specs(config),
+        *customer.specs(config),
+        *sector.specs(),
+        *legal.specs(config),
+        *cold_start.specs(config),
+    )
+
+
+def get_spec(name: str, config: FeatureConfig | None = None) -> FeatureSpec:
+    """The spec of feature ``name``.
+
+    Raises:
+        UnknownFeatureError: no feature has this name.
+    """
+    for spec in feature_specs(config):
+        if spec.name == name:
+            return spec
+    raise UnknownFeatureError(f"feature {name!r} is not in the registry")
+
+
+def frame_specs(level: str, config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...]:
+    """Specs of the features a frame of ``level`` (customer or invoice) holds when complete."""
+    return tuple(
+        spec
+        for spec in feature_specs(config)
+        if spec.source == "frame" and (level == "invoice" or spec.level == "customer")
+    )
+
+
+def missing_features(ledger: Ledger, level: str, config: FeatureConfig | None = None) -> list[str]:
+    """Features of a ``level`` frame left out because the ledger lacks a table or column."""
+    return [spec.name for spec in frame_specs(level, config) if not is_available(spec, ledger)]
+
+
+def monotone_constraints(names: Iterable[str], config: FeatureConfig | None = None) -> list[int]:
+    """The +1 / -1 / 0 monotone-constraint vector of ``names`` (LightGBM's order).
+
+    Raises:
+        UnknownFeatureError: a name is not in the registry.
+    """
+    by_name = {spec.name: spec for spec in feature_specs(config)}
+    out = []
+    for name in names:
+        if name not in by_name:
+            raise UnknownFeatureError(f"feature {name!r} is not in the registry")
+        spec = by_name[name]
+        out.append(spec.direction if spec.kind == "numeric" else 0)
+    return out
+
+
+def reason_sentence(
+    name: str, value: object, lang: str = "en", config: FeatureConfig | None = None
+) -> str:
+    """The reason-code sentence of feature ``name`` with ``value`` filled in."""
+    return get_spec(name, config).reason(value, lang)

@@ -1,0 +1,149 @@
+"""Vectorised as-of lookups over dated events, the engine under every feature family.
+
+Events (a settled invoice, an issued invoice, a legal publication) are sorted once by
+(customer code, day). A query is a (customer code, as-of day) pair. The events known at the
+query are those of the same customer with ``day < as_of`` (strictly before: a fact dated on
+the as-of day is not known yet), so a binary search on the combined key gives their count, and
+cumulative sums per customer give sums over any window ``[as_of - w, as_of)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DAY_BITS = 23
+DAY_SHIFT = 1 << 22  # days since 1970 are shifted by this to be positive
+MAX_DAY_KEY = (1 << DAY_BITS) - 1
+#: day used for "never happened" (an open invoice's payment day): later than any as-of day.
+NEVER = DAY_SHIFT - 1
+
+
+def to_days(values: pd.Series | pd.Index, missing: int = NEVER) -> np.ndarray:
+    """Days since 1970-01-01 as int64; missing dates become ``missing``."""
+    dates = pd.to_datetime(pd.Series(values, copy=False))
+    out = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    out[dates.isna().to_numpy()] = missing
+    return out
+
+
+def event_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Combine customer (or invoice) codes and days into one sortable int64 key."""
+    shifted = np.clip(np.asarray(days, dtype=np.int64) + DAY_SHIFT, 0, MAX_DAY_KEY)
+    return np.asarray(codes, dtype=np.int64) * (1 << DAY_BITS) + shifted
+
+
+class EventIndex:
+    """Events sorted by (code, day), with per-code prefix sums, maxima and dates.
+
+    Args:
+        codes: owner code of each event (customer code, or invoice code).
+        days: event day (days since 1970).
+        values: numeric columns to sum or take the maximum of, one value per event.
+        tiebreak: order of events on the same (code, day), so that the result never depends
+            on the input row order.
+    """
+
+    def __init__(
+        self,
+        codes: np.ndarray,
+        days: np.ndarray,
+        values: dict[str, np.ndarray] | None = None,
+        tiebreak: np.ndarray | None = None,
+    ) -> None:
+        keys = event_keys(codes, days)
+        if tiebreak is None:
+            order = np.argsort(keys, kind="stable")
+        else:
+            order = np.lexsort((tiebreak, keys))
+        self.keys = keys[order]
+        self.codes = np.asarray(codes, dtype=np.int64)[order]
+        self.days = np.asarray(days, dtype=np.int64)[order]
+        self.values = {name: np.asarray(col)[order] for name, col in (values or {}).items()}
+        self._cumsums: dict[str, np.ndarray] = {}
+        self._tables: dict[str, list[np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def start(self, codes: np.ndarray) -> np.ndarray:
+        """Position of each code's first event (where it would be if it has none)."""
+        return np.searchsorted(self.keys, np.asarray(codes, dtype=np.int64) << DAY_BITS)
+
+    def before(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Position one past the last event of ``code`` with ``day < days`` (per query)."""
+        return np.searchsorted(self.keys, event_keys(codes, days), side="left")
+
+    def through(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Position one past the last event of ``code`` with ``day <= days`` (per query)."""
+        return np.searchsorted(self.keys, event_keys(codes, days), side="right")
+
+    def _cumsum(self, name: str) -> np.ndarray:
+        if name not in self._cumsums:
+            series = pd.Series(self.values[name].astype(np.float64, copy=False))
+            self._cumsums[name] = series.groupby(self.codes, sort=False).cumsum().to_numpy()
+        return self._cumsums[name]
+
+    def prefix(self, name: str, pos: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Sum of ``name`` over the events in ``[start, pos)`` (one owner's block)."""
+        cumsum = self._cumsum(name)
+        if len(cumsum) == 0:
+            return np.zeros(len(pos))
+        inside = pos > start
+        return np.where(inside, cumsum[np.maximum(pos - 1, 0)], 0.0)
+
+    def window_sum(self, name: str, lo: np.ndarray, hi: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Sum of ``name`` over events ``[lo, hi)``, with ``start <= lo <= hi`` per query."""
+        return self.prefix(name, hi, start) - self.prefix(name, lo, start)
+
+    def _sparse_table(self, name: str) -> list[np.ndarray]:
+        if name not in self._tables:
+            level = self.values[name].astype(np.float32)  # exact for day counts
+            table = [level]
+            width, size = 1, len(level)
+            while 2 * width <= size:
+                level = np.maximum(level[:-width], level[width:])
+                table.append(level)
+                width *= 2
+            self._tables[name] = table
+        return self._tables[name]
+
+    def window_max(self, name: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Maximum of ``name`` over events ``[lo, hi)``; NaN for an empty window."""
+        out = np.full(len(lo), np.nan)
+        filled = hi > lo
+        if not filled.any():
+            return out
+        table = self._sparse_table(name)
+        lo_f, hi_f = lo[filled], hi[filled]
+        level = np.floor(np.log2(hi_f - lo_f)).astype(np.int64)
+        result = np.empty(len(lo_f))
+        for k in np.unique(level):
+            sel = level == k
+            row = table[k]
+            result[sel] = np.maximum(row[lo_f[sel]], row[hi_f[sel] - (1 << k)])
+        out[filled] = result
+        return out
+
+    def last_day(self, pos: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Day of the last event before ``pos`` in the owner's block; NaN when none."""
+        if len(self.days) == 0:
+            return np.full(len(pos), np.nan)
+        day = self.days[np.maximum(pos - 1, 0)].astype(np.float64)
+        return np.where(pos > start, day, np.nan)
+
+    def first_day(self, pos: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Day of the owner's first event when it is before ``pos``; NaN when none."""
+        if len(self.days) == 0:
+            return np.full(len(pos), np.nan)
+        day = self.days[np.minimum(start, len(self.days) - 1)].astype(np.float64)
+        return np.where(pos > start, day, np.nan)
+
+
+def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` with NaN where the denominator is 0."""
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    out = np.full(len(num), np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out

@@ -1,0 +1,174 @@
+"""Read and write ledger folders (one CSV or Parquet file per table).
+
+A ledger folder holds ``customers.csv`` and ``invoices.csv`` (or ``.parquet``) and optionally
+``credit_notes``, ``payments``, ``legal_events`` and ``reminders``. CSV files are read as text
+and parsed by ``risk.validation``; Parquet files keep their types.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from risk.contracts import TABLES
+from risk.errors import LedgerError
+from risk.ledger import Ledger
+from risk.validation import ValidationResult, validate_tables
+
+logger = logging.getLogger(__name__)
+
+LedgerFormat = Literal["csv", "parquet"]
+QUARANTINE_DIRNAME = "quarantine"
+
+
+def find_table_files(directory: Path) -> dict[str, Path]:
+    """Map table name -> file for the tables present in ``directory``.
+
+    Raises:
+        LedgerError: the folder does not exist, or a table is present both as CSV and Parquet.
+    """
+    if not directory.is_dir():
+        raise LedgerError(f"ledger folder {str(directory)!r} does not exist")
+    found: dict[str, Path] = {}
+    for name in TABLES:
+        candidates = [directory / f"{name}.{ext}" for ext in ("csv", "parquet")]
+        present = [path for path in candidates if path.is_file()]
+        if len(present) > 1:
+            raise LedgerError(
+                f"table {name!r} is in {directory} twice ({present[0].name} and "
+                f"{present[1].name}); keep one"
+            )
+        if present:
+            found[name] = present[0]
+    return found
+
+
+def read_raw_table(path: Path) -> pd.DataFrame:
+    """Read one table file: CSV as text (nothing guessed), Parquet with its types.
+
+    Raises:
+        LedgerError: the file cannot be parsed as CSV / Parquet.
+    """
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(
+            path, dtype="str", keep_default_na=False, na_values=[], encoding="utf-8-sig"
+        )
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"cannot read {path}: {exc}") from exc
+
+
+def read_raw_tables(directory: Path) -> dict[str, pd.DataFrame]:
+    """Read every table file of a ledger folder, unparsed."""
+    return {name: read_raw_table(path) for name, path in find_table_files(directory).items()}
+
+
+def validate_ledger_dir(directory: Path) -> ValidationResult:
+    """Read and validate a ledger folder; nothing is written.
+
+    Raises:
+        LedgerError: the folder, a required table or a required column is missing.
+    """
+    return validate_tables(read_raw_tables(directory))
+
+
+def write_quarantine(result: ValidationResult, directory: Path) -> dict[str, Path]:
+    """Write the quarantined rows of each table to ``directory/<table>.csv`` (atomically).
+
+    Stale quarantine files of tables that now have no rejected rows are removed, so the folder
+    always describes the last validation.
+    """
+    written: dict[str, Path] = {}
+    for name in TABLES:
+        path = directory / f"{name}.csv"
+        rows = result.quarantine.get(name)
+        if rows is None or rows.empty:
+            path.unlink(missing_ok=True)
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, lambda tmp, rows=rows: rows.to_csv(tmp, index=False, lineterminator="\n"))
+        written[name] = path
+    return written
+
+
+def load_ledger(directory: Path, quarantine_dir: Path | None = None) -> Ledger:
+    """Read, validate and return the kept ledger; rejected rows go to the quarantine folder.
+
+    Args:
+        directory: ledger folder.
+        quarantine_dir: where rejected rows are written (default ``<directory>/quarantine``).
+
+    Raises:
+        LedgerError: the folder, a required table or a required column is missing.
+    """
+    result = validate_ledger_dir(directory)
+    target = quarantine_dir or directory / QUARANTINE_DIRNAME
+    if result.n_quarantined or target.is_dir():
+        write_quarantine(result, target)
+    if result.n_quarantined:
+        logger.warning(
+            "%d row(s) of %s quarantined to %s", result.n_quarantined, directory, target
+        )
+    return result.ledger
+
+
+def _format_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for name in out.columns:
+        if pd.api.types.is_bool_dtype(out[name].dtype):
+            out[name] = out[name].map({True: "true", False: "false"}).astype("str")
+    return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: Path, write: object) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)  # type: ignore[operator]
+        tmp.chmod(0o666 & ~_umask())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> Path:
+    """Write one frame as CSV (ISO dates, cents, true/false) or Parquet, by the file suffix."""
+    if path.suffix == ".parquet":
+        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        text = _format_for_csv(frame)
+        _atomic_write(
+            path,
+            lambda tmp: text.to_csv(
+                tmp, index=False, date_format="%Y-%m-%d", float_format="%.2f", lineterminator="\n"
+            ),
+        )
+    return path
+
+
+def write_ledger(ledger: Ledger, directory: Path, fmt: LedgerFormat = "csv") -> dict[str, Path]:
+    """Write every table of ``ledger`` to ``directory`` in ``fmt``; same ledger, same bytes.
+
+    Files of the other format for the same tables are removed so the folder stays unambiguous.
+    """
+    other = "parquet" if fmt == "csv" else "csv"
+    written: dict[str, Path] = {}
+    for name, frame in ledger.tables().items():
+        (directory / f"{name}.{other}").unlink(missing_ok=True)
+        written[name] = write_table(frame, directory / f"{name}.{fmt}")
+    return written

@@ -1,0 +1,71 @@
+"""The in-memory ledger: one DataFrame per table of ``risk.contracts``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import pandas as pd
+
+
+EVENT_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "invoices": ("issued_on", "paid_on"),
+    "credit_notes": ("issued_on",),
+    "payments": ("paid_on",),
+    "legal_events": ("published_on",),
+    "reminders": ("sent_on",),
+}
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A validated receivables ledger.
+
+    ``customers`` and ``invoices`` are always present; optional tables are ``None`` when the
+    source does not have them. Every frame follows the dtypes documented in ``risk.contracts``.
+    """
+
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    credit_notes: pd.DataFrame | None = None
+    payments: pd.DataFrame | None = None
+    legal_events: pd.DataFrame | None = None
+    reminders: pd.DataFrame | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the tables present, by name, in contract order."""
+        out: dict[str, pd.DataFrame] = {}
+        for f in fields(self):
+            frame = getattr(self, f.name)
+            if frame is not None:
+                out[f.name] = frame
+        return out
+
+    def with_tables(self, **tables: pd.DataFrame | None) -> Ledger:
+        """Return a copy with some tables replaced."""
+        return replace(self, **tables)
+
+    @property
+    def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last event date in the ledger (the last one is the data cut-off).
+
+        Event dates are the days something happened: invoices and credit notes issued, invoices
+        settled, payments received, legal events published, reminders sent. Due dates and
+        promised dates lie in the future of the extraction and do not count.
+
+        Raises:
+            ValueError: the ledger holds no dated event.
+        """
+        dates: list[pd.Series] = []
+        for name, frame in self.tables().items():
+            for column in EVENT_DATE_COLUMNS.get(name, ()):
+                if column in frame.columns:
+                    dates.append(frame[column].dropna())
+        stacked = pd.concat(dates) if dates else pd.Series([], dtype="datetime64[ns]")
+        if stacked.empty:
+            raise ValueError("the ledger holds no dated event")
+        return pd.Timestamp(stacked.min()), pd.Timestamp(stacked.max())
+
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        """The data cut-off: the last event date in the ledger."""
+        return self.date_range[1]

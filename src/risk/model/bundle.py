@@ -1,0 +1,164 @@
+"""The fitted model as one object: input preparation, LightGBM, calibration, metadata.
+
+``RiskModel`` is what the registry stores and what every scoring path (service, batch,
+notebooks) calls. It is serialised without pickle: LightGBM's own text format for the trees and
+JSON for everything else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from risk.errors import RiskError
+from risk.features.sector import OUTPUT_NAME as SECTOR_RATE, SectorLatenessEncoder
+from risk.model.calibration import Calibrator
+
+SECTOR_INPUTS = ["naf_section", "naf_division"]
+BUNDLE_FILE = "risk_model.json"
+
+
+class ModelInputError(RiskError):
+    """A features frame lacks what the model needs."""
+
+
+def encoder_state(encoder: SectorLatenessEncoder) -> dict[str, Any]:
+    """JSON-able learned state of a fitted sector encoder."""
+    return {
+        "smoothing": float(encoder.smoothing),
+        "overall_rate": float(encoder.overall_rate_),
+        "rates": [{str(k): float(v) for k, v in rates.items()} for rates in encoder.rates_],
+    }
+
+
+def encoder_from_state(state: dict[str, Any]) -> SectorLatenessEncoder:
+    """Rebuild a fitted encoder from ``encoder_state`` output."""
+    encoder = SectorLatenessEncoder(smoothing=state["smoothing"])
+    encoder.overall_rate_ = state["overall_rate"]
+    encoder.rates_ = [dict(rates) for rates in state["rates"]]
+    encoder.n_features_in_ = len(SECTOR_INPUTS)
+    encoder.feature_names_in_ = np.array(SECTOR_INPUTS, dtype=object)
+    return encoder
+
+
+def sector_inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The encoder's input columns as plain text (missing stays missing)."""
+    return pd.DataFrame(
+        {name: frame[name].astype("object").where(frame[name].notna(), None) for name in SECTOR_INPUTS}
+    )
+
+
+@dataclass
+class RiskModel:
+    """A calibrated late-payment model for one level (invoice or customer).
+
+    Attributes:
+        level: ``invoice`` or ``customer``.
+        features: model input columns, in LightGBM's order.
+        categories: the categories of each categorical input, as seen in training.
+        booster: the LightGBM model.
+        calibrator: raw score -> calibrated probability.
+        sector: learned state of the sector encoder, or None when the ledger had no sector.
+        metadata: training window, late-after days, metrics, fingerprint (JSON-able).
+    """
+
+    level: str
+    features: list[str]
+    categories: dict[str, list[str]]
+    booster: lgb.Booster
+    calibrator: Calibrator
+    sector: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Model inputs from a features frame: sector rate added, dtypes and order fixed.
+
+        Raises:
+            ModelInputError: a needed column is missing from ``frame``.
+        """
+        frame = frame.copy()
+        if self.sector is not None:
+            self._require(frame, SECTOR_INPUTS)
+            rate = encoder_from_state(self.sector).transform(sector_inputs(frame))
+            frame[SECTOR_RATE] = rate.ravel()
+        self._require(frame, self.features)
+        columns: dict[str, pd.Series] = {}
+        for name in self.features:
+            if name in self.categories:
+                values = frame[name].astype("object").where(frame[name].notna(), None)
+                columns[name] = pd.Series(
+                    pd.Categorical(values, categories=self.categories[name]), index=frame.index
+                )
+            else:
+                columns[name] = frame[name].astype("float64")
+        return pd.DataFrame(columns, index=frame.index)
+
+    def _require(self, frame: pd.DataFrame, names: list[str]) -> None:
+        missing = [name for name in names if name not in frame.columns]
+        if missing:
+            raise ModelInputError(
+                f"the {self.level} model needs column(s) {', '.join(missing)} that the features "
+                "frame does not have (was the ledger missing a table or column?)"
+            )
+
+    def raw_score(self, inputs: pd.DataFrame) -> np.ndarray:
+        """Log-odds of prepared inputs (see ``prepare``)."""
+        iteration = self.booster.best_iteration or None
+        return np.asarray(
+            self.booster.predict(inputs, raw_score=True, num_iteration=iteration), dtype="float64"
+        )
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of late payment for each row of a features frame."""
+        if frame.empty:
+            return np.zeros(0, dtype="float64")
+        return self.calibrator.predict(self.raw_score(self.prepare(frame)))
+
+    def contributions(self, inputs: pd.DataFrame) -> pd.DataFrame:
+        """TreeSHAP contributions (log-odds) per input, plus ``base_value``; they add up to the
+        raw score."""
+        iteration = self.booster.best_iteration or None
+        values = self.booster.predict(inputs, pred_contrib=True, num_iteration=iteration)
+        return pd.DataFrame(values, columns=[*self.features, "base_value"], index=inputs.index)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "features": self.features,
+            "categories": self.categories,
+            "calibrator": self.calibrator.to_dict(),
+            "sector": self.sector,
+            "metadata": self.metadata,
+        }
+
+    def save(self, directory: Path) -> None:
+        """Write ``model.txt`` (LightGBM text format) and ``risk_model.json``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(directory / "model.txt"))
+        (directory / BUNDLE_FILE).write_text(json.dumps(self.to_json(), indent=2, sort_keys=True))
+
+    @classmethod
+    def from_parts(cls, booster: lgb.Booster, bundle: dict[str, Any]) -> RiskModel:
+        """Rebuild from a booster and the JSON written by ``to_json``."""
+        return cls(
+            level=bundle["level"],
+            features=list(bundle["features"]),
+            categories={k: list(v) for k, v in bundle["categories"].items()},
+            booster=booster,
+            calibrator=Calibrator.from_dict(bundle["calibrator"]),
+            sector=bundle.get("sector"),
+            metadata=dict(bundle.get("metadata", {})),
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> RiskModel:
+        """Read what ``save`` wrote."""
+        booster = lgb.Booster(model_file=str(directory / "model.txt"))
+        bundle = json.loads((directory / BUNDLE_FILE).read_text())
+        return cls.from_parts(booster, bundle)

@@ -1,0 +1,93 @@
+"""Training data for one level: the labelled frame, its as-of and maturity dates, the inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from risk.features import FeatureConfig, customer_training_frame, invoice_training_frame
+from risk.features.frames import Progress, _noop
+from risk.features.registry import feature_specs
+from risk.ledger import Ledger
+
+Level = Literal["invoice", "customer"]
+LABELS: dict[str, str] = {"invoice": "label_late", "customer": "label_event"}
+KEYS: dict[str, list[str]] = {
+    "invoice": ["invoice_id", "customer_id", "issued_on"],
+    "customer": ["customer_id", "as_of"],
+}
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """A labelled frame with what the splitter and the models need.
+
+    Attributes:
+        level: invoice or customer.
+        frame: keys, features and labels, one row per training example, sorted by as-of date.
+        as_of: the date each row's features are computed at.
+        matured_on: the day each row's label is known whatever the outcome.
+        amounts: amount at stake per row (invoice amount; open exposure for customers).
+        features: the model's frame features (before the sector rate is added).
+        categorical: which of them are categorical.
+        cutoff: first day not in the data.
+    """
+
+    level: Level
+    frame: pd.DataFrame
+    as_of: pd.Series
+    matured_on: pd.Series
+    amounts: np.ndarray
+    features: list[str]
+    categorical: list[str]
+    cutoff: pd.Timestamp
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.frame[LABELS[self.level]].to_numpy(dtype="int64")
+
+
+def frame_feature_names(frame: pd.DataFrame, config: FeatureConfig) -> tuple[list[str], list[str]]:
+    """Registered features present in ``frame``, and the categorical ones among them."""
+    specs = {spec.name: spec for spec in feature_specs(config) if spec.source == "frame"}
+    names = [name for name in frame.columns if name in specs]
+    categorical = [name for name in names if specs[name].kind == "categorical"]
+    return names, categorical
+
+
+def training_data(
+    ledger: Ledger,
+    level: Level,
+    config: FeatureConfig,
+    cutoff: pd.Timestamp | None = None,
+    progress: Progress = _noop,
+) -> TrainingData:
+    """Build the labelled frame of ``level`` and its dates, sorted by as-of date."""
+    if level == "invoice":
+        frame = invoice_training_frame(ledger, config, cutoff, progress)
+        due = frame["invoice_id"].map(ledger.invoices.set_index("invoice_id")["due_on"])
+        as_of = frame["issued_on"]
+        matured = due + pd.Timedelta(days=config.late_after_days + 1)
+        amounts = frame["invoice_amount"] if "invoice_amount" in frame else pd.Series(1.0, index=frame.index)
+    else:
+        frame = customer_training_frame(ledger, config, cutoff, progress=progress)
+        as_of = frame["as_of"]
+        matured = as_of + pd.Timedelta(days=config.horizon_days)
+        amounts = frame.get("open_amount_total", pd.Series(1.0, index=frame.index))
+    cutoff_day = pd.Timestamp(frame.attrs["cutoff"])
+    order = np.argsort(as_of.to_numpy(), kind="stable")
+    frame = frame.iloc[order].reset_index(drop=True)
+    names, categorical = frame_feature_names(frame, config)
+    return TrainingData(
+        level=level,
+        frame=frame,
+        as_of=as_of.iloc[order].reset_index(drop=True),
+        matured_on=matured.iloc[order].reset_index(drop=True),
+        amounts=amounts.iloc[order].fillna(0.0).to_numpy(dtype="float64"),
+        features=names,
+        categorical=categorical,
+        cutoff=cutoff_day,
+    )

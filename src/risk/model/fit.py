@@ -1,0 +1,141 @@
+"""Fit one level's models on time windows: LightGBM (+ tuning), calibration, baseline.
+
+Pure with respect to MLflow: ``fit_models`` returns everything ``risk.train`` logs. Nothing
+here looks at the out-of-time test window except ``score_test``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from risk.features import SectorLatenessEncoder
+from risk.features.registry import monotone_constraints
+from risk.features.sector import OUTPUT_NAME as SECTOR_RATE
+from risk.model.baseline import fit_scorecard
+from risk.model.bundle import SECTOR_INPUTS, RiskModel, encoder_state, sector_inputs
+from risk.model.calibration import choose_calibrator
+from risk.model.dataset import TrainingData
+from risk.model.lgbm import LightGBMConfig, train_lightgbm
+from risk.model.split import SplitMasks, TimeWindows, expanding_folds
+from risk.model.tune import TrialCallback, tune
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Controls of the model fit.
+
+    Attributes:
+        seed: the one seed of LightGBM, Optuna and the baseline.
+        n_trials: Optuna trials (0: default parameters).
+        cv_folds: time-ordered folds inside the training window for tuning.
+        sector_smoothing: pseudo-observations of the sector encoder.
+        lightgbm: LightGBM parameters and controls.
+    """
+
+    seed: int = 42
+    n_trials: int = 0
+    cv_folds: int = 3
+    sector_smoothing: float = 20.0
+    lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    """The calibrated LightGBM model, the baseline and how they were obtained."""
+
+    model: RiskModel
+    baseline: Pipeline
+    baseline_features: list[str]
+    params: dict[str, Any]
+    calibration_reason: str
+    calibration_losses: dict[str, float]
+    tuning_loss: float | None
+
+
+def _sector_state(data: TrainingData, train: np.ndarray, smoothing: float) -> dict[str, Any] | None:
+    if not all(name in data.frame.columns for name in SECTOR_INPUTS):
+        return None
+    encoder = SectorLatenessEncoder(smoothing=smoothing)
+    encoder.fit(sector_inputs(data.frame[train]), data.y[train])
+    return encoder_state(encoder)
+
+
+def _categories(data: TrainingData, train: np.ndarray) -> dict[str, list[str]]:
+    """Categories of each categorical feature, as declared by the training frame's dtype."""
+    out: dict[str, list[str]] = {}
+    for name in data.categorical:
+        column = data.frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            out[name] = [str(c) for c in column.cat.categories]
+        else:
+            out[name] = sorted(str(v) for v in column[train].dropna().unique())
+    return out
+
+
+def fit_models(
+    data: TrainingData,
+    masks: SplitMasks,
+    windows: TimeWindows,
+    config: FitConfig,
+    on_trial: TrialCallback | None = None,
+    progress: Callable[[str], None] = lambda stage: None,
+) -> FittedModels:
+    """Fit encoder and LightGBM on train, early-stop and calibrate on valid, fit the baseline."""
+    sector = _sector_state(data, masks.train, config.sector_smoothing)
+    features = [*data.features, SECTOR_RATE] if sector is not None else list(data.features)
+    shell = RiskModel(
+        level=data.level,
+        features=features,
+        categories=_categories(data, masks.train),
+        booster=None,  # type: ignore[arg-type]
+        calibrator=None,  # type: ignore[arg-type]
+        sector=sector,
+    )
+    X_train = shell.prepare(data.frame[masks.train])  # noqa: N806
+    X_valid = shell.prepare(data.frame[masks.valid])  # noqa: N806
+    y = data.y
+    monotone = monotone_constraints(features)
+    params, tuning_loss = dict(config.lightgbm.params), None
+    if config.n_trials > 0:
+        progress("tuning")
+        folds = expanding_folds(data.as_of[masks.train].reset_index(drop=True),
+                                data.matured_on[masks.train].reset_index(drop=True),
+                                config.cv_folds)
+        params, tuning_loss = tune(X_train.reset_index(drop=True), y[masks.train], folds,
+                                   monotone=monotone, seed=config.seed,
+                                   n_trials=config.n_trials, on_trial=on_trial)
+    progress("lightgbm")
+    lgb_config = LightGBMConfig(params=params, num_boost_round=config.lightgbm.num_boost_round,
+                                early_stopping_rounds=config.lightgbm.early_stopping_rounds,
+                                num_threads=config.lightgbm.num_threads)
+    booster = train_lightgbm(X_train, y[masks.train], X_valid, y[masks.valid],
+                             monotone=monotone, seed=config.seed, config=lgb_config)
+    progress("calibration")
+    shell.booster = booster
+    calibrator, losses, reason = choose_calibrator(shell.raw_score(X_valid), y[masks.valid])
+    model = RiskModel(shell.level, features, shell.categories, booster, calibrator, sector,
+                      metadata={"windows": windows.as_dict(), "params": params})
+    progress("baseline")
+    numeric = [name for name in features if name not in shell.categories]
+    baseline = fit_scorecard(X_train, y[masks.train], numeric, list(shell.categories), config.seed)
+    return FittedModels(model, baseline, features, params, reason, losses, tuning_loss)
+
+
+def score_test(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> dict[str, np.ndarray]:
+    """Probabilities of the out-of-time test rows: calibrated and raw LightGBM, baseline."""
+    inputs = fitted.model.prepare(data.frame[test])
+    raw = fitted.model.raw_score(inputs)
+    return {
+        "LightGBM (calibrated)": fitted.model.calibrator.predict(raw),
+        "LightGBM (uncalibrated)": 1.0 / (1.0 + np.exp(-raw)),
+        "logistic baseline": fitted.baseline.predict_proba(inputs)[:, 1],
+    }

@@ -1,0 +1,228 @@
+"""The only module that talks to MLflow: tracking URI, runs, registration, aliases, loading.
+
+Embedded default: SQLite at ``models/mlflow.db`` with artifacts under ``models/artifacts``.
+``MLFLOW_TRACKING_URI`` (or an explicit URI) points at any tracking server instead. Aliases
+(``champion``), never stages. Every registered version carries a signature, an input example
+and the sha256 of its artifacts, checked again when it is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.lightgbm
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from risk.errors import RiskError
+from risk.model.bundle import BUNDLE_FILE, RiskModel
+
+logger = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+MODEL_NAMES = {"invoice": "payment-risk-invoice", "customer": "payment-risk-customer"}
+EXPERIMENT_NAMES = {"invoice": "payment-risk-invoice", "customer": "payment-risk-customer"}
+HASH_TAG = "artifact_sha256"
+
+
+class ModelNotFoundError(RiskError):
+    """No registered model version answers the name / alias / version asked for."""
+
+
+class ModelIntegrityError(RiskError):
+    """A model's artifacts do not match the sha256 recorded when it was registered."""
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where models are tracked: the tracking URI and, for a local store, the artifact root."""
+
+    tracking_uri: str
+    artifact_root: str | None
+
+    @classmethod
+    def resolve(cls, tracking_uri: str | None = None, root: Path | None = None) -> Store:
+        """Explicit URI, else ``MLFLOW_TRACKING_URI``, else SQLite under ``<root>/models``."""
+        uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        if uri:
+            return cls(uri, None)
+        models = (root or Path.cwd()) / "models"
+        models.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{models.resolve() / 'mlflow.db'}", (models.resolve() / "artifacts").as_uri())
+
+    def client(self) -> MlflowClient:
+        mlflow.set_tracking_uri(self.tracking_uri)
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+
+def experiment_id(store: Store, level: str) -> str:
+    """Id of the level's experiment, created on first use (artifacts under the local root)."""
+    client = store.client()
+    name = EXPERIMENT_NAMES[level]
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = f"{store.artifact_root}/{name}" if store.artifact_root else None
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+@contextmanager
+def training_run(store: Store, level: str, run_name: str) -> Iterator[Any]:
+    """An MLflow run in the level's experiment (nested runs go inside it)."""
+    store.client()
+    with mlflow.start_run(experiment_id=experiment_id(store, level), run_name=run_name) as run:
+        yield run
+
+
+def directory_sha256(directory: Path) -> str:
+    """sha256 over every file below ``directory`` (relative path and bytes, sorted by path).
+
+    MLflow's own descriptive files (``MLmodel``, environment files) are excluded: they record
+    tool versions, not the model.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = path.relative_to(directory).as_posix()
+        if path.name not in ("model.lgb", BUNDLE_FILE):
+            continue
+        digest.update(relative.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def log_model(model: RiskModel, example: pd.DataFrame, store: Store) -> tuple[str, str]:
+    """Log and register ``model`` in the active run; return (version, artifact sha256)."""
+    inputs = model.prepare(example)
+    signature = infer_signature(
+        inputs.astype({c: "object" for c in model.categories}),
+        model.predict_proba(example),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle_path = Path(tmp) / BUNDLE_FILE
+        bundle_path.write_text(json.dumps(model.to_json(), indent=2, sort_keys=True))
+        info = mlflow.lightgbm.log_model(
+            model.booster,
+            name="model",
+            signature=signature,
+            input_example=inputs.head(5).astype({c: "object" for c in model.categories}),
+            extra_files=[str(bundle_path)],
+            registered_model_name=MODEL_NAMES[model.level],
+        )
+    version = str(info.registered_model_version)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=tmp))
+        sha = directory_sha256(local)
+    store.client().set_model_version_tag(MODEL_NAMES[model.level], version, HASH_TAG, sha)
+    return version, sha
+
+
+def _version_uri(level: str, alias: str | None, version: str | None) -> str:
+    name = MODEL_NAMES[level]
+    return f"models:/{name}/{version}" if version else f"models:/{name}@{alias or CHAMPION}"
+
+
+def load_model(
+    store: Store, level: str, alias: str | None = CHAMPION, version: str | None = None
+) -> RiskModel:
+    """Load a registered model by alias (default ``champion``) or version, hash-verified.
+
+    Raises:
+        ModelNotFoundError: no such model, version or alias.
+        ModelIntegrityError: the artifacts changed since registration.
+    """
+    client = store.client()
+    name = MODEL_NAMES[level]
+    try:
+        mv = client.get_model_version(name, version) if version else client.get_model_version_by_alias(name, alias or CHAMPION)
+    except MlflowException as exc:
+        what = f"version {version}" if version else f"alias {alias!r}"
+        raise ModelNotFoundError(
+            f"no model {name!r} with {what} in {store.tracking_uri}: train one with "
+            f"`risk train --level {level}`"
+        ) from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp))
+        expected = mv.tags.get(HASH_TAG)
+        actual = directory_sha256(local)
+        if expected != actual:
+            raise ModelIntegrityError(
+                f"model {name} version {mv.version}: artifact sha256 {actual} does not match the "
+                f"registered {expected}; refusing to load"
+            )
+        booster = mlflow.lightgbm.load_model(str(local))
+        bundle = json.loads(next(local.rglob(BUNDLE_FILE)).read_text())
+    model = RiskModel.from_parts(booster, bundle)
+    model.metadata.update({"model_name": name, "model_version": str(mv.version), "run_id": mv.run_id})
+    return model
+
+
+def current_champion(store: Store, level: str) -> str | None:
+    """Version number holding the champion alias, or None."""
+    try:
+        return str(store.client().get_model_version_by_alias(MODEL_NAMES[level], CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def set_champion(store: Store, level: str, version: str, reason: str, forced: bool = False) -> None:
+    """Move the champion alias to ``version`` and record why, by whom and when on the version.
+
+    Raises:
+        ModelNotFoundError: the version does not exist.
+    """
+    client = store.client()
+    name = MODEL_NAMES[level]
+    try:
+        client.get_model_version(name, version)
+    except MlflowException as exc:
+        raise ModelNotFoundError(f"model {name!r} has no version {version}") from exc
+    client.set_registered_model_alias(name, CHAMPION, version)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    for key, value in (
+        ("promotion_reason", reason),
+        ("promoted_at", stamp),
+        ("promoted_by", os.environ.get("USER", "unknown")),
+        ("promotion_forced", str(forced).lower()),
+    ):
+        client.set_model_version_tag(name, version, key, value)
+    logger.info("champion of %s is now version %s (%s)", name, version, reason)
+
+
+def list_versions(store: Store, level: str) -> pd.DataFrame:
+    """Registered versions of the level's model with aliases, headline metrics and tags."""
+    client = store.client()
+    name = MODEL_NAMES[level]
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except MlflowException:
+        versions = []
+    rows = []
+    for mv in sorted(versions, key=lambda v: int(v.version)):
+        run = client.get_run(mv.run_id) if mv.run_id else None
+        metrics = run.data.metrics if run else {}
+        rows.append(
+            {
+                "model": name,
+                "version": str(mv.version),
+                "aliases": ",".join(mv.aliases),
+                "created": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
+                "test_auc": metrics.get("test_auc"),
+                "test_ece": metrics.get("test_ece"),
+                "test_window": (run.data.params.get("test_window") if run else None),
+                "promotion_reason": mv.tags.get("promotion_reason", ""),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,144 @@
+"""Payment behaviour: when each invoice would be paid, and its true probability of being late.
+
+Given the latent lateness ``z`` of the invoice (its customer's latent in the month the invoice
+falls due, plus seasonal, paper and dispute shifts), the number of days between due date and
+payment ``D`` is drawn from a two-part mixture:
+
+* with probability ``q = 1 - sigmoid(a + gamma_q z)`` the client pays on time:
+  ``D = -E`` with ``E = floor(Exp(EARLY_SCALE_DAYS))`` days early (never before the issue date);
+* otherwise it pays late: ``D = 1 + floor(X)`` with ``X ~ Exp(s)``, ``s = s0 exp(gamma_s z)``.
+
+An invoice still open when a collective proceeding opens (first opening after its issue date,
+``F``) is frozen: never paid. The outcome "late" (paid more than ``L`` days after due, or still
+unpaid ``L`` days after due) then has the closed form, with ``c = F - due``::
+
+    P(late) = q * P(E <= -c) + (1 - q) * P(D >= min(L + 1, c))
+            = q * [c <= 0] (1 - exp(-(1 - c) / EARLY_SCALE_DAYS))
+              + (1 - q) * (1 if k <= 1 else exp(-(k - 1) / s)),   k = min(L + 1, c)
+
+which is what ``invoice_truth.p_late`` stores.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from risk.synth import calibration as cal
+from risk.synth.config import SampleConfig
+from risk.synth.customers import Window
+from risk.synth.dates import month_number, month_of_year
+from risk.synth.invoices import InvoiceDraw
+from risk.synth.latent import FailureTimeline
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Elasticity of the late-payment scale to the latent lateness.
+GAMMA_SCALE: float = 0.7
+#: Log-odds slope of "pays late" in the latent lateness.
+GAMMA_LATE: float = 1.0
+#: Mean days early of on-time payers (geometric-like, floor of an exponential).
+EARLY_SCALE_DAYS: float = 3.0
+#: Latent shift of a disputed invoice (disputes delay payment).
+DISPUTE_SHIFT: float = 1.0
+#: Latent shift of a paper invoice (slower processing).
+PAPER_SHIFT: float = 0.1
+#: Empirical corrections so that the heterogeneous population hits the published averages
+#: (fitted once on a 20,000-customer run, see docs/synthetic-data.md).
+SCALE_CORRECTION: float = 0.8
+LATE_LOGIT_CORRECTION: float = -0.1
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Per-invoice payment behaviour under the generating process."""
+
+    latent: npt.NDArray[np.float32]
+    disputed: BoolArray
+    pay_day: IntArray  # the day it would be paid, ignoring proceedings and the ledger end
+    days_late: IntArray  # pay_day - due_day as drawn
+    next_opening: IntArray  # first proceeding opening after issue (NEVER if none)
+    frozen: BoolArray  # open when a proceeding opened: never paid
+    p_late: FloatArray
+
+
+def _mixture(config: SampleConfig, z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return (probability of paying late, exponential scale in days) for latent ``z``."""
+    late0 = 1.0 - config.on_time_share
+    intercept = np.log(late0 / (1.0 - late0)) + LATE_LOGIT_CORRECTION
+    p_late_branch = 1.0 / (1.0 + np.exp(-(intercept + GAMMA_LATE * z)))
+    scale0 = (config.mean_days_late / late0 - 0.5) * SCALE_CORRECTION
+    return p_late_branch, scale0 * np.exp(GAMMA_SCALE * z)
+
+
+def late_probability(
+    p_late_branch: FloatArray, scale: FloatArray, days_to_opening: IntArray, threshold: int
+) -> FloatArray:
+    """Closed-form probability that an invoice ends more than ``threshold`` days late.
+
+    Args:
+        p_late_branch: probability the client pays after the due date (``1 - q``).
+        scale: exponential scale of the days late, in days.
+        days_to_opening: days from due date to the next proceeding opening (``c``).
+        threshold: L, in days.
+
+    Returns:
+        P(paid more than L days after due, or never paid because frozen).
+    """
+    c = days_to_opening.astype(np.float64)
+    k = np.minimum(threshold + 1.0, c)
+    tail = np.where(k <= 1.0, 1.0, np.exp(-(np.maximum(k, 1.0) - 1.0) / scale))
+    early_frozen = np.where(
+        c <= 0.0, -np.expm1(-(1.0 - np.minimum(c, 0.0)) / EARLY_SCALE_DAYS), 0.0
+    )
+    return (1.0 - p_late_branch) * early_frozen + p_late_branch * tail
+
+
+def draw_behaviour(
+    rng: np.random.Generator,
+    invoices: InvoiceDraw,
+    latent: npt.NDArray[np.float32],
+    timeline: FailureTimeline,
+    window: Window,
+    config: SampleConfig,
+) -> Behaviour:
+    """Draw disputes and payment days of every invoice and compute its true ``p_late``."""
+    n = invoices.size
+    due = invoices.due_day
+    month = np.clip(month_number(due) - window.start_month, 0, window.n_months - 1)
+    z = latent[invoices.customer, month].astype(np.float64)
+    seasonal = np.zeros(13)
+    for calendar_month, shift in cal.SEASONAL_SHIFT.items():
+        seasonal[calendar_month] = shift
+    z += seasonal[month_of_year(due)] + np.where(invoices.electronic, 0.0, PAPER_SHIFT)
+    big = invoices.amount > 5000.0
+    p_dispute = (
+        config.dispute_rate * np.where(invoices.electronic, 1.0, 1.5) * np.where(big, 1.4, 1.0)
+    )
+    disputed = rng.random(n) < p_dispute
+    z += np.where(disputed, DISPUTE_SHIFT, 0.0)
+    p_branch, scale = _mixture(config, z)
+    late_branch = rng.random(n) < p_branch
+    late_days = 1 + np.floor(rng.exponential(1.0, n) * scale).astype(np.int64)
+    early_days = np.floor(rng.exponential(EARLY_SCALE_DAYS, n)).astype(np.int64)
+    days_late = np.where(late_branch, late_days, -early_days)
+    pay_day = np.maximum(invoices.issued_day, due + days_late)
+    opening = timeline.next_opening(invoices.customer, invoices.issued_day)
+    frozen = pay_day >= opening
+    p_late = late_probability(p_branch, scale, opening - due, config.late_threshold_days)
+    return Behaviour(
+        latent=z.astype(np.float32),
+        disputed=disputed,
+        pay_day=pay_day,
+        days_late=pay_day - due,
+        next_opening=opening,
+        frozen=frozen,
+        p_late=p_late,
+    )

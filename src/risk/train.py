@@ -1,0 +1,259 @@
+"""Train, evaluate, register and (behind the gate) promote a model for one level.
+
+    ledger -> labelled frame -> time windows -> fit (LightGBM, calibration, baseline)
+           -> out-of-time evaluation (+ oracle on generated data) -> report and plots
+           -> MLflow run, registered version -> champion / challenger gate
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from risk import registry
+from risk.evaluate import Evaluation, evaluate_predictions, summary_lines, write_report
+from risk.evaluate.plots import (
+    plot_calibration,
+    plot_importance,
+    plot_lift,
+    plot_precision_recall,
+    plot_roc,
+    plot_shap_summary,
+)
+from risk.features import FeatureConfig
+from risk.fingerprint import ledger_fingerprint
+from risk.ledger import Ledger
+from risk.model.dataset import Level, TrainingData, training_data
+from risk.model.fit import FitConfig, FittedModels, fit_models, score_test
+from risk.model.lgbm import gain_importance
+from risk.model.split import TimeWindows, derive_windows, split_masks
+
+logger = logging.getLogger(__name__)
+
+CALIBRATED = "LightGBM (calibrated)"
+SHAP_SAMPLE = 2000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on.
+
+    Attributes:
+        level: invoice or customer model.
+        features: feature and label parameters (late-after days L, horizon H, ...).
+        fit: seed, tuning trials, LightGBM parameters.
+        train_end: end of the training window (default: derived from the ledger's dates).
+        valid_end: end of the validation window (default: derived).
+        gate_metric: test metric the challenger must beat the champion on (higher is better).
+        gate_min_gain: smallest improvement that moves the champion alias.
+    """
+
+    level: Level = "invoice"
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+    train_end: pd.Timestamp | None = None
+    valid_end: pd.Timestamp | None = None
+    gate_metric: str = "auc"
+    gate_min_gain: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a training run produced and decided."""
+
+    level: str
+    version: str
+    promoted: bool
+    gate_reason: str
+    windows: TimeWindows
+    metrics: dict[str, float]
+    evaluations: list[Evaluation]
+    oracle_auc: float | None
+    report_dir: Path
+    run_id: str
+
+    def summary(self) -> list[str]:
+        return summary_lines(self.evaluations, self.oracle_auc)
+
+
+def git_commit() -> str:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def resolve_windows(data: TrainingData, config: TrainConfig) -> TimeWindows:
+    """Windows from the config dates when given, else derived from the data."""
+    derived = derive_windows(data.as_of, data.matured_on, data.cutoff)
+    if config.train_end is None and config.valid_end is None:
+        return derived
+    return TimeWindows(
+        derived.start,
+        pd.Timestamp(config.train_end or derived.train_end),
+        pd.Timestamp(config.valid_end or derived.valid_end),
+        data.cutoff,
+    )
+
+
+def oracle_auc(truth: pd.DataFrame | None, data: TrainingData, test: np.ndarray, late_after: int) -> float | None:
+    """AUC of the generator's true probabilities on the test rows (invoice level, L = 30)."""
+    if truth is None or data.level != "invoice" or late_after != 30 or "p_late" not in truth:
+        return None
+    p_true = data.frame.loc[test, "invoice_id"].map(truth.set_index("invoice_id")["p_late"])
+    if p_true.isna().any():
+        return None
+    return float(roc_auc_score(data.y[test], p_true.to_numpy()))
+
+
+def _slices(data: TrainingData, test: np.ndarray) -> dict[str, pd.Series]:
+    frame = data.frame[test].reset_index(drop=True)
+    out: dict[str, pd.Series] = {}
+    if "naf_section" in frame:
+        out["sector (NAF section)"] = frame["naf_section"].astype("object").fillna("unknown")
+    if "employees_count" in frame:
+        bands = pd.cut(frame["employees_count"], [-1, 2, 49, 199, 999, np.inf],
+                       labels=["0-2", "3-49", "50-199", "200-999", "1000+"])
+        out["size (employees)"] = bands.astype("object").fillna("unknown")
+    return out
+
+
+def _plots(fitted: FittedModels, data: TrainingData, test: np.ndarray,
+           probs: dict[str, np.ndarray], out: Path) -> dict[str, Path]:
+    y = data.y[test]
+    shown = {k: v for k, v in probs.items() if k != "LightGBM (uncalibrated)"}
+    inputs = fitted.model.prepare(data.frame[test].head(SHAP_SAMPLE))
+    contributions = fitted.model.contributions(inputs).drop(columns="base_value")
+    return {
+        "ROC": plot_roc(y, shown, out / "roc.png"),
+        "Precision-recall": plot_precision_recall(y, shown, out / "precision_recall.png"),
+        "Calibration": plot_calibration(y, probs, out / "calibration.png"),
+        "Lift": plot_lift(y, probs[CALIBRATED], out / "lift.png"),
+        "SHAP summary": plot_shap_summary(contributions.to_numpy(), inputs, out / "shap_summary.png"),
+        "Importance (gain)": plot_importance(gain_importance(fitted.model.booster), out / "importance.png"),
+    }
+
+
+def evaluate_fit(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> tuple[list[Evaluation], dict[str, np.ndarray]]:
+    """Evaluate the three score sets on the out-of-time test rows."""
+    probs = score_test(fitted, data, test)
+    slices = _slices(data, test)
+    evaluations = [
+        evaluate_predictions(name, data.y[test], p, amounts=data.amounts[test], slices=slices)
+        for name, p in probs.items()
+    ]
+    return evaluations, probs
+
+
+def gate(store: registry.Store, config: TrainConfig, data: TrainingData, test: np.ndarray,
+         challenger_value: float) -> tuple[bool, str]:
+    """Whether the new version beats the champion on the same test window by the gate metric."""
+    champion_version = registry.current_champion(store, config.level)
+    if champion_version is None:
+        return True, "first model of this level: no champion yet"
+    try:
+        champion = registry.load_model(store, config.level, version=champion_version)
+        p = champion.predict_proba(data.frame[test])
+    except Exception as exc:  # noqa: BLE001 - any failure means the champion cannot be compared
+        return False, f"champion v{champion_version} cannot score this window ({exc}); use `risk promote --force`"
+    champion_value = evaluate_predictions("champion", data.y[test], p).metrics[config.gate_metric]
+    gain = challenger_value - champion_value
+    verdict = gain > config.gate_min_gain
+    words = "beats" if verdict else "does not beat"
+    return verdict, (
+        f"challenger {words} champion v{champion_version} on test {config.gate_metric}: "
+        f"{challenger_value:.4f} vs {champion_value:.4f} (gain {gain:+.4f}, needed > {config.gate_min_gain})"
+    )
+
+
+def _log_run(fitted: FittedModels, evaluations: list[Evaluation], windows: TimeWindows,
+             fingerprint: dict[str, str], config: TrainConfig, oracle: float | None, out: Path) -> None:
+    params = {
+        "level": config.level, "late_after_days": config.features.late_after_days,
+        "horizon_days": config.features.horizon_days, "seed": config.fit.seed,
+        "n_trials": config.fit.n_trials, "calibration": fitted.model.calibrator.method,
+        "test_window": f"{windows.valid_end.date()}..{windows.cutoff.date()}",
+        **windows.as_dict(), **{f"lgb_{k}": v for k, v in fitted.params.items()},
+    }
+    mlflow.log_params(params)
+    prefixes = {CALIBRATED: "test", "LightGBM (uncalibrated)": "test_raw", "logistic baseline": "baseline_test"}
+    for evaluation in evaluations:
+        prefix = prefixes[evaluation.name]
+        mlflow.log_metrics({f"{prefix}_{k}": float(v) for k, v in evaluation.metrics.items() if np.isfinite(v)})
+        mlflow.log_metrics({f"{prefix}_capture_{k}": float(v) for k, v in evaluation.capture.items() if np.isfinite(v)})
+    if oracle is not None:
+        mlflow.log_metrics({"oracle_auc": oracle, "oracle_gap": oracle - evaluations[0].metrics["auc"]})
+    mlflow.set_tags({**fingerprint, "git_commit": git_commit(), "calibration_choice": fitted.calibration_reason})
+    (out / "features.json").write_text(json.dumps(fitted.baseline_features, indent=2))
+    mlflow.log_artifacts(str(out), artifact_path="evaluation")
+
+
+def train(
+    ledger: Ledger,
+    config: TrainConfig,
+    store: registry.Store,
+    truth: pd.DataFrame | None = None,
+    report_dir: Path | None = None,
+    progress: Callable[[str], None] = lambda stage: None,
+) -> TrainingResult:
+    """Run the whole training pipeline for ``config.level`` and log it to ``store``.
+
+    Args:
+        ledger: the validated ledger.
+        config: level, windows, seed, tuning, gate.
+        store: the MLflow store (``registry.Store.resolve()`` for the defaults).
+        truth: the generator's invoice truth (``invoice_id``, ``p_late``) for the oracle AUC.
+        report_dir: where the report and plots are written (default: a temporary folder,
+            uploaded to MLflow either way).
+        progress: called with each stage's name.
+    """
+    progress("features")
+    data = training_data(ledger, config.level, config.features, progress=progress)
+    windows = resolve_windows(data, config)
+    masks = split_masks(data.as_of, data.matured_on, windows)
+    logger.info("windows %s: %d train, %d valid, %d test rows", windows.as_dict(),
+                masks.train.sum(), masks.valid.sum(), masks.test.sum())
+    with registry.training_run(store, config.level, f"{config.level}-{windows.cutoff.date()}") as run:
+        def on_trial(number: int, params: dict[str, Any], loss: float) -> None:
+            with mlflow.start_run(run_name=f"trial-{number}", nested=True):
+                mlflow.log_params(params)
+                mlflow.log_metric("cv_log_loss", loss)
+
+        fitted = fit_models(data, masks, windows, config.fit, on_trial, progress)
+        progress("evaluation")
+        evaluations, probs = evaluate_fit(fitted, data, masks.test)
+        oracle = oracle_auc(truth, data, masks.test, config.features.late_after_days)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(report_dir) if report_dir else Path(tmp)
+            out.mkdir(parents=True, exist_ok=True)
+            plots = _plots(fitted, data, masks.test, probs, out)
+            fingerprint = ledger_fingerprint(ledger)
+            context = {"level": config.level, **windows.as_dict(), **fingerprint,
+                       "rows train / valid / test": f"{masks.train.sum()} / {masks.valid.sum()} / {masks.test.sum()}",
+                       "calibration": fitted.calibration_reason}
+            write_report(evaluations, out, title=f"Payment-risk model ({config.level} level)",
+                         context=context, plots=plots, oracle_auc=oracle)
+            fitted.model.metadata.update({"fingerprint": fingerprint, "late_after_days": config.features.late_after_days,
+                                          "horizon_days": config.features.horizon_days,
+                                          "test_metrics": evaluations[0].metrics})
+            _log_run(fitted, evaluations, windows, fingerprint, config, oracle, out)
+        progress("registry")
+        version, _ = registry.log_model(fitted.model, data.frame[masks.valid].head(50), store)
+        promoted, reason = gate(store, config, data, masks.test, evaluations[0].metrics[config.gate_metric])
+        if promoted:
+            registry.set_champion(store, config.level, version, reason)
+        mlflow.set_tags({"gate_promoted": str(promoted).lower(), "gate_reason": reason})
+    return TrainingResult(config.level, version, promoted, reason, windows, evaluations[0].metrics,
+                          evaluations, oracle, out if report_dir else Path(), run.info.run_id)

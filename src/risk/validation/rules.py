@@ -1,0 +1,153 @@
+"""Row rules of the ledger contracts, as vectorised masks.
+
+A rule function takes a parsed table and returns ``RuleFailure`` items: the rows that break it,
+the column to blame and a sentence that states the rule. Nothing here drops or changes rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from risk.contracts import Column, Table
+
+MONEY_TOLERANCE = 0.005  # half a cent: amounts are compared after rounding to cents
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """Rows of a table that break one rule."""
+
+    mask: pd.Series
+    column: str
+    rule: str
+
+
+def luhn_valid(digits: pd.Series) -> pd.Series:
+    """Whether each 9-digit string passes the Luhn check used by SIREN numbers.
+
+    >>> luhn_valid(pd.Series(["732829320", "732829321"])).tolist()
+    [True, False]
+    """
+    if digits.empty:
+        return pd.Series([], dtype=bool, index=digits.index)
+    matrix = np.frombuffer("".join(digits.tolist()).encode("ascii"), dtype=np.uint8)
+    matrix = matrix.reshape(len(digits), 9).astype(np.int64) - ord("0")
+    doubled = matrix[:, 1::2] * 2  # every second digit from the left (positions 2, 4, 6, 8)
+    doubled = np.where(doubled > 9, doubled - 9, doubled)
+    total = matrix[:, 0::2].sum(axis=1) + doubled.sum(axis=1)
+    return pd.Series(total % 10 == 0, index=digits.index)
+
+
+def siren_failures(customers: pd.DataFrame) -> list[RuleFailure]:
+    """SIREN: 9 digits with a valid Luhn key, when given."""
+    if "siren" not in customers.columns:
+        return []
+    siren = customers["siren"]
+    present = siren.notna()
+    nine_digits = present & siren.str.fullmatch(r"\d{9}").fillna(False).astype(bool)
+    bad_format = present & ~nine_digits
+    bad_key = pd.Series(False, index=customers.index)
+    bad_key[nine_digits] = ~luhn_valid(siren[nine_digits])
+    return [
+        RuleFailure(bad_format, "siren", "SIREN must be exactly 9 digits"),
+        RuleFailure(bad_key, "siren", "SIREN Luhn check digit is wrong"),
+    ]
+
+
+def invoice_failures(invoices: pd.DataFrame) -> list[RuleFailure]:
+    """Date order and paid amount rules of an invoice."""
+    failures = [
+        RuleFailure(
+            invoices["due_on"] < invoices["issued_on"],
+            "due_on",
+            "due_on must be on or after issued_on",
+        ),
+        RuleFailure(
+            invoices["paid_on"].notna() & (invoices["paid_on"] < invoices["issued_on"]),
+            "paid_on",
+            "paid_on must not be before issued_on",
+        ),
+        RuleFailure(
+            invoices["amount_paid"] > invoices["amount"].abs() + MONEY_TOLERANCE,
+            "amount_paid",
+            "amount_paid must not exceed amount",
+        ),
+        RuleFailure(
+            invoices["amount"] == 0,
+            "amount",
+            "amount must be > 0 (credit notes are negative documents, kept apart)",
+        ),
+    ]
+    return failures
+
+
+def reminder_failures(reminders: pd.DataFrame) -> list[RuleFailure]:
+    """A promised payment date only makes sense with a promise to pay."""
+    if "promised_on" not in reminders.columns:
+        return []
+    promise_without_date = (reminders["outcome"] == "promise_to_pay") & reminders[
+        "promised_on"
+    ].isna()
+    return [
+        RuleFailure(
+            promise_without_date,
+            "promised_on",
+            "promised_on is required when outcome is promise_to_pay",
+        )
+    ]
+
+
+def column_failures(values: pd.Series, column: Column) -> list[RuleFailure]:
+    """Enumeration, pattern and minimum-value rules of one parsed column."""
+    present = values.notna()
+    failures: list[RuleFailure] = []
+    if column.choices is not None:
+        allowed = ", ".join(column.choices)
+        failures.append(
+            RuleFailure(
+                present & ~values.isin(column.choices),
+                column.name,
+                f"must be one of: {allowed}",
+            )
+        )
+    if column.pattern is not None:
+        matches = values.str.fullmatch(column.pattern).fillna(False).astype(bool)
+        failures.append(
+            RuleFailure(present & ~matches, column.name, f"must match {column.pattern}")
+        )
+    if column.min_value is not None:
+        limit = column.min_value
+        if column.exclusive_min:
+            below = present & (values <= limit)
+            rule = f"must be > {limit:g}"
+        else:
+            below = present & (values < limit)
+            rule = f"must be >= {limit:g}"
+        failures.append(RuleFailure(below.fillna(False).astype(bool), column.name, rule))
+    return failures
+
+
+def duplicate_key_failures(frame: pd.DataFrame, table: Table) -> list[RuleFailure]:
+    """Every row sharing a key value with another row: nobody can tell which one is right."""
+    if not table.key:
+        return []
+    key = list(table.key)
+    present = frame[key].notna().all(axis=1)
+    duplicated = present & frame.duplicated(subset=key, keep=False)
+    return [
+        RuleFailure(duplicated, key[0], f"{'+'.join(key)} must be unique (value repeated)")
+    ]
+
+
+def foreign_key_failure(
+    frame: pd.DataFrame, column: str, known: pd.Series, target: str
+) -> RuleFailure:
+    """Rows whose ``column`` is given but absent from the kept rows of the target table."""
+    values = frame[column]
+    unknown = values.notna() & ~values.isin(known)
+    return RuleFailure(
+        unknown, column, f"must refer to a kept row of {target} (unknown or quarantined)"
+    )

@@ -1,0 +1,151 @@
+"""Validate one raw table against its contract: parse, check, split kept from quarantined."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from risk.contracts import Table
+from risk.errors import SchemaError
+from risk.validation.parse import PARSE_RULES, finalise_dtype, missing_mask, parse_column
+from risk.validation.rules import RuleFailure, column_failures, duplicate_key_failures
+
+ISSUE_COLUMNS = ("table", "row", "column", "value", "rule")
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """A parsed table with every rule failure found so far.
+
+    ``parsed`` has one row per raw row (same index); failures are kept as masks so that further
+    rules (foreign keys, cross-table) can be added before rows are split.
+    """
+
+    table: Table
+    raw: pd.DataFrame
+    parsed: pd.DataFrame
+    failures: tuple[RuleFailure, ...]
+    ignored_columns: tuple[str, ...]
+
+    def add(self, failures: list[RuleFailure]) -> TableCheck:
+        """Return a copy with more failures."""
+        return TableCheck(
+            self.table, self.raw, self.parsed, self.failures + tuple(failures), self.ignored_columns
+        )
+
+    def rejected(self) -> pd.Series:
+        """Mask of the rows that break at least one rule."""
+        bad = pd.Series(False, index=self.parsed.index)
+        for failure in self.failures:
+            bad |= failure.mask.fillna(False).astype(bool)
+        return bad
+
+    def issues(self) -> pd.DataFrame:
+        """One row per (row, rule) failure: table, 1-based row, column, raw value, rule."""
+        frames = []
+        for failure in self.failures:
+            positions = np.flatnonzero(failure.mask.fillna(False).to_numpy(dtype=bool))
+            if positions.size == 0:
+                continue
+            if failure.column in self.raw.columns:
+                values = self.raw[failure.column].iloc[positions].astype("str").to_numpy()
+            else:
+                values = np.full(positions.size, "", dtype=object)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "table": self.table.name,
+                        "row": positions + 1,
+                        "column": failure.column,
+                        "value": values,
+                        "rule": failure.rule,
+                    }
+                )
+            )
+        if not frames:
+            return pd.DataFrame({name: pd.Series(dtype="str") for name in ISSUE_COLUMNS}).astype(
+                {"row": "int64"}
+            )
+        return pd.concat(frames, ignore_index=True).sort_values(["row", "column"], kind="stable")
+
+
+def check_columns(raw: pd.DataFrame, table: Table) -> None:
+    """Fail when a required column is missing.
+
+    Raises:
+        SchemaError: naming the table, the missing columns and the columns the file has.
+    """
+    missing = [c.name for c in table.columns if c.required and c.name not in raw.columns]
+    if missing:
+        have = ", ".join(map(str, raw.columns)) or "(none)"
+        raise SchemaError(
+            table.name,
+            missing[0],
+            f"required column(s) {', '.join(missing)} missing; the file has: {have}",
+        )
+
+
+def parse_table(raw: pd.DataFrame, table: Table) -> TableCheck:
+    """Parse every contract column of ``raw`` and apply the column-level rules.
+
+    Optional columns absent from the source get their default (or stay absent when they have
+    none); empty values of non-nullable columns take the default when there is one.
+
+    Raises:
+        SchemaError: a required column is missing.
+    """
+    check_columns(raw, table)
+    raw = raw.reset_index(drop=True)
+    parsed: dict[str, pd.Series] = {}
+    failures: list[RuleFailure] = []
+    for column in table.columns:
+        if column.name not in raw.columns:
+            if column.default is not None:
+                parsed[column.name] = _default_series(raw.index, column.default, column.kind)
+            continue
+        values, unparseable = parse_column(raw[column.name], column)
+        failures.append(RuleFailure(unparseable, column.name, PARSE_RULES[column.kind]))
+        empty = missing_mask(raw[column.name])
+        if not column.nullable:
+            if column.default is not None:
+                values = values.where(~empty, column.default)
+            else:
+                failures.append(RuleFailure(empty, column.name, "is required (empty value)"))
+        failures.extend(column_failures(values, column))
+        parsed[column.name] = values
+    frame = pd.DataFrame(parsed, index=raw.index)
+    failures.extend(duplicate_key_failures(frame, table))
+    ignored = tuple(str(c) for c in raw.columns if c not in table.column_names)
+    return TableCheck(table, raw, frame, tuple(failures), ignored)
+
+
+def _default_series(index: pd.Index, default: object, kind: str) -> pd.Series:
+    dtype = {"bool": "bool", "int": "int64", "float": "float64"}.get(kind, "str")
+    return pd.Series(default, index=index, dtype=dtype)
+
+
+def kept_rows(check: TableCheck, keep: pd.Series) -> pd.DataFrame:
+    """The parsed rows selected by ``keep``, with their final dtypes."""
+    frame = check.parsed[keep.to_numpy()]
+    out: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        out[name] = finalise_dtype(frame[name], check.table.column(name))
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def quarantine_rows(check: TableCheck, reject: pd.Series) -> pd.DataFrame:
+    """The raw rows selected by ``reject``, with their 1-based row number and every reason."""
+    issues = check.issues()
+    positions = np.flatnonzero(reject.to_numpy(dtype=bool))
+    rows = check.raw.iloc[positions].astype("str").reset_index(drop=True)
+    if issues.empty:
+        reasons = pd.Series("", index=rows.index, dtype="str")
+    else:
+        text = issues["column"] + ": " + issues["rule"] + " (value '" + issues["value"] + "')"
+        joined = text.groupby(issues["row"]).agg("; ".join)
+        reasons = pd.Series(joined.reindex(positions + 1).to_numpy(), dtype="str")
+    rows.insert(0, "row", positions + 1)
+    rows.insert(1, "reasons", reasons)
+    return rows
