@@ -18,10 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import median, peak_rss_mb, timed, write_results  # noqa: E402
-
-from risk.io import validate_ledger_dir, write_ledger  # noqa: E402
-from risk.synth import SampleConfig, generate_portfolio  # noqa: E402
+from _common import median, peak_rss_mb, timed, write_results
+from risk.io import validate_ledger_dir, write_ledger
+from risk.synth import SampleConfig, generate_portfolio
 
 TARGET_SECONDS_5M = 30.0
 BASELINE_ROWS = 20_000
@@ -55,7 +54,11 @@ def main() -> None:
     print(f"generating {customers:,} customers ...", flush=True)
     ledger = generate_portfolio(SampleConfig(customers=customers, years=3, seed=11)).ledger
     n_invoices = len(ledger.invoices)
-    figures: dict[str, object] = {"customers": customers, "invoices": n_invoices, "quick": args.quick}
+    figures: dict[str, object] = {
+        "customers": customers,
+        "invoices": n_invoices,
+        "quick": args.quick,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("parquet", "csv"):
             folder = Path(tmp) / fmt
@@ -65,20 +68,30 @@ def main() -> None:
             seconds = median(times)
             figures[f"{fmt}_seconds_median"] = round(seconds, 3)
             figures[f"{fmt}_invoices_per_s"] = round(n_invoices / seconds)
-            print(f"validate {fmt:8s}: {seconds:7.2f} s median of {args.repeats}  "
-                  f"({n_invoices / seconds:,.0f} invoices/s)")
-        raw = pd.read_csv(Path(tmp) / "csv" / "invoices.csv", dtype=str, keep_default_na=False,
-                          nrows=BASELINE_ROWS)
+            print(
+                f"validate {fmt:8s}: {seconds:7.2f} s median of {args.repeats}  "
+                f"({n_invoices / seconds:,.0f} invoices/s)"
+            )
+        raw = pd.read_csv(
+            Path(tmp) / "csv" / "invoices.csv",
+            dtype=str,
+            keep_default_na=False,
+            nrows=BASELINE_ROWS,
+        )
     baseline = per_row_baseline(raw)
     figures["baseline_per_row_invoices_per_s"] = round(baseline)
     figures["speedup_vs_per_row"] = round(figures["parquet_invoices_per_s"] / baseline, 1)  # type: ignore[operator]
     scaled_target = TARGET_SECONDS_5M * n_invoices / 5_000_000
     figures["target_seconds_at_this_size"] = round(scaled_target, 2)
     figures["peak_rss_mb"] = round(peak_rss_mb())
-    print(f"baseline per-row validator: {baseline:,.0f} invoices/s "
-          f"-> vectorised is {figures['speedup_vs_per_row']}x faster")
-    print(f"target: 5M invoices in {TARGET_SECONDS_5M:.0f} s = {scaled_target:.2f} s at this size; "
-          f"peak RSS {figures['peak_rss_mb']} MiB (incl. generation)")
+    print(
+        f"baseline per-row validator: {baseline:,.0f} invoices/s "
+        f"-> vectorised is {figures['speedup_vs_per_row']}x faster"
+    )
+    print(
+        f"target: 5M invoices in {TARGET_SECONDS_5M:.0f} s = {scaled_target:.2f} s at this size; "
+        f"peak RSS {figures['peak_rss_mb']} MiB (incl. generation)"
+    )
     print(f"results: {write_results('bench_validate', figures)}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +41,42 @@ def write_ledger(tmp_path: Path) -> WriteLedger:
         return directory
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of a reachable PostgreSQL server (``RISK_TEST_POSTGRES_URL``), else the test skips."""
+    import os
+
+    url = os.environ.get("RISK_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("RISK_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against")
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3) as connection:
+            connection.execute("select 1")
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means: skip with the reason
+        pytest.skip(f"PostgreSQL at {url} does not answer: {exc}")
+    return url
+
+
+@pytest.fixture
+def fresh_postgres_database(postgres_url: str) -> Iterator[str]:
+    """A new, empty database on the test server (dropped afterwards); yields its URL."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"risk_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    base, _, _ = postgres_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )

@@ -65,13 +65,15 @@ def invoice_labels(
     cutoff = pd.Timestamp(cutoff)
     paid = _paid_before(invoices, cutoff)
     days_late = (paid - invoices["due_on"]).dt.days.astype(np.float64)
-    overdue_unpaid = paid.isna() & (cutoff > invoices["due_on"] + pd.Timedelta(days=late_after_days))
+    overdue_unpaid = paid.isna() & (
+        cutoff > invoices["due_on"] + pd.Timedelta(days=late_after_days)
+    )
     known = (paid.notna() | overdue_unpaid) & (invoices["issued_on"] < cutoff)
     late = (days_late > late_after_days) | overdue_unpaid
     return pd.DataFrame(
         {
             "label_days_late": days_late,
-            INVOICE_LABEL: late.astype("Int64").where(known, pd.NA),
+            INVOICE_LABEL: late.astype("Int64").mask(~known),
             "label_known": known.astype(bool),
         },
         index=invoices.index,
@@ -91,7 +93,9 @@ def late_event_dates(
     return becomes_late.where(late)
 
 
-def _count_in(index: EventIndex, codes: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+def _count_in(
+    index: EventIndex, codes: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
     """Events of each code dated in ``[start, end)``."""
     return index.before(codes, end) - index.before(codes, start)
 
@@ -116,27 +120,34 @@ def customer_labels(
     """
     cutoff = pd.Timestamp(cutoff)
     ids = pd.Index(ledger.customers["customer_id"].astype("str"))
-    codes = ids.get_indexer(queries["customer_id"].astype("str"))
+    codes = ids.get_indexer(pd.Index(queries["customer_id"].astype("str")))
     start = to_days(queries["as_of"])
     end = start + config.horizon_days
     inv = ledger.invoices
     late_on = late_event_dates(inv, cutoff, config.late_after_days)
     has_date = late_on.notna().to_numpy()
-    late_index = EventIndex(ids.get_indexer(inv["customer_id"].astype("str"))[has_date],
-                            to_days(late_on)[has_date])
+    late_index = EventIndex(
+        ids.get_indexer(pd.Index(inv["customer_id"].astype("str")))[has_date], to_days(late_on)[has_date]
+    )
     late = _count_in(late_index, codes, start, end) > 0
     proceeding = np.zeros(len(queries), dtype=bool)
     events = ledger.legal_events
     if events is not None and {"kind", "published_on"} <= set(events.columns):
         chosen = events["kind"].isin(COLLECTIVE_PROCEEDING_KINDS).to_numpy()
-        index = EventIndex(ids.get_indexer(events["customer_id"].astype("str"))[chosen],
-                           to_days(events["published_on"])[chosen])
+        index = EventIndex(
+            ids.get_indexer(pd.Index(events["customer_id"].astype("str")))[chosen],
+            to_days(events["published_on"])[chosen],
+        )
         proceeding = _count_in(index, codes, start, end) > 0
     known = end <= to_days(pd.Series([cutoff]))[0]
     out = pd.DataFrame(
-        {"label_late_invoice": late, "label_proceeding": proceeding, CUSTOMER_LABEL: late | proceeding},
+        {
+            "label_late_invoice": late,
+            "label_proceeding": proceeding,
+            CUSTOMER_LABEL: late | proceeding,
+        },
         index=queries.index,
     ).astype("Int64")
-    out = out.where(pd.Series(known, index=queries.index), pd.NA, axis=0)
+    out = out.mask(~pd.Series(known, index=queries.index), axis=0)
     out["label_known"] = known
     return out

@@ -80,7 +80,7 @@ class TrainingResult:
     metrics: dict[str, float]
     evaluations: list[Evaluation]
     oracle_auc: float | None
-    report_dir: Path
+    report_dir: Path | None
     run_id: str
 
     def summary(self) -> list[str]:
@@ -200,6 +200,51 @@ def _log_run(fitted: FittedModels, evaluations: list[Evaluation], windows: TimeW
     mlflow.log_artifacts(str(out), artifact_path="evaluation")
 
 
+def evaluate_registered(
+    ledger: Ledger,
+    level: Level,
+    store: registry.Store,
+    out_dir: Path,
+    version: str | None = None,
+    truth: pd.DataFrame | None = None,
+) -> tuple[Path, list[str]]:
+    """Evaluate a registered version (default: the champion) on this ledger's out-of-time
+    window (from the version's validation end to the ledger's cut-off); write its report.
+
+    Returns:
+        The report path and the terminal summary lines.
+    """
+    model = registry.load_model(store, level, version=version)
+    features = FeatureConfig(
+        late_after_days=int(model.metadata.get("late_after_days", 30)),
+        horizon_days=int(model.metadata.get("horizon_days", 180)),
+    )
+    data = training_data(ledger, level, features)
+    valid_end = pd.Timestamp(model.metadata["windows"]["valid_end"])
+    test = (data.as_of >= valid_end).to_numpy() & (data.matured_on <= data.cutoff).to_numpy()
+    name = f"{registry.MODEL_NAMES[level]} v{model.metadata['model_version']}"
+    p = model.predict_proba(data.frame[test])
+    evaluation = evaluate_predictions(name, data.y[test], p, amounts=data.amounts[test],
+                                      slices=_slices(data, test))
+    oracle = oracle_auc(truth, data, test, features.late_after_days)
+    y = data.y[test]
+    inputs = model.prepare(data.frame[test].head(SHAP_SAMPLE))
+    contributions = model.contributions(inputs).drop(columns="base_value")
+    plots = {
+        "ROC": plot_roc(y, {name: p}, out_dir / "roc.png"),
+        "Precision-recall": plot_precision_recall(y, {name: p}, out_dir / "precision_recall.png"),
+        "Calibration": plot_calibration(y, {name: p}, out_dir / "calibration.png"),
+        "Lift": plot_lift(y, p, out_dir / "lift.png"),
+        "SHAP summary": plot_shap_summary(contributions.to_numpy(), inputs, out_dir / "shap_summary.png"),
+        "Importance (gain)": plot_importance(gain_importance(model.booster), out_dir / "importance.png"),
+    }
+    context = {"model": name, "test window": f"{valid_end.date()} .. {data.cutoff.date()}",
+               **ledger_fingerprint(ledger)}
+    path = write_report([evaluation], out_dir, title=f"Evaluation of {name}", context=context,
+                        plots=plots, oracle_auc=oracle)
+    return path, summary_lines([evaluation], oracle)
+
+
 def train(
     ledger: Ledger,
     config: TrainConfig,
@@ -227,7 +272,8 @@ def train(
                 masks.train.sum(), masks.valid.sum(), masks.test.sum())
     with registry.training_run(store, config.level, f"{config.level}-{windows.cutoff.date()}") as run:
         def on_trial(number: int, params: dict[str, Any], loss: float) -> None:
-            with mlflow.start_run(run_name=f"trial-{number}", nested=True):
+            with mlflow.start_run(run_name=f"trial-{number}", nested=True,
+                                  experiment_id=run.info.experiment_id):
                 mlflow.log_params(params)
                 mlflow.log_metric("cv_log_loss", loss)
 
@@ -256,4 +302,4 @@ def train(
             registry.set_champion(store, config.level, version, reason)
         mlflow.set_tags({"gate_promoted": str(promoted).lower(), "gate_reason": reason})
     return TrainingResult(config.level, version, promoted, reason, windows, evaluations[0].metrics,
-                          evaluations, oracle, out if report_dir else Path(), run.info.run_id)
+                          evaluations, oracle, Path(report_dir) if report_dir else None, run.info.run_id)

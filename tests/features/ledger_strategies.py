@@ -85,16 +85,22 @@ def payment_rows(draw: st.DrawFn, invoices: pd.DataFrame) -> list[dict]:
             when = issued + pd.Timedelta(days=draw(st.integers(0, (end - issued).days - 1)))
             rows.append({"invoice_id": inv["invoice_id"], "paid_on": when, "amount": first_part})
         if not pd.isna(paid):
-            rows.append({"invoice_id": inv["invoice_id"], "paid_on": paid,
-                         "amount": inv["amount"] - first_part})
+            rows.append(
+                {
+                    "invoice_id": inv["invoice_id"],
+                    "paid_on": paid,
+                    "amount": inv["amount"] - first_part,
+                }
+            )
     return rows
 
 
 def payments_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["invoice_id", "paid_on", "amount"])
     frame.insert(0, "payment_id", [f"P{k}" for k in range(len(frame))])
-    return frame.astype({"payment_id": "str", "invoice_id": "str",
-                         "paid_on": "datetime64[ns]", "amount": "float64"})
+    return frame.astype(
+        {"payment_id": "str", "invoice_id": "str", "paid_on": "datetime64[ns]", "amount": "float64"}
+    )
 
 
 @st.composite
@@ -109,8 +115,9 @@ def legal_rows(draw: st.DrawFn, n_customers: int, lo: int, hi: int) -> list[dict
 
 def legal_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["customer_id", "published_on", "kind", "source"])
-    return frame.astype({"customer_id": "str", "published_on": "datetime64[ns]",
-                         "kind": "str", "source": "str"})
+    return frame.astype(
+        {"customer_id": "str", "published_on": "datetime64[ns]", "kind": "str", "source": "str"}
+    )
 
 
 @st.composite
@@ -129,8 +136,16 @@ def reminder_rows(draw: st.DrawFn, invoices: pd.DataFrame, lo: int, hi: int) -> 
 def reminders_frame(rows: list[dict]) -> pd.DataFrame:
     columns = ["invoice_id", "sent_on", "step", "channel", "outcome", "promised_on"]
     frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({"invoice_id": "str", "sent_on": "datetime64[ns]", "step": "int64",
-                         "channel": "str", "outcome": "str", "promised_on": "datetime64[ns]"})
+    return frame.astype(
+        {
+            "invoice_id": "str",
+            "sent_on": "datetime64[ns]",
+            "step": "int64",
+            "channel": "str",
+            "outcome": "str",
+            "promised_on": "datetime64[ns]",
+        }
+    )
 
 
 @st.composite

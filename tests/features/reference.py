@@ -38,6 +38,13 @@ def _days(a: pd.Timestamp, b: pd.Timestamp) -> int:
     return (pd.Timestamp(a) - pd.Timestamp(b)).days
 
 
+def _group(records: list[dict], key: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for record in records:
+        out.setdefault(record[key], []).append(record)
+    return out
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else NAN
 
@@ -54,6 +61,11 @@ class Reference:
         self.legal = _records(ledger.legal_events)
         self.reminders = _records(ledger.reminders)
         self.has_paid_on = "paid_on" in ledger.invoices.columns
+        # records grouped once by owner: the loops below then visit one owner's records only
+        self.invoices_of = _group(self.invoices, "customer_id")
+        self.payments_of = _group(self.payments, "invoice_id")
+        self.reminders_of = _group(self.reminders, "invoice_id")
+        self.invoice_by_id = {inv["invoice_id"]: inv for inv in self.invoices}
 
     def _paid(self, inv: dict) -> pd.Timestamp | None:
         if not self.has_paid_on or _missing(inv["paid_on"]):
@@ -63,8 +75,11 @@ class Reference:
     def payment(self, customer_id: str, t: pd.Timestamp) -> dict[str, float]:
         cfg = self.config
         w, r = cfg.history_window_days, cfg.recent_window_days
-        settled = [i for i in self.invoices if i["customer_id"] == customer_id
-                   and self._paid(i) is not None and self._paid(i) < t]
+        settled = [
+            i
+            for i in self.invoices_of.get(customer_id, [])
+            if i["customer_id"] == customer_id and self._paid(i) is not None and self._paid(i) < t
+        ]
         window = [i for i in settled if _days(t, i["paid_on"]) <= w]
         late = {id(i): _days(i["paid_on"], i["due_on"]) for i in settled}
         n = len(window)
@@ -90,24 +105,37 @@ class Reference:
         if "disputed" in self.ledger.invoices.columns:
             out["dispute_rate_12m"] = _mean([bool(i["disputed"]) for i in window])
         if self.ledger.payments is not None:
-            n_pay = [sum(p["invoice_id"] == i["invoice_id"] and p["paid_on"] <= i["paid_on"]
-                         for p in self.payments) for i in window]
+            n_pay = [
+                sum(
+                    p["invoice_id"] == i["invoice_id"] and p["paid_on"] <= i["paid_on"]
+                    for p in self.payments_of.get(i["invoice_id"], [])
+                )
+                for i in window
+            ]
             out["partial_payment_rate_12m"] = _mean([k >= 2 for k in n_pay])
         if self.ledger.reminders is not None:
-            n_rem = [sum(m["invoice_id"] == i["invoice_id"] and m["sent_on"] <= i["paid_on"]
-                         for m in self.reminders) for i in window]
+            n_rem = [
+                sum(
+                    m["invoice_id"] == i["invoice_id"] and m["sent_on"] <= i["paid_on"]
+                    for m in self.reminders_of.get(i["invoice_id"], [])
+                )
+                for i in window
+            ]
             out["reminders_per_invoice_12m"] = _mean(n_rem)
         return out
 
     def _open_amount(self, inv: dict, t: pd.Timestamp) -> float:
-        paid = sum(p["amount"] for p in self.payments
-                   if p["invoice_id"] == inv["invoice_id"] and p["paid_on"] < t)
-        return max(inv["amount"] - paid, 0.0)
+        paid = sum(
+            p["amount"]
+            for p in self.payments_of.get(inv["invoice_id"], [])
+            if p["invoice_id"] == inv["invoice_id"] and p["paid_on"] < t
+        )
+        return inv["amount"] - paid
 
     def exposure(self, customer_id: str, t: pd.Timestamp) -> dict[str, float]:
         buckets = dict.fromkeys(("not_due", "1_30", "31_60", "61_90", "91_plus"), 0.0)
         largest, oldest, count = 0.0, NAN, 0
-        for inv in self.invoices:
+        for inv in self.invoices_of.get(customer_id, []):
             paid = self._paid(inv)
             if inv["customer_id"] != customer_id or not inv["issued_on"] < t:
                 continue
@@ -115,18 +143,36 @@ class Reference:
                 continue
             amount = self._open_amount(inv, t)
             dpd = _days(t, inv["due_on"])
-            name = ("not_due" if dpd <= 0 else "1_30" if dpd <= 30 else "31_60" if dpd <= 60
-                    else "61_90" if dpd <= 90 else "91_plus")
+            name = (
+                "not_due"
+                if dpd <= 0
+                else "1_30"
+                if dpd <= 30
+                else "31_60"
+                if dpd <= 60
+                else "61_90"
+                if dpd <= 90
+                else "91_plus"
+            )
             buckets[name] += amount
             count += 1
             largest = max(largest, amount)
             oldest = dpd if math.isnan(oldest) else max(oldest, dpd)
         total = sum(buckets.values())
         out = {f"open_amount_{k}": v for k, v in buckets.items()}
-        out.update(open_amount_total=total, n_open_invoices=count,
-                   open_invoice_amount_max=largest, open_days_past_due_max=oldest)
-        sales = sum(i["amount"] for i in self.invoices if i["customer_id"] == customer_id
-                    and i["issued_on"] < t and _days(t, i["issued_on"]) <= 90)
+        out.update(
+            open_amount_total=total,
+            n_open_invoices=count,
+            open_invoice_amount_max=largest,
+            open_days_past_due_max=oldest,
+        )
+        sales = sum(
+            i["amount"]
+            for i in self.invoices_of.get(customer_id, [])
+            if i["customer_id"] == customer_id
+            and i["issued_on"] < t
+            and _days(t, i["issued_on"]) <= 90
+        )
         out["dso_days_3m"] = total / sales * 90 if sales else NAN
         if "credit_limit" in self.ledger.customers.columns:
             limit = self.customers[customer_id]["credit_limit"]
@@ -147,9 +193,11 @@ class Reference:
             code = row["naf_code"]
             out["naf_division"] = None if _missing(code) else code[:2]
             out["naf_section"] = None if _missing(code) else SECTION_OF_DIVISION[code[:2]]
-        for name, col in (("employees_count", "employees"),
-                          ("agreed_terms_days", "payment_terms_days"),
-                          ("end_of_month_terms", "end_of_month_terms")):
+        for name, col in (
+            ("employees_count", "employees"),
+            ("agreed_terms_days", "payment_terms_days"),
+            ("end_of_month_terms", "end_of_month_terms"),
+        ):
             if col in cols:
                 out[name] = NAN if _missing(row[col]) else float(row[col])
         if "created_on" in cols:
@@ -161,18 +209,22 @@ class Reference:
         if self.ledger.legal_events is None:
             return {}
         known = [e for e in self.legal if e["customer_id"] == customer_id and e["published_on"] < t]
+
         def order(e: dict) -> tuple:
             return (e["published_on"], SEVERITY.index(e["kind"]))
+
         status = [e for e in known if e["kind"] in STATUS]
         collective = [e for e in known if e["kind"] in COLLECTIVE]
         last_status = max(status, key=order) if status else None
         last = max(known, key=order) if known else None
         out: dict[str, object] = {
-            "in_collective_proceeding": float(last_status is not None
-                                              and last_status["kind"] in COLLECTIVE),
+            "in_collective_proceeding": float(
+                last_status is not None and last_status["kind"] in COLLECTIVE
+            ),
             "had_collective_proceeding": float(bool(collective)),
             "days_since_collective_proceeding": (
-                _days(t, max(e["published_on"] for e in collective)) if collective else NAN),
+                _days(t, max(e["published_on"] for e in collective)) if collective else NAN
+            ),
             "last_legal_event_kind": last["kind"] if last else None,
             "days_since_last_legal_event": _days(t, last["published_on"]) if last else NAN,
         }
@@ -184,14 +236,24 @@ class Reference:
         return out
 
     def cold_start(self, customer_id: str, t: pd.Timestamp) -> dict[str, float]:
-        issued = [i["issued_on"] for i in self.invoices
-                  if i["customer_id"] == customer_id and i["issued_on"] < t]
-        out = {"n_invoices_issued_total": len(issued),
-               "relationship_age_days": _days(t, min(issued)) if issued else NAN}
+        issued = [
+            i["issued_on"]
+            for i in self.invoices_of.get(customer_id, [])
+            if i["customer_id"] == customer_id and i["issued_on"] < t
+        ]
+        out = {
+            "n_invoices_issued_total": len(issued),
+            "relationship_age_days": _days(t, min(issued)) if issued else NAN,
+        }
         if self.has_paid_on:
-            out["has_history"] = float(any(
-                i["customer_id"] == customer_id and self._paid(i) is not None
-                and self._paid(i) < t for i in self.invoices))
+            out["has_history"] = float(
+                any(
+                    i["customer_id"] == customer_id
+                    and self._paid(i) is not None
+                    and self._paid(i) < t
+                    for i in self.invoices_of.get(customer_id, [])
+                )
+            )
         return out
 
     def customer_features(self, customer_id: str, t: pd.Timestamp) -> dict[str, object]:
@@ -205,10 +267,15 @@ class Reference:
         return out
 
     def invoice_features(self, invoice_id: str, t: pd.Timestamp) -> dict[str, object]:
-        inv = next(i for i in self.invoices if i["invoice_id"] == invoice_id)
+        inv = self.invoice_by_id[invoice_id]
         out = self.customer_features(inv["customer_id"], t)
-        amounts = [i["amount"] for i in self.invoices if i["customer_id"] == inv["customer_id"]
-                   and i["issued_on"] < t and _days(t, i["issued_on"]) <= 365]
+        amounts = [
+            i["amount"]
+            for i in self.invoices_of[inv["customer_id"]]
+            if i["customer_id"] == inv["customer_id"]
+            and i["issued_on"] < t
+            and _days(t, i["issued_on"]) <= 365
+        ]
         out["invoice_amount"] = inv["amount"]
         out["invoice_amount_to_mean_12m"] = inv["amount"] / _mean(amounts) if amounts else NAN
         out["invoice_terms_days"] = _days(inv["due_on"], inv["issued_on"])
@@ -216,9 +283,12 @@ class Reference:
         if "channel" in self.ledger.invoices.columns:
             out["invoice_channel"] = None if _missing(inv["channel"]) else inv["channel"]
         if self.ledger.reminders is not None and "outcome" in self.ledger.reminders.columns:
-            out["invoice_disputed"] = float(any(
-                m["invoice_id"] == invoice_id and m["outcome"] == "dispute" and m["sent_on"] < t
-                for m in self.reminders))
+            out["invoice_disputed"] = float(
+                any(
+                    m["invoice_id"] == invoice_id and m["outcome"] == "dispute" and m["sent_on"] < t
+                    for m in self.reminders_of.get(invoice_id, [])
+                )
+            )
         return out
 
 

@@ -49,7 +49,9 @@ def with_new_future(draw: st.DrawFn, ledger: Ledger, t_offset: int) -> Ledger:
     old = past.invoices.copy()
     open_at_t = old["paid_on"].isna().to_numpy()
     delays = [draw(st.one_of(st.none(), st.integers(0, 200))) for _ in range(open_at_t.sum())]
-    old.loc[open_at_t, "paid_on"] = [pd.NaT if d is None else t + pd.Timedelta(days=d) for d in delays]
+    old.loc[open_at_t, "paid_on"] = [
+        pd.NaT if d is None else t + pd.Timedelta(days=d) for d in delays
+    ]
     new = invoices_frame(draw(invoice_rows(n_customers, "F", t_offset, t_offset + HORIZON)))
     invoices = pd.concat([old, new], ignore_index=True)
     tables: dict[str, pd.DataFrame | None] = {"invoices": invoices}
@@ -64,14 +66,18 @@ def with_new_future(draw: st.DrawFn, ledger: Ledger, t_offset: int) -> Ledger:
         tables["payments"] = pd.concat([past.payments, future], ignore_index=True)
     if past.legal_events is not None:
         rows = draw(legal_rows(n_customers, t_offset, t_offset + HORIZON))
-        tables["legal_events"] = pd.concat([past.legal_events, legal_frame(rows)], ignore_index=True)
+        tables["legal_events"] = pd.concat(
+            [past.legal_events, legal_frame(rows)], ignore_index=True
+        )
     if past.reminders is not None:
         rows = draw(reminder_rows(invoices, t_offset, t_offset + HORIZON))
         tables["reminders"] = pd.concat([past.reminders, reminders_frame(rows)], ignore_index=True)
     return past.with_tables(**tables)
 
 
-def _features_at(ledger: Ledger, t: pd.Timestamp, invoice_ids: list[str]) -> tuple[pd.DataFrame, ...]:
+def _features_at(
+    ledger: Ledger, t: pd.Timestamp, invoice_ids: list[str]
+) -> tuple[pd.DataFrame, ...]:
     ids = sorted(ledger.customers["customer_id"])
     customers = pd.DataFrame({"customer_id": ids, "as_of": t})
     invoices = pd.DataFrame({"invoice_id": invoice_ids, "as_of": t})
@@ -94,7 +100,9 @@ def test_records_dated_on_or_after_t_do_not_change_features_at_t(
     before = _features_at(ledger, t, known)
     after = _features_at(changed, t, known)
     for got, want in zip(after, before, strict=True):
-        assert_features_equal(got, want.drop(columns=["customer_id", "issued_on", "as_of"], errors="ignore"))
+        assert_features_equal(
+            got, want.drop(columns=["customer_id", "issued_on", "as_of"], errors="ignore")
+        )
 
 
 @SETTINGS
@@ -102,13 +110,17 @@ def test_records_dated_on_or_after_t_do_not_change_features_at_t(
 def test_row_order_never_matters(ledger: Ledger, t_offset: int, seed: int) -> None:
     t = day(t_offset)
     ids = ledger.invoices["invoice_id"].tolist()
-    for got, want in zip(_features_at(shuffle(ledger, seed), t, ids), _features_at(ledger, t, ids), strict=True):
+    for got, want in zip(
+        _features_at(shuffle(ledger, seed), t, ids), _features_at(ledger, t, ids), strict=True
+    ):
         assert_features_equal(got, want, rtol=1e-12, atol=1e-9)
 
 
 @SETTINGS
 @given(ledger=ledgers(), t_offset=st.integers(0, SPAN_DAYS + 30))
-def test_invoice_paid_on_or_after_t_is_open_at_t_with_its_age(ledger: Ledger, t_offset: int) -> None:
+def test_invoice_paid_on_or_after_t_is_open_at_t_with_its_age(
+    ledger: Ledger, t_offset: int
+) -> None:
     t = day(t_offset)
     inv = ledger.invoices
     open_at_t = inv[(inv["issued_on"] < t) & ~(inv["paid_on"] < t)]

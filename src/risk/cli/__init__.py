@@ -11,6 +11,14 @@ import typer
 from rich.console import Console
 
 # from risk.cli.features import features
+from risk.cli.models import (
+    evaluate_command,
+    models_app,
+    print_result,
+    promote_command,
+    run_training,
+    train_command,
+)
 from risk.cli.render import overview_tables, print_tables, validation_tables
 from risk.cli.sample import sample
 from risk.errors import LedgerError
@@ -105,3 +113,7 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
 
 app.command()(sample)
 # app.command()(features)
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
+app.command("promote")(promote_command)
+app.add_typer(models_app, name="models")

@@ -11,10 +11,12 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from risk.features.config import FeatureConfig
 from risk.features.spec import has_column
-from risk.features.timeline import NEVER, EventIndex, to_days
+from risk.features.timeline import NEVER, EventIndex, event_keys, to_days
 from risk.ledger import Ledger
 
 
@@ -40,7 +42,12 @@ class LedgerTimeline:
     def __init__(self, ledger: Ledger, config: FeatureConfig) -> None:
         self.ledger = ledger
         self.config = config
-        self.customer_ids = pd.Index(ledger.customers["customer_id"].astype("str"))
+        self.customer_ids = ledger.customers["customer_id"]
+
+    def release(self, *names: str) -> None:
+        """Forget cached indexes that are no longer needed (they are rebuilt if asked again)."""
+        for name in names:
+            self.__dict__.pop(name, None)
 
     def has(self, needed: str) -> bool:
         """Whether the ledger holds ``table.column``."""
@@ -48,13 +55,13 @@ class LedgerTimeline:
 
     def customer_codes(self, customer_ids: pd.Series | pd.Index) -> np.ndarray:
         """Position of each customer id in the customers table (-1 when unknown)."""
-        return self.customer_ids.get_indexer(pd.Index(customer_ids).astype("str"))
+        return positions_in(self.customer_ids, customer_ids)
 
     @cached_property
     def invoices(self) -> pd.DataFrame:
         """Invoices as arrays, in a canonical order (independent of the input row order).
 
-        Columns: ``invoice_id``, ``code`` (customer code), ``issued``, ``due``, ``paid`` (days;
+        Columns: ``code`` (customer code), ``issued``, ``due``, ``paid`` (days;
         ``NEVER`` when unpaid or when the ledger has no ``paid_on``), ``amount``, ``row`` (the
         row in the ledger's invoices table).
         """
@@ -62,7 +69,6 @@ class LedgerTimeline:
         paid = to_days(inv["paid_on"]) if self.has("invoices.paid_on") else NEVER
         frame = pd.DataFrame(
             {
-                "invoice_id": inv["invoice_id"].astype("str").to_numpy(),
                 "code": self.customer_codes(inv["customer_id"]),
                 "issued": to_days(inv["issued_on"]),
                 "due": to_days(inv["due_on"]),
@@ -71,8 +77,9 @@ class LedgerTimeline:
                 "row": np.arange(len(inv)),
             }
         )
-        keys = ("amount", "paid", "due", "issued", "code")  # last key sorts first
-        order = np.lexsort(tuple(frame[key].to_numpy() for key in keys))
+        keys = ("amount", "paid", "due")  # ties of (customer, issue day), broken by value
+        by_day = event_keys(frame["code"].to_numpy(), frame["issued"].to_numpy())
+        order = np.lexsort((*(frame[key].to_numpy() for key in keys), by_day))
         return frame.iloc[order].reset_index(drop=True)
 
     @cached_property
@@ -80,12 +87,21 @@ class LedgerTimeline:
         """Issued invoices, by customer and issue day, with their amount."""
         inv = self.invoices
         amount = inv["amount"].to_numpy()
-        return EventIndex(inv["code"], inv["issued"], {"amount": amount}, tiebreak=amount)
+        codes, days = inv["code"].to_numpy(), inv["issued"].to_numpy()
+        return EventIndex(codes, days, {"amount": amount}, tiebreak=amount)
 
     def invoice_positions(self, invoice_ids: pd.Series) -> np.ndarray:
         """Position of each invoice id in ``self.invoices`` (-1 when unknown)."""
-        index = pd.Index(self.invoices["invoice_id"])
-        return index.get_indexer(pd.Index(invoice_ids).astype("str"))
+        rows = positions_in(self.ledger.invoices["invoice_id"], invoice_ids)
+        return np.where(rows >= 0, self.positions_of_rows[rows], -1)
+
+    @cached_property
+    def positions_of_rows(self) -> np.ndarray:
+        """Position in ``self.invoices`` of each row of the ledger's invoices table."""
+        rows = self.invoices["row"].to_numpy()
+        out = np.empty_like(rows)
+        out[rows] = np.arange(len(rows))
+        return out
 
     @cached_property
     def payments(self) -> EventIndex | None:
@@ -137,26 +153,26 @@ class LedgerTimeline:
         paid = inv["paid"].to_numpy()[settled]
         late = paid - inv["due"].to_numpy()[settled]
         values = {
-            "one": np.ones(len(paid)),
-            "days_late": late.astype(np.float64),
-            "days_to_pay": (paid - inv["issued"].to_numpy()[settled]).astype(np.float64),
-            "late_0": (late > 0).astype(np.float64),
-            "late_30": (late > 30).astype(np.float64),
-            "late_60": (late > 60).astype(np.float64),
-            "before_due": (late < 0).astype(np.float64),
-            "paid_day": paid.astype(np.float64),
-            "paid_x_late": (paid * late).astype(np.float64),
+            "one": np.ones(len(paid), dtype=np.int64),
+            "days_late": late,
+            "days_to_pay": paid - inv["issued"].to_numpy()[settled],
+            "late_0": (late > 0).astype(np.int64),
+            "late_30": (late > 30).astype(np.int64),
+            "late_60": (late > 60).astype(np.int64),
+            "before_due": (late < 0).astype(np.int64),
+            "paid_day": paid,
+            "paid_x_late": paid * late,
         }
         if self.has("invoices.disputed"):
             disputed = self.ledger.invoices["disputed"].to_numpy(dtype=bool)
-            values["disputed"] = disputed[inv["row"].to_numpy()][settled].astype(np.float64)
+            values["disputed"] = disputed[inv["row"].to_numpy()][settled].astype(np.int64)
         if self.payments is not None:
             n_payments = self._count_until_paid(self.payments)[settled]
-            values["partial"] = (n_payments >= 2).astype(np.float64)
+            values["partial"] = (n_payments >= 2).astype(np.int64)
         if self.reminders is not None:
             rem = self.reminders
             reminder_index = EventIndex(rem["pos"].to_numpy(), rem["sent"].to_numpy())
-            values["reminders"] = self._count_until_paid(reminder_index)[settled].astype(float)
+            values["reminders"] = self._count_until_paid(reminder_index)[settled]
         codes = inv["code"].to_numpy()[settled]
         return EventIndex(codes, paid, values, tiebreak=late)
 
@@ -167,6 +183,23 @@ class LedgerTimeline:
         paid = inv["paid"].to_numpy()
         late = (paid < NEVER) & (paid > inv["due"].to_numpy())
         return EventIndex(inv["code"].to_numpy()[late], paid[late])
+
+
+def _arrow_ids(values: pd.Series | pd.Index) -> pa.Array:
+    """Ids as a pyarrow string array (zero-copy for pandas ``str`` columns)."""
+    series = pd.Series(values, copy=False)
+    if series.dtype != "str":
+        series = series.astype("str")
+    return pa.array(series.array)
+
+
+def positions_in(table_ids: pd.Series | pd.Index, wanted: pd.Series | pd.Index) -> np.ndarray:
+    """Position of each ``wanted`` id in ``table_ids`` (first match), -1 when absent.
+
+    Uses pyarrow's hash lookup, several times faster than ``Index.get_indexer`` on strings.
+    """
+    found = pc.index_in(_arrow_ids(wanted), value_set=_arrow_ids(table_ids))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def make_queries(timeline: LedgerTimeline, customer_ids: pd.Series, as_of: pd.Series) -> Queries:

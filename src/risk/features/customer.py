@@ -25,36 +25,105 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
     form = ("customers.legal_form",)
     naf = ("customers.naf_code",)
     return (
-        FeatureSpec("company_age_years", FAMILY, "Age of the company at the date, in years.",
-                    "Âge de l'entreprise à la date, en années.", -1, "numeric",
-                    ("customers.created_on",), "company created {value:.1f} years ago",
-                    "entreprise créée il y a {value:.1f} ans"),
-        FeatureSpec("legal_form", FAMILY, "Legal form (SAS, SARL, EI, COMMUNE...).",
-                    "Forme juridique (SAS, SARL, EI, COMMUNE...).", 0, "categorical", form,
-                    "legal form {value}", "forme juridique {value}"),
-        FeatureSpec("is_sole_trader", FAMILY, "1 if the customer is a sole trader (EI).",
-                    "1 si le client est un entrepreneur individuel (EI).", 0, "numeric", form,
-                    "sole trader", "entrepreneur individuel"),
-        FeatureSpec("is_public_buyer", FAMILY, "1 if the customer is a public body.",
-                    "1 si le client est un acheteur public.", 0, "numeric", form,
-                    "public buyer", "acheteur public"),
-        FeatureSpec("naf_section", FAMILY, "NAF section (activity sector letter).",
-                    "Section NAF (lettre du secteur d'activité).", 0, "categorical", naf,
-                    "NAF section {value}", "section NAF {value}"),
-        FeatureSpec("naf_division", FAMILY, "NAF division (2-digit activity code).",
-                    "Division NAF (code d'activité à 2 chiffres).", 0, "categorical", naf,
-                    "NAF division {value}", "division NAF {value}"),
-        FeatureSpec("employees_count", FAMILY, "Headcount of the company.",
-                    "Effectif de l'entreprise.", 0, "numeric", ("customers.employees",),
-                    "{value:.0f} employees", "{value:.0f} salariés"),
-        FeatureSpec("agreed_terms_days", FAMILY, "Agreed payment terms of the customer, in days.",
-                    "Délai de paiement convenu avec le client, en jours.", 0, "numeric",
-                    ("customers.payment_terms_days",), "agreed terms of {value:.0f} days",
-                    "délai convenu de {value:.0f} jours"),
-        FeatureSpec("end_of_month_terms", FAMILY, "1 if terms run from the end of the month.",
-                    "1 si le délai court à compter de la fin du mois.", 0, "numeric",
-                    ("customers.end_of_month_terms",), "end-of-month terms",
-                    "paiement fin de mois"),
+        FeatureSpec(
+            "company_age_years",
+            FAMILY,
+            "Age of the company at the date, in years.",
+            "Âge de l'entreprise à la date, en années.",
+            -1,
+            "numeric",
+            ("customers.created_on",),
+            "company created {value:.1f} years ago",
+            "entreprise créée il y a {value:.1f} ans",
+        ),
+        FeatureSpec(
+            "legal_form",
+            FAMILY,
+            "Legal form (SAS, SARL, EI, COMMUNE...).",
+            "Forme juridique (SAS, SARL, EI, COMMUNE...).",
+            0,
+            "categorical",
+            form,
+            "legal form {value}",
+            "forme juridique {value}",
+        ),
+        FeatureSpec(
+            "is_sole_trader",
+            FAMILY,
+            "1 if the customer is a sole trader (EI).",
+            "1 si le client est un entrepreneur individuel (EI).",
+            0,
+            "numeric",
+            form,
+            "sole trader",
+            "entrepreneur individuel",
+        ),
+        FeatureSpec(
+            "is_public_buyer",
+            FAMILY,
+            "1 if the customer is a public body.",
+            "1 si le client est un acheteur public.",
+            0,
+            "numeric",
+            form,
+            "public buyer",
+            "acheteur public",
+        ),
+        FeatureSpec(
+            "naf_section",
+            FAMILY,
+            "NAF section (activity sector letter).",
+            "Section NAF (lettre du secteur d'activité).",
+            0,
+            "categorical",
+            naf,
+            "NAF section {value}",
+            "section NAF {value}",
+        ),
+        FeatureSpec(
+            "naf_division",
+            FAMILY,
+            "NAF division (2-digit activity code).",
+            "Division NAF (code d'activité à 2 chiffres).",
+            0,
+            "categorical",
+            naf,
+            "NAF division {value}",
+            "division NAF {value}",
+        ),
+        FeatureSpec(
+            "employees_count",
+            FAMILY,
+            "Headcount of the company.",
+            "Effectif de l'entreprise.",
+            0,
+            "numeric",
+            ("customers.employees",),
+            "{value:.0f} employees",
+            "{value:.0f} salariés",
+        ),
+        FeatureSpec(
+            "agreed_terms_days",
+            FAMILY,
+            "Agreed payment terms of the customer, in days.",
+            "Délai de paiement convenu avec le client, en jours.",
+            0,
+            "numeric",
+            ("customers.payment_terms_days",),
+            "agreed terms of {value:.0f} days",
+            "délai convenu de {value:.0f} jours",
+        ),
+        FeatureSpec(
+            "end_of_month_terms",
+            FAMILY,
+            "1 if terms run from the end of the month.",
+            "1 si le délai court à compter de la fin du mois.",
+            0,
+            "numeric",
+            ("customers.end_of_month_terms",),
+            "end-of-month terms",
+            "paiement fin de mois",
+        ),
     )
 
 
@@ -96,11 +165,13 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
     known = queries.codes >= 0
     out: dict[str, object] = {}
     for name, values in _static(timeline).items():
-        taken = values.take(codes) if len(values) else values.reindex(range(len(codes)))
-        if isinstance(taken.dtype, pd.CategoricalDtype):
-            out[name] = pd.Categorical(taken.where(known), dtype=taken.dtype)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            category_codes = np.append(values.cat.codes.to_numpy(), -1)  # -1: missing
+            taken = category_codes[np.where(known, codes, len(values))]
+            out[name] = pd.Categorical.from_codes(taken, dtype=values.dtype)
         else:
-            out[name] = np.where(known, taken.to_numpy(dtype=np.float64), np.nan)
+            numbers = np.append(values.to_numpy(dtype=np.float64), np.nan)
+            out[name] = numbers[np.where(known, codes, len(values))]
     if timeline.has("customers.created_on"):
         created = to_days(timeline.ledger.customers["created_on"]).astype(np.float64)
         created[created == NEVER] = np.nan

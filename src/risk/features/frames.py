@@ -19,18 +19,19 @@ from risk.features import cold_start, customer, exposure, invoice, legal, paymen
 from risk.features.config import FeatureConfig
 from risk.features.context import LedgerTimeline, Queries, make_queries
 from risk.features.registry import frame_specs, missing_features
-from risk.features.timeline import event_keys
+from risk.features.timeline import event_keys, to_days
 from risk.ledger import Ledger
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+#: (stage, compute, cached indexes no longer needed after it: released to save memory)
 CUSTOMER_FAMILIES = (
-    ("payment behaviour", payment.compute),
-    ("exposure", exposure.compute),
-    ("customer", customer.compute),
-    ("legal", legal.compute),
-    ("cold start", cold_start.compute),
+    ("payment behaviour", payment.compute, ()),
+    ("cold start", cold_start.compute, ("settlements", "late_settlements")),
+    ("exposure", exposure.compute, ("payments",)),
+    ("customer", customer.compute, ()),
+    ("legal", legal.compute, ()),
 )
 
 
@@ -39,18 +40,23 @@ def _noop(stage: str) -> None:
 
 
 def _sorted(queries: Queries) -> tuple[Queries, np.ndarray]:
-    """Queries sorted by (customer, day), for cache-friendly binary searches; and the order."""
+    """Queries sorted by (customer, day), for cache-friendly lookups; and the inverse order."""
     order = np.argsort(event_keys(queries.codes, queries.days), kind="stable")
-    return Queries(queries.codes[order], queries.days[order]), order
-
-
-def _unsort(values: object, order: np.ndarray) -> object:
-    """Put values computed on sorted queries back in the query order."""
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
+    return Queries(queries.codes[order], queries.days[order]), inverse
+
+
+def _unsort(values: object, inverse: np.ndarray) -> object:
+    """Put values computed on sorted queries back in the query order."""
     if isinstance(values, pd.Categorical):
         return values.take(inverse)
-    return np.asarray(values)[inverse]
+    return np.take(np.asarray(values), inverse)
+
+
+def _unsort_all(values: dict[str, object], inverse: np.ndarray) -> dict[str, object]:
+    """``_unsort`` every column, one at a time (the sorted copy is freed as we go)."""
+    return {name: _unsort(values.pop(name), inverse) for name in list(values)}
 
 
 def _assemble(
@@ -60,8 +66,9 @@ def _assemble(
     registered = [spec.name for spec in frame_specs(level, timeline.config)]
     names = [name for name in registered if name in values]
     names += [name for name in values if name not in registered]
-    features = pd.DataFrame({name: values[name] for name in names}, index=keys.index)
-    frame = pd.concat([keys, features], axis=1)
+    columns = {name: keys[name] for name in keys.columns}
+    columns.update({name: values.pop(name) for name in names})
+    frame = pd.DataFrame(columns, index=keys.index, copy=False)  # no copy, no consolidation
     missing = missing_features(timeline.ledger, level, timeline.config)
     frame.attrs["missing_features"] = missing
     if missing:
@@ -73,12 +80,13 @@ def _customer_values(
     timeline: LedgerTimeline, queries: Queries, progress: Progress
 ) -> dict[str, object]:
     """Customer-level feature values of each query, in the query order."""
-    ordered, order = _sorted(queries)
+    ordered, inverse = _sorted(queries)
     values: dict[str, object] = {}
-    for stage, compute in CUSTOMER_FAMILIES:
+    for stage, compute, done_with in CUSTOMER_FAMILIES:
         progress(stage)
         values.update(compute(timeline, ordered))
-    return {name: _unsort(column, order) for name, column in values.items()}
+        timeline.release(*done_with)
+    return _unsort_all(values, inverse)
 
 
 def customer_features_as_of(
@@ -132,23 +140,31 @@ def invoice_features_as_of(
     if (positions < 0).any():
         unknown = queries["invoice_id"][positions < 0].iloc[0]
         raise KeyError(f"invoice {unknown!r} is not in the ledger's invoices table")
+    as_of = pd.Series(pd.to_datetime(queries["as_of"]).to_numpy(), index=queries.index)
+    return _invoice_frame(timeline, positions, as_of, progress)
+
+
+def _invoice_frame(
+    timeline: LedgerTimeline, positions: np.ndarray, as_of: pd.Series, progress: Progress
+) -> pd.DataFrame:
+    """Invoice rows at ``positions`` (in ``timeline.invoices``) as of the dates ``as_of``."""
     rows = timeline.invoices["row"].to_numpy()[positions]
-    source = ledger.invoices.iloc[rows]
+    source = timeline.ledger.invoices
     keys = pd.DataFrame(
         {
-            "invoice_id": queries["invoice_id"].to_numpy(),
-            "customer_id": source["customer_id"].to_numpy(),
-            "issued_on": source["issued_on"].to_numpy(),
-            "as_of": pd.to_datetime(queries["as_of"]).to_numpy(),
-        },
-        index=queries.index,
+            name: source[name].take(rows).set_axis(as_of.index)
+            for name in ("invoice_id", "customer_id", "issued_on")
+        }
     )
-    q = make_queries(timeline, keys["customer_id"], keys["as_of"])
+    keys["as_of"] = as_of
+    codes = timeline.invoices["code"].to_numpy()[positions]
+    q = Queries(codes=codes, days=to_days(keys["as_of"]))
     values = _customer_values(timeline, q, progress)
     progress("invoice")
-    ordered, order = _sorted(q)
+    ordered, inverse = _sorted(q)
+    order = np.argsort(inverse)
     inv_values = invoice.compute(timeline, positions[order], ordered)
-    values.update({name: _unsort(column, order) for name, column in inv_values.items()})
+    values.update(_unsort_all(inv_values, inverse))
     return _assemble(keys, values, "invoice", timeline)
 
 
@@ -165,9 +181,10 @@ def build_invoice_frame(
     Returns:
         ``invoice_id, customer_id, issued_on`` and the features, in the ledger's row order.
     """
-    invoices = ledger.invoices
-    queries = pd.DataFrame({"invoice_id": invoices["invoice_id"], "as_of": invoices["issued_on"]})
-    frame = invoice_features_as_of(ledger, queries.reset_index(drop=True), config, progress)
+    timeline = LedgerTimeline(ledger, config or FeatureConfig())
+    progress("prepare")
+    issued = ledger.invoices["issued_on"].reset_index(drop=True)
+    frame = _invoice_frame(timeline, timeline.positions_of_rows, issued, progress)
     return frame.drop(columns="as_of")
 
 
@@ -198,8 +215,10 @@ def invoice_training_frame(
     known = labels["label_known"].to_numpy()
     out = pd.concat([frame, labels.drop(columns="label_known")], axis=1)[known]
     out[INVOICE_LABEL] = out[INVOICE_LABEL].astype(np.int64)
-    out.attrs = dict(frame.attrs, cutoff=str(cutoff.date()))
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs.update(frame.attrs)
+    out.attrs["cutoff"] = str(cutoff.date())
+    return out
 
 
 def snapshot_dates(
@@ -274,8 +293,10 @@ def customer_training_frame(
     known = labels["label_known"].to_numpy()
     out = pd.concat([frame, labels.drop(columns="label_known")], axis=1)[known]
     out = out.astype({name: np.int64 for name in labels.columns if name != "label_known"})
-    out.attrs = dict(frame.attrs, cutoff=str(cutoff.date()))
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs.update(frame.attrs)
+    out.attrs["cutoff"] = str(cutoff.date())
+    return out
 
 
 def build_scoring_frames(

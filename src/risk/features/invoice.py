@@ -27,34 +27,92 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
     we, wf = window_words(config.history_window_days)
     base = ("invoices.amount", "invoices.issued_on", "invoices.due_on")
 
-    def spec(name: str, direction: int, kind: str, texts: tuple[str, ...], needs: tuple = ()) -> FeatureSpec:
-        return FeatureSpec(name, FAMILY, texts[0], texts[1], direction, kind,  # type: ignore[arg-type]
-                           base + needs, texts[2], texts[3], level="invoice")
+    def spec(
+        name: str, direction: int, kind: str, texts: tuple[str, ...], needs: tuple = ()
+    ) -> FeatureSpec:
+        return FeatureSpec(
+            name,
+            FAMILY,
+            texts[0],
+            texts[1],
+            direction,
+            kind,  # type: ignore[arg-type]
+            base + needs,
+            texts[2],
+            texts[3],
+            level="invoice",
+        )
 
     return (
-        spec("invoice_amount", 0, "numeric", (
-            "Invoice amount including tax.", "Montant TTC de la facture.",
-            "invoice of {value:,.0f}", "facture de {value:,.0f}")),
-        spec(f"invoice_amount_to_mean_{w}", 1, "numeric", (
-            f"Invoice amount divided by the customer's mean invoice amount of the last {we}.",
-            f"Montant de la facture divisé par le montant moyen des factures du client sur les {wf}.",
-            "invoice {value:.1f} times the customer's usual amount",
-            "facture de {value:.1f} fois le montant habituel du client")),
-        spec("invoice_terms_days", 0, "numeric", (
-            "Days from invoice date to due date.", "Jours entre la date de facture et l'échéance.",
-            "payment terms of {value:.0f} days", "délai de paiement de {value:.0f} jours")),
-        spec("issue_month", 0, "categorical", (
-            "Month of the invoice date (August and December behave differently).",
-            "Mois de la date de facture (août et décembre se comportent différemment).",
-            "invoice issued in month {value}", "facture émise au mois {value}")),
-        spec("invoice_channel", 0, "categorical", (
-            "Invoice channel: paper or electronic.", "Canal de la facture : papier ou électronique.",
-            "{value} invoice", "facture {value}"), ("invoices.channel",)),
-        spec("invoice_disputed", 1, "numeric", (
-            "1 if a reminder sent before the date got a dispute as answer.",
-            "1 si une relance envoyée avant la date a reçu un litige en réponse.",
-            "invoice disputed by the customer", "facture contestée par le client"),
-            ("reminders.invoice_id", "reminders.sent_on", "reminders.outcome")),
+        spec(
+            "invoice_amount",
+            0,
+            "numeric",
+            (
+                "Invoice amount including tax.",
+                "Montant TTC de la facture.",
+                "invoice of {value:,.0f}",
+                "facture de {value:,.0f}",
+            ),
+        ),
+        spec(
+            f"invoice_amount_to_mean_{w}",
+            1,
+            "numeric",
+            (
+                f"Invoice amount divided by the customer's mean invoice amount of the last {we}.",
+                "Montant de la facture divisé par le montant moyen des factures du client "
+                f"sur les {wf}.",
+                "invoice {value:.1f} times the customer's usual amount",
+                "facture de {value:.1f} fois le montant habituel du client",
+            ),
+        ),
+        spec(
+            "invoice_terms_days",
+            0,
+            "numeric",
+            (
+                "Days from invoice date to due date.",
+                "Jours entre la date de facture et l'échéance.",
+                "payment terms of {value:.0f} days",
+                "délai de paiement de {value:.0f} jours",
+            ),
+        ),
+        spec(
+            "issue_month",
+            0,
+            "categorical",
+            (
+                "Month of the invoice date (August and December behave differently).",
+                "Mois de la date de facture (août et décembre se comportent différemment).",
+                "invoice issued in month {value}",
+                "facture émise au mois {value}",
+            ),
+        ),
+        spec(
+            "invoice_channel",
+            0,
+            "categorical",
+            (
+                "Invoice channel: paper or electronic.",
+                "Canal de la facture : papier ou électronique.",
+                "{value} invoice",
+                "facture {value}",
+            ),
+            ("invoices.channel",),
+        ),
+        spec(
+            "invoice_disputed",
+            1,
+            "numeric",
+            (
+                "1 if a reminder sent before the date got a dispute as answer.",
+                "1 si une relance envoyée avant la date a reçu un litige en réponse.",
+                "invoice disputed by the customer",
+                "facture contestée par le client",
+            ),
+            ("reminders.invoice_id", "reminders.sent_on", "reminders.outcome"),
+        ),
     )
 
 
@@ -83,12 +141,14 @@ def compute(timeline: LedgerTimeline, positions: np.ndarray, queries: Queries) -
         "invoice_amount": amount,
         f"invoice_amount_to_mean_{window_label(config.history_window_days)}": amount / mean_amount,
         "invoice_terms_days": (inv["due"].to_numpy()[positions] - issued).astype(np.float64),
-        "issue_month": pd.Categorical(month, categories=MONTHS),
+        "issue_month": pd.Categorical.from_codes(
+            month - 1, dtype=pd.CategoricalDtype(list(MONTHS))
+        ),
     }
     if timeline.has("invoices.channel"):
-        channel = timeline.ledger.invoices["channel"].to_numpy(dtype=object)
+        channel = pd.Categorical(timeline.ledger.invoices["channel"], categories=INVOICE_CHANNELS)
         rows = inv["row"].to_numpy()[positions]
-        out["invoice_channel"] = pd.Categorical(channel[rows], categories=INVOICE_CHANNELS)
+        out["invoice_channel"] = pd.Categorical.from_codes(channel.codes[rows], dtype=channel.dtype)
     reminders = timeline.reminders
     if reminders is not None and timeline.has("reminders.outcome"):
         disputes = reminders[reminders["outcome"] == "dispute"]

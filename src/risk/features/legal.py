@@ -35,7 +35,10 @@ COUNTED: dict[str, tuple[str, ...]] = {
     "n_capital_decreases": ("capital_decrease",),
 }
 COUNTED_TEXT: dict[str, tuple[str, str]] = {
-    "n_privileges": ("tax or social-security privileges registered", "privilèges du Trésor ou URSSAF inscrits"),
+    "n_privileges": (
+        "tax or social-security privileges registered",
+        "privilèges du Trésor ou URSSAF inscrits",
+    ),
     "n_payment_orders": ("payment orders", "injonctions de payer"),
     "n_director_changes": ("director changes", "changements de dirigeant"),
     "n_capital_decreases": ("capital decreases", "réductions de capital"),
@@ -47,47 +50,89 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
     w = window_label(config.legal_window_days)
     we, wf = window_words(config.legal_window_days)
     counted = tuple(
-        FeatureSpec(f"{stem}_{w}", FAMILY, f"Number of {en} published in the last {we}.",
-                    f"Nombre de {fr} publiés sur les {wf}.", 1, "numeric", NEEDS,
-                    f"{{value:.0f}} {en} in the last {we}", f"{{value:.0f}} {fr} sur les {wf}")
+        FeatureSpec(
+            f"{stem}_{w}",
+            FAMILY,
+            f"Number of {en} published in the last {we}.",
+            f"Nombre de {fr} publiés sur les {wf}.",
+            1,
+            "numeric",
+            NEEDS,
+            f"{{value:.0f}} {en} in the last {we}",
+            f"{{value:.0f}} {fr} sur les {wf}",
+        )
         for stem, (en, fr) in COUNTED_TEXT.items()
     )
     return (
-        FeatureSpec("in_collective_proceeding", FAMILY,
-                    "1 if a collective proceeding (safeguard, receivership, liquidation) is active.",
-                    "1 si une procédure collective (sauvegarde, redressement, liquidation) est en cours.",
-                    1, "numeric", NEEDS, "collective proceeding in progress",
-                    "procédure collective en cours"),
-        FeatureSpec("had_collective_proceeding", FAMILY,
-                    "1 if a collective proceeding was ever published before the date.",
-                    "1 si une procédure collective a été publiée avant la date.",
-                    1, "numeric", NEEDS, "past collective proceeding",
-                    "procédure collective passée"),
-        FeatureSpec("days_since_collective_proceeding", FAMILY,
-                    "Days since the last collective proceeding was published (NaN: none).",
-                    "Jours depuis la publication de la dernière procédure collective (NaN : aucune).",
-                    -1, "numeric", NEEDS, "collective proceeding published {value:.0f} days ago",
-                    "procédure collective publiée il y a {value:.0f} jours"),
-        FeatureSpec("last_legal_event_kind", FAMILY, "Kind of the last legal event published.",
-                    "Nature du dernier événement légal publié.", 0, "categorical", NEEDS,
-                    "last legal event: {value}", "dernier événement légal : {value}"),
-        FeatureSpec("days_since_last_legal_event", FAMILY,
-                    "Days since the last legal event was published (NaN: none).",
-                    "Jours depuis la publication du dernier événement légal (NaN : aucun).",
-                    0, "numeric", NEEDS, "last legal event {value:.0f} days ago",
-                    "dernier événement légal il y a {value:.0f} jours"),
+        FeatureSpec(
+            "in_collective_proceeding",
+            FAMILY,
+            "1 if a collective proceeding (safeguard, receivership, liquidation) is active.",
+            "1 si une procédure collective (sauvegarde, redressement, liquidation) est en cours.",
+            1,
+            "numeric",
+            NEEDS,
+            "collective proceeding in progress",
+            "procédure collective en cours",
+        ),
+        FeatureSpec(
+            "had_collective_proceeding",
+            FAMILY,
+            "1 if a collective proceeding was ever published before the date.",
+            "1 si une procédure collective a été publiée avant la date.",
+            1,
+            "numeric",
+            NEEDS,
+            "past collective proceeding",
+            "procédure collective passée",
+        ),
+        FeatureSpec(
+            "days_since_collective_proceeding",
+            FAMILY,
+            "Days since the last collective proceeding was published (NaN: none).",
+            "Jours depuis la publication de la dernière procédure collective (NaN : aucune).",
+            -1,
+            "numeric",
+            NEEDS,
+            "collective proceeding published {value:.0f} days ago",
+            "procédure collective publiée il y a {value:.0f} jours",
+        ),
+        FeatureSpec(
+            "last_legal_event_kind",
+            FAMILY,
+            "Kind of the last legal event published.",
+            "Nature du dernier événement légal publié.",
+            0,
+            "categorical",
+            NEEDS,
+            "last legal event: {value}",
+            "dernier événement légal : {value}",
+        ),
+        FeatureSpec(
+            "days_since_last_legal_event",
+            FAMILY,
+            "Days since the last legal event was published (NaN: none).",
+            "Jours depuis la publication du dernier événement légal (NaN : aucun).",
+            0,
+            "numeric",
+            NEEDS,
+            "last legal event {value:.0f} days ago",
+            "dernier événement légal il y a {value:.0f} jours",
+        ),
         *counted,
     )
 
 
-def _index(timeline: LedgerTimeline, kinds: tuple[str, ...] | None) -> tuple[EventIndex, np.ndarray]:
+def _index(
+    timeline: LedgerTimeline, kinds: tuple[str, ...] | None
+) -> tuple[EventIndex, np.ndarray]:
     """Index of the events of ``kinds`` (all when None), ties by severity; and their kind."""
     events = timeline.ledger.legal_events
     if events is None:  # pragma: no cover - guarded by the caller
         raise ValueError("the ledger has no legal_events table")
     kind = events["kind"].astype("str").to_numpy(dtype=object)
     keep = np.ones(len(kind), dtype=bool) if kinds is None else np.isin(kind, kinds)
-    rank = pd.Index(SEVERITY).get_indexer(kind[keep])
+    rank = pd.Index(SEVERITY).get_indexer(pd.Index(kind[keep]))
     codes = timeline.customer_codes(events["customer_id"])[keep]
     days = to_days(events["published_on"])[keep]
     index = EventIndex(codes, days, {"rank": rank.astype(np.float64)}, tiebreak=rank)
@@ -123,7 +168,7 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
     out: dict[str, object] = {}
     status, status_rank = _index(timeline, STATUS_KINDS)
     last_pos, _ = _last(status, queries)
-    collective_ranks = pd.Index(SEVERITY).get_indexer(list(COLLECTIVE_PROCEEDING_KINDS))
+    collective_ranks = [SEVERITY.index(kind) for kind in COLLECTIVE_PROCEEDING_KINDS]
     active = np.isin(_take(status_rank, last_pos), collective_ranks)
     out["in_collective_proceeding"] = active.astype(np.float64)
     collective, _ = _index(timeline, COLLECTIVE_PROCEEDING_KINDS)
@@ -132,9 +177,10 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
     out["days_since_collective_proceeding"] = queries.days - last_day
     every, every_rank = _index(timeline, None)
     last_pos, last_day = _last(every, queries)
-    names = np.asarray((*SEVERITY, None), dtype=object)
-    kind = names[_take(every_rank, last_pos)]  # -1 (no event) -> None
-    out["last_legal_event_kind"] = pd.Categorical(kind, categories=SEVERITY)
+    kind_codes = _take(every_rank, last_pos)  # rank in SEVERITY, -1 when no event
+    out["last_legal_event_kind"] = pd.Categorical.from_codes(
+        kind_codes, dtype=pd.CategoricalDtype(list(SEVERITY))
+    )
     out["days_since_last_legal_event"] = queries.days - last_day
     w = window_label(config.legal_window_days)
     for stem, kinds in COUNTED.items():

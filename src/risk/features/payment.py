@@ -25,93 +25,177 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
     we, wf = window_words(config.history_window_days)
     re_, rf = window_words(config.recent_window_days)
 
-    def spec(name: str, direction: int, texts: tuple[str, str, str, str], needs: tuple = ()) -> FeatureSpec:
-        return FeatureSpec(name, FAMILY, texts[0], texts[1], direction, "numeric",
-                           PAID + needs, texts[2], texts[3])
+    def spec(
+        name: str, direction: int, texts: tuple[str, str, str, str], needs: tuple = ()
+    ) -> FeatureSpec:
+        return FeatureSpec(
+            name, FAMILY, texts[0], texts[1], direction, "numeric", PAID + needs, texts[2], texts[3]
+        )
 
     return (
-        spec(f"n_invoices_settled_{w}", 0, (
-            f"Number of invoices settled in the last {we}.",
-            f"Nombre de factures réglées sur les {wf}.",
-            f"{{value:.0f}} invoices settled in the last {we}",
-            f"{{value:.0f}} factures réglées sur les {wf}")),
-        spec("n_invoices_settled_total", 0, (
-            "Number of invoices settled before the date, whole history.",
-            "Nombre de factures réglées avant la date, tout l'historique.",
-            "{value:.0f} invoices settled so far",
-            "{value:.0f} factures réglées à ce jour")),
-        spec(f"days_late_mean_{w}", 1, (
-            f"Mean days late (payment date minus due date) of invoices settled in the last {we}.",
-            f"Retard moyen en jours (date de paiement moins échéance) des factures réglées sur les {wf}.",
-            f"invoices paid {{value:.0f}} days after their due date on average over the last {we}",
-            f"factures payées en moyenne {{value:.0f}} jours après l'échéance sur les {wf}")),
-        spec(f"days_late_max_{w}", 1, (
-            f"Largest days late of an invoice settled in the last {we}.",
-            f"Plus grand retard en jours d'une facture réglée sur les {wf}.",
-            f"an invoice paid {{value:.0f}} days late in the last {we}",
-            f"une facture payée avec {{value:.0f}} jours de retard sur les {wf}")),
-        spec(f"days_late_recency_weighted_{w}", 1, (
-            f"Mean days late over the last {we}, recent payments weigh more (weight decreasing "
-            "linearly with age, from 1 to 1/window).",
-            f"Retard moyen sur les {wf}, les paiements récents pesant davantage (poids "
-            "décroissant linéairement avec l'ancienneté).",
-            f"recent payments {{value:.0f}} days late on average (last {we})",
-            f"paiements récents en moyenne {{value:.0f}} jours en retard ({wf})")),
-        spec(f"share_paid_late_{w}", 1, (
-            f"Share of the invoices settled in the last {we} that were paid after their due date.",
-            f"Part des factures réglées sur les {wf} payées après l'échéance.",
-            f"{{value:.0%}} of invoices paid after their due date in the last {we}",
-            f"{{value:.0%}} des factures payées après l'échéance sur les {wf}")),
-        spec(f"share_paid_late_30d_{w}", 1, (
-            f"Share of the invoices settled in the last {we} paid more than 30 days late.",
-            f"Part des factures réglées sur les {wf} payées avec plus de 30 jours de retard.",
-            f"{{value:.0%}} of invoices paid more than 30 days late in the last {we}",
-            f"{{value:.0%}} des factures payées avec plus de 30 jours de retard sur les {wf}")),
-        spec(f"n_invoices_paid_late_60d_{w}", 1, (
-            f"Number of invoices settled in the last {we} more than 60 days late.",
-            f"Nombre de factures réglées sur les {wf} avec plus de 60 jours de retard.",
-            f"{{value:.0f}} invoices paid more than 60 days late in the last {we}",
-            f"{{value:.0f}} factures payées avec plus de 60 jours de retard sur les {wf}")),
-        spec(f"days_late_trend_{r}_vs_{w}", 1, (
-            f"Mean days late of the last {re_} minus that of the rest of the last {we} "
-            "(> 0: paying later than before).",
-            f"Retard moyen des {rf} moins celui du reste des {wf} "
-            "(> 0 : paie plus tard qu'avant).",
-            f"paying {{value:.0f}} days later than before (last {re_} vs the previous months)",
-            f"paie {{value:.0f}} jours plus tard qu'avant ({rf} vs les mois précédents)")),
-        spec(f"days_to_pay_mean_{w}", 1, (
-            f"Mean days from invoice date to payment of invoices settled in the last {we}.",
-            f"Délai moyen de paiement en jours (de la facture au paiement) sur les {wf}.",
-            f"pays {{value:.0f}} days after the invoice date on average (last {we})",
-            f"paie en moyenne {{value:.0f}} jours après la date de facture ({wf})")),
-        spec(f"share_paid_before_due_{w}", -1, (
-            f"Share of the invoices settled in the last {we} paid before their due date.",
-            f"Part des factures réglées sur les {wf} payées avant l'échéance.",
-            f"{{value:.0%}} of invoices paid before their due date in the last {we}",
-            f"{{value:.0%}} des factures payées avant l'échéance sur les {wf}")),
-        spec(f"partial_payment_rate_{w}", 1, (
-            f"Share of the invoices settled in the last {we} that were paid in several payments.",
-            f"Part des factures réglées sur les {wf} payées en plusieurs fois.",
-            f"{{value:.0%}} of invoices paid in several instalments in the last {we}",
-            f"{{value:.0%}} des factures payées en plusieurs fois sur les {wf}"),
-            ("payments.paid_on", "payments.invoice_id")),
-        spec(f"dispute_rate_{w}", 1, (
-            f"Share of the invoices settled in the last {we} that were disputed.",
-            f"Part des factures réglées sur les {wf} qui ont fait l'objet d'un litige.",
-            f"{{value:.0%}} of invoices disputed in the last {we}",
-            f"{{value:.0%}} des factures en litige sur les {wf}"),
-            ("invoices.disputed",)),
-        spec("days_since_last_late_payment", -1, (
-            "Days since the last payment made after the due date (NaN: never late).",
-            "Jours depuis le dernier paiement effectué après l'échéance (NaN : jamais en retard).",
-            "last late payment {value:.0f} days ago",
-            "dernier paiement en retard il y a {value:.0f} jours")),
-        spec(f"reminders_per_invoice_{w}", 1, (
-            f"Mean number of reminders needed per invoice settled in the last {we}.",
-            f"Nombre moyen de relances nécessaires par facture réglée sur les {wf}.",
-            f"{{value:.1f}} reminders needed per invoice in the last {we}",
-            f"{{value:.1f}} relances nécessaires par facture sur les {wf}"),
-            ("reminders.invoice_id", "reminders.sent_on")),
+        spec(
+            f"n_invoices_settled_{w}",
+            0,
+            (
+                f"Number of invoices settled in the last {we}.",
+                f"Nombre de factures réglées sur les {wf}.",
+                f"{{value:.0f}} invoices settled in the last {we}",
+                f"{{value:.0f}} factures réglées sur les {wf}",
+            ),
+        ),
+        spec(
+            "n_invoices_settled_total",
+            0,
+            (
+                "Number of invoices settled before the date, whole history.",
+                "Nombre de factures réglées avant la date, tout l'historique.",
+                "{value:.0f} invoices settled so far",
+                "{value:.0f} factures réglées à ce jour",
+            ),
+        ),
+        spec(
+            f"days_late_mean_{w}",
+            1,
+            (
+                f"Mean days late (payment date minus due date) of invoices settled in the last "
+                f"{we}.",
+                "Retard moyen en jours (date de paiement moins échéance) des factures réglées "
+                f"sur les {wf}.",
+                "invoices paid {value:.0f} days after their due date on average over the "
+                f"last {we}",
+                f"factures payées en moyenne {{value:.0f}} jours après l'échéance sur les {wf}",
+            ),
+        ),
+        spec(
+            f"days_late_max_{w}",
+            1,
+            (
+                f"Largest days late of an invoice settled in the last {we}.",
+                f"Plus grand retard en jours d'une facture réglée sur les {wf}.",
+                f"an invoice paid {{value:.0f}} days late in the last {we}",
+                f"une facture payée avec {{value:.0f}} jours de retard sur les {wf}",
+            ),
+        ),
+        spec(
+            f"days_late_recency_weighted_{w}",
+            1,
+            (
+                f"Mean days late over the last {we}, recent payments weigh more (weight decreasing "
+                "linearly with age, from 1 to 1/window).",
+                f"Retard moyen sur les {wf}, les paiements récents pesant davantage (poids "
+                "décroissant linéairement avec l'ancienneté).",
+                f"recent payments {{value:.0f}} days late on average (last {we})",
+                f"paiements récents en moyenne {{value:.0f}} jours en retard ({wf})",
+            ),
+        ),
+        spec(
+            f"share_paid_late_{w}",
+            1,
+            (
+                f"Share of the invoices settled in the last {we} that were paid after their due "
+                "date.",
+                f"Part des factures réglées sur les {wf} payées après l'échéance.",
+                f"{{value:.0%}} of invoices paid after their due date in the last {we}",
+                f"{{value:.0%}} des factures payées après l'échéance sur les {wf}",
+            ),
+        ),
+        spec(
+            f"share_paid_late_30d_{w}",
+            1,
+            (
+                f"Share of the invoices settled in the last {we} paid more than 30 days late.",
+                f"Part des factures réglées sur les {wf} payées avec plus de 30 jours de retard.",
+                f"{{value:.0%}} of invoices paid more than 30 days late in the last {we}",
+                f"{{value:.0%}} des factures payées avec plus de 30 jours de retard sur les {wf}",
+            ),
+        ),
+        spec(
+            f"n_invoices_paid_late_60d_{w}",
+            1,
+            (
+                f"Number of invoices settled in the last {we} more than 60 days late.",
+                f"Nombre de factures réglées sur les {wf} avec plus de 60 jours de retard.",
+                f"{{value:.0f}} invoices paid more than 60 days late in the last {we}",
+                f"{{value:.0f}} factures payées avec plus de 60 jours de retard sur les {wf}",
+            ),
+        ),
+        spec(
+            f"days_late_trend_{r}_vs_{w}",
+            1,
+            (
+                f"Mean days late of the last {re_} minus that of the rest of the last {we} "
+                "(> 0: paying later than before).",
+                f"Retard moyen des {rf} moins celui du reste des {wf} "
+                "(> 0 : paie plus tard qu'avant).",
+                f"paying {{value:.0f}} days later than before (last {re_} vs the previous months)",
+                f"paie {{value:.0f}} jours plus tard qu'avant ({rf} vs les mois précédents)",
+            ),
+        ),
+        spec(
+            f"days_to_pay_mean_{w}",
+            1,
+            (
+                f"Mean days from invoice date to payment of invoices settled in the last {we}.",
+                f"Délai moyen de paiement en jours (de la facture au paiement) sur les {wf}.",
+                f"pays {{value:.0f}} days after the invoice date on average (last {we})",
+                f"paie en moyenne {{value:.0f}} jours après la date de facture ({wf})",
+            ),
+        ),
+        spec(
+            f"share_paid_before_due_{w}",
+            -1,
+            (
+                f"Share of the invoices settled in the last {we} paid before their due date.",
+                f"Part des factures réglées sur les {wf} payées avant l'échéance.",
+                f"{{value:.0%}} of invoices paid before their due date in the last {we}",
+                f"{{value:.0%}} des factures payées avant l'échéance sur les {wf}",
+            ),
+        ),
+        spec(
+            f"partial_payment_rate_{w}",
+            1,
+            (
+                f"Share of the invoices settled in the last {we} that were paid in several "
+                "payments.",
+                f"Part des factures réglées sur les {wf} payées en plusieurs fois.",
+                f"{{value:.0%}} of invoices paid in several instalments in the last {we}",
+                f"{{value:.0%}} des factures payées en plusieurs fois sur les {wf}",
+            ),
+            ("payments.paid_on", "payments.invoice_id"),
+        ),
+        spec(
+            f"dispute_rate_{w}",
+            1,
+            (
+                f"Share of the invoices settled in the last {we} that were disputed.",
+                f"Part des factures réglées sur les {wf} qui ont fait l'objet d'un litige.",
+                f"{{value:.0%}} of invoices disputed in the last {we}",
+                f"{{value:.0%}} des factures en litige sur les {wf}",
+            ),
+            ("invoices.disputed",),
+        ),
+        spec(
+            "days_since_last_late_payment",
+            -1,
+            (
+                "Days since the last payment made after the due date (NaN: never late).",
+                "Jours depuis le dernier paiement effectué après l'échéance "
+                "(NaN : jamais en retard).",
+                "last late payment {value:.0f} days ago",
+                "dernier paiement en retard il y a {value:.0f} jours",
+            ),
+        ),
+        spec(
+            f"reminders_per_invoice_{w}",
+            1,
+            (
+                f"Mean number of reminders needed per invoice settled in the last {we}.",
+                f"Nombre moyen de relances nécessaires par facture réglée sur les {wf}.",
+                f"{{value:.1f}} reminders needed per invoice in the last {we}",
+                f"{{value:.1f}} relances nécessaires par facture sur les {wf}",
+            ),
+            ("reminders.invoice_id", "reminders.sent_on"),
+        ),
     )
 
 

@@ -75,12 +75,12 @@ def _smoothed(groups: pd.Series, y: pd.Series, prior: pd.Series, smoothing: floa
     return (stats["sum"] + smoothing * prior_of_group) / (stats["count"] + smoothing)
 
 
-class SectorLatenessEncoder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class SectorLatenessEncoder(TransformerMixin, BaseEstimator):
     """Smoothed late rate per sector, hierarchical: section (coarse) then division (fine).
 
-    ``X`` has one or two columns: the coarse level (NAF section) then, optionally, the fine
-    level (NAF division). Missing or unseen sectors get the rate of the level above, the
-    overall rate at the top.
+    ``X`` has its columns from the coarsest level to the finest, usually the NAF section then
+    the NAF division; each level's rate is shrunk towards the rate of the level before it.
+    Missing or unseen sectors get the rate of the level above, the overall rate at the top.
 
     Args:
         smoothing: weight ``m`` of the parent rate, in pseudo-observations (>= 0).
@@ -104,15 +104,13 @@ class SectorLatenessEncoder(TransformerMixin, BaseEstimator):  # type: ignore[mi
         """Learn the smoothed rates from the training rows ``X`` and their labels ``y``.
 
         Raises:
-            ValueError: negative smoothing, more than two columns, or no rows.
+            ValueError: negative smoothing, or ``X`` / ``y`` unusable (no rows, mismatch).
         """
         if self.smoothing < 0:
             raise ValueError(f"smoothing must be >= 0, got {self.smoothing}")
         values, target = validate_data(
             self, X, y, dtype=None, ensure_all_finite=False, y_numeric=True
         )
-        if values.shape[1] > 2:
-            raise ValueError(f"X must have 1 or 2 columns (section, division), got {values.shape[1]}")
         target = pd.Series(np.asarray(target, dtype=np.float64))
         self.overall_rate_ = float(target.mean())
         prior = pd.Series(np.full(len(target), self.overall_rate_))

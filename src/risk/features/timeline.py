@@ -39,7 +39,8 @@ class EventIndex:
     Args:
         codes: owner code of each event (customer code, or invoice code).
         days: event day (days since 1970).
-        values: numeric columns to sum or take the maximum of, one value per event.
+        values: numeric columns to sum or take the maximum of, one value per event; integer
+            columns are summed exactly.
         tiebreak: order of events on the same (code, day), so that the result never depends
             on the input row order.
     """
@@ -62,13 +63,21 @@ class EventIndex:
         self.values = {name: np.asarray(col)[order] for name, col in (values or {}).items()}
         self._cumsums: dict[str, np.ndarray] = {}
         self._tables: dict[str, list[np.ndarray]] = {}
+        self._starts = np.zeros(0, dtype=np.int64)  # start of codes -1, 0, 1, ...
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def start(self, codes: np.ndarray) -> np.ndarray:
         """Position of each code's first event (where it would be if it has none)."""
-        return np.searchsorted(self.keys, np.asarray(codes, dtype=np.int64) << DAY_BITS)
+        codes = np.asarray(codes, dtype=np.int64)
+        if len(codes) == 0:
+            return np.zeros(0, dtype=np.int64)
+        top = int(codes.max()) + 2
+        if len(self._starts) < top:  # one binary search per code, then a gather per query
+            owners = np.arange(-1, max(top, len(self._starts)) - 1, dtype=np.int64)
+            self._starts = np.searchsorted(self.keys, owners << DAY_BITS)
+        return self._starts[np.maximum(codes, -1) + 1]
 
     def before(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Position one past the last event of ``code`` with ``day < days`` (per query)."""
@@ -79,21 +88,37 @@ class EventIndex:
         return np.searchsorted(self.keys, event_keys(codes, days), side="right")
 
     def _cumsum(self, name: str) -> np.ndarray:
+        """Prefix sums of ``name``.
+
+        Integer columns: one exact int64 running total over all events, with a leading 0.
+        Float columns: running totals restarted for each owner (no rounding error carried
+        over from other owners, so a value never depends on other customers' events).
+        """
         if name not in self._cumsums:
-            series = pd.Series(self.values[name].astype(np.float64, copy=False))
-            self._cumsums[name] = series.groupby(self.codes, sort=False).cumsum().to_numpy()
+            values = self.values[name]
+            if np.issubdtype(values.dtype, np.integer):
+                self._cumsums[name] = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+            else:
+                series = pd.Series(values.astype(np.float64, copy=False))
+                self._cumsums[name] = series.groupby(self.codes, sort=False).cumsum().to_numpy()
         return self._cumsums[name]
 
     def prefix(self, name: str, pos: np.ndarray, start: np.ndarray) -> np.ndarray:
         """Sum of ``name`` over the events in ``[start, pos)`` (one owner's block)."""
         cumsum = self._cumsum(name)
+        if np.issubdtype(self.values[name].dtype, np.integer):
+            return (cumsum[pos] - cumsum[start]).astype(np.float64)
         if len(cumsum) == 0:
             return np.zeros(len(pos))
-        inside = pos > start
-        return np.where(inside, cumsum[np.maximum(pos - 1, 0)], 0.0)
+        return np.where(pos > start, cumsum[np.maximum(pos - 1, 0)], 0.0)
 
-    def window_sum(self, name: str, lo: np.ndarray, hi: np.ndarray, start: np.ndarray) -> np.ndarray:
+    def window_sum(
+        self, name: str, lo: np.ndarray, hi: np.ndarray, start: np.ndarray
+    ) -> np.ndarray:
         """Sum of ``name`` over events ``[lo, hi)``, with ``start <= lo <= hi`` per query."""
+        cumsum = self._cumsum(name)
+        if np.issubdtype(self.values[name].dtype, np.integer):
+            return (cumsum[hi] - cumsum[lo]).astype(np.float64)
         return self.prefix(name, hi, start) - self.prefix(name, lo, start)
 
     def _sparse_table(self, name: str) -> list[np.ndarray]:

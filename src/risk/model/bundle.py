@@ -91,9 +91,11 @@ class RiskModel:
         columns: dict[str, pd.Series] = {}
         for name in self.features:
             if name in self.categories:
+                known = self.categories[name]
                 values = frame[name].astype("object").where(frame[name].notna(), None)
+                values = values.where(values.isin(known), None)  # unseen category = missing
                 columns[name] = pd.Series(
-                    pd.Categorical(values, categories=self.categories[name]), index=frame.index
+                    pd.Categorical(values, categories=known), index=frame.index
                 )
             else:
                 columns[name] = frame[name].astype("float64")

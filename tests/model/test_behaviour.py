@@ -1,0 +1,114 @@
+"""Behavioural tests of the trained invoice model (Made-With-ML style): directions, invariance,
+an obvious case, reproducibility, and beating the baseline out of time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from risk.features.registry import feature_specs
+from risk.model.fit import FitConfig, fit_models, score_test
+
+
+def _rows(invoice_data, masks, n: int = 300) -> pd.DataFrame:
+    return invoice_data.frame[masks.test].head(n).reset_index(drop=True)
+
+
+WORSE_HISTORY = {
+    "days_late_mean_12m": 45.0,
+    "days_late_max_12m": 120.0,
+    "share_paid_late_30d_12m": 0.8,
+    "n_invoices_paid_late_60d_12m": 6.0,
+    "open_amount_91_plus": 50_000.0,
+}
+
+
+@pytest.mark.parametrize(("feature", "worse"), sorted(WORSE_HISTORY.items()))
+def test_worse_payment_history_never_lowers_the_score(fitted, invoice_data, windows_and_masks, feature, worse) -> None:
+    _, masks = windows_and_masks
+    rows = _rows(invoice_data, masks)
+    if feature not in fitted.model.features:
+        pytest.fail(f"{feature} should be a model input on a full generated ledger")
+    base = fitted.model.predict_proba(rows)
+    worsened = rows.copy()
+    # a missing history becomes a bad one: compare against the rows that had a known value
+    known = rows[feature].notna().to_numpy()
+    worsened[feature] = np.maximum(worsened[feature], worse)
+    base, rows, worsened = base[known], rows[known], worsened[known]
+    assert len(rows) > 0
+    assert (fitted.model.predict_proba(worsened) >= base - 1e-12).all()
+
+
+def test_every_directed_feature_is_monotone_in_the_model(fitted, invoice_data, windows_and_masks) -> None:
+    _, masks = windows_and_masks
+    rows = _rows(invoice_data, masks, 100)
+    directions = {s.name: s.direction for s in feature_specs() if s.kind == "numeric" and s.direction}
+    for name in fitted.model.features:
+        if name not in directions or name not in rows:
+            continue
+        known = rows[rows[name].notna()]  # missing is its own branch, not a low value
+        if known.empty:
+            continue
+        base = fitted.model.predict_proba(known)
+        moved = known.copy()
+        moved[name] = moved[name] + directions[name] * (moved[name].abs() + 10.0)
+        assert (fitted.model.predict_proba(moved) >= base - 1e-12).all(), name
+
+
+def test_active_proceeding_never_lowers_the_score(fitted, invoice_data, windows_and_masks) -> None:
+    _, masks = windows_and_masks
+    rows = _rows(invoice_data, masks)
+    base = fitted.model.predict_proba(rows)
+    in_proceeding = rows.assign(in_collective_proceeding=1.0, had_collective_proceeding=1.0)
+    assert (fitted.model.predict_proba(in_proceeding) >= base - 1e-12).all()
+
+
+def test_identity_of_the_customer_never_changes_the_score(fitted, invoice_data, windows_and_masks) -> None:
+    _, masks = windows_and_masks
+    rows = _rows(invoice_data, masks)
+    renamed = rows.assign(customer_id="SOMEONE-ELSE", invoice_id=[f"X{i}" for i in range(len(rows))])
+    np.testing.assert_array_equal(fitted.model.predict_proba(rows), fitted.model.predict_proba(renamed))
+
+
+def test_obvious_case_is_classified_right(fitted, invoice_data, windows_and_masks) -> None:
+    """A client at the bad end of every directed feature vs one at the good end."""
+    _, masks = windows_and_masks
+    test = invoice_data.frame[masks.test]
+    row = test.head(1)
+    bad, good = row.copy(), row.copy()
+    for spec in feature_specs():
+        if spec.kind != "numeric" or not spec.direction or spec.name not in test:
+            continue
+        high, low = test[spec.name].quantile(0.99), test[spec.name].quantile(0.01)
+        bad[spec.name], good[spec.name] = (high, low) if spec.direction > 0 else (low, high)
+    base_rate = invoice_data.y[masks.test].mean()
+    p_good, p_bad = fitted.model.predict_proba(good)[0], fitted.model.predict_proba(bad)[0]
+    # "classified right": the bad client is flagged (over twice the base rate), the good one is not
+    assert p_bad > 2 * base_rate > base_rate > p_good
+
+
+def test_same_seed_same_model(fitted, invoice_data, windows_and_masks) -> None:
+    windows, masks = windows_and_masks
+    again = fit_models(invoice_data, masks, windows, FitConfig(seed=42))
+    first = score_test(fitted, invoice_data, masks.test)
+    second = score_test(again, invoice_data, masks.test)
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name])
+
+
+def test_out_of_time_lightgbm_beats_baseline_and_chance(fitted, invoice_data, windows_and_masks) -> None:
+    _, masks = windows_and_masks
+    probs = score_test(fitted, invoice_data, masks.test)
+    y = invoice_data.y[masks.test]
+    auc = {name: roc_auc_score(y, p) for name, p in probs.items()}
+    assert auc["LightGBM (calibrated)"] > 0.6
+    assert auc["LightGBM (calibrated)"] > auc["logistic baseline"] - 0.01
+
+
+def test_shap_contributions_add_up_to_the_raw_score(fitted, invoice_data, windows_and_masks) -> None:
+    _, masks = windows_and_masks
+    inputs = fitted.model.prepare(_rows(invoice_data, masks, 50))
+    contributions = fitted.model.contributions(inputs)
+    np.testing.assert_allclose(contributions.sum(axis=1), fitted.model.raw_score(inputs), atol=1e-9)
