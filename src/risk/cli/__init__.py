@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-# from risk.cli.features import features
+from risk.cli.features import features
 from risk.cli.models import (
     evaluate_command,
     models_app,
@@ -24,6 +24,7 @@ from risk.cli.sample import sample
 from risk.errors import LedgerError
 from risk.io import load_ledger, validate_ledger_dir, write_quarantine
 from risk.portfolio import portfolio_overview
+from risk.train import TrainConfig
 
 app = typer.Typer(
     name="risk",
@@ -54,6 +55,8 @@ def main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -99,6 +102,25 @@ def overview(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     print_tables(console, overview_tables(portfolio_overview(loaded, as_of)))
 
 
+def print_label_rates(ledger: Path) -> None:
+    """Rows and label rates of both training frames (what the models learn from)."""
+    from risk.features import FeatureConfig, customer_training_frame, invoice_training_frame
+
+    loaded = load_ledger(ledger)
+    config = FeatureConfig()
+    invoice_frame = invoice_training_frame(loaded, config)
+    customer_frame = customer_training_frame(loaded, config)
+    console.print(
+        f"invoice frame: {len(invoice_frame):,} invoices with a known outcome, "
+        f"{invoice_frame['label_late'].mean():.1%} paid more than {config.late_after_days} days late"
+    )
+    console.print(
+        f"customer frame: {len(customer_frame):,} customer-months, "
+        f"{customer_frame['label_event'].mean():.1%} with a late invoice or a proceeding in the "
+        f"next {config.horizon_days} days"
+    )
+
+
 @app.command(name="run")
 def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     """The main job on embedded defaults: sample, validation, overview, features, models."""
@@ -109,10 +131,18 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
     validate(ledger, quarantine=None, strict=True)
     console.rule("Portfolio overview")
     overview(ledger, as_of)
+    console.rule("Point-in-time training frames")
+    print_label_rates(ledger)
+    for level in ("invoice", "customer"):
+        console.rule(f"{level.capitalize()} model")
+        config = TrainConfig(level=level)  # type: ignore[arg-type]
+        report_dir = Path("reports") / f"{level}-latest"
+        print_result(run_training(ledger, config, None, report_dir))
+    console.print("Open the MLflow UI on the local store: uv run mlflow ui --backend-store-uri sqlite:///models/mlflow.db")
 
 
 app.command()(sample)
-# app.command()(features)
+app.command()(features)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("promote")(promote_command)

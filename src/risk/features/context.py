@@ -77,9 +77,8 @@ class LedgerTimeline:
                 "row": np.arange(len(inv)),
             }
         )
-        keys = ("amount", "paid", "due")  # ties of (customer, issue day), broken by value
         by_day = event_keys(frame["code"].to_numpy(), frame["issued"].to_numpy())
-        order = np.lexsort((*(frame[key].to_numpy() for key in keys), by_day))
+        order = np.lexsort((frame["amount"].to_numpy(), by_day))  # ties broken by amount
         return frame.iloc[order].reset_index(drop=True)
 
     @cached_property
@@ -88,7 +87,7 @@ class LedgerTimeline:
         inv = self.invoices
         amount = inv["amount"].to_numpy()
         codes, days = inv["code"].to_numpy(), inv["issued"].to_numpy()
-        return EventIndex(codes, days, {"amount": amount}, tiebreak=amount)
+        return EventIndex(codes, days, {"amount": amount}, presorted=True)
 
     def invoice_positions(self, invoice_ids: pd.Series) -> np.ndarray:
         """Position of each invoice id in ``self.invoices`` (-1 when unknown)."""
@@ -174,15 +173,7 @@ class LedgerTimeline:
             reminder_index = EventIndex(rem["pos"].to_numpy(), rem["sent"].to_numpy())
             values["reminders"] = self._count_until_paid(reminder_index)[settled]
         codes = inv["code"].to_numpy()[settled]
-        return EventIndex(codes, paid, values, tiebreak=late)
-
-    @cached_property
-    def late_settlements(self) -> EventIndex:
-        """Invoices settled after their due date (days_late > 0), by customer and paid day."""
-        inv = self.invoices
-        paid = inv["paid"].to_numpy()
-        late = (paid < NEVER) & (paid > inv["due"].to_numpy())
-        return EventIndex(inv["code"].to_numpy()[late], paid[late])
+        return EventIndex(codes, paid, values)  # integer values: the order of ties is moot
 
 
 def _arrow_ids(values: pd.Series | pd.Index) -> pa.Array:

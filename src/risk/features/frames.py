@@ -28,7 +28,7 @@ Progress = Callable[[str], None]
 #: (stage, compute, cached indexes no longer needed after it: released to save memory)
 CUSTOMER_FAMILIES = (
     ("payment behaviour", payment.compute, ()),
-    ("cold start", cold_start.compute, ("settlements", "late_settlements")),
+    ("cold start", cold_start.compute, ("settlements",)),
     ("exposure", exposure.compute, ("payments",)),
     ("customer", customer.compute, ()),
     ("legal", legal.compute, ()),

@@ -279,7 +279,6 @@ def _trend(
 
 def _days_since_last_late(timeline: LedgerTimeline, queries: Queries) -> np.ndarray:
     """Days from the last settlement with days_late > 0 to the as-of day (NaN when none)."""
-    idx = timeline.late_settlements
+    idx = timeline.settlements
     hi = idx.before(queries.codes, queries.days)
-    last = idx.last_day(hi, idx.start(queries.codes))
-    return queries.days - last
+    return queries.days - idx.last_flagged_day("late_0", hi, queries.codes)

@@ -29,8 +29,11 @@ def to_days(values: pd.Series | pd.Index, missing: int = NEVER) -> np.ndarray:
 
 def event_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Combine customer (or invoice) codes and days into one sortable int64 key."""
-    shifted = np.clip(np.asarray(days, dtype=np.int64) + DAY_SHIFT, 0, MAX_DAY_KEY)
-    return np.asarray(codes, dtype=np.int64) * (1 << DAY_BITS) + shifted
+    shifted = np.asarray(days, dtype=np.int64) + DAY_SHIFT
+    np.maximum(shifted, 0, out=shifted)
+    np.minimum(shifted, MAX_DAY_KEY, out=shifted)
+    shifted += np.asarray(codes, dtype=np.int64) << DAY_BITS
+    return shifted
 
 
 class EventIndex:
@@ -43,6 +46,7 @@ class EventIndex:
             columns are summed exactly.
         tiebreak: order of events on the same (code, day), so that the result never depends
             on the input row order.
+        presorted: the events already come sorted by (code, day) in a canonical order.
     """
 
     def __init__(
@@ -51,9 +55,12 @@ class EventIndex:
         days: np.ndarray,
         values: dict[str, np.ndarray] | None = None,
         tiebreak: np.ndarray | None = None,
+        presorted: bool = False,
     ) -> None:
         keys = event_keys(codes, days)
-        if tiebreak is None:
+        if presorted:
+            order = np.arange(len(keys))
+        elif tiebreak is None:
             order = np.argsort(keys, kind="stable")
         else:
             order = np.lexsort((tiebreak, keys))
@@ -149,6 +156,20 @@ class EventIndex:
             result[sel] = np.maximum(row[lo_f[sel]], row[hi_f[sel] - (1 << k)])
         out[filled] = result
         return out
+
+    def last_flagged_day(self, name: str, pos: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Day of the owner's last event before ``pos`` whose ``name`` value is non-zero.
+
+        A running maximum of the flagged events' keys: keys grow with the owner code, so the
+        maximum up to ``pos`` belongs to the query's owner iff it is at least ``code << 23``.
+        """
+        if name not in self._tables:
+            flagged = np.where(self.values[name] != 0, self.keys, -1)
+            self._tables[name] = [np.concatenate(([-1], np.maximum.accumulate(flagged)))]
+        last_key = self._tables[name][0][pos]
+        mine = last_key >= (np.asarray(codes, dtype=np.int64) << DAY_BITS)
+        day = (last_key & MAX_DAY_KEY) - DAY_SHIFT
+        return np.where(mine, day, np.nan)
 
     def last_day(self, pos: np.ndarray, start: np.ndarray) -> np.ndarray:
         """Day of the last event before ``pos`` in the owner's block; NaN when none."""
