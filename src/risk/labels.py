@@ -26,6 +26,7 @@ import pandas as pd
 from risk.contracts import COLLECTIVE_PROCEEDING_KINDS
 from risk.errors import RiskError
 from risk.features.config import FeatureConfig
+from risk.features.context import positions_in
 from risk.features.timeline import EventIndex, to_days
 from risk.ledger import Ledger
 
@@ -119,15 +120,15 @@ def customer_labels(
         LabelError: no ``paid_on`` column.
     """
     cutoff = pd.Timestamp(cutoff)
-    ids = pd.Index(ledger.customers["customer_id"].astype("str"))
-    codes = ids.get_indexer(pd.Index(queries["customer_id"].astype("str")))
+    ids = ledger.customers["customer_id"]
+    codes = positions_in(ids, queries["customer_id"])
     start = to_days(queries["as_of"])
     end = start + config.horizon_days
     inv = ledger.invoices
     late_on = late_event_dates(inv, cutoff, config.late_after_days)
     has_date = late_on.notna().to_numpy()
     late_index = EventIndex(
-        ids.get_indexer(pd.Index(inv["customer_id"].astype("str")))[has_date], to_days(late_on)[has_date]
+        positions_in(ids, inv["customer_id"])[has_date], to_days(late_on)[has_date]
     )
     late = _count_in(late_index, codes, start, end) > 0
     proceeding = np.zeros(len(queries), dtype=bool)
@@ -135,7 +136,7 @@ def customer_labels(
     if events is not None and {"kind", "published_on"} <= set(events.columns):
         chosen = events["kind"].isin(COLLECTIVE_PROCEEDING_KINDS).to_numpy()
         index = EventIndex(
-            ids.get_indexer(pd.Index(events["customer_id"].astype("str")))[chosen],
+            positions_in(ids, events["customer_id"])[chosen],
             to_days(events["published_on"])[chosen],
         )
         proceeding = _count_in(index, codes, start, end) > 0

@@ -8,6 +8,7 @@ the rows never matters; an invoice paid on or after ``t`` is open at ``t``, with
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from compare import assert_features_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -148,3 +149,13 @@ def test_same_day_payment_is_not_known_at_issue_date() -> None:
     assert frame.loc["B", "n_open_invoices"] == 1
     assert frame.loc["B", "open_amount_1_30"] == 100.0
     assert frame.loc["B", "has_history"] == 0
+
+
+def test_threads_give_the_same_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    from risk.features import frames
+    from risk.synth import SampleConfig, generate_portfolio
+
+    ledger = generate_portfolio(SampleConfig(customers=30, years=2, seed=4)).ledger
+    single = build_invoice_frame(ledger, FeatureConfig(n_threads=1))
+    monkeypatch.setattr(frames, "PARALLEL_MIN_QUERIES", 0)
+    pd.testing.assert_frame_equal(build_invoice_frame(ledger, FeatureConfig(n_threads=2)), single)

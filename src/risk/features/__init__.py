@@ -10,10 +10,8 @@ from risk.features.frames import (
     build_invoice_frame,
     build_scoring_frames,
     customer_features_as_of,
-    customer_training_frame,
     default_cutoff,
     invoice_features_as_of,
-    invoice_training_frame,
     snapshot_dates,
 )
 from risk.features.registry import (
@@ -25,6 +23,7 @@ from risk.features.registry import (
 )
 from risk.features.sector import SectorLatenessEncoder
 from risk.features.spec import FeatureSpec
+from risk.features.training import customer_training_frame, invoice_training_frame
 
 __all__ = [
     "FeatureConfig",

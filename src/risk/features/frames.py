@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,14 +27,23 @@ from risk.ledger import Ledger
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-#: (stage, compute, cached indexes no longer needed after it: released to save memory)
-CUSTOMER_FAMILIES = (
-    ("payment behaviour", payment.compute, ()),
-    ("cold start", cold_start.compute, ("settlements",)),
-    ("exposure", exposure.compute, ("payments",)),
-    ("customer", customer.compute, ()),
-    ("legal", legal.compute, ()),
+PARALLEL_MIN_QUERIES = 50_000  # below this, threads cost more than they save
+Compute = Callable[[LedgerTimeline, Queries], dict[str, Any]]
+#: two groups of families that share no lazily built index but ``invoices``, ``issues`` and
+#: ``payments`` (built first), so they can run in two threads; then (stage, compute, indexes
+#: no longer needed after it, released to save memory).
+CUSTOMER_FAMILIES: tuple[tuple[tuple[str, Compute, tuple[str, ...]], ...], ...] = (
+    (
+        ("payment behaviour", payment.compute, ()),
+        ("cold start", cold_start.compute, ("settlements",)),
+    ),
+    (
+        ("exposure", exposure.compute, ()),
+        ("customer", customer.compute, ()),
+        ("legal", legal.compute, ()),
+    ),
 )
+SHARED_INDEXES = ("invoices", "issues", "payments")
 
 
 def _noop(stage: str) -> None:
@@ -66,7 +77,7 @@ def _assemble(
     registered = [spec.name for spec in frame_specs(level, timeline.config)]
     names = [name for name in registered if name in values]
     names += [name for name in values if name not in registered]
-    columns = {name: keys[name] for name in keys.columns}
+    columns: dict[str, object] = {name: keys[name] for name in keys.columns}
     columns.update({name: values.pop(name) for name in names})
     frame = pd.DataFrame(columns, index=keys.index, copy=False)  # no copy, no consolidation
     missing = missing_features(timeline.ledger, level, timeline.config)
@@ -81,11 +92,26 @@ def _customer_values(
 ) -> dict[str, object]:
     """Customer-level feature values of each query, in the query order."""
     ordered, inverse = _sorted(queries)
+    for name in SHARED_INDEXES:
+        getattr(timeline, name)
+
+    def run(group: tuple[tuple[str, Compute, tuple[str, ...]], ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for stage, compute, done_with in group:
+            progress(stage)
+            out.update(compute(timeline, ordered))
+            timeline.release(*done_with)
+        return out
+
     values: dict[str, object] = {}
-    for stage, compute, done_with in CUSTOMER_FAMILIES:
-        progress(stage)
-        values.update(compute(timeline, ordered))
-        timeline.release(*done_with)
+    if timeline.config.n_threads > 1 and len(ordered) >= PARALLEL_MIN_QUERIES:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # numpy and pyarrow release the GIL
+            for result in pool.map(run, CUSTOMER_FAMILIES):
+                values.update(result)
+    else:
+        for group in CUSTOMER_FAMILIES:
+            values.update(run(group))
+    timeline.release("payments")
     return _unsort_all(values, inverse)
 
 
@@ -188,39 +214,6 @@ def build_invoice_frame(
     return frame.drop(columns="as_of")
 
 
-def invoice_training_frame(
-    ledger: Ledger,
-    config: FeatureConfig | None = None,
-    cutoff: pd.Timestamp | None = None,
-    progress: Progress = _noop,
-) -> pd.DataFrame:
-    """The invoice frame with labels, invoices of unknown outcome at ``cutoff`` dropped.
-
-    Args:
-        ledger: the ledger (not modified).
-        config: feature and label parameters.
-        cutoff: first day not in the data (default: the day after the ledger's last date).
-        progress: called with the name of each stage.
-
-    Returns:
-        ``build_invoice_frame`` plus ``label_days_late`` and ``label_late`` (int 0/1).
-    """
-    from risk.labels import INVOICE_LABEL, invoice_labels
-
-    config = config or FeatureConfig()
-    cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(ledger)
-    frame = build_invoice_frame(ledger, config, progress)
-    progress("labels")
-    labels = invoice_labels(ledger.invoices.reset_index(drop=True), cutoff, config.late_after_days)
-    known = labels["label_known"].to_numpy()
-    out = pd.concat([frame, labels.drop(columns="label_known")], axis=1)[known]
-    out[INVOICE_LABEL] = out[INVOICE_LABEL].astype(np.int64)
-    out = out.reset_index(drop=True)
-    out.attrs.update(frame.attrs)
-    out.attrs["cutoff"] = str(cutoff.date())
-    return out
-
-
 def snapshot_dates(
     ledger: Ledger, config: FeatureConfig | None = None, end: pd.Timestamp | None = None
 ) -> pd.DatetimeIndex:
@@ -266,37 +259,6 @@ def build_customer_frame(
     active = first_issue + pd.Timedelta(days=config.min_history_days) < grid["as_of"]
     grid = grid[active.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
     return customer_features_as_of(ledger, grid, config, progress)
-
-
-def customer_training_frame(
-    ledger: Ledger,
-    config: FeatureConfig | None = None,
-    cutoff: pd.Timestamp | None = None,
-    dates: pd.DatetimeIndex | None = None,
-    progress: Progress = _noop,
-) -> pd.DataFrame:
-    """The customer frame with labels; rows whose horizon is not over at ``cutoff`` dropped.
-
-    Returns:
-        ``build_customer_frame`` plus ``label_late_invoice``, ``label_proceeding`` and
-        ``label_event`` (int 0/1).
-    """
-    from risk.labels import customer_labels
-
-    config = config or FeatureConfig()
-    cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(ledger)
-    if dates is None:
-        dates = snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=config.horizon_days))
-    frame = build_customer_frame(ledger, dates, config, progress)
-    progress("labels")
-    labels = customer_labels(ledger, frame, cutoff, config)
-    known = labels["label_known"].to_numpy()
-    out = pd.concat([frame, labels.drop(columns="label_known")], axis=1)[known]
-    out = out.astype({name: np.int64 for name in labels.columns if name != "label_known"})
-    out = out.reset_index(drop=True)
-    out.attrs.update(frame.attrs)
-    out.attrs["cutoff"] = str(cutoff.date())
-    return out
 
 
 def build_scoring_frames(

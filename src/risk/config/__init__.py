@@ -1,0 +1,1 @@
+"""Packaged configuration files: credit policy, dunning scenario, rate table."""
