@@ -41,12 +41,12 @@ def peak_memory_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def median_seconds(ledger: Ledger, repeats: int) -> tuple[float, float]:
+def median_seconds(ledger: Ledger, repeats: int, threads: int = 2) -> tuple[float, float]:
     """Median wall and CPU time of ``build_invoice_frame`` over ``repeats`` runs."""
     walls, cpus = [], []
     for _ in range(repeats):
         started, cpu = time.perf_counter(), time.process_time()
-        frame = build_invoice_frame(ledger, FeatureConfig())
+        frame = build_invoice_frame(ledger, FeatureConfig(n_threads=threads))
         walls.append(time.perf_counter() - started)
         cpus.append(time.process_time() - cpu)
         del frame
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=FeatureConfig().n_threads)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "risk-bench")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = peak_memory_gb()
     print(f"ledger: {customers:,} customers, {years} years, {n:,} invoices "
           f"(ready in {loaded:.1f} s, {baseline:.2f} GB resident)", flush=True)  # fmt: skip
-    wall, cpu = median_seconds(ledger, args.repeats)
+    wall, cpu = median_seconds(ledger, args.repeats, args.threads)
     peak = peak_memory_gb()
     del ledger
     ratio = reference_ratio(customers=30 if args.quick else 60, repeats=3)
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "years": years,
         "invoices": n,
         "repeats": args.repeats,
+        "threads": args.threads,
         "median_seconds": wall,
         "median_cpu_seconds": cpu,
         "invoices_per_s": n / wall,

@@ -25,9 +25,9 @@ def test_overview_figures_by_hand(write_ledger) -> None:
     assert view.mean_days_late == pytest.approx(20.0)
     # DSO: 3300 open / (500 + 3000) invoiced in the last 90 days * 90
     assert view.dso_days == pytest.approx(3300 / 3500 * 90)
-    assert view.top_overdue[["customer_id", "overdue_amount", "max_days_past_due"]].values.tolist() == [
-        ["C2", 300.0, 15]
-    ]
+    assert view.top_overdue[
+        ["customer_id", "overdue_amount", "max_days_past_due"]
+    ].values.tolist() == [["C2", 300.0, 15]]
 
 
 def test_overview_at_a_past_date_ignores_later_payments(write_ledger) -> None:

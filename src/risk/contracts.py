@@ -168,9 +168,7 @@ CUSTOMERS = Table(
             choices=LEGAL_FORMS,
             description="legal form (SAS, SARL, EI, COMMUNE, ...)",
         ),
-        Column(
-            "created_on", "date", required=False, nullable=True, description="company creation"
-        ),
+        Column("created_on", "date", required=False, nullable=True, description="company creation"),
         Column(
             "employees",
             "int",

@@ -108,18 +108,27 @@ def top_reasons(
         chosen: list[int] = []
         signs = {"up": (1,), "down": (-1,), "both": (1, -1)}[direction]
         for sign in signs:
-            scores = np.where(missing[row] | (np.sign(values[row]) != sign), -np.inf, sign * values[row])
+            scores = np.where(
+                missing[row] | (np.sign(values[row]) != sign), -np.inf, sign * values[row]
+            )
             order = np.argsort(-scores, kind="stable")[:top]
             chosen.extend(int(i) for i in order if np.isfinite(scores[i]) and scores[i] > 0)
         reasons = []
         for col in chosen:
             name = names[col]
             value = inputs.iat[row, col]
-            value = None if _is_missing(value) else (value.item() if hasattr(value, "item") else value)
+            value = (
+                None if _is_missing(value) else (value.item() if hasattr(value, "item") else value)
+            )
             reasons.append(
-                Reason(name, value, float(values[row, col]), float(impacts[row, col]),
-                       sentence(specs.get(name), name, value, "en"),
-                       sentence(specs.get(name), name, value, "fr"))
+                Reason(
+                    name,
+                    value,
+                    float(values[row, col]),
+                    float(impacts[row, col]),
+                    sentence(specs.get(name), name, value, "en"),
+                    sentence(specs.get(name), name, value, "fr"),
+                )
             )
         out.append(reasons)
     return out

@@ -92,7 +92,9 @@ def write_quarantine(result: ValidationResult, directory: Path) -> dict[str, Pat
             path.unlink(missing_ok=True)
             continue
         directory.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, lambda tmp, rows=rows: rows.to_csv(tmp, index=False, lineterminator="\n"))
+        _atomic_write(
+            path, lambda tmp, rows=rows: rows.to_csv(tmp, index=False, lineterminator="\n")
+        )
         written[name] = path
     return written
 
@@ -112,9 +114,7 @@ def load_ledger(directory: Path, quarantine_dir: Path | None = None) -> Ledger:
     if result.n_quarantined or target.is_dir():
         write_quarantine(result, target)
     if result.n_quarantined:
-        logger.warning(
-            "%d row(s) of %s quarantined to %s", result.n_quarantined, directory, target
-        )
+        logger.warning("%d row(s) of %s quarantined to %s", result.n_quarantined, directory, target)
     return result.ledger
 
 

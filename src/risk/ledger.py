@@ -6,7 +6,6 @@ from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 
-
 EVENT_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "invoices": ("issued_on", "paid_on"),
     "credit_notes": ("issued_on",),

@@ -100,7 +100,9 @@ def days_sales_outstanding(
 ) -> float:
     """DSO = open receivables / sales invoiced over the last ``window_days`` x ``window_days``."""
     inv = ledger.invoices
-    recent = (inv["issued_on"] <= as_of) & (inv["issued_on"] > as_of - pd.Timedelta(days=window_days))
+    recent = (inv["issued_on"] <= as_of) & (
+        inv["issued_on"] > as_of - pd.Timedelta(days=window_days)
+    )
     sales = float(inv.loc[recent, "amount"].sum())
     return open_receivables / sales * window_days if sales > 0 else float("nan")
 

@@ -156,7 +156,11 @@ def load_model(
     client = store.client()
     name = MODEL_NAMES[level]
     try:
-        mv = client.get_model_version(name, version) if version else client.get_model_version_by_alias(name, alias or CHAMPION)
+        mv = (
+            client.get_model_version(name, version)
+            if version
+            else client.get_model_version_by_alias(name, alias or CHAMPION)
+        )
     except MlflowException as exc:
         what = f"version {version}" if version else f"alias {alias!r}"
         raise ModelNotFoundError(
@@ -164,7 +168,11 @@ def load_model(
             f"`risk train --level {level}`"
         ) from exc
     with tempfile.TemporaryDirectory() as tmp:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp))
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
+            )
+        )
         expected = mv.tags.get(HASH_TAG)
         actual = directory_sha256(local)
         if expected != actual:
@@ -175,7 +183,9 @@ def load_model(
         booster = mlflow.lightgbm.load_model(str(local))
         bundle = json.loads(next(local.rglob(BUNDLE_FILE)).read_text())
     model = RiskModel.from_parts(booster, bundle)
-    model.metadata.update({"model_name": name, "model_version": str(mv.version), "run_id": mv.run_id})
+    model.metadata.update(
+        {"model_name": name, "model_version": str(mv.version), "run_id": mv.run_id}
+    )
     return model
 
 
@@ -228,7 +238,9 @@ def list_versions(store: Store, level: str) -> pd.DataFrame:
                 "model": name,
                 "version": str(mv.version),
                 "aliases": ",".join(client.get_model_version(name, mv.version).aliases),
-                "created": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
+                "created": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
                 "test_auc": metrics.get("test_auc"),
                 "test_ece": metrics.get("test_ece"),
                 "test_window": (run.data.params.get("test_window") if run else None),
@@ -238,7 +250,9 @@ def list_versions(store: Store, level: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare_recorded(store: Store, level: str, version: str, metric: str = "test_auc") -> tuple[bool, str]:
+def compare_recorded(
+    store: Store, level: str, version: str, metric: str = "test_auc"
+) -> tuple[bool, str]:
     """Gate on recorded figures: ``version`` beats the champion on ``metric`` measured on the
     same out-of-time window (both runs logged the same ``test_window``).
 
@@ -256,7 +270,10 @@ def compare_recorded(store: Store, level: str, version: str, metric: str = "test
         return True, "no champion yet"
     if champion == str(version):
         return False, f"version {version} is already the champion"
-    runs = {v: client.get_run(client.get_model_version(name, v).run_id) for v in (champion, str(candidate.version))}
+    runs = {
+        v: client.get_run(client.get_model_version(name, v).run_id)
+        for v in (champion, str(candidate.version))
+    }
     windows = {v: run.data.params.get("test_window") for v, run in runs.items()}
     if windows[champion] != windows[str(version)]:
         return False, (
@@ -266,4 +283,7 @@ def compare_recorded(store: Store, level: str, version: str, metric: str = "test
     values = {v: run.data.metrics.get(metric, float("nan")) for v, run in runs.items()}
     better = values[str(version)] > values[champion]
     words = "beats" if better else "does not beat"
-    return better, f"v{version} {words} champion v{champion} on {metric}: {values[str(version)]:.4f} vs {values[champion]:.4f}"
+    return (
+        better,
+        f"v{version} {words} champion v{champion} on {metric}: {values[str(version)]:.4f} vs {values[champion]:.4f}",
+    )

@@ -43,8 +43,13 @@ class Scorer:
     top_reasons: int = 3
 
     @classmethod
-    def from_registry(cls, store: registry.Store, alias: str = registry.CHAMPION,
-                      policy: CreditPolicy | None = None, scale: GradeScale | None = None) -> Scorer:
+    def from_registry(
+        cls,
+        store: registry.Store,
+        alias: str = registry.CHAMPION,
+        policy: CreditPolicy | None = None,
+        scale: GradeScale | None = None,
+    ) -> Scorer:
         """Load both levels' models by alias (hash-verified).
 
         Raises:
@@ -61,34 +66,49 @@ class Scorer:
     def versions(self) -> dict[str, str]:
         """Model name -> version, for stamping every output row."""
         return {
-            m.metadata.get("model_name", f"payment-risk-{m.level}"): str(m.metadata.get("model_version", "local"))
+            m.metadata.get("model_name", f"payment-risk-{m.level}"): str(
+                m.metadata.get("model_version", "local")
+            )
             for m in (self.customer_model, self.invoice_model)
         }
 
     def _feature_config(self, model: RiskModel) -> FeatureConfig:
-        return FeatureConfig(late_after_days=int(model.metadata.get("late_after_days", 30)),
-                             horizon_days=int(model.metadata.get("horizon_days", 180)))
+        return FeatureConfig(
+            late_after_days=int(model.metadata.get("late_after_days", 30)),
+            horizon_days=int(model.metadata.get("horizon_days", 180)),
+        )
 
     def _explain(self, model: RiskModel, frame: pd.DataFrame, explain: bool) -> list[list[Reason]]:
         if not explain or frame.empty:
             return [[] for _ in range(len(frame))]
         return top_reasons(model, frame, top=self.top_reasons)
 
-    def customer_features(self, ledger: Ledger, as_of: pd.Timestamp, customer_ids: list[str] | None = None) -> pd.DataFrame:
+    def customer_features(
+        self, ledger: Ledger, as_of: pd.Timestamp, customer_ids: list[str] | None = None
+    ) -> pd.DataFrame:
         """Customer features as of ``as_of`` for the given customers (default: all).
 
         Raises:
             UnknownEntityError: an id is not in the ledger's customers.
         """
-        ids = ledger.customers["customer_id"] if customer_ids is None else pd.Series(customer_ids, dtype="str")
+        ids = (
+            ledger.customers["customer_id"]
+            if customer_ids is None
+            else pd.Series(customer_ids, dtype="str")
+        )
         unknown = sorted(set(ids) - set(ledger.customers["customer_id"]))
         if unknown:
             raise UnknownEntityError(f"unknown customer_id(s): {', '.join(unknown[:10])}")
         queries = pd.DataFrame({"customer_id": ids.to_numpy(), "as_of": pd.Timestamp(as_of)})
         return customer_features_as_of(ledger, queries, self._feature_config(self.customer_model))
 
-    def score_customers(self, ledger: Ledger, as_of: pd.Timestamp, customer_ids: list[str] | None = None,
-                        explain: bool = True) -> pd.DataFrame:
+    def score_customers(
+        self,
+        ledger: Ledger,
+        as_of: pd.Timestamp,
+        customer_ids: list[str] | None = None,
+        explain: bool = True,
+    ) -> pd.DataFrame:
         """Probability, grade, reasons and credit-limit suggestion per customer at ``as_of``."""
         as_of = pd.Timestamp(as_of)
         frame = self.customer_features(ledger, as_of, customer_ids).reset_index(drop=True)
@@ -96,40 +116,63 @@ class Scorer:
         grades = self.scale.grade(p) if len(p) else np.array([], dtype=object)
         reasons = self._explain(self.customer_model, frame, explain)
         limits = suggest_limits(self._limit_inputs(ledger, as_of, frame, p, grades), self.policy)
-        out = pd.DataFrame({
-            "customer_id": frame["customer_id"].astype("str"),
-            "as_of": as_of,
-            "probability": p,
-            "grade": pd.Series(grades, dtype="str"),
-            "reasons_en": [reasons_text(r, "en") for r in reasons],
-            "reasons_fr": [reasons_text(r, "fr") for r in reasons],
-        })
+        out = pd.DataFrame(
+            {
+                "customer_id": frame["customer_id"].astype("str"),
+                "as_of": as_of,
+                "probability": p,
+                "grade": pd.Series(grades, dtype="str"),
+                "reasons_en": [reasons_text(r, "en") for r in reasons],
+                "reasons_fr": [reasons_text(r, "fr") for r in reasons],
+            }
+        )
         out = out.merge(limits, on="customer_id", how="left")
         out["reasons"] = reasons
         return self._stamp(out)
 
-    def _limit_inputs(self, ledger: Ledger, as_of: pd.Timestamp, frame: pd.DataFrame,
-                      p: np.ndarray, grades: np.ndarray) -> pd.DataFrame:
+    def _limit_inputs(
+        self,
+        ledger: Ledger,
+        as_of: pd.Timestamp,
+        frame: pd.DataFrame,
+        p: np.ndarray,
+        grades: np.ndarray,
+    ) -> pd.DataFrame:
         customers = ledger.customers.set_index("customer_id")
         ids = frame["customer_id"].astype("str")
         exposure = open_amounts(ledger, as_of).groupby("customer_id")["open_amount"].sum()
-        column = lambda name, default: ids.map(customers[name]) if name in customers else pd.Series(default, index=ids.index)  # noqa: E731
-        return pd.DataFrame({
-            "customer_id": ids,
-            "pd": p,
-            "grade": grades,
-            "monthly_sales": ids.map(monthly_sales(ledger, as_of, self.policy.sales_window_days)).fillna(0.0),
-            "terms_days": column("payment_terms_days", 30),
-            "end_of_month": column("end_of_month_terms", False),
-            "has_history": frame["has_history"].fillna(0).astype(bool) if "has_history" in frame else True,
-            "proceeding": ids.map(active_proceedings(ledger, as_of)),
-            "current_limit": column("credit_limit", np.nan),
-            "exposure": ids.map(exposure).fillna(0.0),
-            "group_id": column("group_id", None),
-        })
+        def column(name: str, default: object) -> pd.Series:
+            if name in customers:
+                return ids.map(customers[name])
+            return pd.Series(default, index=ids.index)
 
-    def score_invoices(self, ledger: Ledger, as_of: pd.Timestamp, invoice_ids: list[str] | None = None,
-                       explain: bool = True) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "customer_id": ids,
+                "pd": p,
+                "grade": grades,
+                "monthly_sales": ids.map(
+                    monthly_sales(ledger, as_of, self.policy.sales_window_days)
+                ).fillna(0.0),
+                "terms_days": column("payment_terms_days", 30),
+                "end_of_month": column("end_of_month_terms", False),
+                "has_history": frame["has_history"].fillna(0).astype(bool)
+                if "has_history" in frame
+                else True,
+                "proceeding": ids.map(active_proceedings(ledger, as_of)),
+                "current_limit": column("credit_limit", np.nan),
+                "exposure": ids.map(exposure).fillna(0.0),
+                "group_id": column("group_id", None),
+            }
+        )
+
+    def score_invoices(
+        self,
+        ledger: Ledger,
+        as_of: pd.Timestamp,
+        invoice_ids: list[str] | None = None,
+        explain: bool = True,
+    ) -> pd.DataFrame:
         """P(late) of open invoices at ``as_of`` with the expected amount at risk and reasons.
 
         Raises:
@@ -137,7 +180,10 @@ class Scorer:
         """
         as_of = pd.Timestamp(as_of)
         items = open_amounts(ledger, as_of)
-        items = items[ledger.invoices.set_index("invoice_id").loc[items["invoice_id"], "issued_on"].to_numpy() < as_of]
+        items = items[
+            ledger.invoices.set_index("invoice_id").loc[items["invoice_id"], "issued_on"].to_numpy()
+            < as_of
+        ]
         if invoice_ids is not None:
             unknown = sorted(set(invoice_ids) - set(ledger.invoices["invoice_id"]))
             if unknown:
@@ -145,7 +191,9 @@ class Scorer:
             items = items[items["invoice_id"].isin(invoice_ids)]
         items = items.reset_index(drop=True)
         queries = pd.DataFrame({"invoice_id": items["invoice_id"], "as_of": as_of})
-        frame = invoice_features_as_of(ledger, queries, self._feature_config(self.invoice_model)).reset_index(drop=True)
+        frame = invoice_features_as_of(
+            ledger, queries, self._feature_config(self.invoice_model)
+        ).reset_index(drop=True)
         p = self.invoice_model.predict_proba(frame)
         reasons = self._explain(self.invoice_model, frame, explain)
         out = items.assign(

@@ -1,8 +1,8 @@
 """Train, evaluate, register and (behind the gate) promote a model for one level.
 
-    ledger -> labelled frame -> time windows -> fit (LightGBM, calibration, baseline)
-           -> out-of-time evaluation (+ oracle on generated data) -> report and plots
-           -> MLflow run, registered version -> champion / challenger gate
+ledger -> labelled frame -> time windows -> fit (LightGBM, calibration, baseline)
+       -> out-of-time evaluation (+ oracle on generated data) -> report and plots
+       -> MLflow run, registered version -> champion / challenger gate
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ class TrainingResult:
 
 def git_commit() -> str:
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        )
         return done.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -108,7 +110,9 @@ def resolve_windows(data: TrainingData, config: TrainConfig) -> TimeWindows:
     )
 
 
-def oracle_auc(truth: pd.DataFrame | None, data: TrainingData, test: np.ndarray, late_after: int) -> float | None:
+def oracle_auc(
+    truth: pd.DataFrame | None, data: TrainingData, test: np.ndarray, late_after: int
+) -> float | None:
     """AUC of the generator's true probabilities on the test rows (invoice level, L = 30)."""
     if truth is None or data.level != "invoice" or late_after != 30 or "p_late" not in truth:
         return None
@@ -124,14 +128,22 @@ def _slices(data: TrainingData, test: np.ndarray) -> dict[str, pd.Series]:
     if "naf_section" in frame:
         out["sector (NAF section)"] = frame["naf_section"].astype("object").fillna("unknown")
     if "employees_count" in frame:
-        bands = pd.cut(frame["employees_count"], [-1, 2, 49, 199, 999, np.inf],
-                       labels=["0-2", "3-49", "50-199", "200-999", "1000+"])
+        bands = pd.cut(
+            frame["employees_count"],
+            [-1, 2, 49, 199, 999, np.inf],
+            labels=["0-2", "3-49", "50-199", "200-999", "1000+"],
+        )
         out["size (employees)"] = bands.astype("object").fillna("unknown")
     return out
 
 
-def _plots(fitted: FittedModels, data: TrainingData, test: np.ndarray,
-           probs: dict[str, np.ndarray], out: Path) -> dict[str, Path]:
+def _plots(
+    fitted: FittedModels,
+    data: TrainingData,
+    test: np.ndarray,
+    probs: dict[str, np.ndarray],
+    out: Path,
+) -> dict[str, Path]:
     y = data.y[test]
     shown = {k: v for k, v in probs.items() if k != "LightGBM (uncalibrated)"}
     inputs = fitted.model.prepare(data.frame[test].head(SHAP_SAMPLE))
@@ -141,12 +153,18 @@ def _plots(fitted: FittedModels, data: TrainingData, test: np.ndarray,
         "Precision-recall": plot_precision_recall(y, shown, out / "precision_recall.png"),
         "Calibration": plot_calibration(y, probs, out / "calibration.png"),
         "Lift": plot_lift(y, probs[CALIBRATED], out / "lift.png"),
-        "SHAP summary": plot_shap_summary(contributions.to_numpy(), inputs, out / "shap_summary.png"),
-        "Importance (gain)": plot_importance(gain_importance(fitted.model.booster), out / "importance.png"),
+        "SHAP summary": plot_shap_summary(
+            contributions.to_numpy(), inputs, out / "shap_summary.png"
+        ),
+        "Importance (gain)": plot_importance(
+            gain_importance(fitted.model.booster), out / "importance.png"
+        ),
     }
 
 
-def evaluate_fit(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> tuple[list[Evaluation], dict[str, np.ndarray]]:
+def evaluate_fit(
+    fitted: FittedModels, data: TrainingData, test: np.ndarray
+) -> tuple[list[Evaluation], dict[str, np.ndarray]]:
     """Evaluate the three score sets on the out-of-time test rows."""
     probs = score_test(fitted, data, test)
     slices = _slices(data, test)
@@ -157,8 +175,13 @@ def evaluate_fit(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> 
     return evaluations, probs
 
 
-def gate(store: registry.Store, config: TrainConfig, data: TrainingData, test: np.ndarray,
-         challenger_value: float) -> tuple[bool, str]:
+def gate(
+    store: registry.Store,
+    config: TrainConfig,
+    data: TrainingData,
+    test: np.ndarray,
+    challenger_value: float,
+) -> tuple[bool, str]:
     """Whether the new version beats the champion on the same test window by the gate metric."""
     champion_version = registry.current_champion(store, config.level)
     if champion_version is None:
@@ -166,8 +189,11 @@ def gate(store: registry.Store, config: TrainConfig, data: TrainingData, test: n
     try:
         champion = registry.load_model(store, config.level, version=champion_version)
         p = champion.predict_proba(data.frame[test])
-    except Exception as exc:  # noqa: BLE001 - any failure means the champion cannot be compared
-        return False, f"champion v{champion_version} cannot score this window ({exc}); use `risk promote --force`"
+    except Exception as exc:
+        return (
+            False,
+            f"champion v{champion_version} cannot score this window ({exc}); use `risk promote --force`",
+        )
     champion_value = evaluate_predictions("champion", data.y[test], p).metrics[config.gate_metric]
     gain = challenger_value - champion_value
     verdict = gain > config.gate_min_gain
@@ -178,24 +204,51 @@ def gate(store: registry.Store, config: TrainConfig, data: TrainingData, test: n
     )
 
 
-def _log_run(fitted: FittedModels, evaluations: list[Evaluation], windows: TimeWindows,
-             fingerprint: dict[str, str], config: TrainConfig, oracle: float | None, out: Path) -> None:
+def _log_run(
+    fitted: FittedModels,
+    evaluations: list[Evaluation],
+    windows: TimeWindows,
+    fingerprint: dict[str, str],
+    config: TrainConfig,
+    oracle: float | None,
+    out: Path,
+) -> None:
     params = {
-        "level": config.level, "late_after_days": config.features.late_after_days,
-        "horizon_days": config.features.horizon_days, "seed": config.fit.seed,
-        "n_trials": config.fit.n_trials, "calibration": fitted.model.calibrator.method,
+        "level": config.level,
+        "late_after_days": config.features.late_after_days,
+        "horizon_days": config.features.horizon_days,
+        "seed": config.fit.seed,
+        "n_trials": config.fit.n_trials,
+        "calibration": fitted.model.calibrator.method,
         "test_window": f"{windows.valid_end.date()}..{windows.cutoff.date()}",
-        **windows.as_dict(), **{f"lgb_{k}": v for k, v in fitted.params.items()},
+        **windows.as_dict(),
+        **{f"lgb_{k}": v for k, v in fitted.params.items()},
     }
     mlflow.log_params(params)
-    prefixes = {CALIBRATED: "test", "LightGBM (uncalibrated)": "test_raw", "logistic baseline": "baseline_test"}
+    prefixes = {
+        CALIBRATED: "test",
+        "LightGBM (uncalibrated)": "test_raw",
+        "logistic baseline": "baseline_test",
+    }
     for evaluation in evaluations:
         prefix = prefixes[evaluation.name]
-        mlflow.log_metrics({f"{prefix}_{k}": float(v) for k, v in evaluation.metrics.items() if np.isfinite(v)})
-        mlflow.log_metrics({f"{prefix}_capture_{k}": float(v) for k, v in evaluation.capture.items() if np.isfinite(v)})
+        mlflow.log_metrics(
+            {f"{prefix}_{k}": float(v) for k, v in evaluation.metrics.items() if np.isfinite(v)}
+        )
+        mlflow.log_metrics(
+            {
+                f"{prefix}_capture_{k}": float(v)
+                for k, v in evaluation.capture.items()
+                if np.isfinite(v)
+            }
+        )
     if oracle is not None:
-        mlflow.log_metrics({"oracle_auc": oracle, "oracle_gap": oracle - evaluations[0].metrics["auc"]})
-    mlflow.set_tags({**fingerprint, "git_commit": git_commit(), "calibration_choice": fitted.calibration_reason})
+        mlflow.log_metrics(
+            {"oracle_auc": oracle, "oracle_gap": oracle - evaluations[0].metrics["auc"]}
+        )
+    mlflow.set_tags(
+        {**fingerprint, "git_commit": git_commit(), "calibration_choice": fitted.calibration_reason}
+    )
     (out / "features.json").write_text(json.dumps(fitted.baseline_features, indent=2))
     mlflow.log_artifacts(str(out), artifact_path="evaluation")
 
@@ -224,8 +277,9 @@ def evaluate_registered(
     test = (data.as_of >= valid_end).to_numpy() & (data.matured_on <= data.cutoff).to_numpy()
     name = f"{registry.MODEL_NAMES[level]} v{model.metadata['model_version']}"
     p = model.predict_proba(data.frame[test])
-    evaluation = evaluate_predictions(name, data.y[test], p, amounts=data.amounts[test],
-                                      slices=_slices(data, test))
+    evaluation = evaluate_predictions(
+        name, data.y[test], p, amounts=data.amounts[test], slices=_slices(data, test)
+    )
     oracle = oracle_auc(truth, data, test, features.late_after_days)
     y = data.y[test]
     inputs = model.prepare(data.frame[test].head(SHAP_SAMPLE))
@@ -235,13 +289,26 @@ def evaluate_registered(
         "Precision-recall": plot_precision_recall(y, {name: p}, out_dir / "precision_recall.png"),
         "Calibration": plot_calibration(y, {name: p}, out_dir / "calibration.png"),
         "Lift": plot_lift(y, p, out_dir / "lift.png"),
-        "SHAP summary": plot_shap_summary(contributions.to_numpy(), inputs, out_dir / "shap_summary.png"),
-        "Importance (gain)": plot_importance(gain_importance(model.booster), out_dir / "importance.png"),
+        "SHAP summary": plot_shap_summary(
+            contributions.to_numpy(), inputs, out_dir / "shap_summary.png"
+        ),
+        "Importance (gain)": plot_importance(
+            gain_importance(model.booster), out_dir / "importance.png"
+        ),
     }
-    context = {"model": name, "test window": f"{valid_end.date()} .. {data.cutoff.date()}",
-               **ledger_fingerprint(ledger)}
-    path = write_report([evaluation], out_dir, title=f"Evaluation of {name}", context=context,
-                        plots=plots, oracle_auc=oracle)
+    context = {
+        "model": name,
+        "test window": f"{valid_end.date()} .. {data.cutoff.date()}",
+        **ledger_fingerprint(ledger),
+    }
+    path = write_report(
+        [evaluation],
+        out_dir,
+        title=f"Evaluation of {name}",
+        context=context,
+        plots=plots,
+        oracle_auc=oracle,
+    )
     return path, summary_lines([evaluation], oracle)
 
 
@@ -268,12 +335,21 @@ def train(
     data = training_data(ledger, config.level, config.features, progress=progress)
     windows = resolve_windows(data, config)
     masks = split_masks(data.as_of, data.matured_on, windows)
-    logger.info("windows %s: %d train, %d valid, %d test rows", windows.as_dict(),
-                masks.train.sum(), masks.valid.sum(), masks.test.sum())
-    with registry.training_run(store, config.level, f"{config.level}-{windows.cutoff.date()}") as run:
+    logger.info(
+        "windows %s: %d train, %d valid, %d test rows",
+        windows.as_dict(),
+        masks.train.sum(),
+        masks.valid.sum(),
+        masks.test.sum(),
+    )
+    with registry.training_run(
+        store, config.level, f"{config.level}-{windows.cutoff.date()}"
+    ) as run:
+
         def on_trial(number: int, params: dict[str, Any], loss: float) -> None:
-            with mlflow.start_run(run_name=f"trial-{number}", nested=True,
-                                  experiment_id=run.info.experiment_id):
+            with mlflow.start_run(
+                run_name=f"trial-{number}", nested=True, experiment_id=run.info.experiment_id
+            ):
                 mlflow.log_params(params)
                 mlflow.log_metric("cv_log_loss", loss)
 
@@ -286,20 +362,47 @@ def train(
             out.mkdir(parents=True, exist_ok=True)
             plots = _plots(fitted, data, masks.test, probs, out)
             fingerprint = ledger_fingerprint(ledger)
-            context = {"level": config.level, **windows.as_dict(), **fingerprint,
-                       "rows train / valid / test": f"{masks.train.sum()} / {masks.valid.sum()} / {masks.test.sum()}",
-                       "calibration": fitted.calibration_reason}
-            write_report(evaluations, out, title=f"Payment-risk model ({config.level} level)",
-                         context=context, plots=plots, oracle_auc=oracle)
-            fitted.model.metadata.update({"fingerprint": fingerprint, "late_after_days": config.features.late_after_days,
-                                          "horizon_days": config.features.horizon_days,
-                                          "test_metrics": evaluations[0].metrics})
+            context = {
+                "level": config.level,
+                **windows.as_dict(),
+                **fingerprint,
+                "rows train / valid / test": f"{masks.train.sum()} / {masks.valid.sum()} / {masks.test.sum()}",
+                "calibration": fitted.calibration_reason,
+            }
+            write_report(
+                evaluations,
+                out,
+                title=f"Payment-risk model ({config.level} level)",
+                context=context,
+                plots=plots,
+                oracle_auc=oracle,
+            )
+            fitted.model.metadata.update(
+                {
+                    "fingerprint": fingerprint,
+                    "late_after_days": config.features.late_after_days,
+                    "horizon_days": config.features.horizon_days,
+                    "test_metrics": evaluations[0].metrics,
+                }
+            )
             _log_run(fitted, evaluations, windows, fingerprint, config, oracle, out)
         progress("registry")
         version, _ = registry.log_model(fitted.model, data.frame[masks.valid].head(50), store)
-        promoted, reason = gate(store, config, data, masks.test, evaluations[0].metrics[config.gate_metric])
+        promoted, reason = gate(
+            store, config, data, masks.test, evaluations[0].metrics[config.gate_metric]
+        )
         if promoted:
             registry.set_champion(store, config.level, version, reason)
         mlflow.set_tags({"gate_promoted": str(promoted).lower(), "gate_reason": reason})
-    return TrainingResult(config.level, version, promoted, reason, windows, evaluations[0].metrics,
-                          evaluations, oracle, Path(report_dir) if report_dir else None, run.info.run_id)
+    return TrainingResult(
+        config.level,
+        version,
+        promoted,
+        reason,
+        windows,
+        evaluations[0].metrics,
+        evaluations,
+        oracle,
+        Path(report_dir) if report_dir else None,
+        run.info.run_id,
+    )

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from risk import registry
+from risk.features import FeatureConfig
 from risk.model.dataset import TrainingData, training_data
 from risk.model.fit import FitConfig, FittedModels, fit_models
 from risk.model.split import SplitMasks, TimeWindows, derive_windows, split_masks
-from risk.features import FeatureConfig
 from risk.synth import Portfolio, SampleConfig, generate_portfolio
 
 
@@ -31,7 +31,9 @@ def windows_and_masks(invoice_data: TrainingData) -> tuple[TimeWindows, SplitMas
 
 
 @pytest.fixture(scope="session")
-def fitted(invoice_data: TrainingData, windows_and_masks: tuple[TimeWindows, SplitMasks]) -> FittedModels:
+def fitted(
+    invoice_data: TrainingData, windows_and_masks: tuple[TimeWindows, SplitMasks]
+) -> FittedModels:
     windows, masks = windows_and_masks
     return fit_models(invoice_data, masks, windows, FitConfig(seed=42))
 

@@ -26,7 +26,9 @@ WORSE_HISTORY = {
 
 
 @pytest.mark.parametrize(("feature", "worse"), sorted(WORSE_HISTORY.items()))
-def test_worse_payment_history_never_lowers_the_score(fitted, invoice_data, windows_and_masks, feature, worse) -> None:
+def test_worse_payment_history_never_lowers_the_score(
+    fitted, invoice_data, windows_and_masks, feature, worse
+) -> None:
     _, masks = windows_and_masks
     rows = _rows(invoice_data, masks)
     if feature not in fitted.model.features:
@@ -41,10 +43,14 @@ def test_worse_payment_history_never_lowers_the_score(fitted, invoice_data, wind
     assert (fitted.model.predict_proba(worsened) >= base - 1e-12).all()
 
 
-def test_every_directed_feature_is_monotone_in_the_model(fitted, invoice_data, windows_and_masks) -> None:
+def test_every_directed_feature_is_monotone_in_the_model(
+    fitted, invoice_data, windows_and_masks
+) -> None:
     _, masks = windows_and_masks
     rows = _rows(invoice_data, masks, 100)
-    directions = {s.name: s.direction for s in feature_specs() if s.kind == "numeric" and s.direction}
+    directions = {
+        s.name: s.direction for s in feature_specs() if s.kind == "numeric" and s.direction
+    }
     for name in fitted.model.features:
         if name not in directions or name not in rows:
             continue
@@ -65,11 +71,17 @@ def test_active_proceeding_never_lowers_the_score(fitted, invoice_data, windows_
     assert (fitted.model.predict_proba(in_proceeding) >= base - 1e-12).all()
 
 
-def test_identity_of_the_customer_never_changes_the_score(fitted, invoice_data, windows_and_masks) -> None:
+def test_identity_of_the_customer_never_changes_the_score(
+    fitted, invoice_data, windows_and_masks
+) -> None:
     _, masks = windows_and_masks
     rows = _rows(invoice_data, masks)
-    renamed = rows.assign(customer_id="SOMEONE-ELSE", invoice_id=[f"X{i}" for i in range(len(rows))])
-    np.testing.assert_array_equal(fitted.model.predict_proba(rows), fitted.model.predict_proba(renamed))
+    renamed = rows.assign(
+        customer_id="SOMEONE-ELSE", invoice_id=[f"X{i}" for i in range(len(rows))]
+    )
+    np.testing.assert_array_equal(
+        fitted.model.predict_proba(rows), fitted.model.predict_proba(renamed)
+    )
 
 
 def test_obvious_case_is_classified_right(fitted, invoice_data, windows_and_masks) -> None:
@@ -98,7 +110,9 @@ def test_same_seed_same_model(fitted, invoice_data, windows_and_masks) -> None:
         np.testing.assert_array_equal(first[name], second[name])
 
 
-def test_out_of_time_lightgbm_beats_baseline_and_chance(fitted, invoice_data, windows_and_masks) -> None:
+def test_out_of_time_lightgbm_beats_baseline_and_chance(
+    fitted, invoice_data, windows_and_masks
+) -> None:
     _, masks = windows_and_masks
     probs = score_test(fitted, invoice_data, masks.test)
     y = invoice_data.y[masks.test]
@@ -107,7 +121,9 @@ def test_out_of_time_lightgbm_beats_baseline_and_chance(fitted, invoice_data, wi
     assert auc["LightGBM (calibrated)"] > auc["logistic baseline"] - 0.01
 
 
-def test_shap_contributions_add_up_to_the_raw_score(fitted, invoice_data, windows_and_masks) -> None:
+def test_shap_contributions_add_up_to_the_raw_score(
+    fitted, invoice_data, windows_and_masks
+) -> None:
     _, masks = windows_and_masks
     inputs = fitted.model.prepare(_rows(invoice_data, masks, 50))
     contributions = fitted.model.contributions(inputs)

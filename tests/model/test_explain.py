@@ -11,7 +11,9 @@ from risk.explain import contributions, probability_impacts, reasons_text, top_r
 from risk.features.registry import get_spec
 
 
-def test_native_contributions_equal_shap_tree_explainer(fitted, invoice_data, windows_and_masks) -> None:
+def test_native_contributions_equal_shap_tree_explainer(
+    fitted, invoice_data, windows_and_masks
+) -> None:
     _, masks = windows_and_masks
     rows = invoice_data.frame[masks.test].head(100)
     native = contributions(fitted.model, rows)
@@ -20,10 +22,14 @@ def test_native_contributions_equal_shap_tree_explainer(fitted, invoice_data, wi
     reference = explainer.shap_values(inputs)
     reference = reference[1] if isinstance(reference, list) else reference
     np.testing.assert_allclose(native.drop(columns="base_value").to_numpy(), reference, atol=1e-6)
-    np.testing.assert_allclose(native["base_value"].to_numpy(), np.ravel(explainer.expected_value)[-1], atol=1e-6)
+    np.testing.assert_allclose(
+        native["base_value"].to_numpy(), np.ravel(explainer.expected_value)[-1], atol=1e-6
+    )
 
 
-def test_contributions_plus_base_value_equal_the_raw_score(fitted, invoice_data, windows_and_masks) -> None:
+def test_contributions_plus_base_value_equal_the_raw_score(
+    fitted, invoice_data, windows_and_masks
+) -> None:
     _, masks = windows_and_masks
     rows = invoice_data.frame[masks.test].head(200)
     native = contributions(fitted.model, rows)
@@ -35,7 +41,9 @@ def test_contributions_plus_base_value_equal_the_raw_score(fitted, invoice_data,
     assert (np.sign(impacts.to_numpy())[signs != 0] == signs[signs != 0]).mean() > 0.999
 
 
-def test_top_reasons_are_the_strongest_drivers_with_sentences(fitted, invoice_data, windows_and_masks) -> None:
+def test_top_reasons_are_the_strongest_drivers_with_sentences(
+    fitted, invoice_data, windows_and_masks
+) -> None:
     _, masks = windows_and_masks
     rows = invoice_data.frame[masks.test].head(30)
     native = contributions(fitted.model, rows).drop(columns="base_value")
@@ -54,7 +62,10 @@ def test_top_reasons_are_the_strongest_drivers_with_sentences(fitted, invoice_da
 def test_sentences_carry_the_value_in_both_languages() -> None:
     spec = get_spec("n_invoices_paid_late_60d_12m")
     assert spec.reason(3, "en") == "3 invoices paid more than 60 days late in the last 12 months"
-    assert spec.reason(3, "fr") == "3 factures payées avec plus de 60 jours de retard sur les 12 derniers mois"
+    assert (
+        spec.reason(3, "fr")
+        == "3 factures payées avec plus de 60 jours de retard sur les 12 derniers mois"
+    )
 
 
 def test_empty_frame_has_no_reasons(fitted, invoice_data) -> None:
@@ -63,7 +74,9 @@ def test_empty_frame_has_no_reasons(fitted, invoice_data) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_reasons_text_joins_upward_drivers(fitted, invoice_data, windows_and_masks, lang: str) -> None:
+def test_reasons_text_joins_upward_drivers(
+    fitted, invoice_data, windows_and_masks, lang: str
+) -> None:
     _, masks = windows_and_masks
     rows = invoice_data.frame[masks.test].head(5)
     for reasons in top_reasons(fitted.model, rows, top=2, direction="up"):

@@ -14,11 +14,15 @@ from risk.model.bundle import RiskModel
 
 def _log(fitted, invoice_data, masks, store) -> str:
     with registry.training_run(store, "invoice", "test"):
-        version, _ = registry.log_model(fitted.model, invoice_data.frame[masks.valid].head(20), store)
+        version, _ = registry.log_model(
+            fitted.model, invoice_data.frame[masks.valid].head(20), store
+        )
     return version
 
 
-def test_round_trip_gives_the_same_predictions(fitted, invoice_data, windows_and_masks, store) -> None:
+def test_round_trip_gives_the_same_predictions(
+    fitted, invoice_data, windows_and_masks, store
+) -> None:
     _, masks = windows_and_masks
     version = _log(fitted, invoice_data, masks, store)
     loaded = registry.load_model(store, "invoice", version=version)
@@ -26,18 +30,24 @@ def test_round_trip_gives_the_same_predictions(fitted, invoice_data, windows_and
     np.testing.assert_array_equal(loaded.predict_proba(rows), fitted.model.predict_proba(rows))
     mv = store.client().get_model_version(registry.MODEL_NAMES["invoice"], version)
     assert len(mv.tags[registry.HASH_TAG]) == 64
-    info = registry.mlflow.models.get_model_info(f"models:/{registry.MODEL_NAMES['invoice']}/{version}")
+    info = registry.mlflow.models.get_model_info(
+        f"models:/{registry.MODEL_NAMES['invoice']}/{version}"
+    )
     assert info.signature is not None
     assert "days_late_mean_12m" in info.signature.inputs.input_names()
 
 
-def test_tampered_artifacts_are_refused(fitted, invoice_data, windows_and_masks, store, tmp_path: Path) -> None:
+def test_tampered_artifacts_are_refused(
+    fitted, invoice_data, windows_and_masks, store, tmp_path: Path
+) -> None:
     _, masks = windows_and_masks
     version = _log(fitted, invoice_data, masks, store)
     bundles = list((tmp_path / "mlruns" / "artifacts").rglob("risk_model.json"))
     assert len(bundles) == 1
     bundle = json.loads(bundles[0].read_text())
-    bundle["calibrator"]["params"]["b"] = 5.0 if "b" in bundle["calibrator"]["params"] else bundle["calibrator"]["params"]["b"]
+    bundle["calibrator"]["params"]["b"] = (
+        5.0 if "b" in bundle["calibrator"]["params"] else bundle["calibrator"]["params"]["b"]
+    )
     bundle["level"] = "invoice"
     bundle["metadata"]["tampered"] = True
     bundles[0].write_text(json.dumps(bundle))
@@ -50,7 +60,9 @@ def test_missing_model_and_alias_are_clear_errors(store) -> None:
         registry.load_model(store, "customer")
 
 
-def test_champion_alias_and_forced_promotion_are_recorded(fitted, invoice_data, windows_and_masks, store) -> None:
+def test_champion_alias_and_forced_promotion_are_recorded(
+    fitted, invoice_data, windows_and_masks, store
+) -> None:
     _, masks = windows_and_masks
     first = _log(fitted, invoice_data, masks, store)
     second = _log(fitted, invoice_data, masks, store)
@@ -69,10 +81,15 @@ def test_champion_alias_and_forced_promotion_are_recorded(fitted, invoice_data, 
         registry.set_champion(store, "invoice", "99", "no such version")
 
 
-def test_bundle_saves_and_loads_without_pickle(fitted, invoice_data, windows_and_masks, tmp_path: Path) -> None:
+def test_bundle_saves_and_loads_without_pickle(
+    fitted, invoice_data, windows_and_masks, tmp_path: Path
+) -> None:
     _, masks = windows_and_masks
     fitted.model.save(tmp_path / "bundle")
-    assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == ["model.txt", "risk_model.json"]
+    assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == [
+        "model.txt",
+        "risk_model.json",
+    ]
     loaded = RiskModel.load(tmp_path / "bundle")
     rows = invoice_data.frame[masks.test].head(100)
     np.testing.assert_array_equal(loaded.predict_proba(rows), fitted.model.predict_proba(rows))

@@ -7,11 +7,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import urllib.error
-import urllib.request
 import numpy as np
 import pytest
 
@@ -32,10 +32,25 @@ def mlflow_server(fresh_postgres_database: str, tmp_path: Path) -> Iterator[str]
     port = free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
-         "--artifacts-destination", str(tmp_path / "server-artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            backend,
+            "--artifacts-destination",
+            str(tmp_path / "server-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -48,7 +63,9 @@ def mlflow_server(fresh_postgres_database: str, tmp_path: Path) -> Iterator[str]
             except (urllib.error.URLError, OSError):
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mlflow server did not start:\n" + (tmp_path / "server.log").read_text())
+                raise RuntimeError(
+                    "mlflow server did not start:\n" + (tmp_path / "server.log").read_text()
+                )
             time.sleep(0.5)
         yield url
     finally:
@@ -68,7 +85,9 @@ def test_round_trip_through_a_tracking_server_on_postgresql(
     store = registry.Store.resolve(mlflow_server)
     assert store.artifact_root is None  # the server decides where artifacts go
     with registry.training_run(store, "invoice", "server-test"):
-        version, sha = registry.log_model(fitted.model, invoice_data.frame[masks.valid].head(20), store)
+        version, sha = registry.log_model(
+            fitted.model, invoice_data.frame[masks.valid].head(20), store
+        )
     registry.set_champion(store, "invoice", version, "first model on the server")
     loaded = registry.load_model(store, "invoice")
     rows = invoice_data.frame[masks.test].head(200)

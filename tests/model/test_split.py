@@ -47,9 +47,13 @@ def test_windows_are_ordered_disjoint_and_use_only_matured_labels(data) -> None:
 
 
 def test_example_by_hand() -> None:
-    as_of = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01"]))
+    as_of = pd.Series(
+        pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01"])
+    )
     matured = as_of + pd.Timedelta(days=40)
-    windows = TimeWindows(as_of[0], pd.Timestamp("2024-03-01"), pd.Timestamp("2024-04-15"), pd.Timestamp("2024-07-01"))
+    windows = TimeWindows(
+        as_of[0], pd.Timestamp("2024-03-01"), pd.Timestamp("2024-04-15"), pd.Timestamp("2024-07-01")
+    )
     masks = split_masks(as_of, matured, windows)
     # Feb's label matures on 12 March, after the training window closed: left out of training
     assert masks.train.tolist() == [True, False, False, False, False]
@@ -60,7 +64,12 @@ def test_example_by_hand() -> None:
 
 def test_bad_windows_are_refused() -> None:
     with pytest.raises(ConfigError, match="start < train_end < valid_end <= cutoff"):
-        TimeWindows(pd.Timestamp("2024-05-01"), pd.Timestamp("2024-04-01"), pd.Timestamp("2024-06-01"), pd.Timestamp("2024-07-01"))
+        TimeWindows(
+            pd.Timestamp("2024-05-01"),
+            pd.Timestamp("2024-04-01"),
+            pd.Timestamp("2024-06-01"),
+            pd.Timestamp("2024-07-01"),
+        )
 
 
 def test_expanding_folds_never_fit_on_their_future() -> None:

@@ -43,8 +43,12 @@ def test_train_logs_reports_and_gates(portfolio, store, tmp_path: Path) -> None:
     assert registry.current_champion(store, "invoice") == first.version
 
     # a tuned challenger: each Optuna trial is a child run
-    third = train(portfolio.ledger, TrainConfig(fit=FitConfig(n_trials=2), gate_min_gain=-1.0), store,
-                  report_dir=tmp_path / "r3")
+    third = train(
+        portfolio.ledger,
+        TrainConfig(fit=FitConfig(n_trials=2), gate_min_gain=-1.0),
+        store,
+        report_dir=tmp_path / "r3",
+    )
     assert third.promoted and registry.current_champion(store, "invoice") == third.version
     runs = mlflow.search_runs(experiment_ids=[run.info.experiment_id])
     children = runs[runs["tags.mlflow.parentRunId"] == third.run_id]
@@ -52,14 +56,18 @@ def test_train_logs_reports_and_gates(portfolio, store, tmp_path: Path) -> None:
 
 
 def test_customer_level_trains(portfolio, store, tmp_path: Path) -> None:
-    result = train(portfolio.ledger, TrainConfig(level="customer"), store, report_dir=tmp_path / "c")
+    result = train(
+        portfolio.ledger, TrainConfig(level="customer"), store, report_dir=tmp_path / "c"
+    )
     assert result.promoted
     assert result.metrics["auc"] > 0.7
     model = registry.load_model(store, "customer")
     assert model.level == "customer" and "in_collective_proceeding" in model.features
 
 
-def test_cli_train_list_promote_evaluate(portfolio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_train_list_promote_evaluate(
+    portfolio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     ledger = tmp_path / "ledger"
     write_ledger(portfolio.ledger, ledger)
@@ -79,7 +87,9 @@ def test_cli_train_list_promote_evaluate(portfolio, tmp_path: Path, monkeypatch:
     assert refused.exit_code == 1 and "does not beat" in refused.output
     no_reason = runner.invoke(app, ["promote", "2", "--force", "--tracking-uri", uri])
     assert no_reason.exit_code != 0 and "--reason" in no_reason.output
-    forced = runner.invoke(app, ["promote", "2", "--force", "--reason", "audit", "--tracking-uri", uri])
+    forced = runner.invoke(
+        app, ["promote", "2", "--force", "--reason", "audit", "--tracking-uri", uri]
+    )
     assert forced.exit_code == 0, forced.output
     assert registry.current_champion(registry.Store.resolve(uri), "invoice") == "2"
 

@@ -16,8 +16,8 @@ from risk.synth.export import write_truth
 from risk.synth.ids import luhn_key, luhn_valid, make_ids
 from risk.synth.invoices import due_days
 
-END = pd.Timestamp("2026-09-30")
-START = pd.Timestamp("2023-10-01")
+END = pd.Timestamp("2025-12-31")
+START = pd.Timestamp("2023-01-01")
 PROCEEDINGS = ("safeguard", "receivership", "liquidation")
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import CUSTOMERS_CSV, INVOICES_CSV
 
 from risk.errors import SchemaError
 from risk.io import load_ledger, validate_ledger_dir, write_quarantine
-from tests.conftest import CUSTOMERS_CSV, INVOICES_CSV
 
 HEADER = INVOICES_CSV.splitlines()[0]
 CUSTOMER_HEADER = CUSTOMERS_CSV.splitlines()[0]
@@ -47,15 +47,45 @@ def test_valid_ledger_keeps_every_row_with_contract_dtypes(write_ledger) -> None
 @pytest.mark.parametrize(
     ("row", "column", "value", "rule_part"),
     [
-        ("I9,C1,2024-03-01,2024-02-01,10,,0,false,paper", "due_on", "2024-02-01", "on or after issued_on"),
-        ("I9,C1,2024-03-01,2024-04-01,10,2024-02-01,10,false,paper", "paid_on", "2024-02-01", "not be before issued_on"),
-        ("I9,C1,2024-03-01,2024-04-01,10,,12,false,paper", "amount_paid", "12", "not exceed amount"),
+        (
+            "I9,C1,2024-03-01,2024-02-01,10,,0,false,paper",
+            "due_on",
+            "2024-02-01",
+            "on or after issued_on",
+        ),
+        (
+            "I9,C1,2024-03-01,2024-04-01,10,2024-02-01,10,false,paper",
+            "paid_on",
+            "2024-02-01",
+            "not be before issued_on",
+        ),
+        (
+            "I9,C1,2024-03-01,2024-04-01,10,,12,false,paper",
+            "amount_paid",
+            "12",
+            "not exceed amount",
+        ),
         ("I9,C1,2024-03-01,2024-04-01,0,,0,false,paper", "amount", "0", "> 0"),
         ("I9,C1,2024-03-01,2024-04-01,ten,,0,false,paper", "amount", "ten", "number"),
-        ("I9,C1,2024-31-01,2024-04-01,10,,0,false,paper", "issued_on", "2024-31-01", "YYYY-MM-DD or DD/MM/YYYY"),
+        (
+            "I9,C1,2024-31-01,2024-04-01,10,,0,false,paper",
+            "issued_on",
+            "2024-31-01",
+            "YYYY-MM-DD or DD/MM/YYYY",
+        ),
         ("I9,C1,2024-03-01,2024-04-01,10,,0,perhaps,paper", "disputed", "perhaps", "true/false"),
-        ("I9,C1,2024-03-01,2024-04-01,10,,0,false,fax", "channel", "fax", "one of: paper, electronic"),
-        ("I9,C404,2024-03-01,2024-04-01,10,,0,false,paper", "customer_id", "C404", "customers.customer_id"),
+        (
+            "I9,C1,2024-03-01,2024-04-01,10,,0,false,fax",
+            "channel",
+            "fax",
+            "one of: paper, electronic",
+        ),
+        (
+            "I9,C404,2024-03-01,2024-04-01,10,,0,false,paper",
+            "customer_id",
+            "C404",
+            "customers.customer_id",
+        ),
         ("I1,C1,2024-03-01,2024-04-01,10,,0,false,paper", "invoice_id", "I1", "unique"),
         (",C1,2024-03-01,2024-04-01,10,,0,false,paper", "invoice_id", "", "required"),
     ],
@@ -65,7 +95,9 @@ def test_invoice_rule_fails_with_a_clear_message(
 ) -> None:
     directory = write_ledger(invoices=invoices_with(row))
     result = validate_ledger_dir(directory)
-    issues = result.issues[(result.issues["table"] == "invoices") & (result.issues["column"] == column)]
+    issues = result.issues[
+        (result.issues["table"] == "invoices") & (result.issues["column"] == column)
+    ]
     assert not issues.empty, result.issues.to_string()
     issue = issues.iloc[-1]
     assert issue["value"] == value
@@ -97,7 +129,9 @@ def test_customer_rule_fails_with_a_clear_message(
 
 
 def test_french_dates_are_accepted(write_ledger) -> None:
-    directory = write_ledger(invoices=invoices_with("I9,C1,01/03/2024,31/03/2024,10,,0,false,paper"))
+    directory = write_ledger(
+        invoices=invoices_with("I9,C1,01/03/2024,31/03/2024,10,,0,false,paper")
+    )
     ledger = load_ledger(directory)
     row = ledger.invoices.set_index("invoice_id").loc["I9"]
     assert row["issued_on"] == pd.Timestamp("2024-03-01")
@@ -105,20 +139,31 @@ def test_french_dates_are_accepted(write_ledger) -> None:
 
 
 def test_negative_invoice_becomes_a_credit_note_and_counts_reconcile(write_ledger) -> None:
-    directory = write_ledger(invoices=invoices_with("AV1,C1,2024-03-01,2024-03-01,-150,,0,false,paper"))
+    directory = write_ledger(
+        invoices=invoices_with("AV1,C1,2024-03-01,2024-03-01,-150,,0,false,paper")
+    )
     result = validate_ledger_dir(directory)
     report = result.reports["invoices"]
-    assert (report.read, report.kept, report.quarantined, report.moved_to_credit_notes) == (5, 4, 0, 1)
+    assert (report.read, report.kept, report.quarantined, report.moved_to_credit_notes) == (
+        5,
+        4,
+        0,
+        1,
+    )
     notes = result.ledger.credit_notes
     assert notes is not None
-    assert notes[["credit_note_id", "customer_id", "amount"]].values.tolist() == [["AV1", "C1", 150.0]]
+    assert notes[["credit_note_id", "customer_id", "amount"]].values.tolist() == [
+        ["AV1", "C1", 150.0]
+    ]
 
 
 def test_rows_referring_to_quarantined_rows_are_quarantined_too(write_ledger) -> None:
     customers = customers_with("C9,X,732829321,FR,47.11F,SAS,,,30,false,,")
     invoices = invoices_with("I9,C9,2024-03-01,2024-04-01,10,,0,false,paper")
     payments = "payment_id,invoice_id,paid_on,amount\nP1,I1,2024-02-09,1200\nP2,I9,2024-03-05,10\n"
-    result = validate_ledger_dir(write_ledger(customers=customers, invoices=invoices, payments=payments))
+    result = validate_ledger_dir(
+        write_ledger(customers=customers, invoices=invoices, payments=payments)
+    )
     assert result.reports["customers"].quarantined == 1
     assert result.reports["invoices"].quarantined == 1
     assert result.reports["payments"].quarantined == 1
@@ -136,7 +181,11 @@ def test_optional_tables_are_checked(write_ledger) -> None:
     )
     result = validate_ledger_dir(write_ledger(legal_events=legal, reminders=reminders))
     legal_issue = result.issues[result.issues["table"] == "legal_events"].iloc[0]
-    assert (legal_issue["row"], legal_issue["column"], legal_issue["value"]) == (2, "kind", "bankruptcy")
+    assert (legal_issue["row"], legal_issue["column"], legal_issue["value"]) == (
+        2,
+        "kind",
+        "bankruptcy",
+    )
     rem = result.issues[result.issues["table"] == "reminders"]
     assert set(zip(rem["row"], rem["column"], strict=True)) == {
         (2, "promised_on"),
@@ -201,4 +250,6 @@ def test_ledger_doc_is_up_to_date() -> None:
     from risk.contracts_doc import contracts_markdown
 
     committed = (Path(__file__).parents[2] / "docs" / "ledger.md").read_text(encoding="utf-8")
-    assert committed == contracts_markdown(), "run: uv run python -m risk.contracts_doc > docs/ledger.md"
+    assert committed == contracts_markdown(), (
+        "run: uv run python -m risk.contracts_doc > docs/ledger.md"
+    )

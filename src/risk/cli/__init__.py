@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
+from risk import registry
+from risk.cli.decisions import worklist_command, worklist_table
 from risk.cli.features import features
+from risk.cli.imports import import_app
 from risk.cli.models import (
     evaluate_command,
     models_app,
@@ -21,9 +26,11 @@ from risk.cli.models import (
 )
 from risk.cli.render import overview_tables, print_tables, validation_tables
 from risk.cli.sample import sample
+from risk.decisions.worklist import WorklistFilters, build_worklist
 from risk.errors import LedgerError
 from risk.io import load_ledger, validate_ledger_dir, write_quarantine
 from risk.portfolio import portfolio_overview
+from risk.scoring import Scorer
 from risk.train import TrainConfig
 
 app = typer.Typer(
@@ -33,7 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 DEFAULT_LEDGER = Path("data/sample")
 
@@ -112,7 +119,8 @@ def print_label_rates(ledger: Path) -> None:
     customer_frame = customer_training_frame(loaded, config)
     console.print(
         f"invoice frame: {len(invoice_frame):,} invoices with a known outcome, "
-        f"{invoice_frame['label_late'].mean():.1%} paid more than {config.late_after_days} days late"
+        f"{invoice_frame['label_late'].mean():.1%} paid more than "
+        f"{config.late_after_days} days late"
     )
     console.print(
         f"customer frame: {len(customer_frame):,} customer-months, "
@@ -138,7 +146,16 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
         config = TrainConfig(level=level)  # type: ignore[arg-type]
         report_dir = Path("reports") / f"{level}-latest"
         print_result(run_training(ledger, config, None, report_dir))
-    console.print("Open the MLflow UI on the local store: uv run mlflow ui --backend-store-uri sqlite:///models/mlflow.db")
+    console.rule("Today's worklist")
+    loaded = load_ledger(ledger)
+    scorer = Scorer.from_registry(registry.Store.resolve())
+    date = pd.Timestamp(as_of) if as_of else loaded.cutoff
+    worklist = build_worklist(scorer, loaded, date, WorklistFilters(top=10))
+    console.print(worklist_table(worklist, shown=10))
+    console.print(
+        "Next: `uv run risk worklist --xlsx out/worklist.xlsx`, `uv run risk serve`; MLflow UI: "
+        "uv run mlflow ui --backend-store-uri sqlite:///models/mlflow.db"
+    )
 
 
 app.command()(sample)
@@ -147,3 +164,5 @@ app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("promote")(promote_command)
 app.add_typer(models_app, name="models")
+app.command("worklist")(worklist_command)
+app.add_typer(import_app, name="import", help="Bring your own ledger: ERP exports, SQL, FEC.")

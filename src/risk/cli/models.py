@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -21,14 +22,18 @@ from risk.model.dataset import Level
 from risk.model.fit import FitConfig
 from risk.train import TrainConfig, TrainingResult, evaluate_registered, train
 
-console = Console()
-models_app = typer.Typer(help="Registered models: list versions and their champion.", no_args_is_help=True)
+console = Console(width=None if sys.stdout.isatty() else 150)
+models_app = typer.Typer(
+    help="Registered models: list versions and their champion.", no_args_is_help=True
+)
 
 LedgerOption = Annotated[Path, typer.Option("--ledger", help="Ledger folder.")]
 LevelOption = Annotated[str, typer.Option(help="Model level: invoice or customer.")]
 TrackingOption = Annotated[
     str | None,
-    typer.Option(help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///models/mlflow.db)."),
+    typer.Option(
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///models/mlflow.db)."
+    ),
 ]
 
 
@@ -44,28 +49,50 @@ def read_truth(ledger: Path) -> pd.DataFrame | None:
         path = ledger / "truth" / name
         if path.exists():
             if path.suffix == ".csv":
-                return pd.read_csv(path, usecols=["invoice_id", "p_late"], dtype={"invoice_id": "str"})
+                return pd.read_csv(
+                    path, usecols=["invoice_id", "p_late"], dtype={"invoice_id": "str"}
+                )
             return pd.read_parquet(path, columns=["invoice_id", "p_late"])
     return None
 
 
-def run_training(ledger: Path, config: TrainConfig, tracking_uri: str | None, report_dir: Path) -> TrainingResult:
+def run_training(
+    ledger: Path, config: TrainConfig, tracking_uri: str | None, report_dir: Path
+) -> TrainingResult:
     """Train with a progress display; the shared path of ``risk train`` and ``risk run``."""
     loaded = load_ledger(ledger)
     store = registry.Store.resolve(tracking_uri)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"training the {config.level} model", total=None)
-        result = train(loaded, config, store, truth=read_truth(ledger), report_dir=report_dir,
-                       progress=lambda stage: bar.update(task, description=f"{config.level} model: {stage}"))
+        result = train(
+            loaded,
+            config,
+            store,
+            truth=read_truth(ledger),
+            report_dir=report_dir,
+            progress=lambda stage: bar.update(task, description=f"{config.level} model: {stage}"),
+        )
     return result
 
 
 def print_result(result: TrainingResult) -> None:
-    console.print(f"[bold]{registry.MODEL_NAMES[result.level]} v{result.version}[/bold] "
-                  f"windows {result.windows.as_dict()}")
+    console.print(
+        f"[bold]{registry.MODEL_NAMES[result.level]} v{result.version}[/bold] "
+        f"windows {result.windows.as_dict()}"
+    )
     for line in result.summary():
         console.print(f"  {line}")
-    verdict = "[green]promoted to champion[/green]" if result.promoted else "[yellow]not promoted[/yellow]"
+    verdict = (
+        "[green]promoted to champion[/green]"
+        if result.promoted
+        else "[yellow]not promoted[/yellow]"
+    )
     console.print(f"  gate: {verdict} — {result.gate_reason}")
     if result.report_dir is not None:
         console.print(f"  report: {result.report_dir / 'report.md'}")
@@ -74,14 +101,24 @@ def print_result(result: TrainingResult) -> None:
 def train_command(
     ledger: LedgerOption = Path("data/sample"),
     level: LevelOption = "invoice",
-    late_after_days: Annotated[int, typer.Option(help="L: late = paid more than L days after due.")] = 30,
+    late_after_days: Annotated[
+        int, typer.Option(help="L: late = paid more than L days after due.")
+    ] = 30,
     horizon_days: Annotated[int, typer.Option(help="H: customer label horizon in days.")] = 180,
-    tune: Annotated[int, typer.Option("--tune", help="Optuna trials (0 = default parameters).")] = 0,
+    tune: Annotated[
+        int, typer.Option("--tune", help="Optuna trials (0 = default parameters).")
+    ] = 0,
     seed: Annotated[int, typer.Option(help="The one seed of the run.")] = 42,
-    train_end: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="End of the training window.")] = None,
-    valid_end: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="End of the validation window.")] = None,
+    train_end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="End of the training window.")
+    ] = None,
+    valid_end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="End of the validation window.")
+    ] = None,
     tracking_uri: TrackingOption = None,
-    report_dir: Annotated[Path | None, typer.Option(help="Report folder (default reports/<level>-<time>).")] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(help="Report folder (default reports/<level>-<time>).")
+    ] = None,
 ) -> None:
     """Train a model on time windows, evaluate it out of time, register it, apply the gate."""
     config = TrainConfig(
@@ -102,14 +139,22 @@ def train_command(
 def evaluate_command(
     ledger: LedgerOption = Path("data/sample"),
     level: LevelOption = "invoice",
-    version: Annotated[str | None, typer.Option(help="Model version (default: the champion).")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Model version (default: the champion).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/evaluation"),
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Evaluate a registered model on the ledger's out-of-time window; write report and plots."""
     try:
-        path, lines = evaluate_registered(load_ledger(ledger), _level(level), registry.Store.resolve(tracking_uri),
-                                          out, version=version, truth=read_truth(ledger))
+        path, lines = evaluate_registered(
+            load_ledger(ledger),
+            _level(level),
+            registry.Store.resolve(tracking_uri),
+            out,
+            version=version,
+            truth=read_truth(ledger),
+        )
     except (LedgerError, RiskError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -125,7 +170,7 @@ def list_command(
 ) -> None:
     """Registered versions with their aliases, test metrics and promotion reasons."""
     store = registry.Store.resolve(tracking_uri)
-    for name in ([level] if level else ["invoice", "customer"]):
+    for name in [level] if level else ["invoice", "customer"]:
         versions = registry.list_versions(store, _level(name))
         if versions.empty:
             console.print(f"{registry.MODEL_NAMES[name]}: no version registered yet")
@@ -136,8 +181,12 @@ def list_command(
 def promote_command(
     version: Annotated[str, typer.Argument(help="Version to make champion.")],
     level: LevelOption = "invoice",
-    force: Annotated[bool, typer.Option(help="Promote even if it does not beat the champion.")] = False,
-    reason: Annotated[str | None, typer.Option(help="Why (required with --force; logged on the version).")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Promote even if it does not beat the champion.")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why (required with --force; logged on the version).")
+    ] = None,
     tracking_uri: TrackingOption = None,
 ) -> None:
     """Move the champion alias to VERSION: through the gate, or with --force and a reason."""

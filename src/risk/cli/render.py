@@ -61,12 +61,20 @@ def overview_tables(overview: PortfolioOverview) -> list[Table]:
     head.add_row("open invoices", f"{overview.n_open_invoices:,}")
     head.add_row("open receivables", money(overview.open_receivables))
     head.add_row("of which overdue", money(overview.overdue_receivables))
-    head.add_row("DSO (days, 90-day sales)", "-" if math.isnan(overview.dso_days) else f"{overview.dso_days:.1f}")
+    head.add_row(
+        "DSO (days, 90-day sales)",
+        "-" if math.isnan(overview.dso_days) else f"{overview.dso_days:.1f}",
+    )
     head.add_row("settled invoices paid late", percent(overview.share_paid_late))
     head.add_row("mean days late (settled)", f"{overview.mean_days_late:.1f}")
 
     aged = Table(title="Aged balance (balance âgée)")
-    for header, justify in (("bucket", "left"), ("invoices", "right"), ("amount", "right"), ("share", "right")):
+    for header, justify in (
+        ("bucket", "left"),
+        ("invoices", "right"),
+        ("amount", "right"),
+        ("share", "right"),
+    ):
         aged.add_column(header, justify=justify)  # type: ignore[arg-type]
     for row in overview.aged_balance.itertuples(index=False):
         aged.add_row(row.label, f"{row.n_invoices:,}", money(row.amount), percent(row.share))

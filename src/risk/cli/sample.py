@@ -24,7 +24,7 @@ class SampleFormat(StrEnum):
 
 def sample(
     customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 300,
-    years: Annotated[int, typer.Option(min=1, help="Years of history, ending 2026-09-30.")] = 3,
+    years: Annotated[int, typer.Option(min=1, help="Years of history, ending 2025-12-31.")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/sample"),
     fmt: Annotated[SampleFormat, typer.Option(help="File format.")] = SampleFormat.csv,

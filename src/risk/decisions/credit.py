@@ -41,22 +41,37 @@ class CreditPolicy:
     rounding: float = 500.0
 
     def __post_init__(self) -> None:
-        positive = ("sales_window_days", "expected_loss_budget", "group_expected_loss_budget", "rounding")
+        positive = (
+            "sales_window_days",
+            "expected_loss_budget",
+            "group_expected_loss_budget",
+            "rounding",
+        )
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ConfigError(f"credit policy: {name} must be > 0, got {getattr(self, name)!r}")
         for name in ("cycle_days", "starter_limit"):
             if getattr(self, name) < 0:
-                raise ConfigError(f"credit policy: {name} must be >= 0, got {getattr(self, name)!r}")
+                raise ConfigError(
+                    f"credit policy: {name} must be >= 0, got {getattr(self, name)!r}"
+                )
         if not 0 < self.loss_given_default <= 1:
-            raise ConfigError(f"credit policy: loss_given_default must be in (0, 1], got {self.loss_given_default!r}")
+            raise ConfigError(
+                f"credit policy: loss_given_default must be in (0, 1], got {self.loss_given_default!r}"
+            )
         if set(self.grade_multipliers) != set(GRADES):
-            raise ConfigError(f"credit policy: grade_multipliers needs exactly the grades {', '.join(GRADES)}, got {sorted(self.grade_multipliers)}")
-        if any(not (isinstance(v, int | float) and v >= 0) for v in self.grade_multipliers.values()):
+            raise ConfigError(
+                f"credit policy: grade_multipliers needs exactly the grades {', '.join(GRADES)}, got {sorted(self.grade_multipliers)}"
+            )
+        if any(
+            not (isinstance(v, int | float) and v >= 0) for v in self.grade_multipliers.values()
+        ):
             raise ConfigError("credit policy: grade_multipliers values must be numbers >= 0")
         unknown = set(self.cash_in_advance_kinds) - set(COLLECTIVE_PROCEEDING_KINDS)
         if unknown:
-            raise ConfigError(f"credit policy: cash_in_advance_kinds {sorted(unknown)} are not collective proceedings ({', '.join(COLLECTIVE_PROCEEDING_KINDS)})")
+            raise ConfigError(
+                f"credit policy: cash_in_advance_kinds {sorted(unknown)} are not collective proceedings ({', '.join(COLLECTIVE_PROCEEDING_KINDS)})"
+            )
 
     @classmethod
     def from_yaml(cls, text: str, source: str = "credit policy") -> CreditPolicy:
@@ -74,13 +89,15 @@ class CreditPolicy:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"{source}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"{source}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         if "cash_in_advance_kinds" in data:
             data["cash_in_advance_kinds"] = tuple(data["cash_in_advance_kinds"])
         try:
             return cls(**data)
-        except TypeError as exc:
-            raise ConfigError(f"{source}: {exc}") from exc
+        except (TypeError, ConfigError) as exc:
+            raise ConfigError(f"{source}: {str(exc).removeprefix('credit policy: ')}") from exc
 
     @classmethod
     def load(cls, path: Path | None = None) -> CreditPolicy:
@@ -97,7 +114,9 @@ def active_proceedings(ledger: Ledger, as_of: pd.Timestamp) -> pd.Series:
     events = ledger.legal_events
     if events is None or events.empty:
         return pd.Series(dtype="str")
-    known = events[events["published_on"] < as_of].sort_values(["customer_id", "published_on"], kind="stable")
+    known = events[events["published_on"] < as_of].sort_values(
+        ["customer_id", "published_on"], kind="stable"
+    )
     relevant = known[known["kind"].isin([*COLLECTIVE_PROCEEDING_KINDS, "proceeding_closed"])]
     last = relevant.groupby("customer_id")["kind"].last()
     return last[last != "proceeding_closed"].astype("str")
@@ -106,7 +125,9 @@ def active_proceedings(ledger: Ledger, as_of: pd.Timestamp) -> pd.Series:
 def monthly_sales(ledger: Ledger, as_of: pd.Timestamp, window_days: int) -> pd.Series:
     """Average invoiced amount per 30 days over the window before ``as_of``, per customer."""
     inv = ledger.invoices
-    recent = inv[(inv["issued_on"] < as_of) & (inv["issued_on"] >= as_of - pd.Timedelta(days=window_days))]
+    recent = inv[
+        (inv["issued_on"] < as_of) & (inv["issued_on"] >= as_of - pd.Timedelta(days=window_days))
+    ]
     return recent.groupby("customer_id")["amount"].sum() * 30.0 / window_days
 
 
@@ -129,12 +150,19 @@ def suggest_limits(customers: pd.DataFrame, policy: CreditPolicy) -> pd.DataFram
     """
     c = customers.reset_index(drop=True)
     rules: list[list[str]] = [[] for _ in range(len(c))]
-    cover = (c["terms_days"].fillna(30) + policy.cycle_days + np.where(c["end_of_month"].fillna(False), 15, 0)) / 30.0
+    cover = (
+        c["terms_days"].fillna(30)
+        + policy.cycle_days
+        + np.where(c["end_of_month"].fillna(False), 15, 0)
+    ) / 30.0
     multiplier = c["grade"].map(policy.grade_multipliers).fillna(1.0)
     base = (c["monthly_sales"].fillna(0.0) * cover * multiplier).to_numpy()
     starter = ~c["has_history"].fillna(False).astype(bool).to_numpy()
     base = np.where(starter, policy.starter_limit, base)
-    cap = policy.expected_loss_budget / (c["pd"].clip(lower=1e-6) * policy.loss_given_default).to_numpy()
+    cap = (
+        policy.expected_loss_budget
+        / (c["pd"].clip(lower=1e-6) * policy.loss_given_default).to_numpy()
+    )
     capped = cap < base
     limit = np.minimum(base, cap)
     cash = c["proceeding"].isin(policy.cash_in_advance_kinds).to_numpy()
@@ -143,27 +171,35 @@ def suggest_limits(customers: pd.DataFrame, policy: CreditPolicy) -> pd.DataFram
         if starter[i]:
             rules[i].append(f"starter limit {policy.starter_limit:,.0f} (no payment history)")
         else:
-            rules[i].append(f"expected purchases over {cover[i] * 30:.0f} days x grade {c.at[i, 'grade']} multiplier {multiplier[i]:g}")
+            rules[i].append(
+                f"expected purchases over {cover[i] * 30:.0f} days x grade {c.at[i, 'grade']} multiplier {multiplier[i]:g}"
+            )
         if capped[i] and not cash[i]:
-            rules[i].append(f"capped by expected-loss budget {policy.expected_loss_budget:,.0f} (PD {c.at[i, 'pd']:.1%} x LGD {policy.loss_given_default:.0%})")
+            rules[i].append(
+                f"capped by expected-loss budget {policy.expected_loss_budget:,.0f} (PD {c.at[i, 'pd']:.1%} x LGD {policy.loss_given_default:.0%})"
+            )
         if cash[i]:
             rules[i].append(f"{c.at[i, 'proceeding']} in progress: cash in advance, limit 0")
     limit, group_exposure = _group_caps(c, limit, policy, rules)
     limit = _round_down(limit, policy.rounding)
     exposure = c["exposure"].fillna(0.0).to_numpy()
-    return pd.DataFrame({
-        "customer_id": c["customer_id"],
-        "suggested_limit": limit,
-        "current_limit": c["current_limit"],
-        "exposure": exposure,
-        "headroom": np.maximum(limit - exposure, 0.0),
-        "overrun": np.maximum(exposure - limit, 0.0),
-        "group_exposure": group_exposure,
-        "rules": ["; ".join(r) for r in rules],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": c["customer_id"],
+            "suggested_limit": limit,
+            "current_limit": c["current_limit"],
+            "exposure": exposure,
+            "headroom": np.maximum(limit - exposure, 0.0),
+            "overrun": np.maximum(exposure - limit, 0.0),
+            "group_exposure": group_exposure,
+            "rules": ["; ".join(r) for r in rules],
+        }
+    )
 
 
-def _group_caps(c: pd.DataFrame, limit: np.ndarray, policy: CreditPolicy, rules: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+def _group_caps(
+    c: pd.DataFrame, limit: np.ndarray, policy: CreditPolicy, rules: list[list[str]]
+) -> tuple[np.ndarray, np.ndarray]:
     """Scale the members of a group down so the group stays within its expected-loss budget."""
     limit = limit.copy()
     group_exposure = np.full(len(c), np.nan)
@@ -171,12 +207,16 @@ def _group_caps(c: pd.DataFrame, limit: np.ndarray, policy: CreditPolicy, rules:
     for group, members in c.groupby(groups[groups.notna()], sort=True).groups.items():
         idx = np.asarray(members)
         group_exposure[idx] = c.loc[idx, "exposure"].fillna(0.0).sum()
-        expected_loss = float((c.loc[idx, "pd"].to_numpy() * policy.loss_given_default * limit[idx]).sum())
+        expected_loss = float(
+            (c.loc[idx, "pd"].to_numpy() * policy.loss_given_default * limit[idx]).sum()
+        )
         if expected_loss > policy.group_expected_loss_budget:
             factor = policy.group_expected_loss_budget / expected_loss
             limit[idx] *= factor
             for i in idx:
-                rules[i].append(f"group {group}: scaled by {factor:.2f} to the group budget {policy.group_expected_loss_budget:,.0f}")
+                rules[i].append(
+                    f"group {group}: scaled by {factor:.2f} to the group budget {policy.group_expected_loss_budget:,.0f}"
+                )
     return limit, group_exposure
 
 

@@ -103,6 +103,17 @@ class LedgerTimeline:
         return out
 
     @cached_property
+    def _referenced_invoices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Invoice positions of the payments and of the reminders, in one hash lookup."""
+        tables = (self.ledger.payments, self.ledger.reminders)
+        ids = [
+            pd.Series([], dtype="str") if t is None or "invoice_id" not in t else t["invoice_id"]
+            for t in tables
+        ]
+        found = self.invoice_positions(pd.concat(ids, ignore_index=True))
+        return found[: len(ids[0])], found[len(ids[0]) :]
+
+    @cached_property
     def payments(self) -> EventIndex | None:
         """Payments by invoice position and day (None without a payments table)."""
         if not self.has("payments.paid_on"):
@@ -111,7 +122,7 @@ class LedgerTimeline:
         if pay is None:  # pragma: no cover - guarded by has()
             return None
         amount = pay["amount"].to_numpy(dtype=np.float64)
-        pos = self.invoice_positions(pay["invoice_id"])
+        pos = self._referenced_invoices[0]
         return EventIndex(pos, to_days(pay["paid_on"]), {"amount": amount}, tiebreak=amount)
 
     @cached_property
@@ -125,7 +136,7 @@ class LedgerTimeline:
         outcome = rem["outcome"].astype("str") if "outcome" in rem.columns else "none"
         return pd.DataFrame(
             {
-                "pos": self.invoice_positions(rem["invoice_id"]),
+                "pos": self._referenced_invoices[1],
                 "sent": to_days(rem["sent_on"]),
                 "outcome": outcome,
             }
@@ -141,7 +152,7 @@ class LedgerTimeline:
     def settlements(self) -> EventIndex:
         """Settled invoices by customer and payment day, with their payment behaviour.
 
-        Values per invoice: ``one``, ``days_late`` (paid - due), ``days_to_pay`` (paid -
+        Values per invoice: ``days_late`` (paid - due), ``days_to_pay`` (paid -
         issued), ``late_0``/``late_30``/``late_60`` (days_late > 0/30/60), ``before_due``
         (paid before the due day), ``paid_day`` and ``paid_x_late`` (for recency weights) and,
         when the ledger has them, ``disputed``, ``partial`` (settled in 2+ payments) and
@@ -152,26 +163,25 @@ class LedgerTimeline:
         paid = inv["paid"].to_numpy()[settled]
         late = paid - inv["due"].to_numpy()[settled]
         values = {
-            "one": np.ones(len(paid), dtype=np.int64),
-            "days_late": late,
-            "days_to_pay": paid - inv["issued"].to_numpy()[settled],
-            "late_0": (late > 0).astype(np.int64),
-            "late_30": (late > 30).astype(np.int64),
-            "late_60": (late > 60).astype(np.int64),
-            "before_due": (late < 0).astype(np.int64),
-            "paid_day": paid,
+            "days_late": late.astype(np.int32),
+            "days_to_pay": (paid - inv["issued"].to_numpy()[settled]).astype(np.int32),
+            "late_0": (late > 0).astype(np.int8),
+            "late_30": (late > 30).astype(np.int8),
+            "late_60": (late > 60).astype(np.int8),
+            "before_due": (late < 0).astype(np.int8),
+            "paid_day": paid.astype(np.int32),
             "paid_x_late": paid * late,
         }
         if self.has("invoices.disputed"):
             disputed = self.ledger.invoices["disputed"].to_numpy(dtype=bool)
-            values["disputed"] = disputed[inv["row"].to_numpy()][settled].astype(np.int64)
+            values["disputed"] = disputed[inv["row"].to_numpy()][settled].astype(np.int8)
         if self.payments is not None:
             n_payments = self._count_until_paid(self.payments)[settled]
-            values["partial"] = (n_payments >= 2).astype(np.int64)
+            values["partial"] = (n_payments >= 2).astype(np.int8)
         if self.reminders is not None:
             rem = self.reminders
             reminder_index = EventIndex(rem["pos"].to_numpy(), rem["sent"].to_numpy())
-            values["reminders"] = self._count_until_paid(reminder_index)[settled]
+            values["reminders"] = self._count_until_paid(reminder_index)[settled].astype(np.int32)
         codes = inv["code"].to_numpy()[settled]
         return EventIndex(codes, paid, values)  # integer values: the order of ties is moot
 

@@ -155,6 +155,9 @@ def _last(index: EventIndex, queries: Queries) -> tuple[np.ndarray, np.ndarray]:
 def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
     """Legal features for each query (empty without a legal_events table).
 
+    Only the queries of customers with at least one legal event are looked up; the others get
+    the no-event values (0 counts and flags, NaN days, missing kind).
+
     Args:
         timeline: the prepared ledger.
         queries: (customer, as-of day) pairs.
@@ -164,6 +167,37 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
     """
     if not all(timeline.has(needed) for needed in NEEDS):
         return {}
+    events = timeline.ledger.legal_events
+    with_events = np.zeros(len(timeline.customer_ids) + 1, dtype=bool)
+    if events is not None:
+        with_events[timeline.customer_codes(events["customer_id"])] = True
+    with_events[-1] = False  # unknown customer ids (code -1)
+    chosen = np.flatnonzero(with_events[queries.codes])
+    subset = _compute_all(timeline, Queries(queries.codes[chosen], queries.days[chosen]))
+    out: dict[str, object] = {}
+    for name, values in subset.items():
+        if isinstance(values, pd.Categorical):
+            codes = np.full(len(queries), -1, dtype=np.int8)
+            codes[chosen] = values.codes
+            out[name] = pd.Categorical.from_codes(codes, dtype=values.dtype)
+        else:
+            default = np.nan if name.startswith("days_since") else 0.0
+            full = np.full(len(queries), default)
+            full[chosen] = np.asarray(values)
+            out[name] = full
+    return out
+
+
+def _compute_all(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
+    """Legal features for each query, looked up in the event indexes.
+
+    Args:
+        timeline: the prepared ledger.
+        queries: (customer, as-of day) pairs.
+
+    Returns:
+        Feature name -> values aligned with ``queries``.
+    """
     config = timeline.config
     out: dict[str, object] = {}
     status, status_rank = _index(timeline, STATUS_KINDS)

@@ -128,17 +128,13 @@ class EventIndex:
             return (cumsum[hi] - cumsum[lo]).astype(np.float64)
         return self.prefix(name, hi, start) - self.prefix(name, lo, start)
 
-    def _sparse_table(self, name: str) -> list[np.ndarray]:
-        if name not in self._tables:
-            level = self.values[name].astype(np.float32)  # exact for day counts
-            table = [level]
-            width, size = 1, len(level)
-            while 2 * width <= size:
-                level = np.maximum(level[:-width], level[width:])
-                table.append(level)
-                width *= 2
-            self._tables[name] = table
-        return self._tables[name]
+    def _sparse_table(self, name: str, longest: int) -> list[np.ndarray]:
+        """Maxima over runs of 1, 2, 4... events, up to the longest window asked for."""
+        table = self._tables.setdefault(name, [self.values[name].astype(np.float32)])
+        while 2 ** (len(table) - 1) * 2 <= longest:  # float32: exact for day counts
+            width = 2 ** (len(table) - 1)
+            table.append(np.maximum(table[-1][:-width], table[-1][width:]))
+        return table
 
     def window_max(self, name: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Maximum of ``name`` over events ``[lo, hi)``; NaN for an empty window."""
@@ -146,8 +142,8 @@ class EventIndex:
         filled = hi > lo
         if not filled.any():
             return out
-        table = self._sparse_table(name)
         lo_f, hi_f = lo[filled], hi[filled]
+        table = self._sparse_table(name, int((hi_f - lo_f).max()))
         level = np.floor(np.log2(hi_f - lo_f)).astype(np.int64)
         result = np.empty(len(lo_f))
         for k in np.unique(level):
@@ -163,10 +159,11 @@ class EventIndex:
         A running maximum of the flagged events' keys: keys grow with the owner code, so the
         maximum up to ``pos`` belongs to the query's owner iff it is at least ``code << 23``.
         """
-        if name not in self._tables:
+        cache = f"last_flagged:{name}"
+        if cache not in self._tables:
             flagged = np.where(self.values[name] != 0, self.keys, -1)
-            self._tables[name] = [np.concatenate(([-1], np.maximum.accumulate(flagged)))]
-        last_key = self._tables[name][0][pos]
+            self._tables[cache] = [np.concatenate(([-1], np.maximum.accumulate(flagged)))]
+        last_key = self._tables[cache][0][pos]
         mine = last_key >= (np.asarray(codes, dtype=np.int64) << DAY_BITS)
         day = (last_key & MAX_DAY_KEY) - DAY_SHIFT
         return np.where(mine, day, np.nan)

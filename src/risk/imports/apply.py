@@ -117,7 +117,10 @@ def _issue_plus_terms(
         terms: list[Any] = [spec.terms_days] * len(raw)
         reasons = [""] * len(raw)
     else:
-        terms, reasons = convert_column(raw[spec.terms_column], converter(spec, TABLES["customers"].column("payment_terms_days"), mapping))
+        terms, reasons = convert_column(
+            raw[spec.terms_column],
+            converter(spec, TABLES["customers"].column("payment_terms_days"), mapping),
+        )
     due = [
         d + timedelta(days=int(t)) if isinstance(d, date) and t is not None else None
         for d, t in zip(issued, terms, strict=True)
@@ -147,7 +150,9 @@ def apply_mapping(raw: pd.DataFrame, mapping: TableMapping, source: str) -> Mapp
     for spec in mapping.columns:
         if spec.derive is not None:
             issued = values.get("issued_on", [None] * len(raw))
-            values[spec.target], reasons[spec.target] = _issue_plus_terms(spec, issued, raw, mapping)
+            values[spec.target], reasons[spec.target] = _issue_plus_terms(
+                spec, issued, raw, mapping
+            )
     return _split(raw, mapping.name, values, reasons, source)
 
 
@@ -160,8 +165,7 @@ def _split(
 ) -> MappedTable:
     contract = TABLES[table]
     why = [
-        "; ".join(f"{name}: {r[i]}" for name, r in reasons.items() if r[i])
-        for i in range(len(raw))
+        "; ".join(f"{name}: {r[i]}" for name, r in reasons.items() if r[i]) for i in range(len(raw))
     ]
     bad = pd.Series([bool(w) for w in why], index=raw.index)
     frame = pd.DataFrame(

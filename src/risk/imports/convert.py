@@ -86,7 +86,9 @@ def to_date(value: Any, declared: str | None = None) -> date | None:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    shown = " or ".join(f.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy") for f in formats)
+    shown = " or ".join(
+        f.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy") for f in formats
+    )
     raise ConversionError(f"is not a date written {shown}")
 
 
@@ -111,7 +113,10 @@ def _guess_decimal(text: str) -> str:
 
 
 def to_number(
-    value: Any, decimal: str | None = None, thousands: str | None = None, currency: str | None = None
+    value: Any,
+    decimal: str | None = None,
+    thousands: str | None = None,
+    currency: str | None = None,
 ) -> float | None:
     """Convert an amount such as ``1 234,56 €``, ``1.234,56``, ``1,234.56`` or ``(12.50)``.
 
@@ -127,7 +132,7 @@ def to_number(
     text = _strip_currency(str(value).strip(), currency)
     for space in SPACES:
         text = text.replace(space, "")
-    negative = text.startswith("(") and text.endswith(")") or text.endswith("-")
+    negative = (text.startswith("(") and text.endswith(")")) or text.endswith("-")
     text = text.strip("()").rstrip("-")
     mark = decimal or _guess_decimal(text)
     other = "," if mark == "." else "."
@@ -197,9 +202,7 @@ def to_text(value: Any) -> str | None:
     return str(value).strip()
 
 
-def convert_column(
-    raw: pd.Series, convert: Callable[[Any], Any]
-) -> tuple[list[Any], list[str]]:
+def convert_column(raw: pd.Series, convert: Callable[[Any], Any]) -> tuple[list[Any], list[str]]:
     """Apply ``convert`` to every value; return the values and a reason per row (``""`` = ok)."""
     values: list[Any] = []
     reasons: list[str] = []

@@ -162,7 +162,9 @@ def parse_mapping(data: object, source: str = "<mapping>") -> ImportMapping:
         MappingError: naming the file, the table and the key that is wrong.
     """
     if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
-        raise MappingError(f"mapping {source}: expected a 'tables:' section with one entry per table")
+        raise MappingError(
+            f"mapping {source}: expected a 'tables:' section with one entry per table"
+        )
     _check_keys(data, TOP_KEYS, f"mapping {source}")
     defaults = {k: data.get(k) for k in ("date_format", "decimal", "thousands", "currency")}
     tables: dict[str, TableMapping] = {}
@@ -171,7 +173,9 @@ def parse_mapping(data: object, source: str = "<mapping>") -> ImportMapping:
             raise MappingError(
                 f"mapping {source}: unknown table {name!r}; expected one of {', '.join(TABLES)}"
             )
-        tables[name] = _table_mapping(str(name), body, defaults, f"mapping {source}, table {name!r}")
+        tables[name] = _table_mapping(
+            str(name), body, defaults, f"mapping {source}, table {name!r}"
+        )
     if not tables:
         raise MappingError(f"mapping {source}: 'tables:' is empty")
     return ImportMapping(tables=tables, source=source)
@@ -228,8 +232,13 @@ def _column_spec(
             f"{where}: key {target!r} is not a column of the ledger table; expected one of "
             f"{', '.join(contract.column_names)}"
         )
-    if isinstance(value, str):
-        return ColumnSpec(target=target, column=value, currency=currency)
+    if isinstance(value, bool):
+        raise MappingError(
+            f"{where}, column {target!r}: YAML read the column name as {value}; quote it "
+            f"(YAML turns unquoted yes/no/on/off into booleans)"
+        )
+    if isinstance(value, str | int):
+        return ColumnSpec(target=target, column=str(value), currency=currency)
     if not isinstance(value, dict):
         raise MappingError(
             f"{where}, column {target!r}: expected a source column name or a mapping with "
@@ -271,7 +280,9 @@ def _check_derivation(spec: ColumnSpec, contract: Table, where: str) -> None:
         raise MappingError(f"{where}: 'issue_plus_terms' derives a due_on from issued_on only")
     if (spec.terms_days is None) == (spec.terms_column is None):
         raise MappingError(f"{where}: 'issue_plus_terms' needs one of terms_days or terms_column")
-    if spec.terms_days is not None and (not isinstance(spec.terms_days, int) or spec.terms_days < 0):
+    if spec.terms_days is not None and (
+        not isinstance(spec.terms_days, int) or spec.terms_days < 0
+    ):
         raise MappingError(f"{where}: terms_days must be a whole number >= 0 ({spec.terms_days!r})")
 
 

@@ -92,8 +92,13 @@ def to_markdown(report: ImportReport) -> str:
         lines += ["", "## Rebuilt", "", "| what | count |", "|---|---:|"]
         lines += [f"| {name} | {value} |" for name, value in report.rebuilt.items()]
     if report.unmatched:
-        lines += ["", "## Not matched", "", "| kind | customer | reference | journal | date"
-                  " | amount | reason |", "|---|---|---|---|---|---:|---|"]
+        lines += [
+            "",
+            "## Not matched",
+            "",
+            "| kind | customer | reference | journal | date | amount | reason |",
+            "|---|---|---|---|---|---:|---|",
+        ]
         lines += [
             f"| {u.kind} | {u.customer_id} | {u.reference} | {u.journal} | {u.on}"
             f" | {u.amount:.2f} | {u.reason} |"
@@ -119,13 +124,27 @@ def write_report(report: ImportReport, directory: Path) -> tuple[Path, Path]:
 def report_tables(report: ImportReport, max_unmatched: int = 30) -> list[Table]:
     """Rich tables for the terminal: counts, rebuilt figures, the first unmatched entries."""
     counts = Table(title=f"Import ({report.kind}): read = converted + quarantined")
-    headers = ("table", "read", "converted", "conv. quarantine", "kept", "quarantined", "moved", "ok")
+    headers = (
+        "table",
+        "read",
+        "converted",
+        "conv. quarantine",
+        "kept",
+        "quarantined",
+        "moved",
+        "ok",
+    )
     for header in headers:
         counts.add_column(header, justify="left" if header == "table" else "right")
     for c in report.counts:
         counts.add_row(
-            c.table, str(c.read), str(c.converted), str(c.conversion_quarantined), str(c.kept),
-            str(c.quarantined), str(c.moved_to_credit_notes),
+            c.table,
+            str(c.read),
+            str(c.converted),
+            str(c.conversion_quarantined),
+            str(c.kept),
+            str(c.quarantined),
+            str(c.moved_to_credit_notes),
             "yes" if c.reconciles else "[red]NO[/red]",
         )
     tables = [counts]
@@ -143,7 +162,8 @@ def report_tables(report: ImportReport, max_unmatched: int = 30) -> list[Table]:
         for header in ("kind", "customer", "reference", "journal", "date", "amount", "reason"):
             table.add_column(header, justify="right" if header == "amount" else "left")
         for u in shown:
-            table.add_row(u.kind, u.customer_id, u.reference, u.journal, u.on, f"{u.amount:,.2f}",
-                          u.reason)
+            table.add_row(
+                u.kind, u.customer_id, u.reference, u.journal, u.on, f"{u.amount:,.2f}", u.reason
+            )
         tables.append(table)
     return tables

@@ -54,10 +54,13 @@ def map_sql(url: str, mapping: ImportMapping) -> dict[str, MappedTable]:
     mapped: dict[str, MappedTable] = {}
     try:
         engine = sa.create_engine(url)
-        with engine.connect() as connection:
-            for name, table in mapping.tables.items():
-                frame, described = read_sql_source(connection, table)
-                mapped[name] = apply_mapping(frame, table, described)
+        try:
+            with engine.connect() as connection:
+                for name, table in mapping.tables.items():
+                    frame, described = read_sql_source(connection, table)
+                    mapped[name] = apply_mapping(frame, table, described)
+        finally:
+            engine.dispose()
     except SQLAlchemyError as exc:
         reason = str(exc).splitlines()[0]
         raise LedgerError(f"database {safe_url(url)}: {reason}") from exc

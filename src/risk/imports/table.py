@@ -46,12 +46,13 @@ def sniff_separator(text: str) -> str:
         return max(SEPARATORS, key=header.count)
 
 
-def read_csv(path: Path, options: CsvOptions = CsvOptions()) -> pd.DataFrame:
+def read_csv(path: Path, options: CsvOptions | None = None) -> pd.DataFrame:
     """Read a CSV export as text; separator and encoding sniffed unless given.
 
     Raises:
         LedgerError: the file cannot be read or decoded.
     """
+    options = options or CsvOptions()
     try:
         sample = path.read_bytes()[:SNIFF_BYTES]
         encoding = options.encoding or sniff_encoding(sample)
@@ -112,7 +113,9 @@ def assign_files(mapping: ImportMapping, files: list[Path]) -> dict[str, list[Pa
             if any(fnmatch.fnmatch(path.name, pattern) for pattern in table.files)
         ]
         if len(owners) != 1:
-            patterns = "; ".join(f"{n}: {', '.join(t.files) or '(none)'}" for n, t in mapping.tables.items())
+            patterns = "; ".join(
+                f"{n}: {', '.join(t.files) or '(none)'}" for n, t in mapping.tables.items()
+            )
             what = "no table" if not owners else f"several tables ({', '.join(owners)})"
             raise MappingError(
                 f"file {path.name!r} matches {what} of mapping {mapping.source}; "

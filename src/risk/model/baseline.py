@@ -20,7 +20,10 @@ def make_scorecard(numeric: list[str], categorical: list[str], seed: int) -> Pip
     categories into an L2 logistic regression."""
     numeric_steps = Pipeline(
         [
-            ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+            (
+                "impute",
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            ),
             ("scale", StandardScaler()),
         ]
     )
@@ -39,7 +42,11 @@ def make_scorecard(numeric: list[str], categorical: list[str], seed: int) -> Pip
 
 
 def fit_scorecard(
-    X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], seed: int  # noqa: N803
+    X: pd.DataFrame,  # noqa: N803
+    y: np.ndarray,
+    numeric: list[str],
+    categorical: list[str],
+    seed: int,
 ) -> Pipeline:
     """Fit the baseline on the training window."""
     return make_scorecard(numeric, categorical, seed).fit(X, y)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from risk.errors import RiskError
-from risk.features.sector import OUTPUT_NAME as SECTOR_RATE, SectorLatenessEncoder
+from risk.features.sector import OUTPUT_NAME as SECTOR_RATE
+from risk.features.sector import SectorLatenessEncoder
 from risk.model.calibration import Calibrator
 
 SECTOR_INPUTS = ["naf_section", "naf_division"]
@@ -50,7 +51,10 @@ def encoder_from_state(state: dict[str, Any]) -> SectorLatenessEncoder:
 def sector_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     """The encoder's input columns as plain text (missing stays missing)."""
     return pd.DataFrame(
-        {name: frame[name].astype("object").where(frame[name].notna(), None) for name in SECTOR_INPUTS}
+        {
+            name: frame[name].astype("object").where(frame[name].notna(), None)
+            for name in SECTOR_INPUTS
+        }
     )
 
 

@@ -69,7 +69,9 @@ def fit_calibrator(raw_score: np.ndarray, y: np.ndarray, method: Method) -> Cali
         raise ConfigError("calibration needs both late and on-time rows in the validation window")
     if method == "sigmoid":
         model = LogisticRegression(C=1e6, max_iter=1000).fit(score.reshape(-1, 1), target)
-        return Calibrator("sigmoid", {"a": float(model.coef_[0, 0]), "b": float(model.intercept_[0])})
+        return Calibrator(
+            "sigmoid", {"a": float(model.coef_[0, 0]), "b": float(model.intercept_[0])}
+        )
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(score, target)
     return Calibrator(
         "isotonic",
@@ -98,7 +100,9 @@ def choose_calibrator(
     for method in ("sigmoid", "isotonic"):
         try:
             fitted = fit_calibrator(raw_score[:cut], target[:cut], method)  # type: ignore[arg-type]
-            losses[method] = float(log_loss(target[cut:], fitted.predict(raw_score[cut:]), labels=[0, 1]))
+            losses[method] = float(
+                log_loss(target[cut:], fitted.predict(raw_score[cut:]), labels=[0, 1])
+            )
         except ConfigError:
             losses[method] = float("inf")
     best: Method = "isotonic" if losses["isotonic"] < losses["sigmoid"] else "sigmoid"

@@ -71,7 +71,11 @@ def training_data(
         due = frame["invoice_id"].map(ledger.invoices.set_index("invoice_id")["due_on"])
         as_of = frame["issued_on"]
         matured = due + pd.Timedelta(days=config.late_after_days + 1)
-        amounts = frame["invoice_amount"] if "invoice_amount" in frame else pd.Series(1.0, index=frame.index)
+        amounts = (
+            frame["invoice_amount"]
+            if "invoice_amount" in frame
+            else pd.Series(1.0, index=frame.index)
+        )
     else:
         frame = customer_training_frame(ledger, config, cutoff, progress=progress)
         as_of = frame["as_of"]

@@ -107,23 +107,48 @@ def fit_models(
     params, tuning_loss = dict(config.lightgbm.params), None
     if config.n_trials > 0:
         progress("tuning")
-        folds = expanding_folds(data.as_of[masks.train].reset_index(drop=True),
-                                data.matured_on[masks.train].reset_index(drop=True),
-                                config.cv_folds)
-        params, tuning_loss = tune(X_train.reset_index(drop=True), y[masks.train], folds,
-                                   monotone=monotone, seed=config.seed,
-                                   n_trials=config.n_trials, on_trial=on_trial)
+        folds = expanding_folds(
+            data.as_of[masks.train].reset_index(drop=True),
+            data.matured_on[masks.train].reset_index(drop=True),
+            config.cv_folds,
+        )
+        params, tuning_loss = tune(
+            X_train.reset_index(drop=True),
+            y[masks.train],
+            folds,
+            monotone=monotone,
+            seed=config.seed,
+            n_trials=config.n_trials,
+            on_trial=on_trial,
+        )
     progress("lightgbm")
-    lgb_config = LightGBMConfig(params=params, num_boost_round=config.lightgbm.num_boost_round,
-                                early_stopping_rounds=config.lightgbm.early_stopping_rounds,
-                                num_threads=config.lightgbm.num_threads)
-    booster = train_lightgbm(X_train, y[masks.train], X_valid, y[masks.valid],
-                             monotone=monotone, seed=config.seed, config=lgb_config)
+    lgb_config = LightGBMConfig(
+        params=params,
+        num_boost_round=config.lightgbm.num_boost_round,
+        early_stopping_rounds=config.lightgbm.early_stopping_rounds,
+        num_threads=config.lightgbm.num_threads,
+    )
+    booster = train_lightgbm(
+        X_train,
+        y[masks.train],
+        X_valid,
+        y[masks.valid],
+        monotone=monotone,
+        seed=config.seed,
+        config=lgb_config,
+    )
     progress("calibration")
     shell.booster = booster
     calibrator, losses, reason = choose_calibrator(shell.raw_score(X_valid), y[masks.valid])
-    model = RiskModel(shell.level, features, shell.categories, booster, calibrator, sector,
-                      metadata={"windows": windows.as_dict(), "params": params})
+    model = RiskModel(
+        shell.level,
+        features,
+        shell.categories,
+        booster,
+        calibrator,
+        sector,
+        metadata={"windows": windows.as_dict(), "params": params},
+    )
     progress("baseline")
     numeric = [name for name in features if name not in shell.categories]
     baseline = fit_scorecard(X_train, y[masks.train], numeric, list(shell.categories), config.seed)

@@ -87,7 +87,9 @@ def train_lightgbm(
         valid_sets=valid_sets,
         callbacks=callbacks,
     )
-    logger.info("LightGBM: %d trees (best iteration %d)", booster.num_trees(), booster.best_iteration)
+    logger.info(
+        "LightGBM: %d trees (best iteration %d)", booster.num_trees(), booster.best_iteration
+    )
     return booster
 
 

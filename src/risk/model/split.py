@@ -9,6 +9,7 @@ trained "at" the validation start never saw an outcome that was unknown on that 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,7 +101,7 @@ def expanding_folds(
     a = as_of.to_numpy()
     m = matured_on.to_numpy()
     folds = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         fit = (a < np.datetime64(lo)) & (m <= np.datetime64(lo))
         check = (a >= np.datetime64(lo)) & (a <= np.datetime64(hi))
         if fit.any() and check.any():

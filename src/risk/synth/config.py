@@ -46,7 +46,7 @@ class SampleConfig:
     customers: int = 300
     years: int = 3
     seed: int = 7
-    end_date: date = date(2026, 9, 30)
+    end_date: date = date(2025, 12, 31)
     late_threshold_days: int = 30
     public_share: float = 0.04
     foreign_share: float = 0.04

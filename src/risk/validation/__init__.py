@@ -143,7 +143,9 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
     quarantine: dict[str, pd.DataFrame] = {}
     issues: list[pd.DataFrame] = []
 
-    def record(name: str, result: tuple[pd.DataFrame, TableReport, pd.DataFrame, pd.DataFrame]) -> None:
+    def record(
+        name: str, result: tuple[pd.DataFrame, TableReport, pd.DataFrame, pd.DataFrame]
+    ) -> None:
         kept[name], reports[name], rejected_rows, table_issues = result
         issues.append(table_issues)
         if len(rejected_rows):
@@ -173,7 +175,9 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
         notes = _with_optional(notes, ("invoice_id",))
         notes = notes.add(
             [
-                foreign_key_failure(notes.parsed, "customer_id", customer_ids, "customers.customer_id"),
+                foreign_key_failure(
+                    notes.parsed, "customer_id", customer_ids, "customers.customer_id"
+                ),
                 foreign_key_failure(notes.parsed, "invoice_id", invoice_ids, "invoices.invoice_id"),
             ]
         )
@@ -193,7 +197,11 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
         record(name, _finish(check))
 
     ledger = Ledger(**kept)
-    all_issues = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(
-        columns=list(ISSUE_COLUMNS)
+    all_issues = (
+        pd.concat(issues, ignore_index=True)
+        if issues
+        else pd.DataFrame(columns=list(ISSUE_COLUMNS))
     )
-    return ValidationResult(ledger=ledger, reports=reports, issues=all_issues, quarantine=quarantine)
+    return ValidationResult(
+        ledger=ledger, reports=reports, issues=all_issues, quarantine=quarantine
+    )

@@ -137,9 +137,7 @@ def duplicate_key_failures(frame: pd.DataFrame, table: Table) -> list[RuleFailur
     key = list(table.key)
     present = frame[key].notna().all(axis=1)
     duplicated = present & frame.duplicated(subset=key, keep=False)
-    return [
-        RuleFailure(duplicated, key[0], f"{'+'.join(key)} must be unique (value repeated)")
-    ]
+    return [RuleFailure(duplicated, key[0], f"{'+'.join(key)} must be unique (value repeated)")]
 
 
 def foreign_key_failure(

@@ -1,0 +1,350 @@
+"""Plain helpers of the HTTP service: load models, turn requests into ledgers and frames into
+responses. No BentoML here, so that every piece can be tested on its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from risk import registry
+from risk.contracts import TABLES
+from risk.errors import LedgerError, RiskError
+from risk.explain import Reason, contributions
+from risk.features import FeatureConfig, invoice_features_as_of
+from risk.ledger import Ledger
+from risk.model.bundle import RiskModel
+from risk.scoring import Scorer, UnknownEntityError
+from risk.serving import schemas
+from risk.serving.settings import ServiceSettings
+from risk.validation import validate_tables
+
+logger = logging.getLogger(__name__)
+
+BENTO_MODEL_NAMES = {level: name for level, name in registry.MODEL_NAMES.items()}
+MAX_ISSUES_SHOWN = 20
+
+
+class InputError(RiskError):
+    """A request is well-formed JSON but its content breaks a rule; ``status`` is the HTTP code."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class NotReadyError(RiskError):
+    """The service has no model to score with (the message says why)."""
+
+
+# ---------------------------------------------------------------- models
+
+
+def load_scorer(settings: ServiceSettings) -> Scorer:
+    """Load both models from the MLflow registry (hash-verified) or from the BentoML store.
+
+    Raises:
+        registry.ModelNotFoundError, registry.ModelIntegrityError: no usable model.
+    """
+    if settings.model_source == "bento":
+        return Scorer(
+            customer_model=load_bento_model("customer"), invoice_model=load_bento_model("invoice")
+        )
+    store = registry.Store.resolve(settings.tracking_uri)
+    return Scorer.from_registry(store, settings.alias)
+
+
+def import_to_bentoml(store: registry.Store, alias: str = registry.CHAMPION) -> list[str]:
+    """Copy the registry's ``alias`` models (verified) into the BentoML model store.
+
+    Each entry holds ``model.txt`` + ``risk_model.json`` (``RiskModel.save``) and records the
+    MLflow name, version and the sha256 of the files. Returns the BentoML tags.
+    """
+    import bentoml
+
+    tags = []
+    for level, name in BENTO_MODEL_NAMES.items():
+        model = registry.load_model(store, level, alias=alias)
+        meta = {
+            "mlflow_name": name,
+            "mlflow_version": str(model.metadata.get("model_version")),
+            "alias": alias,
+            "level": level,
+        }
+        with bentoml.models.create(
+            name, labels={"alias": alias, "level": level}, metadata=meta
+        ) as entry:
+            target = Path(entry.path)
+            model.save(target)
+            (target / "sha256.json").write_text(json.dumps(_file_hashes(target), sort_keys=True))
+        tags.append(str(entry.tag))
+    return tags
+
+
+def _file_hashes(directory: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.iterdir())
+        if p.name in ("model.txt", "risk_model.json")
+    }
+
+
+def load_bento_model(level: str) -> RiskModel:
+    """Load a model imported by ``import_to_bentoml`` (latest entry), hash-verified.
+
+    Raises:
+        registry.ModelNotFoundError: no such entry in the BentoML store.
+        registry.ModelIntegrityError: the files changed since the import.
+    """
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    name = BENTO_MODEL_NAMES[level]
+    try:
+        entry = bentoml.models.get(f"{name}:latest")
+    except NotFound as exc:
+        raise registry.ModelNotFoundError(
+            f"no BentoML model {name!r}: run `risk serve --build`"
+        ) from exc
+    directory = Path(entry.path)
+    expected = json.loads((directory / "sha256.json").read_text())
+    if _file_hashes(directory) != expected:
+        raise registry.ModelIntegrityError(
+            f"BentoML model {entry.tag}: files do not match their sha256"
+        )
+    model = RiskModel.load(directory)
+    model.metadata.update(
+        {"model_name": name, "model_version": entry.info.metadata["mlflow_version"]}
+    )
+    return model
+
+
+def model_cards(scorer: Scorer, settings: ServiceSettings) -> schemas.ModelsInfo:
+    cards = []
+    for model in (scorer.customer_model, scorer.invoice_model):
+        meta = model.metadata
+        cards.append(
+            schemas.ModelCard(
+                level=model.level,  # type: ignore[arg-type]
+                name=str(meta.get("model_name", f"payment-risk-{model.level}")),
+                version=str(meta.get("model_version", "local")),
+                run_id=meta.get("run_id"),
+                windows={k: str(v) for k, v in (meta.get("windows") or {}).items()},
+                test_metrics={k: float(v) for k, v in (meta.get("test_metrics") or {}).items()},
+                late_after_days=meta.get("late_after_days"),
+                horizon_days=meta.get("horizon_days"),
+            )
+        )
+    return schemas.ModelsInfo(alias=settings.alias, source=settings.model_source, models=cards)
+
+
+# ---------------------------------------------------------------- input
+
+
+def inline_ledger(inline: schemas.InlineLedger, max_rows: int) -> Ledger:
+    """Validate an inline ledger with the ledger contracts.
+
+    Raises:
+        InputError: too many rows (413), or any row breaks a contract rule (422; the message names
+            table, row, column and rule of each issue).
+    """
+    if inline.n_rows > max_rows:
+        raise InputError(f"ledger: {inline.n_rows} rows sent, at most {max_rows} per request", 413)
+    raw = {
+        "customers": _rows(inline.customers, schemas.CustomerRow),
+        "invoices": _rows(inline.invoices, schemas.InvoiceRow),
+    }
+    raw["legal_events"] = _rows(inline.legal_events, schemas.LegalEventRow)
+    # an absent table would drop its features; an empty one means "none happened"
+    for name in ("payments", "reminders"):
+        raw[name] = pd.DataFrame(columns=[c.name for c in TABLES[name].columns], dtype="str")
+    try:
+        result = validate_tables(raw)
+    except LedgerError as exc:
+        raise InputError(str(exc)) from exc
+    if len(result.issues):
+        lines = [
+            f"{i.table} row {i.row}, column {i.column}: {i.rule}"
+            for i in result.issues.head(MAX_ISSUES_SHOWN).itertuples()
+        ]
+        more = len(result.issues) - len(lines)
+        raise InputError(
+            "invalid inline ledger: "
+            + "; ".join(lines)
+            + (f"; and {more} more" if more > 0 else "")
+        )
+    return result.ledger
+
+
+def _rows(rows: list[Any], model: type[BaseModel]) -> pd.DataFrame:
+    """Rows as the text a CSV file would hold (so that the contracts parse them the same way)."""
+    columns = list(model.model_fields)
+    data = [{k: _text(v) for k, v in row.model_dump().items()} for row in rows]
+    return pd.DataFrame(data, columns=columns, dtype="str").fillna("")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def resolve_as_of(ledger: Ledger, as_of: dt.date | None) -> pd.Timestamp:
+    """The requested date, else the ledger's last event date."""
+    if as_of is not None:
+        return pd.Timestamp(as_of)
+    try:
+        return ledger.date_range[1]
+    except ValueError as exc:
+        raise InputError(f"as_of: {exc}; send as_of") from exc
+
+
+def check_rows(name: str, values: list[Any] | None, max_rows: int) -> None:
+    if values is not None and len(values) > max_rows:
+        raise InputError(f"{name}: {len(values)} given, at most {max_rows} per request", 413)
+
+
+def input_sha256(request: BaseModel) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- output
+
+
+def _plain(value: object) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.isoformat()[:10]
+    if isinstance(value, (int, float, bool, str)):
+        return value
+    return str(value)
+
+
+def reason_out(reason: Reason) -> schemas.ReasonOut:
+    return schemas.ReasonOut(
+        feature=reason.feature,
+        value=_plain(reason.value),
+        contribution=reason.contribution,
+        impact=reason.impact,
+        direction=reason.direction,  # type: ignore[arg-type]
+        text_en=reason.text_en,
+        text_fr=reason.text_fr,
+    )
+
+
+def customer_score(
+    row: pd.Series, request_id: str, versions: dict[str, str]
+) -> schemas.CustomerScore:
+    limit = schemas.CreditLimitOut(
+        **{
+            k: _plain(row.get(k))
+            for k in ("suggested_limit", "current_limit", "exposure", "headroom")
+        },
+        rules=str(row.get("rules") or ""),
+    )
+    return schemas.CustomerScore(
+        request_id=request_id,
+        customer_id=str(row["customer_id"]),
+        as_of=row["as_of"].date(),
+        probability=float(row["probability"]),
+        grade=str(row["grade"]),
+        reasons_en=str(row["reasons_en"]),
+        reasons_fr=str(row["reasons_fr"]),
+        reasons=[reason_out(r) for r in row["reasons"]],
+        credit_limit=limit,
+        models=versions,
+    )
+
+
+def invoice_scores(
+    frame: pd.DataFrame, request_id: str, as_of: pd.Timestamp, versions: dict[str, str]
+) -> schemas.InvoiceScores:
+    items = [
+        schemas.InvoiceScore(
+            invoice_id=str(row["invoice_id"]),
+            customer_id=str(row["customer_id"]),
+            due_on=_plain(row["due_on"]),
+            open_amount=float(row["open_amount"]),
+            days_past_due=int(row["days_past_due"]),
+            probability=float(row["probability"]),
+            expected_at_risk=float(row["expected_at_risk"]),
+            reasons_en=str(row["reasons_en"]),
+            reasons_fr=str(row["reasons_fr"]),
+            reasons=[reason_out(r) for r in row["reasons"]],
+        )
+        for _, row in frame.iterrows()
+    ]
+    return schemas.InvoiceScores(
+        request_id=request_id, as_of=as_of.date(), models=versions, invoices=items
+    )
+
+
+def explain_one(
+    scorer: Scorer, ledger: Ledger, level: str, entity_id: str, as_of: pd.Timestamp
+) -> tuple[RiskModel, pd.DataFrame, pd.DataFrame]:
+    """Features and full SHAP contributions of one customer or invoice at ``as_of``.
+
+    Raises:
+        UnknownEntityError: the id is not in the ledger.
+    """
+    if level == "customer":
+        model = scorer.customer_model
+        frame = scorer.customer_features(ledger, as_of, [entity_id])
+    else:
+        model = scorer.invoice_model
+        if entity_id not in set(ledger.invoices["invoice_id"]):
+            raise UnknownEntityError(f"unknown invoice_id(s): {entity_id}")
+        config = FeatureConfig(
+            late_after_days=int(model.metadata.get("late_after_days", 30)),
+            horizon_days=int(model.metadata.get("horizon_days", 180)),
+        )
+        queries = pd.DataFrame({"invoice_id": [entity_id], "as_of": as_of})
+        frame = invoice_features_as_of(ledger, queries, config)
+    frame = frame.reset_index(drop=True)
+    return model, frame, contributions(model, frame)
+
+
+def explanation(
+    scorer: Scorer,
+    ledger: Ledger,
+    request: schemas.ExplainRequest,
+    as_of: pd.Timestamp,
+    request_id: str,
+) -> schemas.Explanation:
+    model, frame, contrib = explain_one(scorer, ledger, request.level, request.entity_id, as_of)
+    row = contrib.iloc[0]
+    inputs = model.prepare(frame).iloc[0]
+    return schemas.Explanation(
+        request_id=request_id,
+        level=request.level,
+        entity_id=request.entity_id,
+        as_of=as_of.date(),
+        probability=float(model.predict_proba(frame)[0]),
+        base_value=float(row["base_value"]),
+        raw_score=float(row.sum()),
+        contributions={k: float(v) for k, v in row.drop("base_value").items()},
+        values={k: _plain(v) for k, v in inputs.items()},
+        model=str(model.metadata.get("model_name")),
+        version=str(model.metadata.get("model_version")),
+    )
+
+
+def worklist_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    keep = [c for c in frame.columns if c != "reasons"]
+    return [{k: _plain(v) for k, v in rec.items()} for rec in frame[keep].to_dict("records")]

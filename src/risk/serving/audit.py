@@ -1,0 +1,113 @@
+"""The score audit log: one row per scoring call, through SQLAlchemy (SQLite or PostgreSQL).
+
+Rows hold ids, hashes, model versions and results, never names or other personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine, make_url
+
+logger = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+score_audit = Table(
+    "score_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False, index=True),
+    Column("key_name", String(128), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("customer_ids", Text, nullable=False, doc="JSON list"),
+    Column("invoice_ids", Text, nullable=False, doc="JSON list"),
+    Column("model_versions", Text, nullable=False, doc="JSON {model name: version}"),
+    Column("input_sha256", String(64), nullable=False),
+    Column("probability", Text, nullable=False, doc="JSON list, one per scored entity"),
+    Column("grade", Text, nullable=False, doc="JSON list (customers), empty for invoices"),
+    Column("latency_ms", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What one scoring call leaves behind."""
+
+    request_id: str
+    key_name: str
+    endpoint: str
+    input_sha256: str
+    latency_ms: float
+    model_versions: dict[str, str]
+    customer_ids: Sequence[str] = ()
+    invoice_ids: Sequence[str] = ()
+    probability: Sequence[float] = ()
+    grade: Sequence[str] = ()
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "key_name": self.key_name,
+            "endpoint": self.endpoint,
+            "customer_ids": json.dumps(list(self.customer_ids)),
+            "invoice_ids": json.dumps(list(self.invoice_ids)),
+            "model_versions": json.dumps(self.model_versions, sort_keys=True),
+            "input_sha256": self.input_sha256,
+            "probability": json.dumps([round(float(p), 6) for p in self.probability]),
+            "grade": json.dumps(list(self.grade)),
+            "latency_ms": round(self.latency_ms, 3),
+            "created_at": self.created_at,
+        }
+
+
+class AuditLog:
+    """Writes ``AuditRecord`` rows to the ``score_audit`` table (created when absent)."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.engine: Engine = create_engine(parsed, pool_pre_ping=True)
+        metadata.create_all(self.engine)
+        logger.info("audit log at %s", parsed.render_as_string(hide_password=True))
+
+    def write(self, record: AuditRecord) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(score_audit).values(**record.row()))
+
+    def read(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Latest rows first, JSON columns decoded (for tests and inspection)."""
+        query = select(score_audit).order_by(score_audit.c.id.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            rows = [dict(row._mapping) for row in connection.execute(query)]
+        for row in rows:
+            for name in ("customer_ids", "invoice_ids", "model_versions", "probability", "grade"):
+                row[name] = json.loads(row[name])
+        return rows
+
+    def close(self) -> None:
+        self.engine.dispose()

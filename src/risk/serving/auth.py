@@ -1,0 +1,173 @@
+"""API keys: several named keys, stored hashed (scrypt with a salt), never in clear.
+
+A key file (``RISK_API_KEYS_FILE``, YAML or JSON) maps names to hashes::
+
+    ops-team: scrypt$16384$8$1$<salt hex>$<hash hex>
+    erp-sync: scrypt$16384$8$1$...
+
+``RISK_API_KEYS`` holds the same as ``name:hash,name2:hash2``. ``hash_key(secret)`` makes a hash,
+``new_key()`` a random key and its hash (``risk apikey NAME`` prints both). Plain ``sha256$<hex>``
+hashes are accepted too. Requests send ``Authorization: Bearer <key>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from risk.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_MAX_CACHE = 4096
+
+
+class AuthError(Exception):
+    """A request is not authorised; ``status`` is 401 (no or malformed key) or 403 (wrong key)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def hash_key(secret: str, salt: bytes | None = None) -> str:
+    """scrypt hash of an API key, as ``scrypt$n$r$p$<salt hex>$<hash hex>``.
+
+    >>> hash_key("s3cret", salt=b"0" * 16).startswith("scrypt$16384$8$1$")
+    True
+    """
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_key(secret: str, stored: str) -> bool:
+    """Whether ``secret`` matches a stored ``scrypt$...`` or ``sha256$<hex>`` hash.
+
+    Raises:
+        ConfigError: the stored hash is malformed.
+    """
+    scheme, _, rest = stored.partition("$")
+    try:
+        if scheme == "sha256":
+            actual = hashlib.sha256(secret.encode()).hexdigest()
+            return hmac.compare_digest(actual, rest.lower())
+        if scheme == "scrypt":
+            n, r, p, salt, expected = rest.split("$")
+            actual = hashlib.scrypt(
+                secret.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
+            ).hex()
+            return hmac.compare_digest(actual, expected.lower())
+    except ValueError as exc:
+        raise ConfigError(f"malformed API key hash {stored[:16]!r}...: {exc}") from exc
+    raise ConfigError(f"unknown API key hash scheme {scheme!r}: use scrypt$... or sha256$...")
+
+
+def new_key() -> tuple[str, str]:
+    """A random API key and its hash."""
+    secret = f"rk_{secrets.token_urlsafe(32)}"
+    return secret, hash_key(secret)
+
+
+def key_line(name: str) -> tuple[str, str]:
+    """A new key for ``name`` and the ``name: hash`` line of the key file."""
+    if not name or any(c in name for c in ":,$ \t\n"):
+        raise ConfigError(f"key name {name!r}: must be non-empty, without ':', ',', '$' or spaces")
+    secret, hashed = new_key()
+    return secret, f"{name}: {hashed}"
+
+
+def parse_env_keys(text: str) -> dict[str, str]:
+    """``name:hash,name2:hash2`` -> {name: hash}.
+
+    Raises:
+        ConfigError: an entry is not ``name:hash``.
+    """
+    keys: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, hashed = entry.partition(":")
+        if not sep or not name or not hashed:
+            raise ConfigError(f"RISK_API_KEYS entry {entry[:24]!r}...: expected name:hash")
+        keys[name.strip()] = hashed.strip()
+    return keys
+
+
+def read_key_file(path: Path) -> dict[str, str]:
+    """Read a YAML or JSON ``{name: hash}`` file.
+
+    Raises:
+        ConfigError: the file is missing or not a mapping of names to hashes.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"RISK_API_KEYS_FILE {path}: cannot read: {exc}") from exc
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ConfigError(f"RISK_API_KEYS_FILE {path}: expected a mapping of names to hashes")
+    return dict(data)
+
+
+@dataclass
+class KeyRing:
+    """Named key hashes and a cache of verified keys (scrypt runs once per key and process)."""
+
+    hashes: Mapping[str, str]
+    _known: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def load(cls, keys_file: Path | None, keys_env: str) -> KeyRing:
+        """Keys of the file and of the environment (the environment wins on a name clash)."""
+        hashes = read_key_file(keys_file) if keys_file else {}
+        hashes.update(parse_env_keys(keys_env))
+        for stored in hashes.values():
+            if stored.partition("$")[0] not in ("scrypt", "sha256"):
+                raise ConfigError("an API key hash is not scrypt$... or sha256$...")
+        logger.info("%d API key(s) loaded: %s", len(hashes), ", ".join(sorted(hashes)))
+        return cls(dict(hashes))
+
+    def identify(self, secret: str) -> str | None:
+        """Name of the key ``secret`` is, or None."""
+        fingerprint = hashlib.sha256(secret.encode()).hexdigest()
+        with self._lock:
+            if fingerprint in self._known:
+                return self._known[fingerprint]
+        name = next((n for n, h in self.hashes.items() if verify_key(secret, h)), None)
+        with self._lock:
+            if len(self._known) >= _MAX_CACHE:
+                self._known.clear()
+            self._known[fingerprint] = name
+        return name
+
+    def authorise(self, header: str | None) -> str:
+        """Key name for an ``Authorization`` header value.
+
+        Raises:
+            AuthError: 401 without a usable bearer key, 403 when the key is not known.
+        """
+        if not self.hashes:
+            raise AuthError(
+                401,
+                "no API key is configured on this server: set RISK_API_KEYS_FILE or "
+                "RISK_API_KEYS (create one with `risk apikey NAME`)",
+            )
+        scheme, _, secret = (header or "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise AuthError(401, "missing API key: send the header 'Authorization: Bearer <key>'")
+        name = self.identify(secret.strip())
+        if name is None:
+            raise AuthError(403, "API key not recognised")
+        return name

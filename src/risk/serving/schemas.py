@@ -1,0 +1,315 @@
+"""Request and response models of the HTTP service (pydantic, JSON only, no extra fields).
+
+Inline ledger rows are typed loosely on purpose (text, numbers, booleans): the ledger contracts
+of ``risk.validation`` check them, so that errors name the table, row, column and rule exactly as
+``risk validate`` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")
+MAX_ROWS = 1000
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+class Strict(BaseModel):
+    # input values never reach error messages, hence never the logs (they may hold names)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+def _check_date(value: dt.date | None) -> dt.date | None:
+    if value is not None and not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+class CustomerRow(Strict):
+    customer_id: str = Field(
+        min_length=1, max_length=64, description="Customer key.", examples=["C000001"]
+    )
+    name: str | None = Field(None, max_length=200, description="Company name (never logged).")
+    siren: str | None = Field(
+        None,
+        max_length=9,
+        description="SIREN, 9 digits with a valid Luhn key.",
+        examples=["732829320"],
+    )
+    country: str | None = Field(
+        None, max_length=2, description="ISO 3166 alpha-2.", examples=["FR"]
+    )
+    naf_code: str | None = Field(
+        None, max_length=6, description="NAF rev. 2 activity code.", examples=["47.11F"]
+    )
+    legal_form: str | None = Field(
+        None, max_length=20, description="SAS, SARL, SA, EURL, EI, ...", examples=["SAS"]
+    )
+    created_on: dt.date | None = Field(
+        None, description="Company creation date.", examples=["2010-05-01"]
+    )
+    employees: int | None = Field(
+        None, ge=0, le=10_000_000, description="Head count.", examples=[12]
+    )
+    payment_terms_days: int | None = Field(
+        None, ge=0, le=365, description="Payment terms in days.", examples=[30]
+    )
+    end_of_month_terms: bool | None = Field(
+        None, description="Terms counted from the end of month."
+    )
+    credit_limit: float | None = Field(
+        None, ge=0, le=1e12, description="Current credit limit.", examples=[10000]
+    )
+    group_id: str | None = Field(
+        None, max_length=64, description="Group for consolidated exposure."
+    )
+
+    _dates = field_validator("created_on")(_check_date)
+
+
+class InvoiceRow(Strict):
+    invoice_id: str = Field(
+        min_length=1, max_length=64, description="Invoice key.", examples=["I1"]
+    )
+    customer_id: str = Field(
+        min_length=1, max_length=64, description="Customer key.", examples=["C000001"]
+    )
+    issued_on: dt.date = Field(description="Issue date.", examples=["2024-01-10"])
+    due_on: dt.date = Field(description="Due date.", examples=["2024-02-09"])
+    amount: float = Field(
+        gt=-1e12,
+        lt=1e12,
+        description="Amount incl. tax (> 0; negative = credit note).",
+        examples=[1200.0],
+    )
+    paid_on: dt.date | None = Field(None, description="Settlement date, empty while open.")
+    amount_paid: float | None = Field(None, ge=0, lt=1e12, description="Amount paid so far.")
+    disputed: bool | None = Field(None, description="Invoice under dispute.")
+    channel: Literal["paper", "electronic"] | None = Field(None, description="Invoice channel.")
+
+    _dates = field_validator("issued_on", "due_on", "paid_on")(_check_date)
+
+
+class LegalEventRow(Strict):
+    customer_id: str = Field(
+        min_length=1, max_length=64, description="Customer key.", examples=["C000001"]
+    )
+    published_on: dt.date = Field(description="Publication date.", examples=["2024-03-01"])
+    kind: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Event kind (safeguard, receivership, liquidation, ...).",
+        examples=["payment_order"],
+    )
+    source: str | None = Field(
+        None, max_length=64, description="Source, e.g. BODACC.", examples=["BODACC"]
+    )
+
+    _dates = field_validator("published_on")(_check_date)
+
+
+class InlineLedger(Strict):
+    """A small ledger sent with the request instead of the service's configured one."""
+
+    customers: list[CustomerRow] = Field(
+        min_length=1, max_length=MAX_ROWS, description="Customer rows."
+    )
+    invoices: list[InvoiceRow] = Field(
+        default_factory=list, max_length=MAX_ROWS, description="Invoice rows."
+    )
+    legal_events: list[LegalEventRow] = Field(
+        default_factory=list, max_length=MAX_ROWS, description="Legal events."
+    )
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.customers) + len(self.invoices) + len(self.legal_events)
+
+
+AsOf = Field(
+    None,
+    description="Date of the score (default: the ledger's last event date).",
+    examples=["2026-06-30"],
+)
+
+
+class CustomerScoreRequest(Strict):
+    customer_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Customer to score; may be omitted with an inline ledger of one customer.",
+        examples=["C000001"],
+    )
+    ledger: InlineLedger | None = Field(
+        None, description="Inline ledger (default: the service's ledger)."
+    )
+    as_of: dt.date | None = AsOf
+
+    _dates = field_validator("as_of")(_check_date)
+
+    @model_validator(mode="after")
+    def _needs_a_customer(self) -> CustomerScoreRequest:
+        if self.customer_id is None and (self.ledger is None or len(self.ledger.customers) != 1):
+            raise ValueError(
+                "customer_id is required unless the inline ledger has exactly one customer"
+            )
+        return self
+
+
+class InvoiceScoreRequest(Strict):
+    invoice_ids: list[str] | None = Field(
+        None,
+        max_length=MAX_ROWS,
+        description="Open invoices to score; default: all open ones of the inline ledger.",
+        examples=[["I000001"]],
+    )
+    ledger: InlineLedger | None = Field(
+        None, description="Inline ledger (default: the service's ledger)."
+    )
+    as_of: dt.date | None = AsOf
+    explain: bool = Field(True, description="Add reason codes (costs SHAP time).")
+
+    _dates = field_validator("as_of")(_check_date)
+
+    @model_validator(mode="after")
+    def _needs_ids(self) -> InvoiceScoreRequest:
+        if self.invoice_ids is None and self.ledger is None:
+            raise ValueError("invoice_ids is required unless an inline ledger is sent")
+        return self
+
+
+class ExplainRequest(Strict):
+    level: Literal["customer", "invoice"] = Field(
+        description="Which model's prediction.", examples=["customer"]
+    )
+    entity_id: str = Field(
+        min_length=1, max_length=64, description="customer_id or invoice_id.", examples=["C000001"]
+    )
+    ledger: InlineLedger | None = Field(
+        None, description="Inline ledger (default: the service's ledger)."
+    )
+    as_of: dt.date | None = AsOf
+
+    _dates = field_validator("as_of")(_check_date)
+
+
+class WorklistRequest(Strict):
+    as_of: dt.date | None = AsOf
+    top: int | None = Field(
+        None, ge=1, le=MAX_ROWS, description="Keep the N first rows.", examples=[20]
+    )
+    grades: list[Literal["A", "B", "C", "D", "E"]] | None = Field(
+        None, max_length=5, description="Keep these grades.", examples=[["D", "E"]]
+    )
+    sectors: list[str] | None = Field(
+        None,
+        max_length=100,
+        description="Keep these sectors (NAF section letter or division).",
+        examples=[["F"]],
+    )
+    min_amount: float | None = Field(
+        None, ge=0, lt=1e12, description="Smallest open amount.", examples=[1000]
+    )
+
+
+class EmptyRequest(Strict):
+    """No input."""
+
+
+class ReasonOut(Strict):
+    feature: str = Field(description="Feature name.", examples=["share_paid_late_30_12m"])
+    value: float | int | bool | str | None = Field(description="The client's value of the feature.")
+    contribution: float = Field(description="SHAP contribution (log-odds).")
+    impact: float = Field(description="Effect on the probability, in probability points.")
+    direction: Literal["up", "down"] = Field(description="Raises or lowers the risk.")
+    text_en: str = Field(description="Sentence in English.")
+    text_fr: str = Field(description="Phrase en français.")
+
+
+class CreditLimitOut(Strict):
+    suggested_limit: float | None = Field(description="Suggested credit limit.")
+    current_limit: float | None = Field(description="Current credit limit.")
+    exposure: float | None = Field(description="Open amount at as_of.")
+    headroom: float | None = Field(description="Suggested limit minus exposure (>= 0).")
+    rules: str = Field(description="How the suggestion was reached.")
+
+
+class CustomerScore(Strict):
+    request_id: str = Field(description="Id of this call in the audit log.")
+    customer_id: str = Field(description="Customer scored.", examples=["C000001"])
+    as_of: dt.date = Field(description="Date of the score.")
+    probability: float = Field(
+        ge=0, le=1, description="Calibrated probability of late payment within the horizon."
+    )
+    grade: str = Field(description="Grade A (safest) to E.", examples=["C"])
+    reasons_en: str = Field(description="Upward drivers, in English.")
+    reasons_fr: str = Field(description="Facteurs de hausse, en français.")
+    reasons: list[ReasonOut] = Field(description="Top drivers up and down.")
+    credit_limit: CreditLimitOut = Field(description="Credit-limit suggestion.")
+    models: dict[str, str] = Field(description="Model name -> version.")
+
+
+class InvoiceScore(Strict):
+    invoice_id: str
+    customer_id: str
+    due_on: dt.date | None = Field(description="Due date.")
+    open_amount: float = Field(description="Amount still open at as_of.")
+    days_past_due: int = Field(description="Days past due at as_of.")
+    probability: float = Field(ge=0, le=1, description="P(paid more than L days late).")
+    expected_at_risk: float = Field(description="probability x open amount.")
+    reasons_en: str
+    reasons_fr: str
+    reasons: list[ReasonOut]
+
+
+class InvoiceScores(Strict):
+    request_id: str = Field(description="Id of this call in the audit log.")
+    as_of: dt.date
+    models: dict[str, str]
+    invoices: list[InvoiceScore]
+
+
+class Explanation(Strict):
+    request_id: str
+    level: Literal["customer", "invoice"]
+    entity_id: str
+    as_of: dt.date
+    probability: float = Field(ge=0, le=1)
+    base_value: float = Field(description="SHAP base value (log-odds).")
+    raw_score: float = Field(description="base_value + sum of contributions (log-odds).")
+    contributions: dict[str, float] = Field(
+        description="Every model input's SHAP contribution (log-odds)."
+    )
+    values: dict[str, float | int | bool | str | None] = Field(
+        description="Every model input's value."
+    )
+    model: str
+    version: str
+
+
+class ModelCard(Strict):
+    level: Literal["customer", "invoice"]
+    name: str
+    version: str
+    run_id: str | None
+    windows: dict[str, str] = Field(description="Training, validation and test windows.")
+    test_metrics: dict[str, float] = Field(description="Out-of-time test metrics.")
+    late_after_days: int | None
+    horizon_days: int | None
+
+
+class ModelsInfo(Strict):
+    alias: str
+    source: Literal["mlflow", "bento"]
+    models: list[ModelCard]
+
+
+class Worklist(Strict):
+    request_id: str
+    as_of: dt.date
+    models: dict[str, str]
+    rows: list[dict[str, float | int | bool | str | None]]

@@ -1,0 +1,185 @@
+"""Next dunning action: each branch on one hand-built invoice (default scenario)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from risk.decisions.dunning import (
+    DunningScenario,
+    InvoiceState,
+    add_months,
+    dunning_scenario_from_mapping,
+    load_dunning_scenario,
+    next_action,
+    next_actions,
+)
+from risk.errors import ConfigError
+
+DUE = date(2025, 3, 1)
+DRIVER = "3 invoices paid more than 60 days late in the last 12 months"
+
+
+@pytest.fixture(scope="module")
+def scenario() -> DunningScenario:
+    return load_dunning_scenario()
+
+
+def invoice(**changes: object) -> InvoiceState:
+    base = InvoiceState("F-001", "C1", DUE, 1200.0, "C")
+    return replace(base, **changes)
+
+
+def test_default_scenario_offsets_per_grade(scenario: DunningScenario) -> None:
+    # base offsets -5, 5, 15, 25, 35, 45, 60, 90; A x1.5 (7.5 -> 8), E x0.5 (2.5 -> 3)
+    assert scenario.offsets["C"] == (-5, 5, 15, 25, 35, 45, 60, 90)
+    assert scenario.offsets["A"] == (-5, 8, 23, 38, 53, 68, 90, 135)
+    assert scenario.offsets["E"] == (-5, 3, 8, 13, 18, 23, 30, 45)
+
+
+def test_first_reminder_then_upcoming_step(scenario: DunningScenario) -> None:
+    action = next_action(invoice(), scenario, date(2025, 3, 6))  # due + 5
+    assert (action.code, action.step, action.due_date) == ("email_reminder", 2, date(2025, 3, 6))
+    assert action.channel == "email" and action.owner == "collector"
+    upcoming = next_action(invoice(last_step_done=2), scenario, date(2025, 3, 10))
+    # second e-mail at due + 15 = 16 March, not due yet
+    assert (upcoming.code, upcoming.due_date) == ("second_email", date(2025, 3, 16))
+
+
+def test_worse_grade_escalates_sooner(scenario: DunningScenario) -> None:
+    # same invoice, same date (due + 20), e-mail reminder done (step 2):
+    # A: second e-mail at due + 23 -> still upcoming (step 3);
+    # E: second e-mail +8, phone +13, letter +18 due -> the letter with penalties (step 5).
+    as_of = date(2025, 3, 21)
+    state = invoice(last_step_done=2, top_reasons=(DRIVER,))
+    grade_a = next_action(replace(state, grade="A"), scenario, as_of)
+    grade_e = next_action(replace(state, grade="E"), scenario, as_of)
+    assert (grade_a.code, grade_a.step, grade_a.due_date) == ("second_email", 3, date(2025, 3, 24))
+    assert (grade_e.code, grade_e.step, grade_e.due_date) == ("letter_with_penalties", 5, as_of)
+    assert grade_e.step > grade_a.step
+    assert grade_e.reason.startswith("20 days past due; grade E: escalate sooner")
+    assert grade_e.reason.endswith(f"main driver: {DRIVER}")
+
+
+def test_mandatory_formal_notice_is_never_skipped(scenario: DunningScenario) -> None:
+    # due + 100, nothing done: agency (+60) and payment order (+90) are due, but the formal
+    # notice (+45, mandatory) comes first.
+    action = next_action(invoice(), scenario, date(2025, 6, 9))
+    assert (action.code, action.channel, action.step) == ("formal_notice", "registered_letter", 6)
+
+
+def test_courtesy_reminder_only_for_risky_grades_and_before_due(scenario: DunningScenario) -> None:
+    before_due = date(2025, 2, 25)  # due - 4: the courtesy reminder (due - 5) is due
+    for grade, expected in [("A", "email_reminder"), ("C", "email_reminder"),
+                            ("D", "courtesy_reminder"), ("E", "courtesy_reminder")]:  # fmt: skip
+        assert next_action(invoice(grade=grade), scenario, before_due).code == expected
+    # once the due date has passed the courtesy reminder lapses
+    after_due = next_action(invoice(grade="E"), scenario, date(2025, 3, 4))
+    assert after_due.code == "email_reminder"
+
+
+def test_key_account_phone_call_by_salesperson_instead_of_letter(scenario: DunningScenario) -> None:
+    as_of = date(2025, 4, 5)  # due + 35: letter with penalties (step 5) for grade C
+    state = invoice(last_step_done=4)
+    assert next_action(state, scenario, as_of).code == "letter_with_penalties"
+    key = next_action(replace(state, key_account=True), scenario, as_of)
+    assert (key.code, key.channel, key.owner, key.step) == ("phone_call", "phone", "salesperson", 5)
+    assert "key account" in key.reason
+
+
+def test_dispute_pauses_dunning(scenario: DunningScenario) -> None:
+    action = next_action(invoice(disputed=True), scenario, date(2025, 4, 5))
+    assert (action.code, action.owner, action.step) == ("dispute_resolution", "salesperson", 0)
+    assert "disputed" in action.reason
+
+
+def test_promise_to_pay_pauses_then_resumes_at_next_step(scenario: DunningScenario) -> None:
+    state = invoice(last_step_done=2, promise_to_pay_until=date(2025, 4, 10))
+    waiting = next_action(state, scenario, date(2025, 4, 10))
+    assert (waiting.code, waiting.due_date) == ("wait_promise", date(2025, 4, 10))
+    # broken promise: due + 45 the day after; resume at step 3 (not the later formal notice)
+    resumed = next_action(state, scenario, date(2025, 4, 15))
+    assert (resumed.code, resumed.step, resumed.due_date) == ("second_email", 3, date(2025, 4, 15))
+    assert "broken" in resumed.reason
+
+
+def test_collective_proceeding_declares_the_claim(scenario: DunningScenario) -> None:
+    state = invoice(in_proceeding=True, disputed=True, proceeding_published_on=date(2025, 3, 31))
+    action = next_action(state, scenario, date(2025, 4, 5))
+    # deadline = publication + 2 months; 31 May exists
+    assert (action.code, action.deadline) == ("declare_claim", date(2025, 5, 31))
+    assert "mandataire judiciaire" in action.label_en
+    late = next_action(state, scenario, date(2025, 6, 2))
+    assert "relevé de forclusion" in late.reason
+
+
+def test_add_months_clips_to_month_end() -> None:
+    assert add_months(date(2024, 12, 31), 2) == date(2025, 2, 28)
+    assert add_months(date(2025, 3, 15), 2) == date(2025, 5, 15)
+
+
+def test_nothing_open_and_scenario_completed(scenario: DunningScenario) -> None:
+    assert next_action(invoice(open_amount=0.0), scenario, date(2025, 4, 5)).code == "none"
+    done = next_action(invoice(last_step_done=8), scenario, date(2025, 9, 1))
+    assert (done.code, done.due_date) == ("none", None)
+    with pytest.raises(ValueError, match="grade 'Z'"):
+        next_action(invoice(grade="Z"), scenario, date(2025, 4, 5))
+
+
+def test_next_actions_frame_matches_next_action(scenario: DunningScenario) -> None:
+    frame = pd.DataFrame(
+        {
+            "invoice_id": ["F1", "F2", "F3"],
+            "customer_id": ["C1", "C2", "C3"],
+            "due_on": pd.to_datetime(["2025-03-01"] * 3),
+            "open_amount": [100.0, 200.0, 300.0],
+            "grade": ["A", "E", "C"],
+            "disputed": [False, False, True],
+            "promise_to_pay_until": pd.to_datetime([None, None, None]),
+            "last_step_done": [2, 2, 0],
+        },
+        index=[10, 11, 12],
+    )
+    out = next_actions(frame, scenario, date(2025, 3, 21))
+    assert list(out.index) == [10, 11, 12]
+    assert out["code"].tolist() == ["second_email", "letter_with_penalties", "dispute_resolution"]
+    assert out.loc[10, "due_date"] == pd.Timestamp("2025-03-24")
+
+
+def _default_mapping() -> dict:
+    path = Path(__file__).parents[2] / "src" / "risk" / "config" / "dunning.yaml"
+    return yaml.safe_load(path.read_text("utf-8"))
+
+
+def _step(mapping: dict, i: int, **changes: object) -> dict:
+    mapping["steps"][i] = mapping["steps"][i] | changes
+    return mapping
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: _step(m, 1, channel="fax"), r"steps\[1\]\.channel: must be one of"),
+        (lambda m: _step(m, 1, owner="boss"), r"steps\[1\]\.owner: must be one of"),
+        (lambda m: _step(m, 2, offset_days="15"), r"steps\[2\]\.offset_days: required, must"),
+        (lambda m: _step(m, 2, ofset_days=15), r"steps\[2\]: unknown fields \['ofset_days'\]"),
+        (lambda m: _step(m, 2, code="email_reminder"), r"steps\[2\] \(email_reminder\)\.code"),
+        (lambda m: _step(m, 0, grades=["F"]), r"steps\[0\] \(courtesy_reminder\)\.grades"),
+        (lambda m: _step(m, 3, offset_days=10), r"steps\[3\] \(phone_call\)\.offset_days: must"),
+        (
+            lambda m: m | {"grades": m["grades"] | {"A": {"shift_days": -20}}},
+            "grades.A: grade-adjusted offsets must be strictly increasing",
+        ),
+        (lambda m: m | {"grades": {"A": {"multiplier": 0}}}, r"grades\.A\.multiplier: must be"),
+        (lambda m: m | {"steps": []}, "steps: required, must be a non-empty list"),
+        (lambda m: m | {"special_actions": {}}, r"special_actions: missing \['declare_claim'"),
+    ],
+)
+def test_scenario_validation_names_field_and_rule(edit, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        dunning_scenario_from_mapping(edit(_default_mapping()))

@@ -1,0 +1,98 @@
+"""Scoring core and worklist on trained champions: ranking, filters, actions, outputs, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from risk import registry
+from risk.cli import app
+from risk.decisions.worklist import WorklistFilters, build_worklist
+from risk.io import write_ledger
+from risk.scoring import Scorer, UnknownEntityError
+from risk.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def champions(portfolio, tmp_path_factory: pytest.TempPathFactory) -> registry.Store:
+    store = registry.Store.resolve(f"sqlite:///{tmp_path_factory.mktemp('wl')}/mlflow.db")
+    for level in ("invoice", "customer"):
+        train(portfolio.ledger, TrainConfig(level=level), store)  # type: ignore[arg-type]
+    return store
+
+
+@pytest.fixture(scope="module")
+def scorer(champions: registry.Store) -> Scorer:
+    return Scorer.from_registry(champions)
+
+
+def test_customer_scores_carry_grade_reasons_limit_and_versions(scorer, portfolio) -> None:
+    ledger = portfolio.ledger
+    scores = scorer.score_customers(
+        ledger, ledger.cutoff, customer_ids=list(ledger.customers["customer_id"][:20])
+    )
+    assert len(scores) == 20 and scores["probability"].between(0, 1).all()
+    assert set(scores["grade"]) <= set("ABCDE")
+    assert (scores["reasons_en"].str.len() > 0).all() and (scores["reasons_fr"].str.len() > 0).all()
+    assert (scores["suggested_limit"] >= 0).all() and scores["rules"].str.len().gt(0).all()
+    assert scores["model_versions"].iloc[0] == "payment-risk-customer v1, payment-risk-invoice v1"
+    with pytest.raises(UnknownEntityError, match="NOPE"):
+        scorer.score_customers(ledger, ledger.cutoff, customer_ids=["NOPE"])
+
+
+def test_invoice_scores_and_empty_requests(scorer, portfolio) -> None:
+    ledger = portfolio.ledger
+    scores = scorer.score_invoices(ledger, ledger.cutoff, explain=False)
+    assert len(scores) > 0
+    assert (
+        scores["expected_at_risk"] - scores["probability"] * scores["open_amount"]
+    ).abs().max() < 1e-9
+    assert scorer.score_invoices(ledger, ledger.cutoff, invoice_ids=[]).empty
+
+
+def test_worklist_is_ranked_filtered_and_actionable(scorer, portfolio) -> None:
+    ledger = portfolio.ledger
+    worklist = build_worklist(scorer, ledger, ledger.cutoff, WorklistFilters(top=25))
+    assert len(worklist) == 25 and worklist["rank"].tolist() == list(range(1, 26))
+    assert worklist["expected_at_risk"].is_monotonic_decreasing
+    assert worklist["action"].notna().all() and (worklist["action_fr"].str.len() > 0).all()
+    assert (worklist["customer_reasons_en"].str.len() > 0).all()
+    disputed = worklist[worklist["disputed"]]
+    assert (disputed["action"] == "dispute_resolution").all()
+    overdue = worklist[(worklist["days_past_due"] > 0) & ~worklist["disputed"]]
+    assert (overdue["indemnity"].isin([0.0, 40.0])).all()
+    graded = build_worklist(
+        scorer, ledger, ledger.cutoff, WorklistFilters(top=None, grades=("E",), min_amount=1000)
+    )
+    assert (graded["grade"] == "E").all() and (graded["open_amount"] >= 1000).all()
+
+
+def test_cli_worklist_writes_csv_and_excel(champions, portfolio, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    write_ledger(portfolio.ledger, ledger)
+    done = CliRunner().invoke(
+        app,
+        [
+            "worklist",
+            "--ledger",
+            str(ledger),
+            "--tracking-uri",
+            champions.tracking_uri,
+            "--top",
+            "5",
+            "--lang",
+            "fr",
+            "--csv",
+            str(tmp_path / "w.csv"),
+            "--xlsx",
+            str(tmp_path / "w.xlsx"),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "Reminder worklist" in done.output
+    csv = pd.read_csv(tmp_path / "w.csv")
+    xlsx = pd.read_excel(tmp_path / "w.xlsx")
+    assert len(csv) == len(xlsx) == 5 and list(csv["invoice_id"]) == list(xlsx["invoice_id"])

@@ -1,0 +1,114 @@
+"""Unit tests of the plain parts: API keys, settings, audit log, inline ledgers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from risk.errors import ConfigError
+from risk.serving import schemas
+from risk.serving.app import InputError, inline_ledger
+from risk.serving.audit import AuditLog, AuditRecord
+from risk.serving.auth import AuthError, KeyRing, hash_key, key_line, parse_env_keys, verify_key
+from risk.serving.settings import ServiceSettings
+
+
+def test_hash_key_is_salted_and_verifies() -> None:
+    first, second = hash_key("s3cret"), hash_key("s3cret")
+    assert first != second and first.startswith("scrypt$")
+    assert verify_key("s3cret", first) and not verify_key("other", first)
+    assert verify_key("abc", "sha256$" + hashlib.sha256(b"abc").hexdigest())
+
+
+def test_keyring_names_keys_from_file_and_env(tmp_path: Path) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text(f"ops: {hash_key('k-ops')}\n")
+    ring = KeyRing.load(path, f"erp:{hash_key('k-erp')}")
+    assert ring.authorise("Bearer k-ops") == "ops"
+    assert ring.authorise("bearer k-erp") == "erp"
+    with pytest.raises(AuthError) as missing:
+        ring.authorise(None)
+    assert missing.value.status == 401
+    with pytest.raises(AuthError) as wrong:
+        ring.authorise("Bearer nope")
+    assert wrong.value.status == 403
+
+
+def test_json_key_file_and_bad_entries(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"ops": hash_key("x")}))
+    assert KeyRing.load(path, "").authorise("Bearer x") == "ops"
+    with pytest.raises(ConfigError, match="expected name:hash"):
+        parse_env_keys("justahash")
+    with pytest.raises(ConfigError, match="scrypt"):
+        KeyRing.load(None, "ops:md5$abc")
+
+
+def test_no_key_configured_refuses_with_the_reason() -> None:
+    with pytest.raises(AuthError, match="no API key is configured"):
+        KeyRing.load(None, "").authorise("Bearer x")
+
+
+def test_key_line_round_trips() -> None:
+    secret, line = key_line("ops-team")
+    name, hashed = line.split(": ")
+    assert name == "ops-team" and verify_key(secret, hashed)
+    with pytest.raises(ConfigError):
+        key_line("bad name")
+
+
+def test_settings_from_env() -> None:
+    settings = ServiceSettings.from_env({"RISK_LEDGER": "/x", "RISK_MAX_ROWS": "5",
+                                         "MLFLOW_TRACKING_URI": "http://mlflow:5000"})
+    assert settings.ledger_dir == Path("/x") and settings.max_rows == 5
+    assert settings.tracking_uri == "http://mlflow:5000" and settings.alias == "champion"
+    with pytest.raises(ConfigError, match="RISK_MAX_ROWS"):
+        ServiceSettings.from_env({"RISK_MAX_ROWS": "-1"})
+    with pytest.raises(ConfigError, match="RISK_MODEL_SOURCE"):
+        ServiceSettings.from_env({"RISK_MODEL_SOURCE": "s3"})
+
+
+def _record() -> AuditRecord:
+    return AuditRecord(request_id="r1", key_name="ops", endpoint="score_customer",
+                       input_sha256="0" * 64, latency_ms=12.5,
+                       model_versions={"payment-risk-customer": "3"},
+                       customer_ids=["C1"], probability=[0.25], grade=["C"])
+
+
+def test_audit_log_on_sqlite(tmp_path: Path) -> None:
+    log = AuditLog(f"sqlite:///{tmp_path}/sub/audit.db")
+    log.write(_record())
+    (row,) = log.read()
+    assert row["customer_ids"] == ["C1"] and row["grade"] == ["C"] and row["key_name"] == "ops"
+    assert row["model_versions"] == {"payment-risk-customer": "3"} and row["latency_ms"] == 12.5
+
+
+@pytest.mark.postgres
+def test_audit_log_on_postgresql(fresh_postgres_database: str) -> None:
+    log = AuditLog(fresh_postgres_database)
+    log.write(_record())
+    (row,) = log.read()
+    assert row["probability"] == [0.25] and row["created_at"].tzinfo is not None
+    log.close()
+
+
+def _inline(**invoice: object) -> schemas.InlineLedger:
+    row = {"invoice_id": "A", "customer_id": "X1", "issued_on": "2024-01-01",
+           "due_on": "2024-01-31", "amount": 100.0, **invoice}
+    return schemas.InlineLedger.model_validate(
+        {"customers": [{"customer_id": "X1", "naf_code": "47.11F"}], "invoices": [row]}
+    )
+
+
+def test_inline_ledger_is_validated_by_the_contracts() -> None:
+    ledger = inline_ledger(_inline(), max_rows=100)
+    assert list(ledger.invoices["invoice_id"]) == ["A"]
+    with pytest.raises(InputError, match=r"invoices row 1, column due_on: .*issued_on") as bad:
+        inline_ledger(_inline(due_on="2023-12-01"), max_rows=100)
+    assert bad.value.status == 422
+    with pytest.raises(InputError, match="at most 1 per request") as big:
+        inline_ledger(_inline(), max_rows=1)
+    assert big.value.status == 413
