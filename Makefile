@@ -34,8 +34,10 @@ bench-quick: bootstrap
 	$(UV) run python benchmarks/bench_sample.py --quick
 	$(UV) run python benchmarks/bench_validate.py --quick
 	$(UV) run python benchmarks/bench_features.py --quick
+	$(UV) run python benchmarks/bench_train.py --quick
 
 bench: bootstrap
 	$(UV) run python benchmarks/bench_sample.py
 	$(UV) run python benchmarks/bench_validate.py
 	$(UV) run python benchmarks/bench_features.py
+	$(UV) run python benchmarks/bench_train.py

@@ -158,6 +158,41 @@ class RiskService:
 
         return self._call(run, ctx)
 
+    @bentoml.api(route="/worklist")
+    def worklist(
+        self,
+        request: schemas.WorklistRequest,
+        /,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
+    ) -> schemas.Worklist:
+        """Ranked invoices to chase at a date (amount at risk, next action), with filters."""
+        from risk.decisions.worklist import WorklistFilters, build_worklist
+
+        def run(scorer: Scorer, request_id: str) -> tuple[schemas.Worklist, AuditRecord]:
+            ledger = self._ledger(None)
+            as_of = app.resolve_as_of(ledger, request.as_of)
+            filters = WorklistFilters(
+                top=request.top,
+                grades=tuple(request.grades or ()),
+                sectors=tuple(request.sectors or ()),
+                min_amount=request.min_amount or 0.0,
+            )
+            rows = app.worklist_rows(build_worklist(scorer, ledger, as_of, filters))
+            out = schemas.Worklist(
+                request_id=request_id, as_of=as_of.date(), models=scorer.versions, rows=rows
+            )
+            record = self._record(
+                request_id,
+                "worklist",
+                request,
+                scorer,
+                invoice_ids=[str(r.get("invoice_id")) for r in rows],
+                probability=[float(r.get("probability") or 0.0) for r in rows],
+            )
+            return out, record
+
+        return self._call(run, ctx)
+
     @bentoml.api(route="/models")
     def models(
         self,

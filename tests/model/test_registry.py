@@ -45,11 +45,7 @@ def test_tampered_artifacts_are_refused(
     bundles = list((tmp_path / "mlruns" / "artifacts").rglob("risk_model.json"))
     assert len(bundles) == 1
     bundle = json.loads(bundles[0].read_text())
-    bundle["calibrator"]["params"]["b"] = (
-        5.0 if "b" in bundle["calibrator"]["params"] else bundle["calibrator"]["params"]["b"]
-    )
-    bundle["level"] = "invoice"
-    bundle["metadata"]["tampered"] = True
+    bundle["features"] = list(reversed(bundle["features"]))  # a silent, dangerous change
     bundles[0].write_text(json.dumps(bundle))
     with pytest.raises(registry.ModelIntegrityError, match="does not match"):
         registry.load_model(store, "invoice", version=version)

@@ -51,8 +51,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
 
     as_of = portfolio.ledger.date_range[1]
     open_ids = open_amounts(portfolio.ledger, as_of)["invoice_id"].head(3).tolist()
-    return Trained(store.tracking_uri, ledger_dir, str(portfolio.ledger.customers["customer_id"].iloc[0]),
-                   [str(i) for i in open_ids])
+    return Trained(
+        store.tracking_uri,
+        ledger_dir,
+        str(portfolio.ledger.customers["customer_id"].iloc[0]),
+        [str(i) for i in open_ids],
+    )
 
 
 def service_env(trained: Trained, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -69,7 +73,9 @@ def service_env(trained: Trained, tmp_path: Path, **extra: str) -> dict[str, str
 
 
 @pytest.fixture
-def service_environ(trained: Trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def service_environ(
+    trained: Trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """The service's environment set in this process (for the direct and ASGI depths)."""
     env = service_env(trained, tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -101,15 +107,30 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 90.0) -> LiveS
     port = free_port()
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     full_env.pop("MLFLOW_TRACKING_URI", None)
-    command = [sys.executable, "-m", "bentoml", "serve", "service.service:RiskService",
-               "--host", "127.0.0.1", "--port", str(port), "--working-dir", str(ROOT)]
+    command = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "service.service:RiskService",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--working-dir",
+        str(ROOT),
+    ]
     handle = log.open("wb")
-    process = subprocess.Popen(command, env=full_env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+    process = subprocess.Popen(
+        command, env=full_env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"bentoml serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"bentoml serve exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             if httpx.get(f"{url}/livez", timeout=1).status_code == 200:
                 return LiveServer(url, process, log)

@@ -61,8 +61,9 @@ def test_key_line_round_trips() -> None:
 
 
 def test_settings_from_env() -> None:
-    settings = ServiceSettings.from_env({"RISK_LEDGER": "/x", "RISK_MAX_ROWS": "5",
-                                         "MLFLOW_TRACKING_URI": "http://mlflow:5000"})
+    settings = ServiceSettings.from_env(
+        {"RISK_LEDGER": "/x", "RISK_MAX_ROWS": "5", "MLFLOW_TRACKING_URI": "http://mlflow:5000"}
+    )
     assert settings.ledger_dir == Path("/x") and settings.max_rows == 5
     assert settings.tracking_uri == "http://mlflow:5000" and settings.alias == "champion"
     with pytest.raises(ConfigError, match="RISK_MAX_ROWS"):
@@ -72,10 +73,17 @@ def test_settings_from_env() -> None:
 
 
 def _record() -> AuditRecord:
-    return AuditRecord(request_id="r1", key_name="ops", endpoint="score_customer",
-                       input_sha256="0" * 64, latency_ms=12.5,
-                       model_versions={"payment-risk-customer": "3"},
-                       customer_ids=["C1"], probability=[0.25], grade=["C"])
+    return AuditRecord(
+        request_id="r1",
+        key_name="ops",
+        endpoint="score_customer",
+        input_sha256="0" * 64,
+        latency_ms=12.5,
+        model_versions={"payment-risk-customer": "3"},
+        customer_ids=["C1"],
+        probability=[0.25],
+        grade=["C"],
+    )
 
 
 def test_audit_log_on_sqlite(tmp_path: Path) -> None:
@@ -96,8 +104,14 @@ def test_audit_log_on_postgresql(fresh_postgres_database: str) -> None:
 
 
 def _inline(**invoice: object) -> schemas.InlineLedger:
-    row = {"invoice_id": "A", "customer_id": "X1", "issued_on": "2024-01-01",
-           "due_on": "2024-01-31", "amount": 100.0, **invoice}
+    row = {
+        "invoice_id": "A",
+        "customer_id": "X1",
+        "issued_on": "2024-01-01",
+        "due_on": "2024-01-31",
+        "amount": 100.0,
+        **invoice,
+    }
     return schemas.InlineLedger.model_validate(
         {"customers": [{"customer_id": "X1", "naf_code": "47.11F"}], "invoices": [row]}
     )

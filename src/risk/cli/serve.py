@@ -19,35 +19,57 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 def serve_command(port: int, host: str, working_dir: Path, reload: bool) -> list[str]:
     """The ``bentoml serve`` command line ``risk serve`` runs."""
-    command = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", host, "--port", str(port),
-               "--working-dir", str(working_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        SERVICE,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--working-dir",
+        str(working_dir),
+    ]
     return [*command, "--reload"] if reload else command
 
 
 def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    ledger: Annotated[Path | None, typer.Option(help="Ledger folder scored by id (RISK_LEDGER).")] = None,
+    ledger: Annotated[
+        Path | None, typer.Option(help="Ledger folder scored by id (RISK_LEDGER).")
+    ] = None,
     tracking_uri: Annotated[
         str | None, typer.Option(help="MLflow tracking URI of the models (RISK_TRACKING_URI).")
     ] = None,
-    alias: Annotated[str | None, typer.Option(help="Registry alias served (RISK_MODEL_ALIAS).")] = None,
+    alias: Annotated[
+        str | None, typer.Option(help="Registry alias served (RISK_MODEL_ALIAS).")
+    ] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Serve the scoring API locally with `bentoml serve` (API keys: RISK_API_KEYS_FILE or RISK_API_KEYS)."""
     env = dict(os.environ)
-    for name, value in (("RISK_LEDGER", ledger), ("RISK_TRACKING_URI", tracking_uri),
-                        ("RISK_MODEL_ALIAS", alias)):
+    for name, value in (
+        ("RISK_LEDGER", ledger),
+        ("RISK_TRACKING_URI", tracking_uri),
+        ("RISK_MODEL_ALIAS", alias),
+    ):
         if value is not None:
             env[name] = str(value)
     if not env.get("RISK_API_KEYS") and not env.get("RISK_API_KEYS_FILE"):
         typer.echo("warning: no API key configured; create one with `risk apikey NAME`", err=True)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    completed = subprocess.run(serve_command(port, host, PROJECT_ROOT, reload), env=env, check=False)
+    completed = subprocess.run(
+        serve_command(port, host, PROJECT_ROOT, reload), env=env, check=False
+    )
     raise typer.Exit(completed.returncode)
 
 
-def apikey(name: Annotated[str, typer.Argument(help="Name of the key (who uses it), e.g. ops-team.")]) -> None:
+def apikey(
+    name: Annotated[str, typer.Argument(help="Name of the key (who uses it), e.g. ops-team.")],
+) -> None:
     """Print a new random API key (give it to its user) and the line for the keys file."""
     secret, line = key_line(name)
     typer.echo(f"key:  {secret}")

@@ -23,7 +23,8 @@ class FeatureConfig:
         min_history_days: customer snapshots start once the customer has an invoice issued
             at least this many days before the snapshot date (0 = any invoice before it).
         n_threads: 2 computes the two groups of families in two threads on large frames
-            (same results); 1 stays single-threaded.
+            (same results; about 10 % faster on 2 cores but about 1 GB more peak memory on a
+            5M-invoice frame); 1 (default) stays single-threaded.
     """
 
     late_after_days: int = 30
@@ -34,7 +35,7 @@ class FeatureConfig:
     dso_window_days: int = 90
     legal_window_days: int = 365
     min_history_days: int = 0
-    n_threads: int = 2
+    n_threads: int = 1
 
     def __post_init__(self) -> None:
         for name in (

@@ -80,13 +80,13 @@ class InvoiceRow(Strict):
     issued_on: dt.date = Field(description="Issue date.", examples=["2024-01-10"])
     due_on: dt.date = Field(description="Due date.", examples=["2024-02-09"])
     amount: float = Field(
-        gt=-1e12,
-        lt=1e12,
+        ge=-1e12,
+        le=1e12,
         description="Amount incl. tax (> 0; negative = credit note).",
         examples=[1200.0],
     )
     paid_on: dt.date | None = Field(None, description="Settlement date, empty while open.")
-    amount_paid: float | None = Field(None, ge=0, lt=1e12, description="Amount paid so far.")
+    amount_paid: float | None = Field(None, ge=0, le=1e12, description="Amount paid so far.")
     disputed: bool | None = Field(None, description="Invoice under dispute.")
     channel: Literal["paper", "electronic"] | None = Field(None, description="Invoice channel.")
 
@@ -212,7 +212,7 @@ class WorklistRequest(Strict):
         examples=[["F"]],
     )
     min_amount: float | None = Field(
-        None, ge=0, lt=1e12, description="Smallest open amount.", examples=[1000]
+        None, ge=0, le=1e12, description="Smallest open amount.", examples=[1000]
     )
 
 
