@@ -26,6 +26,7 @@ from risk.cli.models import (
 )
 from risk.cli.render import overview_tables, print_tables, validation_tables
 from risk.cli.sample import sample
+from risk.cli.serve import apikey, bento, serve
 from risk.decisions.worklist import WorklistFilters, build_worklist
 from risk.errors import LedgerError
 from risk.io import load_ledger, validate_ledger_dir, write_quarantine
@@ -165,4 +166,7 @@ app.command("evaluate")(evaluate_command)
 app.command("promote")(promote_command)
 app.add_typer(models_app, name="models")
 app.command("worklist")(worklist_command)
+app.command("serve")(serve)
+app.command("apikey")(apikey)
+app.command("bento")(bento)
 app.add_typer(import_app, name="import", help="Bring your own ledger: ERP exports, SQL, FEC.")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from risk.contracts import Column, Table
 
@@ -140,12 +142,20 @@ def duplicate_key_failures(frame: pd.DataFrame, table: Table) -> list[RuleFailur
     return [RuleFailure(duplicated, key[0], f"{'+'.join(key)} must be unique (value repeated)")]
 
 
+def fast_isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
+    """``values.isin(allowed)`` through Arrow's hash set: pandas 3's ``Series.isin`` on
+    strings is about 30x slower on millions of ids. Missing values are never "in"."""
+    value_set = pa.array(allowed.dropna().astype("str").unique())
+    found = pc.is_in(pa.array(values.astype("str")), value_set=value_set)
+    return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=values.index)
+
+
 def foreign_key_failure(
     frame: pd.DataFrame, column: str, known: pd.Series, target: str
 ) -> RuleFailure:
     """Rows whose ``column`` is given but absent from the kept rows of the target table."""
     values = frame[column]
-    unknown = values.notna() & ~values.isin(known)
+    unknown = values.notna() & ~fast_isin(values, known)
     return RuleFailure(
         unknown, column, f"must refer to a kept row of {target} (unknown or quarantined)"
     )

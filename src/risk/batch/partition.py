@@ -1,0 +1,182 @@
+"""Split a ledger into per-customer-chunk sub-ledgers for batch scoring.
+
+Customers are assigned to chunks by a stable hash of their *scoring unit*: the consolidated
+group (``group_id``) when they belong to one, else the customer itself. Keeping a group in one
+chunk matters because the credit policy caps the limits of a group's members together; every
+other customer-level computation only reads the customer's own rows (the sector encoder is
+learned and stored in the model), so a chunk scores exactly as the whole ledger would.
+
+Each sub-ledger holds its customers and their invoices, credit notes, legal events, and the
+payments and reminders of their invoices.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from risk.ledger import Ledger
+
+logger = logging.getLogger(__name__)
+
+#: Tables keyed directly by ``customer_id``, and tables reached through ``invoice_id``.
+CUSTOMER_TABLES: tuple[str, ...] = ("customers", "invoices", "credit_notes", "legal_events")
+INVOICE_TABLES: tuple[str, ...] = ("payments", "reminders")
+
+
+def scoring_units(customers: pd.DataFrame) -> pd.Series:
+    """Unit of each customer: ``g:<group_id>`` for group members, else ``c:<customer_id>``.
+
+    Args:
+        customers: the ledger's customers table.
+
+    Returns:
+        A ``str`` series aligned with ``customers``.
+    """
+    ids = "c:" + customers["customer_id"].astype("str")
+    if "group_id" not in customers:
+        return ids
+    group = customers["group_id"]
+    return ("g:" + group.astype("str")).where(group.notna(), ids).astype("str")
+
+
+def n_chunks_for(n_customers: int, chunk_customers: int) -> int:
+    """How many chunks hold ``n_customers`` at about ``chunk_customers`` each (at least 1).
+
+    Raises:
+        ValueError: ``chunk_customers`` is not positive.
+    """
+    if chunk_customers < 1:
+        raise ValueError(f"chunk_customers must be at least 1, got {chunk_customers}")
+    return max(1, math.ceil(n_customers / chunk_customers))
+
+
+def chunk_of_customers(customers: pd.DataFrame, n_chunks: int) -> pd.Series:
+    """Chunk number of every customer (index ``customer_id``), stable across runs and machines.
+
+    The hash is pandas' fixed-key SipHash of the unit name, so the assignment depends only on
+    the unit and ``n_chunks``, never on row order or the process.
+    """
+    units = scoring_units(customers)
+    hashes = pd.util.hash_pandas_object(units, index=False).to_numpy()
+    chunks = (hashes % np.uint64(n_chunks)).astype("int64")
+    return pd.Series(chunks, index=customers["customer_id"].astype("str").to_numpy(), name="chunk")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk: its number, its customers and the sub-ledger holding their rows."""
+
+    number: int
+    customer_ids: tuple[str, ...]
+    ledger: Ledger
+
+
+def _row_chunks(ledger: Ledger, chunk_of: pd.Series) -> dict[str, np.ndarray]:
+    """Chunk number of every row of every table (-1 for rows of unknown customers)."""
+    out: dict[str, np.ndarray] = {}
+    for name in CUSTOMER_TABLES:
+        frame = getattr(ledger, name)
+        if frame is not None:
+            mapped = frame["customer_id"].map(chunk_of)
+            out[name] = mapped.fillna(-1).to_numpy(dtype="int64")
+    invoice_chunk = pd.Series(out["invoices"], index=ledger.invoices["invoice_id"].to_numpy())
+    for name in INVOICE_TABLES:
+        frame = getattr(ledger, name)
+        if frame is not None:
+            mapped = frame["invoice_id"].map(invoice_chunk)
+            out[name] = mapped.fillna(-1).to_numpy(dtype="int64")
+    return out
+
+
+def _positions(row_chunks: np.ndarray, n_chunks: int) -> list[np.ndarray]:
+    """Row positions per chunk, each in the table's original order."""
+    order = np.argsort(row_chunks, kind="stable")
+    bounds = np.searchsorted(row_chunks[order], np.arange(n_chunks + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(n_chunks)]
+
+
+def iter_chunks(ledger: Ledger, n_chunks: int, only: set[int] | None = None) -> Iterator[Chunk]:
+    """Yield the sub-ledger of each chunk, one at a time (memory: one chunk beyond the ledger).
+
+    Args:
+        ledger: the validated ledger.
+        n_chunks: number of chunks (see :func:`n_chunks_for`).
+        only: chunk numbers to yield (default: all).
+
+    Yields:
+        :class:`Chunk` in increasing chunk number; empty chunks are skipped.
+    """
+    chunk_of = chunk_of_customers(ledger.customers, n_chunks)
+    rows = _row_chunks(ledger, chunk_of)
+    positions = {name: _positions(values, n_chunks) for name, values in rows.items()}
+    for number in range(n_chunks):
+        if only is not None and number not in only:
+            continue
+        customer_rows = positions["customers"][number]
+        if len(customer_rows) == 0:
+            continue
+        tables = {
+            name: getattr(ledger, name).iloc[pos[number]].reset_index(drop=True)
+            for name, pos in positions.items()
+        }
+        ids = tuple(tables["customers"]["customer_id"].astype("str"))
+        yield Chunk(number, ids, Ledger(**tables))
+
+
+def restrict_to_customers(ledger: Ledger, customer_ids: set[str]) -> Ledger:
+    """The sub-ledger of some customers: their rows in every table.
+
+    Args:
+        ledger: the validated ledger.
+        customer_ids: customers to keep.
+
+    Returns:
+        A ledger with only those customers' rows (tables absent from ``ledger`` stay absent).
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    for name in CUSTOMER_TABLES:
+        frame = getattr(ledger, name)
+        if frame is not None:
+            tables[name] = frame[frame["customer_id"].isin(customer_ids)].reset_index(drop=True)
+    kept_invoices = set(tables["invoices"]["invoice_id"])
+    for name in INVOICE_TABLES:
+        frame = getattr(ledger, name)
+        if frame is not None:
+            tables[name] = frame[frame["invoice_id"].isin(kept_invoices)].reset_index(drop=True)
+    return Ledger(**tables)
+
+
+def decision_ledger(ledger: Ledger, customer_ids: set[str], as_of: pd.Timestamp) -> Ledger:
+    """The rows the worklist's decision step needs: the worklist customers' whole history, plus
+    every invoice issued in the 12 months before ``as_of`` (key accounts are the top decile of
+    the *whole* portfolio's 12-month sales, so that ranking stays global).
+
+    Every legal event is kept too: ``risk.decisions.worklist`` fails on a ledger without any
+    active collective proceeding (an empty, untyped ``published_on`` column), so the decision
+    ledger keeps the portfolio's proceedings. Extra rows of other customers never change the
+    worklist customers' features, which only read their own rows.
+    """
+    own = restrict_to_customers(ledger, customer_ids)
+    invoices = ledger.invoices
+    recent = invoices[
+        (invoices["issued_on"] < as_of)
+        & (invoices["issued_on"] >= as_of - pd.Timedelta(days=365))
+        & ~invoices["customer_id"].isin(customer_ids)
+    ]
+    merged = pd.concat([own.invoices, recent], ignore_index=True)
+    return own.with_tables(
+        customers=ledger.customers, invoices=merged, legal_events=ledger.legal_events
+    )
+
+
+def plan_chunks(customers: pd.DataFrame, n_chunks: int) -> dict[int, tuple[str, ...]]:
+    """Customer ids of every non-empty chunk, sorted, by chunk number."""
+    chunk_of = chunk_of_customers(customers, n_chunks)
+    grouped = pd.Series(chunk_of.index, index=chunk_of.to_numpy()).groupby(level=0)
+    return {int(n): tuple(sorted(ids)) for n, ids in grouped}

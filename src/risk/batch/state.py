@@ -1,0 +1,219 @@
+"""Run state: per-customer content hashes, the chunk manifest and the last-run record.
+
+Layout under the output folder ``DEST``::
+
+    DEST/.chunks/<as_of>/manifest.json        run settings the chunks were computed with
+    DEST/.chunks/<as_of>/chunk-00007/         one completed chunk (renamed into place)
+    DEST/.state/last_run.json                 settings of the last published run
+    DEST/.state/customer_hashes.parquet       customer_id, unit, content_hash of that run
+
+A chunk is reused on resume only when the manifest matches the current settings and the
+chunk's content hash (over its customers' ledger rows) is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from risk.batch.partition import scoring_units
+from risk.errors import RiskError
+from risk.ledger import Ledger
+
+logger = logging.getLogger(__name__)
+
+STATE_DIRNAME = ".state"
+CHUNKS_DIRNAME = ".chunks"
+_TABLE_SALT = {"customers": 1, "invoices": 3, "credit_notes": 5, "legal_events": 7}
+_VIA_INVOICE_SALT = {"payments": 11, "reminders": 13}
+
+
+class IncrementalRunError(RiskError):
+    """``--since-last-run`` cannot be honoured (e.g. a different as-of date)."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything the scores of a run depend on besides the ledger rows."""
+
+    as_of: str
+    model_versions: str
+    explain: str
+    chunk_customers: int
+    top: int | None
+
+    def key(self) -> str:
+        """Short digest of the settings."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def _sum_by(keys: pd.Series, hashes: np.ndarray, salt: int) -> pd.Series:
+    """Order-independent per-key combination of row hashes (wrapping uint64 arithmetic)."""
+    mixed = hashes * np.uint64(salt) + np.uint64(salt)
+    frame = pd.DataFrame({"key": keys.to_numpy(), "h": mixed})
+    return frame.groupby("key", sort=False)["h"].sum().astype("uint64")
+
+
+def customer_hashes(ledger: Ledger) -> pd.DataFrame:
+    """Content hash of every customer's ledger rows (its own rows and its invoices' rows).
+
+    Returns:
+        ``customer_id, unit, content_hash`` (hex string), sorted by ``customer_id``.
+    """
+    customers = ledger.customers
+    ids = customers["customer_id"].astype("str")
+    total = pd.Series(np.zeros(len(ids), dtype="uint64"), index=ids.to_numpy())
+    for name, salt in _TABLE_SALT.items():
+        frame = getattr(ledger, name)
+        if frame is not None and len(frame):
+            part = _sum_by(frame["customer_id"].astype("str"), _row_hashes(frame), salt)
+            total = total.add(part.reindex(total.index, fill_value=0), fill_value=0)
+    owner = ledger.invoices.set_index("invoice_id")["customer_id"].astype("str")
+    for name, salt in _VIA_INVOICE_SALT.items():
+        frame = getattr(ledger, name)
+        if frame is not None and len(frame):
+            keys = frame["invoice_id"].map(owner).fillna("")
+            part = _sum_by(keys, _row_hashes(frame), salt)
+            total = total.add(part.reindex(total.index, fill_value=0), fill_value=0)
+    values = total.astype("uint64").to_numpy()
+    return (
+        pd.DataFrame(
+            {
+                "customer_id": ids.to_numpy(),
+                "unit": scoring_units(customers).to_numpy(),
+                "content_hash": [f"{v:016x}" for v in values],
+            }
+        )
+        .sort_values("customer_id", kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def chunk_hash(hashes: pd.DataFrame, customer_ids: tuple[str, ...]) -> str:
+    """Digest of a chunk's customers and their content hashes."""
+    rows = hashes[hashes["customer_id"].isin(customer_ids)]
+    text = "\n".join(rows["customer_id"] + "=" + rows["content_hash"])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def changed_customers(current: pd.DataFrame, previous: pd.DataFrame) -> set[str]:
+    """Customers to rescore: every member of a unit where any member is new, gone or changed.
+
+    Args:
+        current: :func:`customer_hashes` of the ledger now.
+        previous: the same frame stored by the last run.
+    """
+    columns = ["customer_id", "unit", "content_hash"]
+    both = current[columns].merge(previous[columns], how="outer", indicator=True)
+    touched = set(both.loc[both["_merge"] != "both", "unit"])
+    return set(current.loc[current["unit"].isin(touched), "customer_id"])
+
+
+def write_json(path: Path, payload: dict[str, object]) -> None:
+    """Write JSON atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True, default=str)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def chunks_dir(dest: Path, as_of: pd.Timestamp) -> Path:
+    """Folder of the chunk files of one as-of date."""
+    return dest / CHUNKS_DIRNAME / pd.Timestamp(as_of).date().isoformat()
+
+
+def open_manifest(dest: Path, settings: RunSettings) -> Path:
+    """The chunk folder for ``settings``, emptied first if it holds chunks of other settings."""
+    folder = chunks_dir(dest, pd.Timestamp(settings.as_of))
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        stored = json.loads(manifest.read_text(encoding="utf-8"))
+        if stored.get("settings_key") == settings.key():
+            return folder
+        logger.info("chunks in %s were computed with other settings: starting afresh", folder)
+        remove_tree(folder)
+    write_json(manifest, {"settings": asdict(settings), "settings_key": settings.key()})
+    return folder
+
+
+def completed_chunk(folder: Path, number: int, content_hash: str) -> Path | None:
+    """The completed chunk folder when its content hash still matches, else ``None``."""
+    path = folder / f"chunk-{number:05d}"
+    done = path / "done.json"
+    if not done.is_file():
+        return None
+    stored = json.loads(done.read_text(encoding="utf-8"))
+    return path if stored.get("content_hash") == content_hash else None
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder tree (files first), ignoring a missing folder."""
+    if not path.exists():
+        return
+    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if child.is_dir():
+            child.rmdir()
+        else:
+            child.unlink()
+    path.rmdir()
+
+
+def load_last_run(dest: Path) -> tuple[dict[str, object], pd.DataFrame] | None:
+    """Settings and customer hashes of the last published run, if any."""
+    folder = dest / STATE_DIRNAME
+    record, hashes = folder / "last_run.json", folder / "customer_hashes.parquet"
+    if not (record.is_file() and hashes.is_file()):
+        return None
+    return json.loads(record.read_text(encoding="utf-8")), pd.read_parquet(hashes)
+
+
+def save_last_run(dest: Path, settings: RunSettings, hashes: pd.DataFrame) -> None:
+    """Record the published run (hashes first, then the record that points at them)."""
+    from risk.batch.outputs import write_parquet
+
+    folder = dest / STATE_DIRNAME
+    write_parquet(hashes, folder / "customer_hashes.parquet")
+    write_json(folder / "last_run.json", {"settings": asdict(settings)})
+
+
+def check_incremental(previous: dict[str, object], settings: RunSettings) -> bool:
+    """Whether the last run's outputs can be carried over for ``settings``.
+
+    Returns:
+        False when the models, the explanation mode, or the worklist size changed (a full run
+        is needed and is done).
+
+    Raises:
+        IncrementalRunError: the last run was for another as-of date.
+    """
+    stored = previous.get("settings")
+    if not isinstance(stored, dict):
+        stored = {}
+    if stored.get("as_of") != settings.as_of:
+        raise IncrementalRunError(
+            f"--since-last-run needs the same as-of date as the last run: the last run was as of "
+            f"{stored.get('as_of')}, this one is as of {settings.as_of}. With a new as-of date "
+            "every customer's features change (invoice ages, days past due); run without "
+            "--since-last-run."
+        )
+    same = all(
+        stored.get(name) == getattr(settings, name) for name in ("model_versions", "explain", "top")
+    )
+    if not same:
+        logger.warning("models, explanation mode or worklist size changed: full rescoring")
+    return same

@@ -1,0 +1,40 @@
+"""A small generated portfolio, its ledger folder and champions trained once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from risk import registry
+from risk.io import write_ledger
+from risk.scoring import Scorer
+from risk.synth import Portfolio, SampleConfig, generate_portfolio
+from risk.train import TrainConfig, train
+
+
+@pytest.fixture(scope="session")
+def batch_portfolio() -> Portfolio:
+    return generate_portfolio(SampleConfig(customers=200, years=3, seed=11))
+
+
+@pytest.fixture(scope="session")
+def batch_store(
+    batch_portfolio: Portfolio, tmp_path_factory: pytest.TempPathFactory
+) -> registry.Store:
+    store = registry.Store.resolve(f"sqlite:///{tmp_path_factory.mktemp('store')}/mlflow.db")
+    for level in ("invoice", "customer"):
+        train(batch_portfolio.ledger, TrainConfig(level=level), store)  # type: ignore[arg-type]
+    return store
+
+
+@pytest.fixture(scope="session")
+def batch_scorer(batch_store: registry.Store) -> Scorer:
+    return Scorer.from_registry(batch_store)
+
+
+@pytest.fixture(scope="session")
+def ledger_dir(batch_portfolio: Portfolio, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ledger")
+    write_ledger(batch_portfolio.ledger, folder, "parquet")
+    return folder

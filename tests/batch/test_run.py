@@ -1,0 +1,192 @@
+"""The batch job end to end on a small portfolio: chunking, explanations, quarantine, SQL,
+incremental runs, the CLI and a SIGKILL in the middle of a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import typer
+from typer.testing import CliRunner
+
+from risk.batch import BatchConfig, run_batch
+from risk.batch.state import IncrementalRunError
+from risk.cli.batch import score
+from risk.decisions.worklist import WorklistFilters, build_worklist
+from risk.io import write_ledger
+
+TABLES = ("customer_scores", "invoice_scores", "worklist")
+
+
+def read_outputs(dest: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(dest / f"{name}.parquet") for name in TABLES}
+
+
+def assert_same_outputs(left: Path, right: Path) -> None:
+    for name, frame in read_outputs(left).items():
+        pd.testing.assert_frame_equal(frame, pd.read_parquet(right / f"{name}.parquet"))
+
+
+def test_chunked_run_equals_one_chunk_and_the_scoring_core(
+    batch_scorer, batch_portfolio, ledger_dir: Path, tmp_path: Path
+) -> None:
+    chunked = run_batch(ledger_dir, tmp_path / "a", batch_scorer, BatchConfig(chunk_customers=30))
+    whole = run_batch(ledger_dir, tmp_path / "b", batch_scorer, BatchConfig(chunk_customers=10**6))
+    assert chunked.chunks["total"] > 5 and whole.chunks["total"] == 1
+    assert_same_outputs(tmp_path / "a", tmp_path / "b")
+    ledger = batch_portfolio.ledger
+    out = read_outputs(tmp_path / "a")
+    expected = build_worklist(batch_scorer, ledger, ledger.cutoff, WorklistFilters(top=50))
+    pd.testing.assert_frame_equal(out["worklist"], expected, check_dtype=False)
+    core = batch_scorer.score_customers(ledger, ledger.cutoff, explain=False)
+    core = core.drop(columns=["reasons", "reasons_en", "reasons_fr"]).sort_values("customer_id")
+    mine = out["customer_scores"].drop(columns=["reasons_en", "reasons_fr"])
+    pd.testing.assert_frame_equal(mine, core.reset_index(drop=True), check_dtype=False)
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["reconciles"] and summary["scored"]["customers"] == len(ledger.customers)
+    assert not (tmp_path / "a" / ".chunks" / "2025-12-31").exists()  # cleaned after publishing
+    csv = pd.read_csv(tmp_path / "a" / "customer_scores.csv")
+    assert len(csv) == len(mine) and (csv["probability"] - mine["probability"]).abs().max() < 1e-12
+
+
+def test_reason_codes_follow_the_explain_mode(
+    batch_scorer, ledger_dir: Path, tmp_path: Path
+) -> None:
+    run_batch(ledger_dir, tmp_path / "w", batch_scorer, BatchConfig(chunk_customers=100, top=10))
+    run_batch(
+        ledger_dir, tmp_path / "n", batch_scorer, BatchConfig(chunk_customers=100, explain="none")
+    )
+    worklist_mode = read_outputs(tmp_path / "w")
+    listed = set(worklist_mode["worklist"]["invoice_id"])
+    invoices = worklist_mode["invoice_scores"]
+    explained = invoices["reasons_en"].str.len() > 0
+    assert set(invoices.loc[explained, "invoice_id"]) <= listed and explained.any()
+    customers = worklist_mode["customer_scores"]
+    on_list = customers["customer_id"].isin(set(worklist_mode["worklist"]["customer_id"]))
+    assert (customers.loc[~on_list, "reasons_en"] == "").all()
+    assert (customers.loc[on_list, "reasons_en"].str.len() > 0).any()
+    none_mode = read_outputs(tmp_path / "n")
+    assert (none_mode["customer_scores"]["reasons_en"] == "").all()
+    assert (none_mode["invoice_scores"]["reasons_fr"] == "").all()
+
+
+def test_bad_rows_are_quarantined_and_counts_reconcile(
+    batch_scorer, batch_portfolio, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ledger"
+    write_ledger(batch_portfolio.ledger, folder, "csv")
+    with (folder / "invoices.csv").open("a", encoding="utf-8") as handle:
+        handle.write("BAD1,NOPE,2025-01-01,2025-01-31,10.00,,0.00,false,paper\n")
+    summary = run_batch(folder, tmp_path / "out", batch_scorer, BatchConfig(chunk_customers=100))
+    quarantined = pd.read_csv(tmp_path / "out" / "quarantine" / "invoices.csv")
+    assert "BAD1" in set(quarantined["invoice_id"])
+    rows = summary.rows["invoices"]
+    assert rows["quarantined"] == 1 and rows["read"] == rows["kept"] + rows["quarantined"]
+    assert summary.reconciles
+
+
+def test_sql_tables_are_replaced_per_as_of_date(
+    batch_scorer, ledger_dir: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/scores.db"
+    config = BatchConfig(chunk_customers=100, sql_url=url, explain="none", top=5)
+    run_batch(ledger_dir, tmp_path / "out", batch_scorer, config)
+    run_batch(ledger_dir, tmp_path / "out", batch_scorer, config)  # a rerun: no double rows
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        counts = {
+            name: connection.execute(sa.text(f"select count(*) from {name}")).scalar()
+            for name in TABLES
+        }
+        versions = connection.execute(sa.text("select distinct model_versions from worklist"))
+        assert len(versions.fetchall()) == 1
+    engine.dispose()
+    files = read_outputs(tmp_path / "out")
+    assert counts == {name: len(frame) for name, frame in files.items()}
+
+
+@pytest.mark.postgres
+def test_sql_tables_on_postgresql(
+    batch_scorer, ledger_dir, tmp_path, fresh_postgres_database
+) -> None:
+    url = fresh_postgres_database.replace("postgresql://", "postgresql+psycopg://", 1)
+    config = BatchConfig(chunk_customers=100, sql_url=url, explain="none", top=5)
+    run_batch(ledger_dir, tmp_path / "out", batch_scorer, config)
+    run_batch(ledger_dir, tmp_path / "out", batch_scorer, config)
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        n = connection.execute(sa.text("select count(*) from customer_scores")).scalar()
+    engine.dispose()
+    assert n == len(pd.read_parquet(tmp_path / "out" / "customer_scores.parquet"))
+
+
+def test_incremental_run_equals_a_full_run(batch_scorer, batch_portfolio, tmp_path: Path) -> None:
+    folder = tmp_path / "ledger"
+    write_ledger(batch_portfolio.ledger, folder, "parquet")
+    config = BatchConfig(chunk_customers=50, since_last_run=True)
+    run_batch(folder, tmp_path / "inc", batch_scorer, config)
+    invoices = pd.read_parquet(folder / "invoices.parquet")
+    open_ones = invoices[invoices["paid_on"].isna()]
+    changed = open_ones["invoice_id"].iloc[0]
+    invoices.loc[invoices["invoice_id"] == changed, "amount"] *= 3  # a late ledger correction
+    invoices.loc[invoices["invoice_id"] == changed, "disputed"] = True
+    invoices.to_parquet(folder / "invoices.parquet", index=False)
+    again = run_batch(folder, tmp_path / "inc", batch_scorer, config)
+    assert 1 <= again.scored["customers_recomputed"] <= 5
+    run_batch(folder, tmp_path / "full", batch_scorer, BatchConfig(chunk_customers=50))
+    assert_same_outputs(tmp_path / "inc", tmp_path / "full")
+    other_date = BatchConfig(as_of=pd.Timestamp("2025-11-30"), since_last_run=True)
+    with pytest.raises(IncrementalRunError, match="same as-of date"):
+        run_batch(folder, tmp_path / "inc", batch_scorer, other_date)
+
+
+def test_cli_prints_a_summary(batch_store, ledger_dir: Path, tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(score)
+    args = ["--ledger", str(ledger_dir), "--out", str(tmp_path / "out")]
+    args += ["--tracking-uri", batch_store.tracking_uri, "--as-of", "2025-12-31", "--top", "5"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert "Time per stage" in done.output and "rows in = scored + quarantined" in done.output
+    assert len(pd.read_csv(tmp_path / "out" / "worklist.csv")) == 5
+    wrong = CliRunner().invoke(app, ["--ledger", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    assert wrong.exit_code == 2 and "does not exist" in wrong.output
+
+
+def _score_process(ledger_dir: Path, dest: Path, tracking_uri: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "risk.cli.batch", "--ledger", str(ledger_dir)]
+    command += ["--out", str(dest), "--tracking-uri", tracking_uri, "--chunk-customers", "8"]
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+
+
+def test_a_killed_run_resumes_to_the_same_result(
+    batch_store, batch_scorer, ledger_dir: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "killed"
+    chunks = dest / ".chunks" / "2025-12-31"
+    process = _score_process(ledger_dir, dest, batch_store.tracking_uri)
+    deadline = time.monotonic() + 90
+    while not list(chunks.glob("chunk-*")) and process.poll() is None:
+        assert time.monotonic() < deadline, "no chunk written in 90 s"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    completed = len(list(chunks.glob("chunk-*")))
+    assert 1 <= completed < 25 and not (dest / "customer_scores.parquet").exists()
+    rerun = _score_process(ledger_dir, dest, batch_store.tracking_uri)
+    assert rerun.wait(timeout=120) == 0, rerun.stderr.read().decode() if rerun.stderr else ""
+    resumed = json.loads((dest / "summary.json").read_text())["chunks"]
+    assert resumed["resumed"] >= completed and resumed["computed"] > 0
+    clean = tmp_path / "clean"
+    run_batch(ledger_dir, clean, batch_scorer, BatchConfig(chunk_customers=8))
+    assert_same_outputs(dest, clean)
