@@ -68,3 +68,32 @@ class Ledger:
     def cutoff(self) -> pd.Timestamp:
         """The data cut-off: the last event date in the ledger."""
         return self.date_range[1]
+
+
+def subset_ledger(ledger: Ledger, customer_ids: list[str]) -> Ledger:
+    """The rows of ``ledger`` that belong to ``customer_ids`` (their invoices, and the payments,
+    reminders and credit notes of those invoices, their legal events).
+
+    Customer-level features depend only on a customer's own rows, so scoring a few customers on
+    their subset gives the same result as on the whole ledger, for a fraction of the work.
+    """
+    from risk.validation.rules import fast_isin
+
+    wanted = pd.Series(list(customer_ids), dtype="str")
+
+    def rows(frame: pd.DataFrame | None, column: str, keys: pd.Series) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        return frame[fast_isin(frame[column], keys).to_numpy()].reset_index(drop=True)
+
+    invoices = rows(ledger.invoices, "customer_id", wanted)
+    assert invoices is not None
+    invoice_ids = invoices["invoice_id"]
+    return Ledger(
+        customers=rows(ledger.customers, "customer_id", wanted),  # type: ignore[arg-type]
+        invoices=invoices,
+        credit_notes=rows(ledger.credit_notes, "customer_id", wanted),
+        payments=rows(ledger.payments, "invoice_id", invoice_ids),
+        legal_events=rows(ledger.legal_events, "customer_id", wanted),
+        reminders=rows(ledger.reminders, "invoice_id", invoice_ids),
+    )

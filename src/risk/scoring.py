@@ -18,7 +18,7 @@ from risk.decisions.credit import CreditPolicy, active_proceedings, monthly_sale
 from risk.explain import Reason, reasons_text, top_reasons
 from risk.features import FeatureConfig, customer_features_as_of, invoice_features_as_of
 from risk.grades import GradeScale
-from risk.ledger import Ledger
+from risk.ledger import Ledger, subset_ledger
 from risk.model.bundle import RiskModel
 from risk.portfolio import open_amounts
 
@@ -111,11 +111,18 @@ class Scorer:
     ) -> pd.DataFrame:
         """Probability, grade, reasons and credit-limit suggestion per customer at ``as_of``."""
         as_of = pd.Timestamp(as_of)
-        frame = self.customer_features(ledger, as_of, customer_ids).reset_index(drop=True)
+        scored = customer_ids
+        if customer_ids is not None:  # group members too: limits are consolidated per group
+            scored = self._with_group_members(ledger, customer_ids)
+            ledger = subset_ledger(ledger, scored)
+        frame = self.customer_features(ledger, as_of, scored).reset_index(drop=True)
         p = self.customer_model.predict_proba(frame)
         grades = self.scale.grade(p) if len(p) else np.array([], dtype=object)
-        reasons = self._explain(self.customer_model, frame, explain)
         limits = suggest_limits(self._limit_inputs(ledger, as_of, frame, p, grades), self.policy)
+        if customer_ids is not None:
+            wanted = frame["customer_id"].isin(customer_ids).to_numpy()
+            frame, p, grades = frame[wanted].reset_index(drop=True), p[wanted], grades[wanted]
+        reasons = self._explain(self.customer_model, frame, explain)
         out = pd.DataFrame(
             {
                 "customer_id": frame["customer_id"].astype("str"),
@@ -130,6 +137,23 @@ class Scorer:
         out["reasons"] = reasons
         return self._stamp(out)
 
+    def _with_group_members(self, ledger: Ledger, customer_ids: list[str]) -> list[str]:
+        """The ids plus the other members of their groups (limits are consolidated per group).
+
+        Raises:
+            UnknownEntityError: an id is not in the ledger's customers.
+        """
+        customers = ledger.customers
+        unknown = sorted(set(customer_ids) - set(customers["customer_id"]))
+        if unknown:
+            raise UnknownEntityError(f"unknown customer_id(s): {', '.join(unknown[:10])}")
+        if "group_id" not in customers:
+            return list(customer_ids)
+        chosen = customers["customer_id"].isin(customer_ids)
+        groups = customers.loc[chosen, "group_id"].dropna()
+        members = customers.loc[customers["group_id"].isin(groups), "customer_id"]
+        return sorted(set(customer_ids) | set(members))
+
     def _limit_inputs(
         self,
         ledger: Ledger,
@@ -141,6 +165,7 @@ class Scorer:
         customers = ledger.customers.set_index("customer_id")
         ids = frame["customer_id"].astype("str")
         exposure = open_amounts(ledger, as_of).groupby("customer_id")["open_amount"].sum()
+
         def column(name: str, default: object) -> pd.Series:
             if name in customers:
                 return ids.map(customers[name])
@@ -179,6 +204,14 @@ class Scorer:
             UnknownEntityError: an id is not in the ledger's invoices.
         """
         as_of = pd.Timestamp(as_of)
+        if invoice_ids is not None:
+            unknown = sorted(set(invoice_ids) - set(ledger.invoices["invoice_id"]))
+            if unknown:
+                raise UnknownEntityError(f"unknown invoice_id(s): {', '.join(unknown[:10])}")
+            owners = ledger.invoices.loc[
+                ledger.invoices["invoice_id"].isin(invoice_ids), "customer_id"
+            ]
+            ledger = subset_ledger(ledger, sorted(set(owners)))
         items = open_amounts(ledger, as_of)
         items = items[
             ledger.invoices.set_index("invoice_id").loc[items["invoice_id"], "issued_on"].to_numpy()

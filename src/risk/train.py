@@ -34,6 +34,7 @@ from risk.evaluate.plots import (
 from risk.features import FeatureConfig
 from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
+from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.fit import FitConfig, FittedModels, fit_models, score_test
 from risk.model.lgbm import gain_importance
@@ -137,27 +138,29 @@ def _slices(data: TrainingData, test: np.ndarray) -> dict[str, pd.Series]:
     return out
 
 
-def _plots(
-    fitted: FittedModels,
-    data: TrainingData,
-    test: np.ndarray,
+def report_plots(
+    model: RiskModel,
+    frame: pd.DataFrame,
+    y: np.ndarray,
     probs: dict[str, np.ndarray],
+    main: str,
     out: Path,
 ) -> dict[str, Path]:
-    y = data.y[test]
+    """ROC, precision-recall, calibration, lift, SHAP summary and importance plots of a test
+    window; ``main`` names the scores the lift is drawn for."""
     shown = {k: v for k, v in probs.items() if k != "LightGBM (uncalibrated)"}
-    inputs = fitted.model.prepare(data.frame[test].head(SHAP_SAMPLE))
-    contributions = fitted.model.contributions(inputs).drop(columns="base_value")
+    inputs = model.prepare(frame.head(SHAP_SAMPLE))
+    contributions = model.contributions(inputs).drop(columns="base_value")
     return {
         "ROC": plot_roc(y, shown, out / "roc.png"),
         "Precision-recall": plot_precision_recall(y, shown, out / "precision_recall.png"),
         "Calibration": plot_calibration(y, probs, out / "calibration.png"),
-        "Lift": plot_lift(y, probs[CALIBRATED], out / "lift.png"),
+        "Lift": plot_lift(y, probs[main], out / "lift.png"),
         "SHAP summary": plot_shap_summary(
             contributions.to_numpy(), inputs, out / "shap_summary.png"
         ),
         "Importance (gain)": plot_importance(
-            gain_importance(fitted.model.booster), out / "importance.png"
+            gain_importance(model.booster), out / "importance.png"
         ),
     }
 
@@ -282,20 +285,7 @@ def evaluate_registered(
     )
     oracle = oracle_auc(truth, data, test, features.late_after_days)
     y = data.y[test]
-    inputs = model.prepare(data.frame[test].head(SHAP_SAMPLE))
-    contributions = model.contributions(inputs).drop(columns="base_value")
-    plots = {
-        "ROC": plot_roc(y, {name: p}, out_dir / "roc.png"),
-        "Precision-recall": plot_precision_recall(y, {name: p}, out_dir / "precision_recall.png"),
-        "Calibration": plot_calibration(y, {name: p}, out_dir / "calibration.png"),
-        "Lift": plot_lift(y, p, out_dir / "lift.png"),
-        "SHAP summary": plot_shap_summary(
-            contributions.to_numpy(), inputs, out_dir / "shap_summary.png"
-        ),
-        "Importance (gain)": plot_importance(
-            gain_importance(model.booster), out_dir / "importance.png"
-        ),
-    }
+    plots = report_plots(model, data.frame[test], y, {name: p}, name, out_dir)
     context = {
         "model": name,
         "test window": f"{valid_end.date()} .. {data.cutoff.date()}",
@@ -360,7 +350,9 @@ def train(
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(report_dir) if report_dir else Path(tmp)
             out.mkdir(parents=True, exist_ok=True)
-            plots = _plots(fitted, data, masks.test, probs, out)
+            plots = report_plots(
+                fitted.model, data.frame[masks.test], data.y[masks.test], probs, CALIBRATED, out
+            )
             fingerprint = ledger_fingerprint(ledger)
             context = {
                 "level": config.level,

@@ -96,3 +96,16 @@ def test_cli_worklist_writes_csv_and_excel(champions, portfolio, tmp_path: Path)
     csv = pd.read_csv(tmp_path / "w.csv")
     xlsx = pd.read_excel(tmp_path / "w.xlsx")
     assert len(csv) == len(xlsx) == 5 and list(csv["invoice_id"]) == list(xlsx["invoice_id"])
+
+
+def test_scoring_some_customers_equals_scoring_all(scorer, portfolio) -> None:
+    """Scoring a few customers works on their own rows (plus their group) and must give
+    exactly what scoring the whole portfolio gives for them, credit limits included."""
+    ledger = portfolio.ledger
+    grouped = ledger.customers.dropna(subset=["group_id"])["customer_id"].head(2).tolist()
+    ids = [*grouped, *ledger.customers["customer_id"].head(5)]
+    everyone = scorer.score_customers(ledger, ledger.cutoff).set_index("customer_id")
+    some = scorer.score_customers(ledger, ledger.cutoff, customer_ids=ids).set_index("customer_id")
+    columns = ["probability", "grade", "reasons_en", "suggested_limit", "exposure", "group_exposure", "rules"]
+    pd.testing.assert_frame_equal(some[columns], everyone.loc[some.index, columns])
+    assert set(some.index) == set(ids)
