@@ -142,3 +142,16 @@ def test_policy_file_errors_are_clear(text: str, message: str) -> None:
 
 def test_packaged_default_policy_loads() -> None:
     assert CreditPolicy.load() == CreditPolicy()
+
+
+def test_worklist_helpers_handle_ledgers_without_reminders_or_proceedings() -> None:
+    from risk.decisions.worklist import _proceedings, dunning_history, lookup_dates
+
+    ledger = Ledger(customers=pd.DataFrame({"customer_id": ["C1"]}), invoices=pd.DataFrame())
+    history = dunning_history(ledger, pd.Timestamp("2024-01-01"))
+    assert history.empty and str(history["promise_to_pay_until"].dtype) == "datetime64[ns]"
+    assert lookup_dates(pd.Series(["I1"]), history["promise_to_pay_until"]).tolist() == [None]
+    proceedings = _proceedings(ledger, pd.Timestamp("2024-01-01"))
+    assert lookup_dates(pd.Series(["C1"]), proceedings["published_on"]).tolist() == [None]
+    dates = pd.Series(pd.to_datetime(["2024-03-01"]), index=pd.Index(["C1"], dtype="str"))
+    assert [str(d) for d in lookup_dates(pd.Series(["C1", "C2"]), dates)] == ["2024-03-01", "None"]

@@ -81,6 +81,7 @@ def write_chunk(folder: Path, number: int, content_hash: str, scores: ChunkScore
     folder.mkdir(parents=True, exist_ok=True)
     final = chunk_path(folder, number)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=folder))
+    tmp.chmod(0o755)
     scores.customers.to_parquet(tmp / "customer_scores.parquet", index=False)
     scores.invoices.to_parquet(tmp / "invoice_scores.parquet", index=False)
     write_json(

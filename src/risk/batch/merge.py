@@ -67,8 +67,9 @@ def build_global_worklist(
     if candidates.empty:
         return candidates.assign(rank=pd.Series(dtype="int64"))
     needed = decision_ledger(ledger, set(candidates["customer_id"]), as_of)
-    # TODO(worklist owner): expose `_decide` publicly (e.g. `decide_worklist`) for batch use.
-    return worklist_module._decide(scorer, needed, as_of, candidates, config or DecisionConfig())
+    return worklist_module.decide_worklist(
+        scorer, needed, as_of, candidates, config or DecisionConfig()
+    )
 
 
 def apply_explain_mode(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from risk.ledger import Ledger
+from risk.ledger import Ledger, subset_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -77,21 +77,36 @@ class Chunk:
     ledger: Ledger
 
 
-def _row_chunks(ledger: Ledger, chunk_of: pd.Series) -> dict[str, np.ndarray]:
-    """Chunk number of every row of every table (-1 for rows of unknown customers)."""
+def row_owners(ledger: Ledger) -> dict[str, np.ndarray]:
+    """Position (in ``ledger.customers``) of the customer owning every row of every table.
+
+    Rows of unknown customers or invoices get -1. Payments and reminders belong to the customer
+    of their invoice. Computed once per run and shared by partitioning and content hashing.
+    """
+    customer_index = pd.Index(ledger.customers["customer_id"].astype("str"))
     out: dict[str, np.ndarray] = {}
     for name in CUSTOMER_TABLES:
         frame = getattr(ledger, name)
         if frame is not None:
-            mapped = frame["customer_id"].map(chunk_of)
-            out[name] = mapped.fillna(-1).to_numpy(dtype="int64")
-    invoice_chunk = pd.Series(out["invoices"], index=ledger.invoices["invoice_id"].to_numpy())
+            out[name] = customer_index.get_indexer(frame["customer_id"].astype("str"))
+    invoice_index = pd.Index(ledger.invoices["invoice_id"].astype("str"))
     for name in INVOICE_TABLES:
         frame = getattr(ledger, name)
         if frame is not None:
-            mapped = frame["invoice_id"].map(invoice_chunk)
-            out[name] = mapped.fillna(-1).to_numpy(dtype="int64")
+            position = invoice_index.get_indexer(frame["invoice_id"].astype("str"))
+            out[name] = np.where(position >= 0, out["invoices"][position], -1)
     return out
+
+
+def _row_chunks(
+    ledger: Ledger, chunk_of: pd.Series, owners: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Chunk number of every row of every table (-1 for rows of unknown customers)."""
+    chunks = chunk_of.to_numpy(dtype="int64")
+    return {
+        name: np.where(owner >= 0, chunks[np.maximum(owner, 0)], -1)
+        for name, owner in owners.items()
+    }
 
 
 def _positions(row_chunks: np.ndarray, n_chunks: int) -> list[np.ndarray]:
@@ -101,19 +116,25 @@ def _positions(row_chunks: np.ndarray, n_chunks: int) -> list[np.ndarray]:
     return [order[bounds[i] : bounds[i + 1]] for i in range(n_chunks)]
 
 
-def iter_chunks(ledger: Ledger, n_chunks: int, only: set[int] | None = None) -> Iterator[Chunk]:
+def iter_chunks(
+    ledger: Ledger,
+    n_chunks: int,
+    only: set[int] | None = None,
+    owners: dict[str, np.ndarray] | None = None,
+) -> Iterator[Chunk]:
     """Yield the sub-ledger of each chunk, one at a time (memory: one chunk beyond the ledger).
 
     Args:
         ledger: the validated ledger.
         n_chunks: number of chunks (see :func:`n_chunks_for`).
         only: chunk numbers to yield (default: all).
+        owners: :func:`row_owners` of ``ledger`` when already computed.
 
     Yields:
         :class:`Chunk` in increasing chunk number; empty chunks are skipped.
     """
     chunk_of = chunk_of_customers(ledger.customers, n_chunks)
-    rows = _row_chunks(ledger, chunk_of)
+    rows = _row_chunks(ledger, chunk_of, owners if owners is not None else row_owners(ledger))
     positions = {name: _positions(values, n_chunks) for name, values in rows.items()}
     for number in range(n_chunks):
         if only is not None and number not in only:
@@ -130,26 +151,13 @@ def iter_chunks(ledger: Ledger, n_chunks: int, only: set[int] | None = None) -> 
 
 
 def restrict_to_customers(ledger: Ledger, customer_ids: set[str]) -> Ledger:
-    """The sub-ledger of some customers: their rows in every table.
+    """The sub-ledger of some customers: their rows in every table (``risk.ledger.subset_ledger``).
 
     Args:
         ledger: the validated ledger.
         customer_ids: customers to keep.
-
-    Returns:
-        A ledger with only those customers' rows (tables absent from ``ledger`` stay absent).
     """
-    tables: dict[str, pd.DataFrame] = {}
-    for name in CUSTOMER_TABLES:
-        frame = getattr(ledger, name)
-        if frame is not None:
-            tables[name] = frame[frame["customer_id"].isin(customer_ids)].reset_index(drop=True)
-    kept_invoices = set(tables["invoices"]["invoice_id"])
-    for name in INVOICE_TABLES:
-        frame = getattr(ledger, name)
-        if frame is not None:
-            tables[name] = frame[frame["invoice_id"].isin(kept_invoices)].reset_index(drop=True)
-    return Ledger(**tables)
+    return subset_ledger(ledger, sorted(customer_ids))
 
 
 def decision_ledger(ledger: Ledger, customer_ids: set[str], as_of: pd.Timestamp) -> Ledger:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from risk.batch import merge, outputs, partition, state
@@ -94,6 +95,9 @@ def _scope(
         return _Scope(ledger)
     if not state.check_incremental(previous[0], settings):
         return _Scope(ledger)
+    if not all((dest / f"{name}.parquet").is_file() for name in outputs.OUTPUT_TABLES):
+        logger.warning("previous outputs missing in %s: scoring every customer", dest)
+        return _Scope(ledger)
     changed = state.changed_customers(hashes, previous[1])
     kept = set(hashes["customer_id"]) - changed
     old_customers = as_nanoseconds(pd.read_parquet(dest / "customer_scores.parquet"))
@@ -107,15 +111,12 @@ def _scope(
 
 
 def _run_engine(
-    ledger: Ledger,
-    n_chunks: int,
-    todo: set[int],
+    chunks: Iterator[partition.Chunk],
     scorer: Scorer,
     as_of: pd.Timestamp,
     config: BatchConfig,
     done: Callable[[partition.Chunk, ChunkScores], None],
 ) -> None:
-    chunks = partition.iter_chunks(ledger, n_chunks, only=todo)
     explain_all = config.explain == "all"
     if config.engine == "dask":
         from risk.batch.dask_engine import run_dask
@@ -133,6 +134,7 @@ def score_in_chunks(
     config: BatchConfig,
     dest: Path,
     progress: Progress | None = None,
+    owners: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], dict[str, float]]:
     """Score the ledger chunk by chunk, reusing completed chunks; return the merged scores."""
     as_of = pd.Timestamp(settings.as_of)
@@ -156,7 +158,8 @@ def score_in_chunks(
             progress(completed, len(plan))
 
     if todo:
-        _run_engine(scope_ledger, n_chunks, todo, scorer, as_of, config, done)
+        chunks = partition.iter_chunks(scope_ledger, n_chunks, only=todo, owners=owners)
+        _run_engine(chunks, scorer, as_of, config, done)
     customers, invoices = read_chunks(folder / f"chunk-{n:05d}" for n in sorted(plan))
     counts = {"total": len(plan), "resumed": len(plan) - len(todo), "computed": len(todo)}
     return customers, invoices, counts, seconds
@@ -218,13 +221,16 @@ def run_batch(
     summary.seconds["load_validate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    hashes = state.customer_hashes(ledger)
+    owners = partition.row_owners(ledger)
+    hashes = state.customer_hashes(ledger, owners)
     scope = _scope(ledger, hashes, dest, settings, config.since_last_run)
+    if scope.ledger is not ledger:  # incremental: positions refer to the restricted ledger
+        owners = partition.row_owners(scope.ledger)
     summary.seconds["hash_partition"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     customers, invoices, summary.chunks, stage_seconds = score_in_chunks(
-        scope.ledger, hashes, scorer, settings, config, dest, progress
+        scope.ledger, hashes, scorer, settings, config, dest, progress, owners
     )
     summary.seconds["score"] = time.perf_counter() - clock
     summary.seconds.update(stage_seconds)

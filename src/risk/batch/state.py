@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from risk.batch.partition import scoring_units
+from risk.batch.partition import row_owners, scoring_units
 from risk.errors import RiskError
 from risk.ledger import Ledger
 
@@ -32,8 +32,14 @@ logger = logging.getLogger(__name__)
 
 STATE_DIRNAME = ".state"
 CHUNKS_DIRNAME = ".chunks"
-_TABLE_SALT = {"customers": 1, "invoices": 3, "credit_notes": 5, "legal_events": 7}
-_VIA_INVOICE_SALT = {"payments": 11, "reminders": 13}
+_SALT = {
+    "customers": 1,
+    "invoices": 3,
+    "credit_notes": 5,
+    "legal_events": 7,
+    "payments": 11,
+    "reminders": 13,
+}
 
 
 class IncrementalRunError(RiskError):
@@ -60,41 +66,36 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def _sum_by(keys: pd.Series, hashes: np.ndarray, salt: int) -> pd.Series:
-    """Order-independent per-key combination of row hashes (wrapping uint64 arithmetic)."""
-    mixed = hashes * np.uint64(salt) + np.uint64(salt)
-    frame = pd.DataFrame({"key": keys.to_numpy(), "h": mixed})
-    return frame.groupby("key", sort=False)["h"].sum().astype("uint64")
-
-
-def customer_hashes(ledger: Ledger) -> pd.DataFrame:
+def customer_hashes(ledger: Ledger, owners: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Content hash of every customer's ledger rows (its own rows and its invoices' rows).
+
+    Row hashes (pandas' fixed-key SipHash of every column) are combined per customer by a
+    wrapping uint64 sum, salted per table, so the hash ignores row order.
+
+    Args:
+        ledger: the validated ledger.
+        owners: :func:`risk.batch.partition.row_owners` of ``ledger`` when already computed.
 
     Returns:
         ``customer_id, unit, content_hash`` (hex string), sorted by ``customer_id``.
     """
+    owners = owners if owners is not None else row_owners(ledger)
     customers = ledger.customers
-    ids = customers["customer_id"].astype("str")
-    total = pd.Series(np.zeros(len(ids), dtype="uint64"), index=ids.to_numpy())
-    for name, salt in _TABLE_SALT.items():
+    total = np.zeros(len(customers), dtype="uint64")
+    for name, salt in _SALT.items():
         frame = getattr(ledger, name)
-        if frame is not None and len(frame):
-            part = _sum_by(frame["customer_id"].astype("str"), _row_hashes(frame), salt)
-            total = total.add(part.reindex(total.index, fill_value=0), fill_value=0)
-    owner = ledger.invoices.set_index("invoice_id")["customer_id"].astype("str")
-    for name, salt in _VIA_INVOICE_SALT.items():
-        frame = getattr(ledger, name)
-        if frame is not None and len(frame):
-            keys = frame["invoice_id"].map(owner).fillna("")
-            part = _sum_by(keys, _row_hashes(frame), salt)
-            total = total.add(part.reindex(total.index, fill_value=0), fill_value=0)
-    values = total.astype("uint64").to_numpy()
+        if frame is None or not len(frame):
+            continue
+        owner = owners[name]
+        known = owner >= 0
+        mixed = _row_hashes(frame) * np.uint64(salt) + np.uint64(salt)
+        np.add.at(total, owner[known], mixed[known])
     return (
         pd.DataFrame(
             {
-                "customer_id": ids.to_numpy(),
+                "customer_id": customers["customer_id"].astype("str").to_numpy(),
                 "unit": scoring_units(customers).to_numpy(),
-                "content_hash": [f"{v:016x}" for v in values],
+                "content_hash": [f"{v:016x}" for v in total],
             }
         )
         .sort_values("customer_id", kind="stable")

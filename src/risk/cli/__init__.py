@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from risk import registry
+from risk.cli.batch import score
 from risk.cli.decisions import worklist_command, worklist_table
 from risk.cli.features import features
 from risk.cli.imports import import_app
@@ -166,6 +167,7 @@ app.command("evaluate")(evaluate_command)
 app.command("promote")(promote_command)
 app.add_typer(models_app, name="models")
 app.command("worklist")(worklist_command)
+app.command("score")(score)
 app.command("serve")(serve)
 app.command("apikey")(apikey)
 app.command("bento")(bento)

@@ -52,8 +52,12 @@ def dunning_history(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
     still running at ``as_of``."""
     reminders = ledger.reminders
     if reminders is None or reminders.empty:
-        return pd.DataFrame(columns=["last_step_done", "promise_to_pay_until"]).rename_axis(
-            "invoice_id"
+        index = pd.Index([], dtype="str", name="invoice_id")
+        return pd.DataFrame(
+            {
+                "last_step_done": pd.Series([], dtype="int64", index=index),
+                "promise_to_pay_until": pd.Series([], dtype="datetime64[ns]", index=index),
+            }
         )
     sent = reminders[reminders["sent_on"] < as_of]
     last_step = sent.groupby("invoice_id")["step"].max().astype("int64")
@@ -62,6 +66,16 @@ def dunning_history(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
     ]
     promise = promises.groupby("invoice_id")["promised_on"].max()
     return pd.DataFrame({"last_step_done": last_step, "promise_to_pay_until": promise})
+
+
+def lookup_dates(keys: pd.Series, dates: pd.Series) -> pd.Series:
+    """``dates`` looked up by ``keys`` as ``datetime.date`` or None (``Series.map`` fails on an
+    empty datetime mapper in pandas 3)."""
+    found = pd.Series(dates.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+    found = pd.to_datetime(found)
+    return pd.Series(
+        [d.date() if pd.notna(d) else None for d in found], index=keys.index, dtype=object
+    )
 
 
 def key_accounts(ledger: Ledger, as_of: pd.Timestamp) -> set[str]:
@@ -78,7 +92,10 @@ def _proceedings(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
     active = active_proceedings(ledger, as_of)
     events = ledger.legal_events
     if active.empty or events is None:
-        return pd.DataFrame(columns=["published_on"]).rename_axis("customer_id")
+        empty = pd.Series(
+            [], dtype="datetime64[ns]", index=pd.Index([], dtype="str", name="customer_id")
+        )
+        return pd.DataFrame({"published_on": empty})
     opened = events[
         (events["published_on"] < as_of)
         & events["kind"].isin(["safeguard", "receivership", "liquidation"])
@@ -144,10 +161,10 @@ def build_worklist(
     items = items.head(filters.top) if filters.top else items
     if items.empty:
         return items.assign(rank=pd.Series(dtype="int64"))
-    return _decide(scorer, ledger, as_of, items.reset_index(drop=True), config)
+    return decide_worklist(scorer, ledger, as_of, items.reset_index(drop=True), config)
 
 
-def _decide(
+def decide_worklist(
     scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: DecisionConfig
 ) -> pd.DataFrame:
     explained = scorer.score_invoices(
@@ -172,13 +189,13 @@ def _decide(
             "open_amount": items["open_amount"],
             "grade": items["grade"],
             "disputed": items["invoice_id"].map(disputed).fillna(False).astype(bool),
-            "promise_to_pay_until": items["invoice_id"]
-            .map(history["promise_to_pay_until"])
-            .dt.date.where(lambda s: s.notna(), None),
+            "promise_to_pay_until": lookup_dates(
+                items["invoice_id"], history["promise_to_pay_until"]
+            ),
             "in_proceeding": items["customer_id"].isin(proceedings.index),
-            "proceeding_published_on": items["customer_id"]
-            .map(proceedings["published_on"])
-            .dt.date.where(lambda s: s.notna(), None),
+            "proceeding_published_on": lookup_dates(
+                items["customer_id"], proceedings["published_on"]
+            ),
             "last_step_done": items["invoice_id"]
             .map(history["last_step_done"])
             .fillna(0)
