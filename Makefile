@@ -14,8 +14,8 @@ test: bootstrap  ## the whole test suite
 	$(UV) run pytest
 
 lint: bootstrap
-	$(UV) run ruff check src tests benchmarks
-	$(UV) run ruff format --check src tests benchmarks
+	$(UV) run ruff check src tests benchmarks service notebooks
+	$(UV) run ruff format --check src tests benchmarks service
 
 format: bootstrap
 	$(UV) run ruff format src tests benchmarks

@@ -58,12 +58,11 @@ def champions(root: Path) -> Any:
     """Train a champion pair on a small generated portfolio into a temporary store."""
     from risk import registry
     from risk.synth import SampleConfig, generate_portfolio
-    from risk.train import TrainConfig, train
+    from risk.train import train_levels
 
     store = registry.Store.resolve(f"sqlite:///{root}/mlflow.db")
     small = generate_portfolio(SampleConfig(customers=300, years=3, seed=5))
-    for level in ("invoice", "customer"):
-        train(small.ledger, TrainConfig(level=level), store)  # type: ignore[arg-type]
+    train_levels(small.ledger, store)
     return store
 
 

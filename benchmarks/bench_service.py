@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,22 +39,20 @@ def train_store(tmp: Path, customers: int) -> tuple[str, Path, list[str]]:
     from risk import registry
     from risk.io import write_ledger
     from risk.synth import SampleConfig, generate_portfolio
-    from risk.train import TrainConfig, train
+    from risk.train import train_levels
 
     portfolio = generate_portfolio(SampleConfig(customers=customers, years=3, seed=7))
     store = registry.Store.resolve(f"sqlite:///{tmp}/mlruns/mlflow.db")
-    for level in ("customer", "invoice"):
-        train(portfolio.ledger, TrainConfig(level=level), store)  # type: ignore[arg-type]
+    train_levels(portfolio.ledger, store)
     write_ledger(portfolio.ledger, tmp / "ledger")
     return store.tracking_uri, tmp / "ledger", portfolio.ledger.customers["customer_id"].tolist()
 
 
 def start_server(tmp: Path, tracking_uri: str, ledger: Path) -> tuple[subprocess.Popen[bytes], str]:
+    from risk.cli.serve import free_port, serve_command
     from risk.serving.auth import hash_key
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "RISK_TRACKING_URI": tracking_uri,
@@ -69,19 +66,7 @@ def start_server(tmp: Path, tracking_uri: str, ledger: Path) -> tuple[subprocess
     env.pop("MLFLOW_TRACKING_URI", None)
     log = (tmp / "server.log").open("wb")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bentoml",
-            "serve",
-            "service.service:RiskService",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--working-dir",
-            str(ROOT),
-        ],
+        serve_command(port, "127.0.0.1", ROOT, reload=False),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

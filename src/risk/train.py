@@ -12,7 +12,7 @@ import logging
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -398,3 +398,17 @@ def train(
         Path(report_dir) if report_dir else None,
         run.info.run_id,
     )
+
+
+def train_levels(
+    ledger: Ledger,
+    store: registry.Store,
+    config: TrainConfig | None = None,
+    truth: pd.DataFrame | None = None,
+) -> dict[str, TrainingResult]:
+    """Train, register and gate the invoice and the customer model with the same settings."""
+    config = config or TrainConfig()
+    return {
+        level: train(ledger, replace(config, level=level), store, truth=truth)
+        for level in ("invoice", "customer")
+    }

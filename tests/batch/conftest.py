@@ -10,7 +10,7 @@ from risk import registry
 from risk.io import write_ledger
 from risk.scoring import Scorer
 from risk.synth import Portfolio, SampleConfig, generate_portfolio
-from risk.train import TrainConfig, train
+from risk.train import train_levels
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +23,7 @@ def batch_store(
     batch_portfolio: Portfolio, tmp_path_factory: pytest.TempPathFactory
 ) -> registry.Store:
     store = registry.Store.resolve(f"sqlite:///{tmp_path_factory.mktemp('store')}/mlflow.db")
-    for level in ("invoice", "customer"):
-        train(batch_portfolio.ledger, TrainConfig(level=level), store)  # type: ignore[arg-type]
+    train_levels(batch_portfolio.ledger, store)
     return store
 
 

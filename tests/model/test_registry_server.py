@@ -3,7 +3,6 @@ store (skipped with the reason when no PostgreSQL server answers)."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ import numpy as np
 import pytest
 
 from risk import registry
+from risk.cli.serve import free_port
 
 pytestmark = pytest.mark.postgres
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -13,14 +13,13 @@ from risk.cli import app
 from risk.decisions.worklist import WorklistFilters, build_worklist
 from risk.io import write_ledger
 from risk.scoring import Scorer, UnknownEntityError
-from risk.train import TrainConfig, train
+from risk.train import train_levels
 
 
 @pytest.fixture(scope="module")
 def champions(portfolio, tmp_path_factory: pytest.TempPathFactory) -> registry.Store:
     store = registry.Store.resolve(f"sqlite:///{tmp_path_factory.mktemp('wl')}/mlflow.db")
-    for level in ("invoice", "customer"):
-        train(portfolio.ledger, TrainConfig(level=level), store)  # type: ignore[arg-type]
+    train_levels(portfolio.ledger, store)
     return store
 
 
@@ -106,6 +105,14 @@ def test_scoring_some_customers_equals_scoring_all(scorer, portfolio) -> None:
     ids = [*grouped, *ledger.customers["customer_id"].head(5)]
     everyone = scorer.score_customers(ledger, ledger.cutoff).set_index("customer_id")
     some = scorer.score_customers(ledger, ledger.cutoff, customer_ids=ids).set_index("customer_id")
-    columns = ["probability", "grade", "reasons_en", "suggested_limit", "exposure", "group_exposure", "rules"]
+    columns = [
+        "probability",
+        "grade",
+        "reasons_en",
+        "suggested_limit",
+        "exposure",
+        "group_exposure",
+        "rules",
+    ]
     pd.testing.assert_frame_equal(some[columns], everyone.loc[some.index, columns])
     assert set(some.index) == set(ids)

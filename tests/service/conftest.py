@@ -7,9 +7,7 @@ home and audit database under ``tmp_path``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +17,11 @@ import httpx
 import pytest
 
 from risk import registry
+from risk.cli.serve import free_port, serve_command
 from risk.io import write_ledger
 from risk.serving.auth import hash_key
 from risk.synth import SampleConfig, generate_portfolio
-from risk.train import TrainConfig, train
+from risk.train import train_levels
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "test-key-ops"
@@ -43,8 +42,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     root = tmp_path_factory.mktemp("risk-service")
     portfolio = generate_portfolio(SampleConfig(customers=300, years=3, seed=7))
     store = registry.Store.resolve(f"sqlite:///{root}/mlruns/mlflow.db")
-    for level in ("customer", "invoice"):
-        train(portfolio.ledger, TrainConfig(level=level), store)  # type: ignore[arg-type]
+    train_levels(portfolio.ledger, store)
     ledger_dir = root / "ledger"
     write_ledger(portfolio.ledger, ledger_dir)
     from risk.portfolio import open_amounts
@@ -89,12 +87,6 @@ def auth(key: str = KEY) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -107,19 +99,7 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 90.0) -> LiveS
     port = free_port()
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     full_env.pop("MLFLOW_TRACKING_URI", None)
-    command = [
-        sys.executable,
-        "-m",
-        "bentoml",
-        "serve",
-        "service.service:RiskService",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--working-dir",
-        str(ROOT),
-    ]
+    command = serve_command(port, "127.0.0.1", ROOT, reload=False)
     handle = log.open("wb")
     process = subprocess.Popen(
         command, env=full_env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT

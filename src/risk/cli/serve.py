@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,13 @@ from risk.serving.auth import key_line
 
 SERVICE = "service.service:RiskService"
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for tests and benchmarks on loopback)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def serve_command(port: int, host: str, working_dir: Path, reload: bool) -> list[str]:
