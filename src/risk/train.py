@@ -38,6 +38,7 @@ from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.fit import FitConfig, FittedModels, fit_models, score_test
 from risk.model.lgbm import gain_importance
+from risk.model.lgbm_dask import Engine, lightgbm_trainer
 from risk.model.split import TimeWindows, derive_windows, split_masks
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class TrainConfig:
         valid_end: end of the validation window (default: derived).
         gate_metric: test metric the challenger must beat the champion on (higher is better).
         gate_min_gain: smallest improvement that moves the champion alias.
+        engine: where the LightGBM booster is fitted: this process (pandas) or a Dask cluster
+            with ``lightgbm.dask``.
+        scheduler: Dask scheduler address (default: a local two-worker cluster).
     """
 
     level: Level = "invoice"
@@ -67,6 +71,8 @@ class TrainConfig:
     valid_end: pd.Timestamp | None = None
     gate_metric: str = "auc"
     gate_min_gain: float = 0.0
+    engine: Engine = "pandas"
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,7 @@ def _log_run(
         "horizon_days": config.features.horizon_days,
         "seed": config.fit.seed,
         "n_trials": config.fit.n_trials,
+        "engine": config.engine,
         "calibration": fitted.model.calibrator.method,
         "test_window": f"{windows.valid_end.date()}..{windows.cutoff.date()}",
         **windows.as_dict(),
@@ -343,7 +350,8 @@ def train(
                 mlflow.log_params(params)
                 mlflow.log_metric("cv_log_loss", loss)
 
-        fitted = fit_models(data, masks, windows, config.fit, on_trial, progress)
+        with lightgbm_trainer(config.engine, config.scheduler) as trainer:
+            fitted = fit_models(data, masks, windows, config.fit, on_trial, progress, trainer)
         progress("evaluation")
         evaluations, probs = evaluate_fit(fitted, data, masks.test)
         oracle = oracle_auc(truth, data, masks.test, config.features.late_after_days)
@@ -372,6 +380,7 @@ def train(
             fitted.model.metadata.update(
                 {
                     "fingerprint": fingerprint,
+                    "engine": config.engine,
                     "late_after_days": config.features.late_after_days,
                     "horizon_days": config.features.horizon_days,
                     "test_metrics": evaluations[0].metrics,

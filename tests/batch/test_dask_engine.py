@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from risk.batch import BatchConfig, run_batch
-from risk.batch.dask_engine import DaskEngineError, dask_client
+from risk.cluster import DaskEngineError, dask_client
 
 TABLES = ("customer_scores", "invoice_scores", "worklist")
 

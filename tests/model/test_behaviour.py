@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from risk.features.registry import feature_specs
+from risk.model.bundle import as_known_categories
 from risk.model.fit import FitConfig, fit_models, score_test
 
 
@@ -133,3 +134,27 @@ def test_shap_contributions_add_up_to_the_raw_score(
     inputs = fitted.model.prepare(_rows(invoice_data, masks, 50))
     contributions = fitted.model.contributions(inputs)
     np.testing.assert_allclose(contributions.sum(axis=1), fitted.model.raw_score(inputs), atol=1e-9)
+
+
+def test_every_categorical_value_seen_in_training_reaches_the_model(
+    fitted, invoice_data, windows_and_masks
+) -> None:
+    """A categorical feature computed as integers (issue month) must not become missing."""
+    _, masks = windows_and_masks
+    frame = invoice_data.frame[masks.train]
+    inputs = fitted.model.prepare(frame)
+    for name in fitted.model.categories:
+        assert inputs[name].notna().sum() == frame[name].notna().sum(), name
+    months = inputs["issue_month"].astype("object")
+    assert set(months) == {str(m) for m in range(1, 13)}
+
+
+def test_known_categories_compare_by_text_and_unseen_become_missing() -> None:
+    months = pd.Series(pd.Categorical([3, 12, None], categories=list(range(1, 13))))
+    assert as_known_categories(months, [str(m) for m in range(1, 13)]).tolist()[:2] == ["3", "12"]
+    floats = pd.Series([3.0, np.nan, 7.0])
+    assert as_known_categories(floats, ["3", "7"]).tolist()[::2] == ["3", "7"]
+    text = pd.Series(["SAS", "SARL", "unknown form", None], dtype="str")
+    out = as_known_categories(text, ["SARL", "SAS"])
+    assert list(out.cat.categories) == ["SARL", "SAS"]
+    assert out.tolist()[:2] == ["SAS", "SARL"] and out.isna().tolist() == [False, False, True, True]

@@ -6,63 +6,24 @@ to the cluster and scored by :func:`risk.batch.chunks.score_chunk`; at most ``2 
 chunks are in flight, which bounds the driver's memory. Results come back to the driver, which
 writes the chunk files (workers need no access to the output folder).
 
-Workers must run the same ``risk`` package version as the driver (same image / environment).
+The cluster connection is :func:`risk.cluster.dask_client`.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 import pandas as pd
-from distributed import Client, LocalCluster, as_completed
+from distributed import as_completed
 
 from risk.batch.chunks import ChunkDone, score_chunk
 from risk.batch.partition import Chunk
-from risk.errors import RiskError
+from risk.cluster import DaskEngineError, dask_client, worker_count
 from risk.scoring import Scorer
 
 logger = logging.getLogger(__name__)
-
-LOCAL_WORKERS = 2
-
-
-class DaskEngineError(RiskError):
-    """The Dask scheduler cannot be reached or a chunk failed on a worker."""
-
-
-@contextmanager
-def dask_client(scheduler: str | None = None, timeout: str = "20s") -> Iterator[Client]:
-    """A client on ``scheduler``, or on a fresh loopback ``LocalCluster`` (2 worker processes).
-
-    Args:
-        scheduler: address such as ``tcp://10.0.0.5:8786``; ``None`` starts a local cluster.
-        timeout: how long to wait for the scheduler to answer.
-
-    Raises:
-        DaskEngineError: the scheduler does not answer.
-    """
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
-            raise DaskEngineError(f"Dask scheduler {scheduler!r} does not answer: {exc}") from exc
-        with client:
-            yield client
-        return
-    with (
-        LocalCluster(
-            n_workers=LOCAL_WORKERS,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 def run_dask(
@@ -79,8 +40,7 @@ def run_dask(
         DaskEngineError: the scheduler does not answer, or a chunk failed on a worker.
     """
     with dask_client(scheduler) as client:
-        workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
-        window = 2 * workers
+        window = 2 * worker_count(client)
         model = client.scatter(scorer, broadcast=True)
         pending = as_completed()
         submitted: dict[str, Chunk] = {}

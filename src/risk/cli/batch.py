@@ -17,6 +17,7 @@ from rich.table import Table
 
 from risk import registry
 from risk.batch import BatchConfig, BatchSummary, run_batch
+from risk.cli.options import EngineName, SchedulerOption
 from risk.errors import LedgerError, RiskError
 from risk.scoring import Scorer
 
@@ -29,13 +30,6 @@ class ExplainMode(StrEnum):
     none = "none"
     worklist = "worklist"
     all = "all"
-
-
-class EngineName(StrEnum):
-    """Where chunks are scored."""
-
-    pandas = "pandas"
-    dask = "dask"
 
 
 def summary_tables(summary: BatchSummary) -> list[Table]:
@@ -76,10 +70,7 @@ def score(
     engine: Annotated[EngineName, typer.Option(help="pandas (one process) or dask.")] = (
         EngineName.pandas
     ),
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: local)."),
-    ] = None,
+    scheduler: SchedulerOption = None,
     chunk_customers: Annotated[int, typer.Option(min=1, help="Customers per chunk.")] = 5000,
     since_last_run: Annotated[
         bool,

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from risk import registry
+from risk.cli.options import EngineName, SchedulerOption
 from risk.cli.render import frame_table
 from risk.errors import LedgerError, RiskError
 from risk.features import FeatureConfig
@@ -119,14 +120,26 @@ def train_command(
     report_dir: Annotated[
         Path | None, typer.Option(help="Report folder (default reports/<level>-<time>).")
     ] = None,
+    engine: Annotated[
+        EngineName,
+        typer.Option(help="Fit LightGBM in this process (pandas) or on Dask with lightgbm.dask."),
+    ] = EngineName.pandas,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Train a model on time windows, evaluate it out of time, register it, apply the gate."""
+    """Train a model on time windows, evaluate it out of time, register it, apply the gate.
+
+    With --engine dask the booster is fitted across the workers of a Dask cluster (a local
+    two-worker cluster unless --scheduler is given); features, tuning trials, calibration and
+    evaluation run here.
+    """
     config = TrainConfig(
         level=_level(level),
         features=FeatureConfig(late_after_days=late_after_days, horizon_days=horizon_days),
         fit=FitConfig(seed=seed, n_trials=tune),
         train_end=pd.Timestamp(train_end) if train_end else None,
         valid_end=pd.Timestamp(valid_end) if valid_end else None,
+        engine=engine.value,  # type: ignore[arg-type]
+        scheduler=scheduler,
     )
     out = report_dir or Path("reports") / f"{level}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:

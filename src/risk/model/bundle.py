@@ -58,6 +58,27 @@ def sector_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def as_known_categories(column: pd.Series, known: list[str]) -> pd.Series:
+    """``column`` as a categorical over the training categories ``known`` (kept as text).
+
+    Values compare by their text, so a feature computed as the integer 3 matches the training
+    category "3"; a value not seen in training becomes missing, as LightGBM expects.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        text = [str(c) for c in column.cat.categories]
+        if len(set(text)) == len(text):
+            renamed = column.cat.rename_categories(text)
+            return renamed.cat.set_categories(known)
+    if pd.api.types.is_float_dtype(column.dtype):
+        whole = column.dropna()
+        if (whole == np.round(whole)).all():
+            column = column.astype("Int64")  # 3.0 (an integer with missing values) is "3"
+    values = column.astype("object")
+    present = values.notna()
+    values = values.where(~present, values[present].map(str)).where(present, None)
+    return pd.Series(pd.Categorical(values).set_categories(known), index=column.index)
+
+
 @dataclass
 class RiskModel:
     """A calibrated late-payment model for one level (invoice or customer).
@@ -95,12 +116,7 @@ class RiskModel:
         columns: dict[str, pd.Series] = {}
         for name in self.features:
             if name in self.categories:
-                known = self.categories[name]
-                values = frame[name].astype("object").where(frame[name].notna(), None)
-                values = values.where(values.isin(known), None)  # unseen category = missing
-                columns[name] = pd.Series(
-                    pd.Categorical(values, categories=known), index=frame.index
-                )
+                columns[name] = as_known_categories(frame[name], self.categories[name])
             else:
                 columns[name] = frame[name].astype("float64")
         return pd.DataFrame(columns, index=frame.index)

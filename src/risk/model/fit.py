@@ -23,6 +23,7 @@ from risk.model.bundle import SECTOR_INPUTS, RiskModel, encoder_state, sector_in
 from risk.model.calibration import choose_calibrator
 from risk.model.dataset import TrainingData
 from risk.model.lgbm import LightGBMConfig, train_lightgbm
+from risk.model.lgbm_dask import Trainer
 from risk.model.split import SplitMasks, TimeWindows, expanding_folds
 from risk.model.tune import TrialCallback, tune
 
@@ -88,8 +89,13 @@ def fit_models(
     config: FitConfig,
     on_trial: TrialCallback | None = None,
     progress: Callable[[str], None] = lambda stage: None,
+    trainer: Trainer = train_lightgbm,
 ) -> FittedModels:
-    """Fit encoder and LightGBM on train, early-stop and calibrate on valid, fit the baseline."""
+    """Fit encoder and LightGBM on train, early-stop and calibrate on valid, fit the baseline.
+
+    ``trainer`` fits the booster: in this process by default, or on a Dask cluster
+    (:func:`risk.model.lgbm_dask.lightgbm_trainer`). Tuning trials always run here.
+    """
     sector = _sector_state(data, masks.train, config.sector_smoothing)
     features = [*data.features, SECTOR_RATE] if sector is not None else list(data.features)
     shell = RiskModel(
@@ -128,7 +134,7 @@ def fit_models(
         early_stopping_rounds=config.lightgbm.early_stopping_rounds,
         num_threads=config.lightgbm.num_threads,
     )
-    booster = train_lightgbm(
+    booster = trainer(
         X_train,
         y[masks.train],
         X_valid,
@@ -136,6 +142,7 @@ def fit_models(
         monotone=monotone,
         seed=config.seed,
         config=lgb_config,
+        groups=data.frame.loc[masks.train, "customer_id"].to_numpy(),
     )
     progress("calibration")
     shell.booster = booster

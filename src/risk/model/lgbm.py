@@ -67,8 +67,12 @@ def train_lightgbm(
     monotone: list[int],
     seed: int,
     config: LightGBMConfig | None = None,
+    groups: np.ndarray | None = None,
 ) -> lgb.Booster:
     """Train with early stopping on the validation window when one is given.
+
+    ``groups`` (the customer of each row) only matters to the Dask trainer's partitioning
+    (:func:`risk.model.lgbm_dask.train_lightgbm_dask`); one process ignores it.
 
     Categorical features must arrive as pandas ``category`` (LightGBM rejects ``str``).
     """
@@ -91,6 +95,48 @@ def train_lightgbm(
         "LightGBM: %d trees (best iteration %d)", booster.num_trees(), booster.best_iteration
     )
     return booster
+
+
+def numeric_matrix(X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+    """The float matrix LightGBM builds from a frame: category codes (missing -> NaN)."""
+    columns = []
+    for name in X.columns:
+        column = X[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy().astype("float64")
+            codes[codes < 0] = np.nan
+            columns.append(codes)
+        else:
+            columns.append(column.to_numpy(dtype="float64", na_value=np.nan))
+    return np.column_stack(columns) if columns else np.empty((len(X), 0))
+
+
+def validation_curve(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:  # noqa: N803
+    """Binary log loss of ``X`` after each boosting round (what early stopping watches)."""
+    matrix = numeric_matrix(X)
+    raw = np.zeros(len(X))
+    y = np.asarray(y, dtype="float64")
+    losses = np.empty(booster.num_trees())
+    for i in range(booster.num_trees()):
+        raw += booster.predict(matrix, raw_score=True, start_iteration=i, num_iteration=1)
+        # log(1 + exp(-z)) for positives, log(1 + exp(z)) for negatives, computed stably
+        losses[i] = float(np.mean(np.logaddexp(0.0, np.where(y > 0, -raw, raw))))
+    return losses
+
+
+def best_iteration(losses: np.ndarray, patience: int) -> int:
+    """The round (1-based) LightGBM's ``early_stopping(patience)`` callback would keep.
+
+    Training stops once ``patience`` rounds pass without a strictly lower loss; the best round
+    before that point is kept, later improvements are never seen.
+    """
+    best, best_at = np.inf, 0
+    for i, loss in enumerate(losses):
+        if loss < best:
+            best, best_at = loss, i
+        elif i - best_at >= patience:
+            break
+    return best_at + 1
 
 
 def raw_score(booster: lgb.Booster, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
