@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -64,9 +65,29 @@ def read_raw_table(path: Path) -> pd.DataFrame:
         raise LedgerError(f"cannot read {path}: {exc}") from exc
 
 
+class RawTables(Mapping[str, pd.DataFrame]):
+    """The table files of a ledger folder, each read (unparsed) when it is looked up.
+
+    Nothing is cached: validation reads a table, checks it and lets it go before reading the
+    next one, so a large ledger's raw text is never in memory all at once.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.files = find_table_files(directory)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return read_raw_table(self.files[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
 def read_raw_tables(directory: Path) -> dict[str, pd.DataFrame]:
     """Read every table file of a ledger folder, unparsed."""
-    return {name: read_raw_table(path) for name, path in find_table_files(directory).items()}
+    return dict(RawTables(directory))
 
 
 def validate_ledger_dir(directory: Path) -> ValidationResult:
@@ -75,7 +96,7 @@ def validate_ledger_dir(directory: Path) -> ValidationResult:
     Raises:
         LedgerError: the folder, a required table or a required column is missing.
     """
-    return validate_tables(read_raw_tables(directory))
+    return validate_tables(RawTables(directory))
 
 
 def write_quarantine(result: ValidationResult, directory: Path) -> dict[str, Path]:

@@ -8,6 +8,7 @@ moved to ``credit_notes`` for invoices).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -120,11 +121,13 @@ def _credit_notes_from_invoices(check: TableCheck, moved: pd.Series) -> pd.DataF
     )
 
 
-def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
+def validate_tables(raw: Mapping[str, pd.DataFrame]) -> ValidationResult:
     """Validate raw tables (text or typed columns) into a ``Ledger``.
 
     Args:
         raw: table name -> frame as read from the source; optional tables may be absent.
+            Each table is looked up once, so a lazy mapping (:class:`risk.io.RawTables`)
+            keeps only the table being checked in memory.
 
     Returns:
         The kept ledger, per-table reports, all issues and the quarantined rows.
@@ -154,6 +157,7 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
     customers = parse_table(raw["customers"], TABLES["customers"])
     customers = customers.add(siren_failures(customers.parsed))
     record("customers", _finish(customers))
+    del customers
     customer_ids = kept["customers"]["customer_id"]
 
     invoices = _with_optional(parse_table(raw["invoices"], TABLES["invoices"]), ("paid_on",))
@@ -170,6 +174,7 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
     credit_raw = [frame for frame in (raw.get("credit_notes"),) if frame is not None]
     if moved.any():
         credit_raw.append(_credit_notes_from_invoices(invoices, moved))
+    del invoices, moved, negative
     if credit_raw:
         notes = parse_table(pd.concat(credit_raw, ignore_index=True), TABLES["credit_notes"])
         notes = _with_optional(notes, ("invoice_id",))
@@ -182,6 +187,7 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
             ]
         )
         record("credit_notes", _finish(notes))
+        del notes, credit_raw
 
     for name, column, known, target, extra in (
         ("payments", "invoice_id", invoice_ids, "invoices.invoice_id", None),
@@ -195,6 +201,7 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationResult:
         if extra is not None:
             check = check.add(extra(check.parsed))
         record(name, _finish(check))
+        del check
 
     ledger = Ledger(**kept)
     all_issues = (

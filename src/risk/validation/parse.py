@@ -32,10 +32,17 @@ def _as_text(raw: pd.Series) -> pd.Series:
 
 
 def parse_text(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Strip text; empty becomes missing. Never fails."""
-    missing = missing_mask(raw)
-    text = _as_text(raw).where(~missing, None).astype("str")
-    return text, pd.Series(False, index=raw.index)
+    """Strip text; empty becomes missing. Never fails.
+
+    A column that needs neither (the usual case) is returned as it is, without a copy.
+    """
+    text = raw.astype("str")
+    stripped = text.str.strip()
+    missing = text.isna() | (stripped == "")
+    no_failure = pd.Series(False, index=raw.index)
+    if not missing[text.notna()].any() and bool((stripped == text).fillna(True).all()):
+        return text, no_failure
+    return stripped.where(~missing, None).astype("str"), no_failure
 
 
 def parse_date(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -43,7 +50,11 @@ def parse_date(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     missing = missing_mask(raw)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         parsed = raw.dt.tz_localize(None) if raw.dt.tz is not None else raw
-        return parsed.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=raw.index)
+        parsed = parsed.astype("datetime64[ns]")
+        days = parsed.to_numpy().astype("datetime64[D]")
+        if not (parsed.to_numpy() != days.astype("datetime64[ns]"))[parsed.notna()].any():
+            return parsed, pd.Series(False, index=raw.index)  # already whole days: no copy
+        return parsed.dt.normalize(), pd.Series(False, index=raw.index)
     text = _as_text(raw)
     parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     todo = ~missing

@@ -18,13 +18,24 @@ from risk.contracts import Column, Table
 MONEY_TOLERANCE = 0.005  # half a cent: amounts are compared after rounding to cents
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RuleFailure:
-    """Rows of a table that break one rule."""
+    """Rows of a table that break one rule.
 
-    mask: pd.Series
+    Built from a boolean mask over the table's rows (missing counts as passing) but kept as the
+    positions of the failing rows: a large table checked by dozens of rules holds a few
+    integers per failing row instead of one mask per rule.
+    """
+
+    rows: np.ndarray
     column: str
     rule: str
+
+    def __init__(self, mask: pd.Series | np.ndarray, column: str, rule: str) -> None:
+        flags = pd.Series(mask).fillna(False).to_numpy(dtype=bool)
+        object.__setattr__(self, "rows", np.flatnonzero(flags))
+        object.__setattr__(self, "column", column)
+        object.__setattr__(self, "rule", rule)
 
 
 def luhn_valid(digits: pd.Series) -> pd.Series:
@@ -137,9 +148,42 @@ def duplicate_key_failures(frame: pd.DataFrame, table: Table) -> list[RuleFailur
     if not table.key:
         return []
     key = list(table.key)
-    present = frame[key].notna().all(axis=1)
-    duplicated = present & frame.duplicated(subset=key, keep=False)
+    present = frame[key].notna().all(axis=1).to_numpy()
+    duplicated = present & _repeated(frame[key])
     return [RuleFailure(duplicated, key[0], f"{'+'.join(key)} must be unique (value repeated)")]
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer code of each value (equal values, equal codes; missing -> -1) and how many."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_datetime64_any_dtype(
+        values.dtype
+    ):
+        codes, uniques = pd.factorize(values)
+        return codes.astype(np.int64), len(uniques)
+    # strings through Arrow's hash table: pandas' hashing of millions of ids costs ~3x memory
+    text = pa.array(values.astype("str"))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, len(encoded.dictionary)
+
+
+def _repeated(frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row's values occur in another row too (``duplicated(keep=False)``)."""
+    combined, size = np.zeros(len(frame), dtype=np.int64), 1
+    for name in frame.columns:
+        codes, n = _codes(frame[name])
+        combined = combined * (n + 1) + (codes + 1)
+        size *= n + 1
+        if size > 2**40:  # keep the mixed-radix code small: renumber
+            combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
+            size = int(combined.max()) + 1 if len(combined) else 1
+    if size <= 4 * len(frame) + 1:
+        counts = np.bincount(combined, minlength=size)
+        return counts[combined] > 1
+    _, inverse, counts = np.unique(combined, return_inverse=True, return_counts=True)
+    return counts[inverse] > 1
 
 
 def fast_isin(values: pd.Series, allowed: pd.Series) -> pd.Series:

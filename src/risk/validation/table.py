@@ -9,7 +9,7 @@ import pandas as pd
 
 from risk.contracts import Table
 from risk.errors import SchemaError
-from risk.validation.parse import PARSE_RULES, finalise_dtype, missing_mask, parse_column
+from risk.validation.parse import PARSE_RULES, finalise_dtype, parse_column
 from risk.validation.rules import RuleFailure, column_failures, duplicate_key_failures
 
 ISSUE_COLUMNS = ("table", "row", "column", "value", "rule")
@@ -37,16 +37,16 @@ class TableCheck:
 
     def rejected(self) -> pd.Series:
         """Mask of the rows that break at least one rule."""
-        bad = pd.Series(False, index=self.parsed.index)
+        bad = np.zeros(len(self.parsed), dtype=bool)
         for failure in self.failures:
-            bad |= failure.mask.fillna(False).astype(bool)
-        return bad
+            bad[failure.rows] = True
+        return pd.Series(bad, index=self.parsed.index)
 
     def issues(self) -> pd.DataFrame:
         """One row per (row, rule) failure: table, 1-based row, column, raw value, rule."""
         frames = []
         for failure in self.failures:
-            positions = np.flatnonzero(failure.mask.fillna(False).to_numpy(dtype=bool))
+            positions = failure.rows
             if positions.size == 0:
                 continue
             if failure.column in self.raw.columns:
@@ -107,7 +107,7 @@ def parse_table(raw: pd.DataFrame, table: Table) -> TableCheck:
             continue
         values, unparseable = parse_column(raw[column.name], column)
         failures.append(RuleFailure(unparseable, column.name, PARSE_RULES[column.kind]))
-        empty = missing_mask(raw[column.name])
+        empty = values.isna() & ~unparseable  # no value (parsers leave failures apart)
         if not column.nullable:
             if column.default is not None:
                 values = values.where(~empty, column.default)
@@ -115,7 +115,7 @@ def parse_table(raw: pd.DataFrame, table: Table) -> TableCheck:
                 failures.append(RuleFailure(empty, column.name, "is required (empty value)"))
         failures.extend(column_failures(values, column))
         parsed[column.name] = values
-    frame = pd.DataFrame(parsed, index=raw.index)
+    frame = pd.DataFrame(parsed, index=raw.index, copy=False)  # the parsed columns, not copies
     failures.extend(duplicate_key_failures(frame, table))
     ignored = tuple(str(c) for c in raw.columns if c not in table.column_names)
     return TableCheck(table, raw, frame, tuple(failures), ignored)
