@@ -17,6 +17,7 @@ from risk.batch.state import (
     RunSettings,
     changed_customers,
     check_incremental,
+    chunk_hashes,
     customer_hashes,
 )
 from risk.ledger import Ledger
@@ -102,3 +103,18 @@ def test_incremental_refuses_another_as_of_date() -> None:
         check_incremental(previous, settings)
     assert check_incremental({"settings": dict(settings.__dict__)}, settings)
     assert not check_incremental({"settings": {**settings.__dict__, "explain": "all"}}, settings)
+
+
+def test_a_chunk_digest_changes_with_its_own_customers_only() -> None:
+    ledger = tiny_ledger()
+    plan = plan_chunks(ledger.customers, 3)
+    before = chunk_hashes(customer_hashes(ledger), plan)
+    assert set(before) == set(plan) and len(set(before.values())) == len(plan)
+    invoices = ledger.invoices.copy()
+    invoices.loc[invoices["invoice_id"] == "I4", "amount"] = 401.0
+    after = chunk_hashes(customer_hashes(ledger.with_tables(invoices=invoices)), plan)
+    owner = next(n for n, ids in plan.items() if "C4" in ids)
+    assert {n for n in plan if before[n] != after[n]} == {owner}
+    # the digest is that of the chunk's sorted "customer=hash" lines, whatever the plan order
+    reordered = {n: tuple(reversed(ids)) for n, ids in reversed(list(plan.items()))}
+    assert chunk_hashes(customer_hashes(ledger), reordered) == before

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from risk.ledger import Ledger, subset_ledger
+from risk.lookup import positions_in
 
 logger = logging.getLogger(__name__)
 
@@ -83,17 +84,17 @@ def row_owners(ledger: Ledger) -> dict[str, np.ndarray]:
     Rows of unknown customers or invoices get -1. Payments and reminders belong to the customer
     of their invoice. Computed once per run and shared by partitioning and content hashing.
     """
-    customer_index = pd.Index(ledger.customers["customer_id"].astype("str"))
+    customer_ids = ledger.customers["customer_id"]
     out: dict[str, np.ndarray] = {}
     for name in CUSTOMER_TABLES:
         frame = getattr(ledger, name)
         if frame is not None:
-            out[name] = customer_index.get_indexer(frame["customer_id"].astype("str"))
-    invoice_index = pd.Index(ledger.invoices["invoice_id"].astype("str"))
+            out[name] = positions_in(frame["customer_id"], customer_ids)
+    invoice_ids = ledger.invoices["invoice_id"]
     for name in INVOICE_TABLES:
         frame = getattr(ledger, name)
         if frame is not None:
-            position = invoice_index.get_indexer(frame["invoice_id"].astype("str"))
+            position = positions_in(frame["invoice_id"], invoice_ids)
             out[name] = np.where(position >= 0, out["invoices"][position], -1)
     return out
 

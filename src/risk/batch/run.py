@@ -141,7 +141,7 @@ def score_in_chunks(
     n_chunks = partition.n_chunks_for(len(scope_ledger.customers), config.chunk_customers)
     plan = partition.plan_chunks(scope_ledger.customers, n_chunks)
     folder = state.open_manifest(dest, settings)
-    content = {n: state.chunk_hash(hashes, ids) for n, ids in plan.items()}
+    content = state.chunk_hashes(hashes, plan)
     todo = {n for n in plan if state.completed_chunk(folder, n, content[n]) is None}
     seconds = {"features_predict_customers": 0.0, "features_predict_invoices": 0.0}
     completed = len(plan) - len(todo)

@@ -27,6 +27,7 @@ import pandas as pd
 from risk.batch.partition import row_owners, scoring_units
 from risk.errors import RiskError
 from risk.ledger import Ledger
+from risk.lookup import positions_in
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +104,22 @@ def customer_hashes(ledger: Ledger, owners: dict[str, np.ndarray] | None = None)
     )
 
 
-def chunk_hash(hashes: pd.DataFrame, customer_ids: tuple[str, ...]) -> str:
-    """Digest of a chunk's customers and their content hashes."""
-    rows = hashes[hashes["customer_id"].isin(customer_ids)]
-    text = "\n".join(rows["customer_id"] + "=" + rows["content_hash"])
-    return hashlib.sha256(text.encode()).hexdigest()
+def chunk_hashes(hashes: pd.DataFrame, plan: dict[int, tuple[str, ...]]) -> dict[int, str]:
+    """Digest of each chunk's customers and their content hashes (sorted by customer id).
+
+    A completed chunk is reused only when its digest is unchanged.
+    """
+    members = [customer for ids in plan.values() for customer in ids]
+    found = positions_in(np.array(members, dtype=object), hashes["customer_id"])
+    lines = (hashes["customer_id"] + "=" + hashes["content_hash"]).to_numpy()
+    out: dict[int, str] = {}
+    start = 0
+    for number, ids in plan.items():
+        rows = np.sort(found[start : start + len(ids)])
+        start += len(ids)
+        text = "\n".join(lines[rows[rows >= 0]])
+        out[number] = hashlib.sha256(text.encode()).hexdigest()
+    return out
 
 
 def changed_customers(current: pd.DataFrame, previous: pd.DataFrame) -> set[str]:
