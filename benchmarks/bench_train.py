@@ -7,7 +7,8 @@ Quality (out-of-time test window): LightGBM AUC and its gap to the oracle AUC (t
 true probabilities, invoice level), expected calibration error, and the logistic-regression
 baseline on the same rows (the baseline every model must beat). Speed: LightGBM with default
 parameters on 1M invoice rows (target: under 2 minutes on 2 cores), against the baseline's fit
-time on the same rows.
+time on the same rows, and the same fit with ``lightgbm.dask`` on a two-worker LocalCluster
+(``risk train --engine dask``; skip it with ``--no-dask``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import peak_rss_mb, write_results
+from risk.cluster import dask_client
 from risk.evaluate.metrics import classification_metrics
 from risk.features import FeatureConfig
 from risk.features.registry import monotone_constraints
@@ -28,6 +30,7 @@ from risk.model.baseline import fit_scorecard
 from risk.model.dataset import training_data
 from risk.model.fit import FitConfig, fit_models, score_test
 from risk.model.lgbm import train_lightgbm
+from risk.model.lgbm_dask import train_lightgbm_dask
 from risk.model.split import derive_windows, split_masks
 from risk.synth import SampleConfig, generate_portfolio
 
@@ -66,8 +69,9 @@ def quality(portfolio, level: str) -> dict[str, float]:
     return out
 
 
-def fit_speed(portfolio, rows: int) -> dict[str, float]:
-    """LightGBM (default parameters, 2 threads) and the baseline on the first ``rows`` rows."""
+def fit_speed(portfolio, rows: int, dask: bool) -> dict[str, float]:
+    """LightGBM (default parameters, 2 threads), the baseline and (``dask``) LightGBM on a
+    two-worker LocalCluster, on the first ``rows`` rows."""
     data = training_data(portfolio.ledger, "invoice", FeatureConfig())
     n = min(rows, len(data.frame))
     frame = data.frame.head(n)
@@ -85,13 +89,25 @@ def fit_speed(portfolio, rows: int) -> dict[str, float]:
     fit_scorecard(inputs, y, numeric, list(fitted.model.categories), 42)
     baseline_seconds = time.perf_counter() - start
     trees = booster.num_trees()
-    return {
+    out = {
         "rows": n,
         "lightgbm_seconds": lgb_seconds,
         "lightgbm_trees": trees,
         "lightgbm_rows_per_s": n / lgb_seconds,
         "baseline_seconds": baseline_seconds,
     }
+    if dask:
+        groups = frame["customer_id"].to_numpy()
+        start = time.perf_counter()
+        with dask_client() as client:
+            started = time.perf_counter()
+            distributed = train_lightgbm_dask(
+                client, inputs, y, None, None, monotone=monotone, seed=42, groups=groups
+            )
+        out["dask_cluster_start_seconds"] = started - start
+        out["dask_fit_seconds"] = time.perf_counter() - started
+        out["dask_trees"] = distributed.num_trees()
+    return out
 
 
 def main() -> None:
@@ -99,6 +115,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small run of a few seconds")
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--fit-rows", type=int, default=None)
+    parser.add_argument("--no-dask", action="store_true", help="skip the lightgbm.dask fit")
     args = parser.parse_args()
     customers = args.customers or (1_500 if args.quick else 20_000)
     fit_rows = args.fit_rows or (50_000 if args.quick else 1_000_000)
@@ -126,7 +143,7 @@ def main() -> None:
         print(
             f"(only {len(portfolio.ledger.invoices):,} invoices: fit speed measured on fewer rows)"
         )
-    speed = fit_speed(portfolio, fit_rows)
+    speed = fit_speed(portfolio, fit_rows, dask=not args.no_dask)
     figures["fit_speed"] = speed
     scaled_target = TARGET_FIT_SECONDS * speed["rows"] / 1_000_000
     print(
@@ -134,6 +151,12 @@ def main() -> None:
         f"({speed['lightgbm_trees']} trees, {speed['lightgbm_rows_per_s']:,.0f} rows/s); "
         f"target {scaled_target:.1f} s at this size; baseline fit {speed['baseline_seconds']:.1f} s"
     )
+    if "dask_fit_seconds" in speed:
+        print(
+            f"lightgbm.dask on a 2-worker LocalCluster: {speed['dask_fit_seconds']:.1f} s "
+            f"({speed['dask_trees']} trees; cluster start {speed['dask_cluster_start_seconds']:.1f} s)"
+            f" vs {speed['lightgbm_seconds']:.1f} s in one process"
+        )
     figures["peak_rss_mb"] = round(peak_rss_mb())
     print(
         f"peak RSS {figures['peak_rss_mb']} MiB; results: {write_results('bench_train', figures)}"
