@@ -28,9 +28,9 @@ from risk.features import FeatureConfig
 from risk.features.registry import monotone_constraints
 from risk.model.baseline import fit_scorecard
 from risk.model.dataset import training_data
+from risk.model.distributed import train_lightgbm_dask
 from risk.model.fit import FitConfig, fit_models, score_test
 from risk.model.lgbm import train_lightgbm
-from risk.model.lgbm_dask import train_lightgbm_dask
 from risk.model.split import derive_windows, split_masks
 from risk.synth import SampleConfig, generate_portfolio
 

@@ -36,9 +36,9 @@ from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
+from risk.model.distributed import Engine, TrainingEngine, training_engine
 from risk.model.fit import FitConfig, FittedModels, fit_models, score_test
 from risk.model.lgbm import gain_importance
-from risk.model.lgbm_dask import Engine, lightgbm_trainer
 from risk.model.split import TimeWindows, derive_windows, split_masks
 
 logger = logging.getLogger(__name__)
@@ -328,8 +328,21 @@ def train(
             uploaded to MLflow either way).
         progress: called with each stage's name.
     """
+    with training_engine(config.engine, config.scheduler) as engine:
+        return _train_on(engine, ledger, config, store, truth, report_dir, progress)
+
+
+def _train_on(
+    engine: TrainingEngine,
+    ledger: Ledger,
+    config: TrainConfig,
+    store: registry.Store,
+    truth: pd.DataFrame | None,
+    report_dir: Path | None,
+    progress: Callable[[str], None],
+) -> TrainingResult:
     progress("features")
-    data = training_data(ledger, config.level, config.features, progress=progress)
+    data = engine.build(ledger, config.level, config.features, progress)
     windows = resolve_windows(data, config)
     masks = split_masks(data.as_of, data.matured_on, windows)
     logger.info(
@@ -350,8 +363,7 @@ def train(
                 mlflow.log_params(params)
                 mlflow.log_metric("cv_log_loss", loss)
 
-        with lightgbm_trainer(config.engine, config.scheduler) as trainer:
-            fitted = fit_models(data, masks, windows, config.fit, on_trial, progress, trainer)
+        fitted = fit_models(data, masks, windows, config.fit, on_trial, progress, engine.trainer)
         progress("evaluation")
         evaluations, probs = evaluate_fit(fitted, data, masks.test)
         oracle = oracle_auc(truth, data, masks.test, config.features.late_after_days)

@@ -20,7 +20,15 @@ from typer.testing import CliRunner
 from risk import registry
 from risk.cli import app
 from risk.cluster import dask_client
+from risk.features import FeatureConfig
 from risk.features.registry import feature_specs, monotone_constraints
+from risk.model.dataset import training_data
+from risk.model.distributed import (
+    TrainingEngineError,
+    partition_of,
+    train_lightgbm_dask,
+    training_data_on_cluster,
+)
 from risk.model.fit import FitConfig, fit_models
 from risk.model.lgbm import (
     LightGBMConfig,
@@ -29,7 +37,6 @@ from risk.model.lgbm import (
     train_lightgbm,
     validation_curve,
 )
-from risk.model.lgbm_dask import TrainingEngineError, partition_of, train_lightgbm_dask
 from risk.train import TrainConfig, train
 
 
@@ -193,3 +200,19 @@ def test_cli_train_on_an_unreachable_scheduler_exits_with_a_clear_error(tmp_path
     )
     assert result.exit_code == 2
     assert "does not answer" in result.output
+
+
+@pytest.mark.parametrize("level", ["invoice", "customer"])
+def test_training_data_built_on_the_cluster_is_the_one_process_data(
+    client, portfolio, level
+) -> None:
+    """Chunks of 60 customers built on two workers give exactly the whole ledger's rows."""
+    config = FeatureConfig()
+    local = training_data(portfolio.ledger, level, config)
+    remote = training_data_on_cluster(client, portfolio.ledger, level, config, chunk_customers=60)
+    pd.testing.assert_frame_equal(remote.frame, local.frame)
+    pd.testing.assert_series_equal(remote.as_of, local.as_of)
+    pd.testing.assert_series_equal(remote.matured_on, local.matured_on)
+    np.testing.assert_array_equal(remote.amounts, local.amounts)
+    assert remote.cutoff == local.cutoff
+    assert (remote.features, remote.categorical) == (local.features, local.categorical)

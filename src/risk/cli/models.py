@@ -122,14 +122,17 @@ def train_command(
     ] = None,
     engine: Annotated[
         EngineName,
-        typer.Option(help="Fit LightGBM in this process (pandas) or on Dask with lightgbm.dask."),
+        typer.Option(
+            help="Build features and fit LightGBM here (pandas) or on Dask (lightgbm.dask)."
+        ),
     ] = EngineName.pandas,
     scheduler: SchedulerOption = None,
 ) -> None:
     """Train a model on time windows, evaluate it out of time, register it, apply the gate.
 
-    With --engine dask the booster is fitted across the workers of a Dask cluster (a local
-    two-worker cluster unless --scheduler is given); features, tuning trials, calibration and
+    With --engine dask the features are built on the workers of a Dask cluster (a local
+    two-worker cluster unless --scheduler is given), customer chunk by customer chunk, and the
+    booster is fitted across them with lightgbm.dask; tuning trials, calibration and
     evaluation run here.
     """
     config = TrainConfig(

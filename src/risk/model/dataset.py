@@ -12,6 +12,7 @@ from risk.features import FeatureConfig, customer_training_frame, invoice_traini
 from risk.features.frames import Progress, _noop
 from risk.features.registry import feature_specs
 from risk.ledger import Ledger
+from risk.lookup import positions_in
 
 Level = Literal["invoice", "customer"]
 LABELS: dict[str, str] = {"invoice": "label_late", "customer": "label_event"}
@@ -58,31 +59,56 @@ def frame_feature_names(frame: pd.DataFrame, config: FeatureConfig) -> tuple[lis
     return names, categorical
 
 
-def training_data(
+def labelled_frame(
     ledger: Ledger,
     level: Level,
     config: FeatureConfig,
     cutoff: pd.Timestamp | None = None,
+    dates: pd.DatetimeIndex | None = None,
     progress: Progress = _noop,
-) -> TrainingData:
-    """Build the labelled frame of ``level`` and its dates, sorted by as-of date."""
+) -> pd.DataFrame:
+    """The labelled frame of ``level`` (rows in the feature builder's order).
+
+    ``cutoff`` and, for customers, the snapshot ``dates`` default to the ledger's own; a
+    customer chunk of a larger ledger passes the whole ledger's so that its rows are the ones the
+    whole ledger would give.
+    """
     if level == "invoice":
-        frame = invoice_training_frame(ledger, config, cutoff, progress)
-        due = frame["invoice_id"].map(ledger.invoices.set_index("invoice_id")["due_on"])
+        return invoice_training_frame(ledger, config, cutoff, progress)
+    return customer_training_frame(ledger, config, cutoff, dates=dates, progress=progress)
+
+
+def assemble(
+    frame: pd.DataFrame,
+    level: Level,
+    config: FeatureConfig,
+    cutoff: pd.Timestamp,
+    ledger: Ledger,
+) -> TrainingData:
+    """Training data from a labelled frame of ``ledger``: rows sorted by as-of date, then key.
+
+    The order depends only on the rows, so frames built chunk by chunk and concatenated give
+    the same training data as one frame of the whole ledger.
+    """
+    if level == "invoice":
         as_of = frame["issued_on"]
-        matured = due + pd.Timedelta(days=config.late_after_days + 1)
+        invoices = ledger.invoices
+        due = invoices["due_on"].to_numpy()[
+            positions_in(frame["invoice_id"], invoices["invoice_id"])
+        ]
+        matured = pd.Series(due, index=frame.index) + pd.Timedelta(days=config.late_after_days + 1)
         amounts = (
             frame["invoice_amount"]
             if "invoice_amount" in frame
             else pd.Series(1.0, index=frame.index)
         )
+        key = frame["invoice_id"]
     else:
-        frame = customer_training_frame(ledger, config, cutoff, progress=progress)
         as_of = frame["as_of"]
         matured = as_of + pd.Timedelta(days=config.horizon_days)
         amounts = frame.get("open_amount_total", pd.Series(1.0, index=frame.index))
-    cutoff_day = pd.Timestamp(frame.attrs["cutoff"])
-    order = np.argsort(as_of.to_numpy(), kind="stable")
+        key = frame["customer_id"]
+    order = np.lexsort((key.astype("str").to_numpy(), as_of.to_numpy()))
     frame = frame.iloc[order].reset_index(drop=True)
     names, categorical = frame_feature_names(frame, config)
     return TrainingData(
@@ -93,5 +119,17 @@ def training_data(
         amounts=amounts.iloc[order].fillna(0.0).to_numpy(dtype="float64"),
         features=names,
         categorical=categorical,
-        cutoff=cutoff_day,
+        cutoff=pd.Timestamp(cutoff),
     )
+
+
+def training_data(
+    ledger: Ledger,
+    level: Level,
+    config: FeatureConfig,
+    cutoff: pd.Timestamp | None = None,
+    progress: Progress = _noop,
+) -> TrainingData:
+    """Build the labelled frame of ``level`` and its dates, sorted by as-of date then key."""
+    frame = labelled_frame(ledger, level, config, cutoff, progress=progress)
+    return assemble(frame, level, config, pd.Timestamp(frame.attrs["cutoff"]), ledger)

@@ -22,8 +22,8 @@ from risk.model.baseline import fit_scorecard
 from risk.model.bundle import SECTOR_INPUTS, RiskModel, encoder_state, sector_inputs
 from risk.model.calibration import choose_calibrator
 from risk.model.dataset import TrainingData
+from risk.model.distributed import Trainer
 from risk.model.lgbm import LightGBMConfig, train_lightgbm
-from risk.model.lgbm_dask import Trainer
 from risk.model.split import SplitMasks, TimeWindows, expanding_folds
 from risk.model.tune import TrialCallback, tune
 
@@ -94,7 +94,7 @@ def fit_models(
     """Fit encoder and LightGBM on train, early-stop and calibrate on valid, fit the baseline.
 
     ``trainer`` fits the booster: in this process by default, or on a Dask cluster
-    (:func:`risk.model.lgbm_dask.lightgbm_trainer`). Tuning trials always run here.
+    (:func:`risk.model.distributed.training_engine`). Tuning trials always run here.
     """
     sector = _sector_state(data, masks.train, config.sector_smoothing)
     features = [*data.features, SECTOR_RATE] if sector is not None else list(data.features)

@@ -72,7 +72,7 @@ def train_lightgbm(
     """Train with early stopping on the validation window when one is given.
 
     ``groups`` (the customer of each row) only matters to the Dask trainer's partitioning
-    (:func:`risk.model.lgbm_dask.train_lightgbm_dask`); one process ignores it.
+    (:func:`risk.model.distributed.train_lightgbm_dask`); one process ignores it.
 
     Categorical features must arrive as pandas ``category`` (LightGBM rejects ``str``).
     """

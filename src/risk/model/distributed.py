@@ -1,6 +1,12 @@
-"""Distributed LightGBM training on a Dask cluster (``risk train --engine dask``).
+"""Training on a Dask cluster (``risk train --engine dask``): features and LightGBM fit.
 
-The training rows are split into one partition per worker, rows of a customer together
+**Features.** The ledger is split into customer chunks (the batch engine's partitioning,
+:func:`risk.batch.partition.iter_chunks`); each worker builds the labelled frame of its chunks
+with the one-process function (:func:`risk.model.dataset.labelled_frame`), given the whole
+ledger's cut-off and snapshot dates, so the concatenated frames are the whole ledger's frame
+(features only read a customer's own rows). The driver assembles them in the same order.
+
+**Fit.** The training rows are split into one partition per worker, rows of a customer together
 (partitions drawn by a hash of the customer id, so each worker sees a sample of the whole
 period rather than one stretch of time). ``lightgbm.dask`` fits one data-parallel model
 across the workers with the same parameters as the one-process path
@@ -19,9 +25,10 @@ import functools
 import logging
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import dask.dataframe as dd
 import lightgbm as lgb
@@ -29,8 +36,13 @@ import numpy as np
 import pandas as pd
 from distributed import Client
 
+from risk.batch.partition import iter_chunks, n_chunks_for
 from risk.cluster import DaskEngineError, dask_client
 from risk.errors import RiskError
+from risk.features import FeatureConfig, default_cutoff, snapshot_dates
+from risk.features.frames import Progress, _noop
+from risk.ledger import Ledger
+from risk.model.dataset import Level, TrainingData, assemble, labelled_frame, training_data
 from risk.model.lgbm import (
     LightGBMConfig,
     best_iteration,
@@ -49,21 +61,9 @@ class TrainingEngineError(RiskError):
     """The training data cannot be fitted on the chosen engine."""
 
 
-class Trainer(Protocol):
-    """Fits the booster of one level: :func:`risk.model.lgbm.train_lightgbm` or the Dask one."""
-
-    def __call__(
-        self,
-        X_train: pd.DataFrame,  # noqa: N803
-        y_train: np.ndarray,
-        X_valid: pd.DataFrame | None,  # noqa: N803
-        y_valid: np.ndarray | None,
-        *,
-        monotone: list[int],
-        seed: int,
-        config: LightGBMConfig | None = None,
-        groups: np.ndarray | None = None,
-    ) -> lgb.Booster: ...
+#: Fits the booster of one level with the signature of :func:`risk.model.lgbm.train_lightgbm`:
+#: that function itself, or :func:`train_lightgbm_dask` bound to a client.
+Trainer = Callable[..., lgb.Booster]
 
 
 def partition_of(groups: np.ndarray, n_partitions: int) -> np.ndarray:
@@ -152,15 +152,84 @@ def train_lightgbm_dask(
     return booster
 
 
+def _chunk_frame(
+    ledger: Ledger,
+    level: Level,
+    config: FeatureConfig,
+    cutoff: pd.Timestamp,
+    dates: pd.DatetimeIndex | None,
+) -> pd.DataFrame:
+    """The labelled frame of one customer chunk (runs on a worker)."""
+    return labelled_frame(ledger, level, config, cutoff, dates)
+
+
+def training_data_on_cluster(
+    client: Client,
+    ledger: Ledger,
+    level: Level,
+    config: FeatureConfig,
+    chunk_customers: int = 5000,
+    progress: Progress = _noop,
+) -> TrainingData:
+    """:func:`risk.model.dataset.training_data`, with the features built on the cluster.
+
+    Raises:
+        DaskEngineError: a chunk failed on a worker.
+    """
+    cutoff = default_cutoff(ledger)
+    dates = (
+        snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=config.horizon_days))
+        if level == "customer"
+        else None
+    )
+    n_chunks = n_chunks_for(len(ledger.customers), chunk_customers)
+    progress("features (Dask)")
+    futures = [
+        client.submit(_chunk_frame, client.scatter(chunk.ledger), level, config, cutoff, dates)
+        for chunk in iter_chunks(ledger, n_chunks)
+    ]
+    try:
+        frames = client.gather(futures)
+    except Exception as exc:  # a worker-side failure, re-raised with its context
+        raise DaskEngineError(
+            f"building the {level} training frame failed on a worker: {exc}"
+        ) from exc
+    frame = pd.concat(frames, ignore_index=True)
+    return assemble(frame, level, config, cutoff, ledger)
+
+
+@dataclass(frozen=True)
+class TrainingEngine:
+    """Where training data is built and the booster fitted: this process or a Dask cluster."""
+
+    name: Engine
+    trainer: Trainer
+    build: Callable[[Ledger, Level, FeatureConfig, Progress], TrainingData]
+
+
+def _local_build(
+    ledger: Ledger, level: Level, config: FeatureConfig, progress: Progress
+) -> TrainingData:
+    return training_data(ledger, level, config, progress=progress)
+
+
 @contextmanager
-def lightgbm_trainer(engine: Engine = "pandas", scheduler: str | None = None) -> Iterator[Trainer]:
-    """The booster-fitting function of ``engine``; for Dask, connected for the ``with`` block.
+def training_engine(
+    engine: Engine = "pandas", scheduler: str | None = None
+) -> Iterator[TrainingEngine]:
+    """The training engine; for Dask, connected to the cluster for the ``with`` block.
 
     Raises:
         DaskEngineError: the scheduler does not answer.
     """
     if engine == "pandas":
-        yield train_lightgbm
+        yield TrainingEngine("pandas", train_lightgbm, _local_build)
         return
     with dask_client(scheduler) as client:
-        yield functools.partial(train_lightgbm_dask, client)
+
+        def build(
+            ledger: Ledger, level: Level, config: FeatureConfig, progress: Progress
+        ) -> TrainingData:
+            return training_data_on_cluster(client, ledger, level, config, progress=progress)
+
+        yield TrainingEngine("dask", functools.partial(train_lightgbm_dask, client), build)
