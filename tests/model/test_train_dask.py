@@ -22,6 +22,7 @@ from risk.cli import app
 from risk.cluster import dask_client
 from risk.features import FeatureConfig
 from risk.features.registry import feature_specs, monotone_constraints
+from risk.ledger import subset_ledger
 from risk.model.dataset import training_data
 from risk.model.distributed import (
     TrainingEngineError,
@@ -216,3 +217,16 @@ def test_training_data_built_on_the_cluster_is_the_one_process_data(
     np.testing.assert_array_equal(remote.amounts, local.amounts)
     assert remote.cutoff == local.cutoff
     assert (remote.features, remote.categorical) == (local.features, local.categorical)
+
+
+def test_chunks_without_invoices_are_skipped_not_fatal(client, portfolio) -> None:
+    """Chunks of one customer: some hold only a customer who never invoiced."""
+    ledger = portfolio.ledger
+    never = sorted(set(ledger.customers["customer_id"]) - set(ledger.invoices["customer_id"]))
+    assert never, "the generated portfolio has customers without invoices"
+    keep = set(never[:2]) | set(ledger.invoices["customer_id"].drop_duplicates().head(4))
+    small = subset_ledger(ledger, sorted(keep))
+    config = FeatureConfig()
+    remote = training_data_on_cluster(client, small, "customer", config, chunk_customers=1)
+    local = training_data(small, "customer", config)
+    pd.testing.assert_frame_equal(remote.frame, local.frame)

@@ -54,7 +54,6 @@ from risk.model.lgbm import (
 logger = logging.getLogger(__name__)
 
 Engine = Literal["pandas", "dask"]
-ENGINES: tuple[str, ...] = ("pandas", "dask")
 
 
 class TrainingEngineError(RiskError):
@@ -152,17 +151,6 @@ def train_lightgbm_dask(
     return booster
 
 
-def _chunk_frame(
-    ledger: Ledger,
-    level: Level,
-    config: FeatureConfig,
-    cutoff: pd.Timestamp,
-    dates: pd.DatetimeIndex | None,
-) -> pd.DataFrame:
-    """The labelled frame of one customer chunk (runs on a worker)."""
-    return labelled_frame(ledger, level, config, cutoff, dates)
-
-
 def training_data_on_cluster(
     client: Client,
     ledger: Ledger,
@@ -184,9 +172,13 @@ def training_data_on_cluster(
     )
     n_chunks = n_chunks_for(len(ledger.customers), chunk_customers)
     progress("features (Dask)")
+    # a chunk without invoices has no training row (a customer enters at its first invoice)
+    chunks = [c for c in iter_chunks(ledger, n_chunks) if len(c.ledger.invoices)]
+    if not chunks:  # nothing to distribute: the one-process path says what is wrong
+        return training_data(ledger, level, config, cutoff, progress)
     futures = [
-        client.submit(_chunk_frame, client.scatter(chunk.ledger), level, config, cutoff, dates)
-        for chunk in iter_chunks(ledger, n_chunks)
+        client.submit(labelled_frame, client.scatter(chunk.ledger), level, config, cutoff, dates)
+        for chunk in chunks
     ]
     try:
         frames = client.gather(futures)
