@@ -1,4 +1,4 @@
-"""Arrow-backed lookups agree with pandas' ``isin`` / ``get_indexer`` (property tests)."""
+"""Arrow-backed lookups and sorts agree with pandas (``isin``, ``get_indexer``, ``sort_values``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from risk.lookup import fast_isin, positions_in
+from risk.model.dataset import _date_then_text_order
 
 ids = st.one_of(st.none(), st.sampled_from(["C1", "C2", "C10", "é", "", " C1"]))
 
@@ -28,3 +29,16 @@ def test_fast_isin_is_isin_without_missing(values, allowed) -> None:
     series = pd.Series(values, dtype="str")
     expected = series.isin([a for a in allowed if a is not None]) & series.notna()
     assert fast_isin(series, pd.Series(allowed, dtype="str")).tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from(["I2", "I10", "é", "I1", ""])), max_size=30
+    )
+)
+def test_training_rows_sort_by_date_then_key_like_pandas(rows) -> None:
+    frame = pd.DataFrame(rows, columns=["day", "key"]).astype({"key": "str"})
+    dates = pd.Timestamp("2025-01-01") + pd.to_timedelta(frame["day"], unit="D")
+    expected = frame.assign(date=dates).sort_values(["date", "key"], kind="stable").index.to_numpy()
+    np.testing.assert_array_equal(_date_then_text_order(dates, frame["key"]), expected)
