@@ -78,6 +78,9 @@ class RawTables(Mapping[str, pd.DataFrame]):
     def __getitem__(self, name: str) -> pd.DataFrame:
         return read_raw_table(self.files[name])
 
+    def __contains__(self, name: object) -> bool:  # without reading the file (Mapping's would)
+        return name in self.files
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.files)
 

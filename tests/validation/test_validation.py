@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from tests.conftest import CUSTOMERS_CSV, INVOICES_CSV
 
+import risk.io
 from risk.errors import SchemaError
 from risk.io import load_ledger, validate_ledger_dir, write_quarantine
 
@@ -253,3 +254,20 @@ def test_ledger_doc_is_up_to_date() -> None:
     assert committed == contracts_markdown(), (
         "run: uv run python -m risk.contracts_doc > docs/ledger.md"
     )
+
+
+def test_each_table_file_is_read_once(write_ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation reads tables lazily: once each, never again for a presence check."""
+    legal = "customer_id,published_on,kind,source\nC1,2024-05-01,liquidation,BODACC\n"
+    folder = write_ledger(legal_events=legal)
+    reads: list[str] = []
+    real = risk.io.read_raw_table
+
+    def counting(path: Path):
+        reads.append(path.stem)
+        return real(path)
+
+    monkeypatch.setattr(risk.io, "read_raw_table", counting)
+    result = validate_ledger_dir(folder)
+    assert sorted(reads) == sorted(p.stem for p in folder.iterdir() if p.suffix == ".csv")
+    assert result.reports["legal_events"].kept == 1
