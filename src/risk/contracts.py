@@ -62,6 +62,7 @@ LEGAL_EVENT_KINDS: tuple[str, ...] = (
     "payment_order",  # injonction de payer
     "director_change",  # changement de dirigeant
     "capital_decrease",  # réduction de capital
+    "company_closed",  # cessation: SIRENE état administratif C (unité légale cessée)
 )
 COLLECTIVE_PROCEEDING_KINDS: tuple[str, ...] = ("safeguard", "receivership", "liquidation")
 
@@ -317,6 +318,20 @@ LEGAL_EVENTS = Table(
             nullable=True,
             default="BODACC",
             description="where the event was published",
+        ),
+        Column(
+            "judgment_on",
+            "date",
+            required=False,
+            nullable=True,
+            description="date of the court judgment the announcement publishes (BODACC)",
+        ),
+        Column(
+            "reference",
+            "str",
+            required=False,
+            nullable=True,
+            description="identifier of the announcement at its source (BODACC id, SIRENE period)",
         ),
     ),
 )

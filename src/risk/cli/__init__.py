@@ -15,6 +15,7 @@ from rich.console import Console
 from risk import registry
 from risk.cli.batch import score
 from risk.cli.decisions import worklist_command, worklist_table
+from risk.cli.enrich import enrich_app
 from risk.cli.features import features
 from risk.cli.imports import import_app
 from risk.cli.models import (
@@ -172,3 +173,4 @@ app.command("serve")(serve)
 app.command("apikey")(apikey)
 app.command("bento")(bento)
 app.add_typer(import_app, name="import", help="Bring your own ledger: ERP exports, SQL, FEC.")
+app.add_typer(enrich_app, name="enrich", help="Enrich the ledger from open data: BODACC, SIRENE.")

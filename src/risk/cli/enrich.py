@@ -1,0 +1,81 @@
+"""``risk enrich``: legal events and company attributes from French open data (BODACC, SIRENE)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from risk.errors import RiskError
+
+enrich_app = typer.Typer(
+    help="Enrich the ledger from open data files you downloaded: BODACC, SIRENE.",
+    no_args_is_help=True,
+)
+console = Console()
+
+LedgerOption = Annotated[Path, typer.Option("--ledger", help="Ledger folder to enrich.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing.")]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Write the full report as CSV to this file.")
+]
+
+
+def _table(title: str, frame: pd.DataFrame, limit: int = 20) -> Table:
+    table = Table(title=f"{title} ({len(frame)})", title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.head(limit).itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v)[:80] for v in row))
+    if len(frame) > limit:
+        table.caption = f"first {limit} of {len(frame)}; --report FILE writes them all"
+    return table
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(2)
+
+
+@enrich_app.command("bodacc")
+def bodacc_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="BODACC annonces-commerciales exports (.json, .jsonl, .csv)."),
+    ],
+    ledger: LedgerOption = Path("data/sample"),
+    dry_run: DryRun = False,
+    report: ReportOption = None,
+) -> None:
+    """Add collective proceedings published in the BODACC to legal_events, matched by SIREN."""
+    from risk.enrich.run import enrich_bodacc
+
+    try:
+        result = enrich_bodacc(ledger, files, dry_run=dry_run)
+    except RiskError as exc:
+        raise _fail(exc) from exc
+    shown = result.matched.assign(
+        published_on=result.matched["published_on"].dt.date,
+        judgment_on=result.matched["judgment_on"].dt.date,
+    )[["announcement_id", "customer_id", "kind", "published_on", "judgment_on", "status"]]
+    console.print(_table("Matched announcements", shown))
+    console.print(_table("Ambiguous: look at these by hand", result.ambiguous))
+    console.print(
+        f"{len(result.unmatched)} announcement(s) not matched to a customer "
+        f"({(result.unmatched['reason'] == 'no SIREN in the announcement').sum()} without SIREN)"
+    )
+    if report is not None:
+        frames = [
+            result.matched.assign(outcome="matched"),
+            result.ambiguous.assign(outcome="ambiguous"),
+            result.unmatched.assign(outcome="unmatched"),
+        ]
+        report.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat(frames, ignore_index=True).to_csv(report, index=False)
+        console.print(f"report written to {report}")
+    verb = "would be added (dry run)" if dry_run else f"added to {ledger}/legal_events"
+    console.print(f"{len(result.events)} legal event(s) {verb}")
