@@ -79,3 +79,45 @@ def bodacc_command(
         console.print(f"report written to {report}")
     verb = "would be added (dry run)" if dry_run else f"added to {ledger}/legal_events"
     console.print(f"{len(result.events)} legal event(s) {verb}")
+
+
+@enrich_app.command("sirene")
+def sirene_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="SIRENE legal-units files (StockUniteLegale and/or StockUniteLegaleHistorique; "
+            "CSV or Parquet)."
+        ),
+    ],
+    ledger: LedgerOption = Path("data/sample"),
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the ledger's values by SIRENE's.")
+    ] = False,
+    dry_run: DryRun = False,
+    report: ReportOption = None,
+) -> None:
+    """Fill or check NAF code, size, creation date and legal form; closures as legal events."""
+    from risk.enrich.run import enrich_sirene
+
+    try:
+        result = enrich_sirene(ledger, files, overwrite=overwrite, dry_run=dry_run)
+    except RiskError as exc:
+        raise _fail(exc) from exc
+    counts = result.report.groupby(["column", "action"]).size().reset_index(name="customers")
+    console.print(_table("Customer attributes compared with SIRENE", counts, limit=50))
+    conflicts = result.report[result.report["action"].str.startswith(("conflict", "overwritten"))]
+    console.print(_table("Conflicts", conflicts))
+    if not result.changes.empty:
+        console.print(
+            _table(
+                "Changes inside the ledger's history (values at the cut-off used)", result.changes
+            )
+        )
+    console.print(f"{len(result.not_found)} customer(s) with a SIREN not in the file")
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        result.report.to_csv(report, index=False)
+        console.print(f"report written to {report}")
+    verb = "would be added (dry run)" if dry_run else f"added to {ledger}/legal_events"
+    console.print(f"{len(result.events)} legal event(s) {verb} (company closures)")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pandas as pd
+
 from risk.enrich.bodacc import BodaccMatch, match_announcements, read_announcements
-from risk.enrich.ledger_files import append_rows, read_table
+from risk.enrich.ledger_files import append_rows, read_table, replace_column_values
+from risk.enrich.sirene import read_legal_units
+from risk.enrich.sirene_compare import SireneResult, compare_with_ledger
 from risk.errors import LedgerError
 
 logger = logging.getLogger(__name__)
@@ -36,3 +40,46 @@ def enrich_bodacc(directory: Path, files: list[Path], dry_run: bool = False) -> 
         path = append_rows(directory, "legal_events", result.events)
         logger.info("%d legal event(s) added to %s", len(result.events), path)
     return result
+
+
+def enrich_sirene(
+    directory: Path, paths: list[Path], overwrite: bool = False, dry_run: bool = False
+) -> SireneResult:
+    """Fill or check the customers' NAF code, size, creation date and legal form from SIRENE
+    legal-units files (stock and/or history), and add closures as dated ``company_closed`` legal events.
+
+    The ledger's own values are kept (conflicts reported) unless ``overwrite``.
+
+    Raises:
+        LedgerError: the ledger has no customers table or no SIREN, or the file is unusable.
+    """
+    customers = read_table(directory, "customers")
+    if customers is None:
+        raise LedgerError(f"ledger folder {directory} has no customers table")
+    if "siren" not in customers or customers["siren"].isna().all():
+        raise LedgerError(
+            f"table 'customers' of {directory}: column 'siren' is empty; SIRENE legal units "
+            "are matched by SIREN (9 digits)"
+        )
+    sirens = set(customers["siren"].dropna().astype("str"))
+    units = read_legal_units(paths, sirens)
+    result = compare_with_ledger(customers, units, _history(directory), overwrite=overwrite)
+    existing = read_table(directory, "legal_events")
+    result = result.without_known_events(existing)
+    if not dry_run:
+        for column, values in result.updates.items():
+            replace_column_values(directory, "customers", "customer_id", values)
+            logger.info("customers.%s: %d value(s) written", column, len(values))
+        if not result.events.empty:
+            append_rows(directory, "legal_events", result.events)
+    return result
+
+
+def _history(directory: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last invoice date of the ledger (the customers table describes the last)."""
+    invoices = read_table(directory, "invoices")
+    if invoices is None or invoices.empty:
+        today = pd.Timestamp.today().normalize()
+        return today, today
+    dates = pd.concat([invoices["issued_on"], invoices.get("paid_on", invoices["issued_on"])])
+    return pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
