@@ -167,3 +167,20 @@ def test_cli_reports_and_writes(ledger_dir: Path, tmp_path: Path) -> None:
     missing = CliRunner().invoke(app, ["enrich", "bodacc", *files, "--ledger", str(tmp_path / "x")])
     assert missing.exit_code == 2
     assert "does not exist" in missing.output
+
+
+def test_no_customer_matches(ledger_dir: Path) -> None:
+    customers = (ledger_dir / "customers.csv").read_text()
+    (ledger_dir / "customers.csv").write_text(
+        customers.replace("732829320", "")
+        .replace("552100554", "")
+        .replace("403483365", "")
+        .replace(",,FR", ",900000019,FR", 1)
+    )
+    result = CliRunner().invoke(
+        app, ["enrich", "bodacc", *map(str, bodacc_files()), "--ledger", str(ledger_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "0 legal event(s) added" in said
+    assert "11 announcement(s) not matched to a customer (1 without SIREN)" in said

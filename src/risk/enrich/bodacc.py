@@ -256,7 +256,9 @@ def match_announcements(
             "note",
         ],
     )
-    found["status"] = _status(found, existing)
+    for column in ("published_on", "judgment_on"):
+        found[column] = pd.to_datetime(found[column]).astype("datetime64[ns]")
+    found["status"] = pd.Series(_status(found, existing), index=found.index, dtype="str")
     added = found[found["status"] == "added"]
     events = pd.DataFrame(
         {
