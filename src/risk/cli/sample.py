@@ -28,6 +28,14 @@ def sample(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/sample"),
     fmt: Annotated[SampleFormat, typer.Option(help="File format.")] = SampleFormat.csv,
+    open_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--open-data",
+            help="Also write the portfolio's BODACC export and SIRENE stock to this folder "
+            "(inputs of `risk enrich`).",
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic French B2B receivables ledger and its truth tables.
 
@@ -54,5 +62,10 @@ def sample(
         rows = f"{len(tables[name]):,}" if name in tables else "-"
         summary.add_row(name, rows, str(path))
     console.print(summary)
+    if open_data is not None:
+        from risk.synth.open_data import write_open_data
+
+        for name, path in write_open_data(portfolio.ledger, open_data).items():
+            console.print(f"{name} open-data file: {path}")
     elapsed = time.perf_counter() - started
     console.print(f"generated in {generated:.1f} s, written in {elapsed - generated:.1f} s")
