@@ -15,7 +15,11 @@ from risk.features.frames import Progress, _noop
 from risk.features.registry import feature_specs
 from risk.ledger import Ledger
 from risk.lookup import positions_in
-from risk.model.default_level import default_model_features, default_training_frame
+from risk.model.default_level import (
+    default_feature_config,
+    default_model_features,
+    default_training_frame,
+)
 
 Level = Literal["invoice", "customer", "default"]
 LABELS: dict[str, str] = {
@@ -108,6 +112,8 @@ def assemble(
     The order depends only on the rows, so frames built chunk by chunk and concatenated give
     the same training data as one frame of the whole ledger.
     """
+    if level == "default":  # its label's 12-month horizon, whatever ``config`` says
+        config = default_feature_config(config)
     if level == "invoice":
         as_of = frame["issued_on"]
         invoices = ledger.invoices
