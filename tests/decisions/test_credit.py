@@ -21,6 +21,7 @@ POLICY = CreditPolicy(
     grade_multipliers={"A": 1.5, "B": 1.2, "C": 1.0, "D": 0.6, "E": 0.3},
     loss_given_default={"private": 0.5, "public": 0.1, "guaranteed": 0.25},
     expected_loss_budget=1000.0,
+    expected_loss_share_of_sales=0.0,
     group_expected_loss_budget=1500.0,
     starter_limit=2000.0,
     rounding_share=0.5,

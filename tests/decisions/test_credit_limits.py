@@ -16,6 +16,7 @@ POLICY = CreditPolicy(
     grade_multipliers={"A": 1.5, "B": 1.2, "C": 1.0, "D": 0.6, "E": 0.3},
     loss_given_default={"private": 0.5, "public": 0.1, "guaranteed": 0.25},
     expected_loss_budget=1000.0,
+    expected_loss_share_of_sales=0.0,
     group_expected_loss_budget=1500.0,
     starter_limit=2000.0,
     rounding_share=0.5,
@@ -142,3 +143,15 @@ def test_typical_invoice_is_the_median_over_the_window_before_as_of() -> None:
     # C1: median(50, 70) = 60 (the 2023 invoice is outside the window, July 2024 after as-of);
     # C2: no invoice in the window, median of all earlier ones = 300
     assert typical.to_dict() == {"C1": 60.0, "C2": 300.0}
+
+
+def test_expected_loss_budget_grows_with_the_sales_to_the_customer() -> None:
+    policy = CreditPolicy(**{**POLICY.__dict__, "expected_loss_share_of_sales": 0.02})
+    out = limits(customer("BIG", monthly_sales=100_000.0, pd=0.5, grade="E"), policy=policy)
+    # budget max(1,000, 0.02 x 1,200,000) = 24,000; cap 24,000 / (0.5 x 0.5) = 96,000;
+    # base 100,000 x 2 x 0.3 = 60,000 -> 60,000 (the cap does not bind)
+    assert out.loc["BIG", "suggested_limit"] == 60_000.0
+    out = limits(customer("BIG", monthly_sales=100_000.0, pd=0.9, grade="E"), policy=policy)
+    # cap 24,000 / (0.9 x 0.5) = 53,333 -> rounded down to 53,000 (step 1,000)
+    assert out.loc["BIG", "suggested_limit"] == 53_000.0
+    assert "expected-loss budget 24,000" in out.loc["BIG", "rules"]

@@ -63,6 +63,7 @@ class CreditPolicy:
     )
     loss_given_default: dict[str, float] = field(default_factory=_default_lgd)
     expected_loss_budget: float = 4000.0
+    expected_loss_share_of_sales: float = 0.02
     group_expected_loss_budget: float = 12000.0
     starter_limit: float = 3000.0
     cash_in_advance_kinds: tuple[str, ...] = ("liquidation", "receivership")
@@ -79,7 +80,12 @@ class CreditPolicy:
         for name in ("sales_window_days", "expected_loss_budget", "group_expected_loss_budget"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"credit policy: {name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("cycle_days", "starter_limit", "uninsured_allowance"):
+        for name in (
+            "cycle_days",
+            "starter_limit",
+            "uninsured_allowance",
+            "expected_loss_share_of_sales",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(
                     f"credit policy: {name} must be >= 0, got {getattr(self, name)!r}"

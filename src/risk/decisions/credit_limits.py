@@ -160,13 +160,17 @@ def _expected_loss_cap(
     trail: _Trail,
 ) -> np.ndarray:
     pd_default = c["pd"].astype(float).clip(lower=1e-6).to_numpy()
-    cap = policy.expected_loss_budget / (pd_default * lgd)
+    annual_sales = 12.0 * c["monthly_sales"].fillna(0.0).to_numpy(dtype=float)
+    budget = np.maximum(
+        policy.expected_loss_budget, policy.expected_loss_share_of_sales * annual_sales
+    )
+    cap = budget / (pd_default * lgd)
     for i in np.flatnonzero(cap < limit):
         trail.add(
             i,
-            f"capped at {cap[i]:,.0f} by the expected-loss budget {policy.expected_loss_budget:,.0f} "
+            f"capped at {cap[i]:,.0f} by the expected-loss budget {budget[i]:,.0f} "
             f"(default PD {pd_default[i]:.2%} x LGD {lgd[i]:.0%}, {segment[i]})",
-            f"plafonné à {cap[i]:,.0f} par le budget de perte attendue {policy.expected_loss_budget:,.0f} "
+            f"plafonné à {cap[i]:,.0f} par le budget de perte attendue {budget[i]:,.0f} "
             f"(PD défaut {pd_default[i]:.2%} x LGD {lgd[i]:.0%}, {segment[i]})",
         )
     return np.minimum(limit, cap)
@@ -199,6 +203,12 @@ def _insurer_cap(
     return np.where(over, cap, limit)
 
 
+def group_budget(monthly_sales: pd.Series, policy: CreditPolicy) -> float:
+    """Expected-loss budget of a group: the policy's, or a share of the group's annual sales."""
+    annual = 12.0 * float(monthly_sales.fillna(0.0).sum())
+    return max(policy.group_expected_loss_budget, policy.expected_loss_share_of_sales * annual)
+
+
 def _group_caps(
     c: pd.DataFrame, limit: np.ndarray, lgd: np.ndarray, policy: CreditPolicy, trail: _Trail
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -211,16 +221,15 @@ def _group_caps(
         idx = np.asarray(members)
         group_exposure[idx] = c.loc[idx, "exposure"].fillna(0.0).sum()
         expected_loss = float((pd_default[idx] * lgd[idx] * limit[idx]).sum())
-        if expected_loss > policy.group_expected_loss_budget:
-            factor = policy.group_expected_loss_budget / expected_loss
+        budget = group_budget(c.loc[idx, "monthly_sales"], policy)
+        if expected_loss > budget:
+            factor = budget / expected_loss
             limit[idx] *= factor
             for i in idx:
                 trail.add(
                     i,
-                    f"group {group}: scaled by {factor:.2f} to the group budget "
-                    f"{policy.group_expected_loss_budget:,.0f}",
-                    f"groupe {group} : réduit x{factor:.2f} au budget du groupe "
-                    f"{policy.group_expected_loss_budget:,.0f}",
+                    f"group {group}: scaled by {factor:.2f} to the group budget {budget:,.0f}",
+                    f"groupe {group} : réduit x{factor:.2f} au budget du groupe {budget:,.0f}",
                 )
     return limit, group_exposure
 
