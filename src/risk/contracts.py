@@ -202,6 +202,14 @@ CUSTOMERS = Table(
             description="current credit limit in ledger currency",
         ),
         Column(
+            "insured_limit",
+            "float",
+            required=False,
+            nullable=True,
+            min_value=0,
+            description="credit-insurer limit (garantie d'assurance-crédit) in ledger currency",
+        ),
+        Column(
             "group_id",
             "id",
             required=False,

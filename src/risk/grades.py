@@ -1,18 +1,23 @@
-"""Credit grades A–E from a calibrated probability of late payment.
+"""Credit grades A–E: a master scale on the customer's default probability (PD).
 
-A grade is the band of probabilities a credit manager acts on: the cut-offs are the upper bounds
-of every grade but the last one, which takes everything above. A probability exactly on a cut-off
-goes to the better (lower-risk) grade, so the bounds of a grade are ``(low, high]`` (``[0, high]``
-for the first one).
+The PD is the calibrated probability of a default-like event within 12 months (collective
+proceeding, an invoice more than 90 days past due, or a write-off; see
+``risk.labels.default_labels``), not the late-payment probability that drives dunning. A grade is
+the band of PDs a credit manager acts on: the cut-offs are the published upper bounds of every
+grade but the last one, which takes everything above. The default bands are A <= 0.5 %,
+B <= 2 %, C <= 5 %, D <= 15 %, E above (the credit policy file may publish others:
+``master_scale`` in ``risk/config/credit_policy.yaml``). A PD exactly on a cut-off goes to the
+better (lower-risk) grade, so the bounds of a grade are ``(low, high]`` (``[0, high]`` for the
+first one).
 
 Example:
     >>> scale = GradeScale()
-    >>> scale.grade(0.03), scale.grade(0.031), scale.grade(0.5)
+    >>> scale.grade(0.005), scale.grade(0.0051), scale.grade(0.5)
     ('A', 'B', 'E')
-    >>> scale.grade(np.array([0.01, 0.08, 0.2])).tolist()
-    ['A', 'B', 'D']
+    >>> scale.grade(np.array([0.001, 0.03, 0.1])).tolist()
+    ['A', 'C', 'D']
     >>> scale.bounds("B")
-    (0.03, 0.08)
+    (0.005, 0.02)
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ class GradeScale:
     """
 
     letters: tuple[str, ...] = ("A", "B", "C", "D", "E")
-    cutoffs: tuple[float, ...] = (0.03, 0.08, 0.15, 0.30)
+    cutoffs: tuple[float, ...] = (0.005, 0.02, 0.05, 0.15)
 
     def __post_init__(self) -> None:
         letters, cutoffs = tuple(self.letters), tuple(float(c) for c in self.cutoffs)
@@ -62,10 +67,10 @@ class GradeScale:
     def grade(self, p: np.ndarray | float) -> np.ndarray | str:
         """Grade letter of one probability or of an array of probabilities.
 
-        A probability exactly on a cut-off goes to the better grade (0.03 -> "A" by default).
+        A probability exactly on a cut-off goes to the better grade (0.005 -> "A" by default).
 
         Args:
-            p: probability of late payment, or an array of them, each in [0, 1].
+            p: default probability, or an array of them, each in [0, 1].
 
         Returns:
             The letter (``str``) for a scalar, an object array of letters of the same shape for

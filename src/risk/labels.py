@@ -152,3 +152,143 @@ def customer_labels(
     out = out.mask(~pd.Series(known, index=queries.index), axis=0)
     out["label_known"] = known
     return out
+
+
+# ---------------------------------------------------------------- default-like event (credit PD)
+
+DEFAULT_LABEL = "label_default"
+#: Days past due from which an unpaid invoice counts as a default-like event (credit-risk practice).
+DEFAULT_PAST_DUE_DAYS = 90
+#: Horizon of the default label: 12 months after the snapshot.
+DEFAULT_HORIZON_DAYS = 365
+#: A settled invoice is written off when what was received plus what was credited falls short
+#: of its amount by more than this share of the amount (and by more than one currency unit).
+WRITE_OFF_SHORTFALL_SHARE = 0.01
+
+
+def write_off_dates(
+    invoices: pd.DataFrame, credit_notes: pd.DataFrame | None, cutoff: pd.Timestamp
+) -> pd.Series:
+    """Day each invoice was written off, as known at ``cutoff``; NaT if never.
+
+    The ledger has no write-off document: an invoice written off is one closed (``paid_on``
+    before ``cutoff``) although ``amount_paid`` plus the credit notes against it (issued before
+    ``cutoff``) fall short of its amount by more than 1 % and more than one currency unit; the
+    write-off is dated on its closing day. Without an ``amount_paid`` column nothing is written
+    off.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    never = pd.Series(pd.NaT, index=invoices.index, dtype="datetime64[ns]")
+    if "amount_paid" not in invoices.columns:
+        return never
+    paid = _paid_before(invoices, cutoff)
+    credited = pd.Series(0.0, index=invoices.index)
+    if credit_notes is not None and not credit_notes.empty and "invoice_id" in credit_notes:
+        known = credit_notes[credit_notes["issued_on"] < cutoff]
+        totals = known.groupby("invoice_id")["amount"].sum()
+        credited = invoices["invoice_id"].map(totals).fillna(0.0).astype(np.float64)
+    amount = invoices["amount"].astype(np.float64)
+    shortfall = amount - invoices["amount_paid"].fillna(0.0).astype(np.float64) - credited
+    written_off = paid.notna() & (shortfall > np.maximum(1.0, WRITE_OFF_SHORTFALL_SHARE * amount))
+    return paid.where(written_off).astype("datetime64[ns]")
+
+
+def _overlapping(
+    ids: pd.Series,
+    owners: pd.Series,
+    starts: pd.Series,
+    ends: pd.Series,
+    codes: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+) -> np.ndarray:
+    """Whether each query (code, [t0, t1)) meets one of its owner's spells ``[start, end)``.
+
+    A spell meets the window when ``start < t1`` and ``end > t0``; as ``start < end``, the count
+    is ``#(start < t1) - #(end <= t0)``.
+    """
+    valid = (starts.notna() & (ends.isna() | (ends > starts))).to_numpy()
+    owner = positions_in(ids, owners)[valid]
+    begin = EventIndex(owner, to_days(starts)[valid])
+    closed = ends.notna().to_numpy()[valid]
+    finish = EventIndex(owner[closed], to_days(ends)[valid][closed])
+    started = begin.before(codes, t1) - begin.start(codes)
+    finished = finish.before(codes, t0 + 1) - finish.start(codes)
+    return (started - finished) > 0
+
+
+def default_labels(
+    ledger: Ledger,
+    queries: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    past_due_days: int = DEFAULT_PAST_DUE_DAYS,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> pd.DataFrame:
+    """Default-like event of each (customer_id, as_of) row as known at ``cutoff``.
+
+    1 when, in the window ``[t, t + H)`` (``H`` = ``horizon_days``, 12 months):
+
+    * a collective proceeding (safeguard, receivership, liquidation) is published; or
+    * one of the customer's invoices is **more than** ``past_due_days`` **days past due and
+      unpaid** on some day of the window: its delinquency spell ``[due_on + D + 1, paid_on]``
+      meets the window (paid on ``due_on + D + 1`` is ``D + 1`` days late, as in
+      :func:`invoice_labels`) (a payment on or after ``cutoff`` is unknown, so the spell stays open).
+      A customer already in default at ``t`` (an invoice 91 days past due still unpaid) is
+      labelled 1, as a credit-risk PD treats an exposure in default; or
+    * an invoice is written off (see :func:`write_off_dates`).
+
+    Known when the whole window is before the cut-off (``t + H <= cutoff``).
+
+    Args:
+        ledger: the ledger (not modified).
+        queries: columns ``customer_id`` and ``as_of``.
+        cutoff: first day not in the data.
+        past_due_days: D (90: "more than 90 days past due").
+        horizon_days: H (365).
+
+    Returns:
+        Indexed like ``queries``: ``label_default_proceeding``, ``label_default_past_due``,
+        ``label_default_write_off``, ``label_default`` (0/1, ``<NA>`` when unknown) and
+        ``label_known``.
+
+    Raises:
+        LabelError: no ``paid_on`` column.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    ids = ledger.customers["customer_id"]
+    codes = positions_in(ids, queries["customer_id"])
+    start = to_days(queries["as_of"])
+    end = start + horizon_days
+    inv = ledger.invoices
+    delinquent_from = inv["due_on"] + pd.Timedelta(days=past_due_days + 1)
+    paid = _paid_before(inv, cutoff)
+    settled = paid + pd.Timedelta(days=1)  # a payment on day d still leaves d past due
+    past_due = _overlapping(ids, inv["customer_id"], delinquent_from, settled, codes, start, end)
+    written = write_off_dates(inv, ledger.credit_notes, cutoff)
+    has_date = written.notna().to_numpy()
+    write_off_index = EventIndex(
+        positions_in(ids, inv["customer_id"])[has_date], to_days(written)[has_date]
+    )
+    write_off = _count_in(write_off_index, codes, start, end) > 0
+    proceeding = np.zeros(len(queries), dtype=bool)
+    events = ledger.legal_events
+    if events is not None and {"kind", "published_on"} <= set(events.columns):
+        chosen = events["kind"].isin(COLLECTIVE_PROCEEDING_KINDS).to_numpy()
+        index = EventIndex(
+            positions_in(ids, events["customer_id"])[chosen],
+            to_days(events["published_on"])[chosen],
+        )
+        proceeding = _count_in(index, codes, start, end) > 0
+    known = end <= to_days(pd.Series([cutoff]))[0]
+    out = pd.DataFrame(
+        {
+            "label_default_proceeding": proceeding,
+            "label_default_past_due": past_due,
+            "label_default_write_off": write_off,
+            DEFAULT_LABEL: proceeding | past_due | write_off,
+        },
+        index=queries.index,
+    ).astype("Int64")
+    out = out.mask(~pd.Series(known, index=queries.index), axis=0)
+    out["label_known"] = known
+    return out

@@ -33,8 +33,12 @@ from risk.model.bundle import BUNDLE_FILE, RiskModel
 logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
-MODEL_NAMES = {"invoice": "payment-risk-invoice", "customer": "payment-risk-customer"}
-EXPERIMENT_NAMES = {"invoice": "payment-risk-invoice", "customer": "payment-risk-customer"}
+MODEL_NAMES = {
+    "invoice": "payment-risk-invoice",
+    "customer": "payment-risk-customer",
+    "default": "payment-risk-default",
+}
+EXPERIMENT_NAMES = dict(MODEL_NAMES)
 HASH_TAG = "artifact_sha256"
 
 

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 
 from risk import registry
-from risk.decisions.credit import CreditPolicy, active_proceedings, monthly_sales, suggest_limits
+from risk.contracts import PUBLIC_FORMS
+from risk.decisions.credit import (
+    CreditPolicy,
+    active_proceedings,
+    monthly_sales,
+    typical_invoice,
+)
+from risk.decisions.credit_limits import suggest_limits
 from risk.explain import Reason, reasons_text, top_reasons
 from risk.features import FeatureConfig, customer_features_as_of, invoice_features_as_of
 from risk.grades import GradeScale
@@ -23,6 +30,25 @@ from risk.model.bundle import RiskModel
 from risk.portfolio import open_amounts
 
 logger = logging.getLogger(__name__)
+
+NO_DEFAULT_MODEL = (
+    "no customer default model (payment-risk-default): grades and credit limits come from the "
+    "12-month default PD; train it with `risk train --level default` (or `risk run`)"
+)
+
+
+def load_default_model(store: registry.Store, alias: str = registry.CHAMPION) -> RiskModel:
+    """The registered default model, or an error naming the command that trains it.
+
+    Raises:
+        registry.ModelNotFoundError: no default model with that alias in ``store``.
+    """
+    try:
+        return registry.load_model(store, "default", alias=alias)
+    except registry.ModelNotFoundError as exc:
+        raise registry.ModelNotFoundError(
+            f"{NO_DEFAULT_MODEL} (alias {alias!r} in {store.tracking_uri})"
+        ) from exc
 
 
 class UnknownEntityError(KeyError):
@@ -41,6 +67,7 @@ class Scorer:
     policy: CreditPolicy = field(default_factory=CreditPolicy)
     scale: GradeScale = field(default_factory=GradeScale)
     top_reasons: int = 3
+    default_model: RiskModel | None = None
 
     @classmethod
     def from_registry(
@@ -50,16 +77,20 @@ class Scorer:
         policy: CreditPolicy | None = None,
         scale: GradeScale | None = None,
     ) -> Scorer:
-        """Load both levels' models by alias (hash-verified).
+        """Load the invoice, customer late-payment and customer default models by alias
+        (hash-verified); grades come from the policy's master scale unless ``scale`` is given.
 
         Raises:
-            registry.ModelNotFoundError: a level has no model with that alias.
+            registry.ModelNotFoundError: a level has no model with that alias (for the default
+                model, the message names the command that trains it).
         """
+        policy = policy or CreditPolicy.load()
         return cls(
             customer_model=registry.load_model(store, "customer", alias=alias),
             invoice_model=registry.load_model(store, "invoice", alias=alias),
-            policy=policy or CreditPolicy.load(),
-            scale=scale or GradeScale(),
+            policy=policy,
+            scale=scale or policy.grade_scale(),
+            default_model=load_default_model(store, alias),
         )
 
     @property
@@ -69,7 +100,8 @@ class Scorer:
             m.metadata.get("model_name", f"payment-risk-{m.level}"): str(
                 m.metadata.get("model_version", "local")
             )
-            for m in (self.customer_model, self.invoice_model)
+            for m in (self.customer_model, self.invoice_model, self.default_model)
+            if m is not None
         }
 
     def _feature_config(self, model: RiskModel) -> FeatureConfig:
@@ -109,7 +141,17 @@ class Scorer:
         customer_ids: list[str] | None = None,
         explain: bool = True,
     ) -> pd.DataFrame:
-        """Probability, grade, reasons and credit-limit suggestion per customer at ``as_of``."""
+        """Probabilities, grade, reasons and credit-limit suggestion per customer at ``as_of``.
+
+        ``probability`` is the late-payment probability (drives dunning); ``pd_default`` the
+        12-month default PD, which gives the ``grade`` (master scale) and the credit limit.
+
+        Raises:
+            registry.ModelNotFoundError: no default model (``default_model`` is None).
+            UnknownEntityError: an id is not in the ledger's customers.
+        """
+        if self.default_model is None:
+            raise registry.ModelNotFoundError(NO_DEFAULT_MODEL)
         as_of = pd.Timestamp(as_of)
         scored = customer_ids
         if customer_ids is not None:  # group members too: limits are consolidated per group
@@ -117,17 +159,21 @@ class Scorer:
             ledger = subset_ledger(ledger, scored)
         frame = self.customer_features(ledger, as_of, scored).reset_index(drop=True)
         p = self.customer_model.predict_proba(frame)
-        grades = self.scale.grade(p) if len(p) else np.array([], dtype=object)
-        limits = suggest_limits(self._limit_inputs(ledger, as_of, frame, p, grades), self.policy)
+        pd_default = self.default_model.predict_proba(frame)
+        grades = self.scale.grade(pd_default) if len(p) else np.array([], dtype=object)
+        inputs = self._limit_inputs(ledger, as_of, frame, pd_default, grades)
+        limits = suggest_limits(inputs, self.policy)
         if customer_ids is not None:
             wanted = frame["customer_id"].isin(customer_ids).to_numpy()
             frame, p, grades = frame[wanted].reset_index(drop=True), p[wanted], grades[wanted]
+            pd_default = pd_default[wanted]
         reasons = self._explain(self.customer_model, frame, explain)
         out = pd.DataFrame(
             {
                 "customer_id": frame["customer_id"].astype("str"),
                 "as_of": as_of,
                 "probability": p,
+                "pd_default": pd_default,
                 "grade": pd.Series(grades, dtype="str"),
                 "reasons_en": [reasons_text(r, "en") for r in reasons],
                 "reasons_fr": [reasons_text(r, "fr") for r in reasons],
@@ -188,6 +234,11 @@ class Scorer:
                 "current_limit": column("credit_limit", np.nan),
                 "exposure": ids.map(exposure).fillna(0.0),
                 "group_id": column("group_id", None),
+                "insured_limit": column("insured_limit", np.nan),
+                "public_buyer": column("legal_form", None).isin(PUBLIC_FORMS),
+                "typical_invoice": ids.map(
+                    typical_invoice(ledger, as_of, self.policy.sales_window_days)
+                ),
             }
         )
 

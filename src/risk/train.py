@@ -36,6 +36,7 @@ from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
+from risk.model.default_level import default_feature_config, observation_windows
 from risk.model.distributed import Engine, TrainingEngine, training_engine
 from risk.model.fit import FitConfig, FittedModels, fit_models, score_test
 from risk.model.lgbm import gain_importance
@@ -328,6 +329,8 @@ def train(
             uploaded to MLflow either way).
         progress: called with each stage's name.
     """
+    if config.level == "default":  # the default label's 12-month horizon, recorded as such
+        config = replace(config, features=default_feature_config(config.features))
     with training_engine(config.engine, config.scheduler) as engine:
         return _train_on(engine, ledger, config, store, truth, report_dir, progress)
 
@@ -343,8 +346,11 @@ def _train_on(
 ) -> TrainingResult:
     progress("features")
     data = engine.build(ledger, config.level, config.features, progress)
-    windows = resolve_windows(data, config)
-    masks = split_masks(data.as_of, data.matured_on, windows)
+    if config.level == "default":  # 12-month labels: windows on the observation date
+        windows, masks = observation_windows(data, config.train_end, config.valid_end)
+    else:
+        windows = resolve_windows(data, config)
+        masks = split_masks(data.as_of, data.matured_on, windows)
     logger.info(
         "windows %s: %d train, %d valid, %d test rows",
         windows.as_dict(),
@@ -427,9 +433,10 @@ def train_levels(
     config: TrainConfig | None = None,
     truth: pd.DataFrame | None = None,
 ) -> dict[str, TrainingResult]:
-    """Train, register and gate the invoice and the customer model with the same settings."""
+    """Train, register and gate the invoice, the customer late-payment and the customer default
+    model with the same settings (the default model on its own 12-month horizon)."""
     config = config or TrainConfig()
     return {
         level: train(ledger, replace(config, level=level), store, truth=truth)
-        for level in ("invoice", "customer")
+        for level in ("invoice", "customer", "default")
     }

@@ -1,4 +1,8 @@
-"""Credit-limit policy: each rule on hand-built customers whose results can be checked by hand."""
+"""Credit-limit policy: each rule on hand-built customers whose results can be checked by hand.
+
+Rounding: these customers have a typical invoice of 200, so with ``rounding_share`` 0.5 the
+step is 100 (the largest 1, 2 or 5 x 10^k not above 100).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk.decisions.credit import CreditPolicy, active_proceedings, suggest_limits
+from risk.decisions.credit import CreditPolicy, active_proceedings
+from risk.decisions.credit_limits import suggest_limits
 from risk.errors import ConfigError
 from risk.ledger import Ledger
 
@@ -14,11 +19,14 @@ POLICY = CreditPolicy(
     sales_window_days=365,
     cycle_days=30,
     grade_multipliers={"A": 1.5, "B": 1.2, "C": 1.0, "D": 0.6, "E": 0.3},
-    loss_given_default=0.5,
+    loss_given_default={"private": 0.5, "public": 0.1, "guaranteed": 0.25},
     expected_loss_budget=1000.0,
+    expected_loss_share_of_sales=0.0,
     group_expected_loss_budget=1500.0,
     starter_limit=2000.0,
-    rounding=100.0,
+    rounding_share=0.5,
+    rounding_min=1.0,
+    rounding_max=1000.0,
 )
 
 
@@ -35,6 +43,7 @@ def customer(cid: str, **overrides: object) -> dict[str, object]:
         "current_limit": 5000.0,
         "exposure": 1000.0,
         "group_id": None,
+        "typical_invoice": 200.0,
     }
     row.update(overrides)
     return row
@@ -63,7 +72,10 @@ def test_expected_loss_cap_binds_for_risky_customers() -> None:
     # base 60000 x 0.3 = 18000; cap 1000 / (0.4 x 0.5) = 5000
     assert out.loc["C1", "suggested_limit"] == 5000.0
     assert out.loc["C1", "overrun"] == 4000.0 and out.loc["C1", "headroom"] == 0.0
-    assert "capped by expected-loss budget" in out.loc["C1", "rules"]
+    assert "capped at 5,000 by the expected-loss budget 1,000" in out.loc["C1", "rules"]
+    assert out.loc["C1", "decision"] == "reduce" and out.loc["C1", "reduce_by"] == 4000.0
+    assert "reduce: exposure 9,000 is above the suggested limit by 4,000" in out.loc["C1", "rules"]
+    assert "réduire" in out.loc["C1", "rules_fr"]
 
 
 def test_starter_limit_for_customers_without_history() -> None:
@@ -127,11 +139,16 @@ def test_active_proceedings_respect_the_date_and_closure() -> None:
     ("text", "message"),
     [
         ("loss_given_default: 1.5", "loss_given_default must be in (0, 1]"),
+        ("loss_given_default: {private: 0.5}", "needs exactly the segments"),
+        ("grade_multipliers: {A: 1, B: 2, C: 1, D: 1, E: 1}", "must not increase from A to E"),
+        ("master_scale: {A: 0.1, B: 0.05, C: 0.2, D: 0.3}", "strictly increasing"),
+        ("master_scale: {B: 0.01, A: 0.005, C: 0.2, D: 0.3}", "upper PD bound of A, B, C, D"),
+        ("rounding_min: 0", "0 < rounding_min <= rounding_max"),
         ("grade_multipliers: {A: 1}", "needs exactly the grades A, B, C, D, E"),
         ("expected_loss_budget: 0", "expected_loss_budget must be > 0"),
         ("cash_in_advance_kinds: [bankruptcy]", "not collective proceedings"),
         ("credit_limit_max: 3", "unknown field(s) credit_limit_max"),
-        ("rounding: [1", "not valid YAML"),
+        ("rounding_share: [1", "not valid YAML"),
     ],
 )
 def test_policy_file_errors_are_clear(text: str, message: str) -> None:

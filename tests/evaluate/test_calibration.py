@@ -12,19 +12,20 @@ from risk.evaluate.calibration import calibration_table, grade_table, jeffreys_p
 from risk.grades import GradeScale
 
 
-def test_default_grades_and_cutoff_goes_to_better_grade() -> None:
-    scale = GradeScale()
+def test_default_grades_are_the_master_scale_and_cutoff_goes_to_better_grade() -> None:
+    scale = GradeScale()  # A <= 0.5 %, B <= 2 %, C <= 5 %, D <= 15 %, E above
     assert scale.grade(0.0) == "A"
-    assert scale.grade(0.03) == "A"
-    assert scale.grade(0.0300001) == "B"
-    assert scale.grade(0.08) == "B"
-    assert scale.grade(0.30) == "D"
-    assert scale.grade(0.31) == "E"
+    assert scale.grade(0.005) == "A"
+    assert scale.grade(0.0050001) == "B"
+    assert scale.grade(0.02) == "B"
+    assert scale.grade(0.05) == "C"
+    assert scale.grade(0.15) == "D"
+    assert scale.grade(0.1500001) == "E"
     assert scale.grade(1.0) == "E"
 
 
 def test_grade_is_vectorised() -> None:
-    grades = GradeScale().grade(np.array([0.01, 0.05, 0.1, 0.2, 0.9]))
+    grades = GradeScale().grade(np.array([0.001, 0.01, 0.03, 0.1, 0.9]))
     assert isinstance(grades, np.ndarray)
     assert grades.tolist() == ["A", "B", "C", "D", "E"]
 
@@ -36,9 +37,9 @@ def test_grade_rejects_bad_probabilities() -> None:
 
 def test_bounds() -> None:
     scale = GradeScale()
-    assert scale.bounds("A") == (0.0, 0.03)
-    assert scale.bounds("C") == (0.08, 0.15)
-    assert scale.bounds("E") == (0.30, 1.0)
+    assert scale.bounds("A") == (0.0, 0.005)
+    assert scale.bounds("C") == (0.02, 0.05)
+    assert scale.bounds("E") == (0.15, 1.0)
     with pytest.raises(ValueError, match="unknown grade 'F'"):
         scale.bounds("F")
 
@@ -98,7 +99,7 @@ def _grade_sample(n: int, defaults: int, p_mean: float) -> tuple[np.ndarray, np.
 def test_jeffreys_flags_underestimated_grade() -> None:
     y, p = _grade_sample(100, 20, 0.05)
     table = grade_table(y, p, GradeScale())
-    row = table.set_index("grade").loc["B"]
+    row = table.set_index("grade").loc["C"]
     assert (row["n"], row["defaults"]) == (100, 20)
     assert row["observed_rate"] == pytest.approx(0.2)
     assert row["jeffreys_p_value"] < 1e-6
@@ -107,7 +108,7 @@ def test_jeffreys_flags_underestimated_grade() -> None:
 
 def test_jeffreys_accepts_consistent_grade() -> None:
     y, p = _grade_sample(100, 5, 0.05)
-    row = grade_table(y, p, GradeScale()).set_index("grade").loc["B"]
+    row = grade_table(y, p, GradeScale()).set_index("grade").loc["C"]
     assert 0.3 < row["jeffreys_p_value"] < 0.7
     assert not bool(row["underestimated"])
 
@@ -122,7 +123,7 @@ def test_jeffreys_p_value_direction() -> None:
 
 
 def test_grade_table_lists_empty_grades() -> None:
-    y, p = np.array([0, 1, 0]), np.array([0.01, 0.02, 0.5])
+    y, p = np.array([0, 1, 0]), np.array([0.001, 0.004, 0.5])
     table = grade_table(y, p)
     assert table["grade"].tolist() == ["A", "B", "C", "D", "E"]
     assert table["n"].tolist() == [2, 0, 0, 0, 1]
@@ -131,4 +132,4 @@ def test_grade_table_lists_empty_grades() -> None:
     assert math.isnan(empty["observed_rate"])
     assert math.isnan(empty["jeffreys_p_value"])
     assert not bool(empty["underestimated"])
-    assert table.set_index("grade").loc["A", "p_mean"] == pytest.approx(0.015)
+    assert table.set_index("grade").loc["A", "p_mean"] == pytest.approx(0.0025)

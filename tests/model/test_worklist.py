@@ -37,7 +37,11 @@ def test_customer_scores_carry_grade_reasons_limit_and_versions(scorer, portfoli
     assert set(scores["grade"]) <= set("ABCDE")
     assert (scores["reasons_en"].str.len() > 0).all() and (scores["reasons_fr"].str.len() > 0).all()
     assert (scores["suggested_limit"] >= 0).all() and scores["rules"].str.len().gt(0).all()
-    assert scores["model_versions"].iloc[0] == "payment-risk-customer v1, payment-risk-invoice v1"
+    assert scores["model_versions"].iloc[0] == (
+        "payment-risk-customer v1, payment-risk-invoice v1, payment-risk-default v1"
+    )
+    assert scores["pd_default"].between(0, 1).all()
+    assert (scores["grade"] == scorer.scale.grade(scores["pd_default"].to_numpy())).all()
     with pytest.raises(UnknownEntityError, match="NOPE"):
         scorer.score_customers(ledger, ledger.cutoff, customer_ids=["NOPE"])
 

@@ -54,7 +54,11 @@ def test_class_called_directly(service_environ: dict[str, str], trained: Trained
     out = service.score_customer(schemas.CustomerScoreRequest(customer_id=trained.customer_id))
     assert isinstance(out, schemas.CustomerScore)
     assert 0 <= out.probability <= 1 and out.grade in "ABCDE"
-    assert out.reasons_fr and set(out.models) == {"payment-risk-customer", "payment-risk-invoice"}
+    assert out.reasons_fr and set(out.models) == {
+        "payment-risk-customer",
+        "payment-risk-invoice",
+        "payment-risk-default",
+    }
     missing = service.score_customer(schemas.CustomerScoreRequest(customer_id="NOPE"))
     assert isinstance(missing, JSONResponse) and missing.status_code == 404
     (row,) = audit_rows(service_environ)

@@ -144,7 +144,7 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
     overview(ledger, as_of)
     console.rule("Point-in-time training frames")
     print_label_rates(ledger)
-    for level in ("invoice", "customer"):
+    for level in ("invoice", "customer", "default"):
         console.rule(f"{level.capitalize()} model")
         config = TrainConfig(level=level)  # type: ignore[arg-type]
         report_dir = Path("reports") / f"{level}-latest"

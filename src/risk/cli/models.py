@@ -29,7 +29,12 @@ models_app = typer.Typer(
 )
 
 LedgerOption = Annotated[Path, typer.Option("--ledger", help="Ledger folder.")]
-LevelOption = Annotated[str, typer.Option(help="Model level: invoice or customer.")]
+LevelOption = Annotated[
+    str,
+    typer.Option(
+        help="Model level: invoice, customer (late payment) or default (12-month default PD)."
+    ),
+]
 TrackingOption = Annotated[
     str | None,
     typer.Option(
@@ -39,8 +44,8 @@ TrackingOption = Annotated[
 
 
 def _level(value: str) -> Level:
-    if value not in ("invoice", "customer"):
-        raise typer.BadParameter(f"--level must be invoice or customer, not {value!r}")
+    if value not in ("invoice", "customer", "default"):
+        raise typer.BadParameter(f"--level must be invoice, customer or default, not {value!r}")
     return value  # type: ignore[return-value]
 
 
@@ -186,7 +191,7 @@ def list_command(
 ) -> None:
     """Registered versions with their aliases, test metrics and promotion reasons."""
     store = registry.Store.resolve(tracking_uri)
-    for name in [level] if level else ["invoice", "customer"]:
+    for name in [level] if level else ["invoice", "customer", "default"]:
         versions = registry.list_versions(store, _level(name))
         if versions.empty:
             console.print(f"{registry.MODEL_NAMES[name]}: no version registered yet")

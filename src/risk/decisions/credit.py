@@ -1,15 +1,34 @@
 """Credit-limit suggestions from a credit policy file (YAML, validated with clear errors).
 
-For each customer: expected purchases over the payment terms scaled by grade, capped by an
-expected-loss budget (PD x LGD x limit), a starter limit without history, zero (cash in
-advance) under liquidation or receivership, and a consolidated cap per ``group_id``. Every rule
-that shaped a suggestion is listed beside it.
+For each customer, in this order (each rule that shaped a suggestion is listed beside it):
+
+1. **expected purchases over the terms**: average monthly invoiced amount x (payment terms +
+   order cycle [+ 15 days for end-of-month terms]) / 30, scaled by the grade's multiplier; a
+   starter limit for a customer without payment history;
+2. **expected-loss budget**: PD x LGD x limit never exceeds the budget, with the 12-month
+   **default** PD (not the late-payment probability) and an LGD by segment (private, public
+   buyer, guaranteed / credit-insured account);
+3. **credit-insurer limit**: at most the insured limit (``insured_limit``) plus an uninsured
+   allowance, when the customer has one;
+4. **cash in advance** (0) under liquidation or receivership;
+5. **group cap**: the members of a ``group_id`` scaled down together so that the group's
+   expected loss stays within the group budget;
+6. **rounding** down to a step relative to the customer's typical (median) invoice, not a fixed
+   amount (a 60-euro-invoice customer gets a limit in tens, a 20,000-euro one in thousands).
+
+Then the suggestion is compared with the exposure (a suggestion below it says **reduce** and by
+how much) and with the current limit (``raise``, ``keep`` or ``lower``).
+
+This module holds the policy and the ledger inputs; the rule chain is
+:func:`risk.decisions.credit_limits.suggest_limits`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +38,15 @@ import yaml
 
 from risk.contracts import COLLECTIVE_PROCEEDING_KINDS
 from risk.errors import ConfigError
+from risk.grades import GradeScale
 from risk.ledger import Ledger
 
 GRADES = ("A", "B", "C", "D", "E")
+SEGMENTS = ("private", "public", "guaranteed")
+
+
+def _default_lgd() -> dict[str, float]:
+    return {"private": 0.6, "public": 0.1, "guaranteed": 0.3}
 
 
 @dataclass(frozen=True)
@@ -33,45 +58,83 @@ class CreditPolicy:
     grade_multipliers: dict[str, float] = field(
         default_factory=lambda: {"A": 1.5, "B": 1.2, "C": 1.0, "D": 0.6, "E": 0.3}
     )
-    loss_given_default: float = 0.6
+    master_scale: dict[str, float] = field(
+        default_factory=lambda: {"A": 0.005, "B": 0.02, "C": 0.05, "D": 0.15}
+    )
+    loss_given_default: dict[str, float] = field(default_factory=_default_lgd)
     expected_loss_budget: float = 4000.0
+    expected_loss_share_of_sales: float = 0.02
     group_expected_loss_budget: float = 12000.0
     starter_limit: float = 3000.0
     cash_in_advance_kinds: tuple[str, ...] = ("liquidation", "receivership")
-    rounding: float = 500.0
+    insured_limit_caps: bool = True
+    uninsured_allowance: float = 0.0
+    rounding_share: float = 0.5
+    rounding_min: float = 1.0
+    rounding_max: float = 1000.0
 
     def __post_init__(self) -> None:
-        positive = (
-            "sales_window_days",
-            "expected_loss_budget",
-            "group_expected_loss_budget",
-            "rounding",
-        )
-        for name in positive:
+        lgd = self.loss_given_default
+        if isinstance(lgd, int | float):  # one LGD for every segment
+            object.__setattr__(self, "loss_given_default", dict.fromkeys(SEGMENTS, float(lgd)))
+        for name in ("sales_window_days", "expected_loss_budget", "group_expected_loss_budget"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"credit policy: {name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("cycle_days", "starter_limit"):
+        for name in (
+            "cycle_days",
+            "starter_limit",
+            "uninsured_allowance",
+            "expected_loss_share_of_sales",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(
                     f"credit policy: {name} must be >= 0, got {getattr(self, name)!r}"
                 )
-        if not 0 < self.loss_given_default <= 1:
+        if not (self.rounding_share > 0 and 0 < self.rounding_min <= self.rounding_max):
             raise ConfigError(
-                f"credit policy: loss_given_default must be in (0, 1], got {self.loss_given_default!r}"
+                "credit policy: rounding_share must be > 0 and 0 < rounding_min <= rounding_max"
             )
-        if set(self.grade_multipliers) != set(GRADES):
-            raise ConfigError(
-                f"credit policy: grade_multipliers needs exactly the grades {', '.join(GRADES)}, got {sorted(self.grade_multipliers)}"
-            )
-        if any(
-            not (isinstance(v, int | float) and v >= 0) for v in self.grade_multipliers.values()
-        ):
-            raise ConfigError("credit policy: grade_multipliers values must be numbers >= 0")
+        self._check_lgd()
+        self._check_grades()
         unknown = set(self.cash_in_advance_kinds) - set(COLLECTIVE_PROCEEDING_KINDS)
         if unknown:
             raise ConfigError(
                 f"credit policy: cash_in_advance_kinds {sorted(unknown)} are not collective proceedings ({', '.join(COLLECTIVE_PROCEEDING_KINDS)})"
             )
+
+    def _check_lgd(self) -> None:
+        lgd = self.loss_given_default
+        if not isinstance(lgd, dict) or set(lgd) != set(SEGMENTS):
+            raise ConfigError(
+                f"credit policy: loss_given_default needs exactly the segments {', '.join(SEGMENTS)}, got {lgd!r}"
+            )
+        if any(not (isinstance(v, int | float) and 0 < v <= 1) for v in lgd.values()):
+            raise ConfigError(f"credit policy: loss_given_default must be in (0, 1], got {lgd!r}")
+
+    def _check_grades(self) -> None:
+        multipliers = self.grade_multipliers
+        if set(multipliers) != set(GRADES):
+            raise ConfigError(
+                f"credit policy: grade_multipliers needs exactly the grades {', '.join(GRADES)}, got {sorted(multipliers)}"
+            )
+        if any(not (isinstance(v, int | float) and v >= 0) for v in multipliers.values()):
+            raise ConfigError("credit policy: grade_multipliers values must be numbers >= 0")
+        if any(multipliers[a] < multipliers[b] for a, b in pairwise(GRADES)):
+            raise ConfigError(
+                f"credit policy: grade_multipliers must not increase from A to E (a better grade never lowers the limit), got {multipliers}"
+            )
+        if list(self.master_scale) != list(GRADES[:-1]):
+            raise ConfigError(
+                f"credit policy: master_scale gives the upper PD bound of {', '.join(GRADES[:-1])} in that order (E takes the rest), got {list(self.master_scale)}"
+            )
+        try:
+            self.grade_scale()
+        except ConfigError as exc:
+            raise ConfigError(f"credit policy: master_scale: {exc}") from exc
+
+    def grade_scale(self) -> GradeScale:
+        """The master scale published in the policy (PD upper bound of every grade but E)."""
+        return GradeScale(letters=GRADES, cutoffs=tuple(self.master_scale.values()))
 
     @classmethod
     def from_yaml(cls, text: str, source: str = "credit policy") -> CreditPolicy:
@@ -122,102 +185,44 @@ def active_proceedings(ledger: Ledger, as_of: pd.Timestamp) -> pd.Series:
     return last[last != "proceeding_closed"].astype("str")
 
 
+def _recent_invoices(ledger: Ledger, as_of: pd.Timestamp, window_days: int) -> pd.DataFrame:
+    inv = ledger.invoices
+    start = as_of - pd.Timedelta(days=window_days)
+    return inv[(inv["issued_on"] < as_of) & (inv["issued_on"] >= start)]
+
+
 def monthly_sales(ledger: Ledger, as_of: pd.Timestamp, window_days: int) -> pd.Series:
     """Average invoiced amount per 30 days over the window before ``as_of``, per customer."""
-    inv = ledger.invoices
-    recent = inv[
-        (inv["issued_on"] < as_of) & (inv["issued_on"] >= as_of - pd.Timedelta(days=window_days))
-    ]
+    recent = _recent_invoices(ledger, as_of, window_days)
     return recent.groupby("customer_id")["amount"].sum() * 30.0 / window_days
 
 
-def _round_down(values: np.ndarray, step: float) -> np.ndarray:
-    return np.floor(values / step + 1e-9) * step
+def typical_invoice(ledger: Ledger, as_of: pd.Timestamp, window_days: int) -> pd.Series:
+    """Median invoice amount over the window before ``as_of`` (else over all earlier
+    invoices), per customer."""
+    recent = _recent_invoices(ledger, as_of, window_days).groupby("customer_id")["amount"].median()
+    inv = ledger.invoices
+    earlier = inv[inv["issued_on"] < as_of].groupby("customer_id")["amount"].median()
+    return recent.combine_first(earlier)
 
 
-def suggest_limits(customers: pd.DataFrame, policy: CreditPolicy) -> pd.DataFrame:
-    """Suggested limits for prepared customer rows.
+def nice_step(value: float) -> float:
+    """Largest 1, 2 or 5 x 10^k not above ``value`` (``value`` > 0).
 
-    Args:
-        customers: one row per customer with ``customer_id, pd, grade, monthly_sales,
-            terms_days, end_of_month, has_history, proceeding (kind or missing), current_limit,
-            exposure, group_id``.
-        policy: the credit policy.
-
-    Returns:
-        ``customer_id, suggested_limit, current_limit, exposure, headroom, overrun,
-        group_exposure, rules``.
+    Example:
+        >>> nice_step(31.0), nice_step(2500.0), nice_step(0.7)
+        (20.0, 2000.0, 0.5)
     """
-    c = customers.reset_index(drop=True)
-    rules: list[list[str]] = [[] for _ in range(len(c))]
-    cover = (
-        c["terms_days"].fillna(30)
-        + policy.cycle_days
-        + np.where(c["end_of_month"].fillna(False), 15, 0)
-    ) / 30.0
-    multiplier = c["grade"].map(policy.grade_multipliers).fillna(1.0)
-    base = (c["monthly_sales"].fillna(0.0) * cover * multiplier).to_numpy()
-    starter = ~c["has_history"].fillna(False).astype(bool).to_numpy()
-    base = np.where(starter, policy.starter_limit, base)
-    cap = (
-        policy.expected_loss_budget
-        / (c["pd"].clip(lower=1e-6) * policy.loss_given_default).to_numpy()
-    )
-    capped = cap < base
-    limit = np.minimum(base, cap)
-    cash = c["proceeding"].isin(policy.cash_in_advance_kinds).to_numpy()
-    limit = np.where(cash, 0.0, limit)
-    for i in range(len(c)):
-        if starter[i]:
-            rules[i].append(f"starter limit {policy.starter_limit:,.0f} (no payment history)")
-        else:
-            rules[i].append(
-                f"expected purchases over {cover[i] * 30:.0f} days x grade {c.at[i, 'grade']} multiplier {multiplier[i]:g}"
-            )
-        if capped[i] and not cash[i]:
-            rules[i].append(
-                f"capped by expected-loss budget {policy.expected_loss_budget:,.0f} (PD {c.at[i, 'pd']:.1%} x LGD {policy.loss_given_default:.0%})"
-            )
-        if cash[i]:
-            rules[i].append(f"{c.at[i, 'proceeding']} in progress: cash in advance, limit 0")
-    limit, group_exposure = _group_caps(c, limit, policy, rules)
-    limit = _round_down(limit, policy.rounding)
-    exposure = c["exposure"].fillna(0.0).to_numpy()
-    return pd.DataFrame(
-        {
-            "customer_id": c["customer_id"],
-            "suggested_limit": limit,
-            "current_limit": c["current_limit"],
-            "exposure": exposure,
-            "headroom": np.maximum(limit - exposure, 0.0),
-            "overrun": np.maximum(exposure - limit, 0.0),
-            "group_exposure": group_exposure,
-            "rules": ["; ".join(r) for r in rules],
-        }
-    )
+    power = 10.0 ** math.floor(math.log10(value))
+    return max(m * power for m in (1.0, 2.0, 5.0) if m * power <= value * (1 + 1e-12))
 
 
-def _group_caps(
-    c: pd.DataFrame, limit: np.ndarray, policy: CreditPolicy, rules: list[list[str]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Scale the members of a group down so the group stays within its expected-loss budget."""
-    limit = limit.copy()
-    group_exposure = np.full(len(c), np.nan)
-    groups = c["group_id"]
-    for group, members in c.groupby(groups[groups.notna()], sort=True).groups.items():
-        idx = np.asarray(members)
-        group_exposure[idx] = c.loc[idx, "exposure"].fillna(0.0).sum()
-        expected_loss = float(
-            (c.loc[idx, "pd"].to_numpy() * policy.loss_given_default * limit[idx]).sum()
-        )
-        if expected_loss > policy.group_expected_loss_budget:
-            factor = policy.group_expected_loss_budget / expected_loss
-            limit[idx] *= factor
-            for i in idx:
-                rules[i].append(
-                    f"group {group}: scaled by {factor:.2f} to the group budget {policy.group_expected_loss_budget:,.0f}"
-                )
-    return limit, group_exposure
+def rounding_steps(typical: pd.Series, policy: CreditPolicy) -> np.ndarray:
+    """Rounding step per customer: a nice number near ``rounding_share`` x its typical invoice,
+    within [rounding_min, rounding_max]; ``rounding_max`` without invoices."""
+    values = typical.to_numpy(dtype=float) * policy.rounding_share
+    steps = [nice_step(v) if np.isfinite(v) and v > 0 else policy.rounding_max for v in values]
+    return np.clip(np.asarray(steps, dtype=float), policy.rounding_min, policy.rounding_max)
 
 
 def policy_as_dict(policy: CreditPolicy) -> dict[str, Any]:

@@ -15,12 +15,22 @@ from risk.features.frames import Progress, _noop
 from risk.features.registry import feature_specs
 from risk.ledger import Ledger
 from risk.lookup import positions_in
+from risk.model.default_level import (
+    default_feature_config,
+    default_model_features,
+    default_training_frame,
+)
 
-Level = Literal["invoice", "customer"]
-LABELS: dict[str, str] = {"invoice": "label_late", "customer": "label_event"}
+Level = Literal["invoice", "customer", "default"]
+LABELS: dict[str, str] = {
+    "invoice": "label_late",
+    "customer": "label_event",
+    "default": "label_default",
+}
 KEYS: dict[str, list[str]] = {
     "invoice": ["invoice_id", "customer_id", "issued_on"],
     "customer": ["customer_id", "as_of"],
+    "default": ["customer_id", "as_of"],
 }
 
 
@@ -77,6 +87,8 @@ def labelled_frame(
     """
     if level == "invoice":
         return invoice_training_frame(ledger, config, cutoff, progress)
+    if level == "default":
+        return default_training_frame(ledger, config, cutoff, dates=dates, progress=progress)
     return customer_training_frame(ledger, config, cutoff, dates=dates, progress=progress)
 
 
@@ -100,6 +112,8 @@ def assemble(
     The order depends only on the rows, so frames built chunk by chunk and concatenated give
     the same training data as one frame of the whole ledger.
     """
+    if level == "default":  # its label's 12-month horizon, whatever ``config`` says
+        config = default_feature_config(config)
     if level == "invoice":
         as_of = frame["issued_on"]
         invoices = ledger.invoices
@@ -121,6 +135,8 @@ def assemble(
     order = _date_then_text_order(as_of, key)
     frame = frame.iloc[order].reset_index(drop=True)
     names, categorical = frame_feature_names(frame, config)
+    if level == "default":  # no end-of-export attribute (today's credit limit)
+        names, categorical = default_model_features(names, categorical, config)
     return TrainingData(
         level=level,
         frame=frame,

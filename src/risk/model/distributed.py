@@ -167,7 +167,7 @@ def training_data_on_cluster(
     cutoff = default_cutoff(ledger)
     dates = (
         snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=config.horizon_days))
-        if level == "customer"
+        if level in ("customer", "default")
         else None
     )
     n_chunks = n_chunks_for(len(ledger.customers), chunk_customers)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from risk import registry
 from risk.contracts import TABLES
+from risk.decisions.credit import CreditPolicy
 from risk.errors import LedgerError, RiskError
 from risk.explain import Reason, contributions
 from risk.features import FeatureConfig, invoice_features_as_of
@@ -54,8 +55,13 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
         registry.ModelNotFoundError, registry.ModelIntegrityError: no usable model.
     """
     if settings.model_source == "bento":
+        policy = CreditPolicy.load()
         return Scorer(
-            customer_model=load_bento_model("customer"), invoice_model=load_bento_model("invoice")
+            customer_model=load_bento_model("customer"),
+            invoice_model=load_bento_model("invoice"),
+            default_model=load_bento_model("default"),
+            policy=policy,
+            scale=policy.grade_scale(),
         )
     store = registry.Store.resolve(settings.tracking_uri)
     return Scorer.from_registry(store, settings.alias)
