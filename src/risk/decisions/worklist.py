@@ -186,19 +186,22 @@ def _why(reasons: list[Reason], lang: str) -> str:
     return "; ".join(r.text(lang) for r in kept)
 
 
-def decide_worklist(
-    scorer: Scorer,
-    ledger: Ledger,
-    as_of: pd.Timestamp,
-    items: pd.DataFrame,
-    config: DecisionConfig,
-    top: int | None = None,
-    per_customer: bool = False,
+def decide_rows(
+    ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: DecisionConfig
 ) -> pd.DataFrame:
-    """Decide, rank and explain scored open invoices (with their customer's ``grade``)."""
+    """Next action, late-payment amounts and flags of scored open invoices, ranked.
+
+    Args:
+        ledger: the ledger.
+        as_of: the date.
+        items: open invoices (``risk.portfolio.open_amounts`` columns) with ``grade``,
+            ``probability``, ``expected_at_risk`` and ``model_versions``.
+        config: scenario, rates, history mapping and creditor.
+
+    Returns:
+        The decided rows in ``rank_worklist`` order, without reason codes.
+    """
     as_of = pd.Timestamp(as_of)
-    if items.empty:
-        return items.assign(rank=pd.Series(dtype="int64"))
     items = items.reset_index(drop=True)
     state = _state(ledger, as_of, items, config)
     actions = next_actions(state, config.scenario, as_of.date())
@@ -240,7 +243,23 @@ def decide_worklist(
     for name in PASS_THROUGH:
         if name in items:
             out[name] = items[name].to_numpy()
-    ranked = top_rows(rank_worklist(out), top, per_customer)
+    return rank_worklist(out)
+
+
+def decide_worklist(
+    scorer: Scorer,
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    items: pd.DataFrame,
+    config: DecisionConfig,
+    top: int | None = None,
+    per_customer: bool = False,
+) -> pd.DataFrame:
+    """Decide, rank, keep the ``top`` rows and explain them (customer and invoice reasons)."""
+    as_of = pd.Timestamp(as_of)
+    if items.empty:
+        return items.assign(rank=pd.Series(dtype="int64"))
+    ranked = top_rows(decide_rows(ledger, as_of, items, config), top, per_customer)
     return _explained(scorer, ledger, as_of, ranked.reset_index(drop=True))
 
 
