@@ -50,11 +50,11 @@ VALUES_FR = {
               "credit_manager": "credit manager", "none": "aucun"},
 }  # fmt: skip
 MONEY = {
-    "open_amount", "interest", "indemnity", "claim_amount", "expected_at_risk", "total_open",
+    "debit", "credit", "balance", "amount", "paid_amount", "credited_amount", "open_amount", "interest", "indemnity", "claim_amount", "expected_at_risk", "total_open",
     "total_overdue", "total_interest", "total_indemnity", "total_expected_at_risk",
 }  # fmt: skip
 PERCENT = {"probability"}
-DATES = {"due_on", "action_date", "deadline", "as_of"}
+DATES = {"due_on", "action_date", "deadline", "as_of", "date"}
 BOOLEANS = {"broken_promise", "disputed", "key_account", "public_buyer"}
 
 
@@ -106,25 +106,36 @@ def write_csv(frame: pd.DataFrame, path: Path, dialect: str = "en") -> Path:
 
 def write_excel(frame: pd.DataFrame, path: Path, lang: str = "en", sheet: str = "worklist"):
     """Excel sheet with EUR, percent and date formats, a frozen header row and filters."""
+    return write_sheets({sheet: frame}, path, lang)
+
+
+def _format(name: str, lang: str) -> str | None:
+    money = '#,##0.00 "€"' if lang == "fr" else '"EUR" #,##0.00'
+    if name in MONEY:
+        return money
+    if name in PERCENT:
+        return "0.0%"
+    return ("dd/mm/yyyy" if lang == "fr" else "yyyy-mm-dd") if name in DATES else None
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], path: Path, lang: str = "en") -> Path:
+    """Excel workbook, one sheet per frame: number formats by column (EUR amounts, percents,
+    dates), frozen header row, filters and readable column widths."""
     from openpyxl.utils import get_column_letter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = {HEADERS_FR.get(c, c): c for c in HEADERS_FR} if lang == "fr" else {}
-    money = '#,##0.00 "€"' if lang == "fr" else '"EUR" #,##0.00'
-    date_format = "dd/mm/yyyy" if lang == "fr" else "yyyy-mm-dd"
+    english = {fr: en for en, fr in HEADERS_FR.items()} if lang == "fr" else {}
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet)
-        ws = writer.sheets[sheet]
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
-        for i, header in enumerate(frame.columns, 1):
-            name = names.get(header, header)
-            fmt = (money if name in MONEY else "0.0%" if name in PERCENT
-                   else date_format if name in DATES else None)  # fmt: skip
-            letter = get_column_letter(i)
-            width = max([len(str(header))] + [len(str(v)) for v in frame[header].head(200)])
-            ws.column_dimensions[letter].width = min(max(10, width + 2), 60)
-            if fmt:
-                for cell in ws[letter][1:]:
+        for sheet, frame in sheets.items():
+            frame.to_excel(writer, index=False, sheet_name=sheet[:31])
+            ws = writer.sheets[sheet[:31]]
+            ws.freeze_panes = "A2"
+            ws.auto_filter.ref = ws.dimensions
+            for i, header in enumerate(frame.columns, 1):
+                letter = get_column_letter(i)
+                width = max([len(str(header))] + [len(str(v)) for v in frame[header].head(200)])
+                ws.column_dimensions[letter].width = min(max(10, width + 2), 60)
+                fmt = _format(english.get(header, header), lang)
+                for cell in ws[letter][1:] if fmt else ():
                     cell.number_format = fmt
     return path

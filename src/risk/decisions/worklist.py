@@ -278,16 +278,8 @@ def _explained(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, rows: pd.Dat
     return rows
 
 
-def build_worklist(
-    scorer: Scorer,
-    ledger: Ledger,
-    as_of: pd.Timestamp,
-    filters: WorklistFilters | None = None,
-    config: DecisionConfig | None = None,
-) -> pd.DataFrame:
-    """The ranked worklist at ``as_of`` (see the module docstring and ``rank_worklist``)."""
-    filters = filters or WorklistFilters()
-    as_of = pd.Timestamp(as_of)
+def scored_items(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Open invoices scored at ``as_of`` with their customer's grade and NAF section."""
     items = scorer.score_invoices(ledger, as_of, explain=False).drop(columns=["reasons"])
     customers = scorer.score_customers(
         ledger, as_of, customer_ids=sorted(set(items["customer_id"])), explain=False
@@ -305,6 +297,20 @@ def build_worklist(
     items["naf_section"] = (
         items["customer_id"].map(sections.astype("object")) if len(sections) else None
     )
+    return items
+
+
+def build_worklist(
+    scorer: Scorer,
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    filters: WorklistFilters | None = None,
+    config: DecisionConfig | None = None,
+) -> pd.DataFrame:
+    """The ranked worklist at ``as_of`` (see the module docstring and ``rank_worklist``)."""
+    filters = filters or WorklistFilters()
+    as_of = pd.Timestamp(as_of)
+    items = scored_items(scorer, ledger, as_of)
     keep = items["open_amount"] >= filters.min_amount
     if filters.grades:
         keep &= items["grade"].isin(filters.grades)
