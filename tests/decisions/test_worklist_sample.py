@@ -4,6 +4,7 @@ the model's numbers), the rest is the real ledger."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from importlib import resources
@@ -159,3 +160,13 @@ def test_one_action_per_customer_totals_reconcile(decided):
     assert (grouped.set_index("customer_id")["action"] == first).all()
     c70 = grouped.set_index("customer_id").loc["C000070"]
     assert c70["n_invoices"] == 20 and "INV00016598" in c70["invoices"]
+
+
+def test_french_reasons_and_notes_have_no_english_left(decided):
+    english = re.compile(
+        r"\b(the|days|claim|grade|step|promise|interest|escalate|due|paused|not|rules)\b"
+    )
+    for column in ("action_reason_fr", "penalty_note_fr"):
+        texts = decided[column].dropna()
+        assert texts.str.len().gt(0).any()
+        assert not texts.str.contains(english).any(), texts[texts.str.contains(english)].head()

@@ -75,6 +75,10 @@ def export_frame(worklist: pd.DataFrame, lang: str = "en", per_customer: bool = 
     frame = worklist.copy()
     frame["action"] = frame[f"action_{lang}"]
     frame["why"] = frame.get(f"why_{lang}", "")
+    if lang == "fr":
+        for name in ("action_reason", "penalty_note"):
+            if f"{name}_fr" in frame:
+                frame[name] = frame[f"{name}_fr"]
     columns = [c for c in (CUSTOMER_COLUMNS if per_customer else INVOICE_COLUMNS) if c in frame]
     frame = frame[columns]
     for name in DATES & set(columns):

@@ -24,6 +24,7 @@ from risk.decisions.history import HistoryMapping, load_history_mapping
 from risk.decisions.penalties import late_payment_frame
 from risk.decisions.ranking import rank_worklist, top_rows
 from risk.decisions.rates import RateTable, load_rate_table
+from risk.decisions.reasons_fr import reason_fr
 from risk.explain import Reason
 from risk.features.sector import naf_section
 from risk.ledger import Ledger
@@ -227,6 +228,7 @@ def decide_rows(
             "channel": actions["channel"],
             "owner": actions["owner"],
             "action_reason": actions["reason"],
+            "action_reason_fr": actions["reason"].map(reason_fr),
             "deadline": actions["deadline"],
             "broken_promise": actions["broken_promise"],
             "interest": penalties["interest"].to_numpy(),
@@ -236,6 +238,7 @@ def decide_rows(
             "key_account": state["key_account"],
             "public_buyer": state["public_buyer"],
             "penalty_note": penalties["penalty_note"].to_numpy(),
+            "penalty_note_fr": penalties["penalty_note"].map(reason_fr).to_numpy(),
             "as_of": as_of,
             "model_versions": items["model_versions"],
         }
