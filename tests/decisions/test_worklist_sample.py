@@ -18,7 +18,12 @@ from risk.contracts import PUBLIC_FORMS
 from risk.decisions.penalties import late_payment_amounts
 from risk.decisions.ranking import customer_actions, priority_tier
 from risk.decisions.rates import rate_table_from_mapping
-from risk.decisions.worklist import DecisionConfig, decide_rows, proceeding_openings
+from risk.decisions.worklist import (
+    DecisionConfig,
+    add_french_reasons,
+    decide_rows,
+    proceeding_openings,
+)
 from risk.io import load_ledger
 from risk.portfolio import open_amounts
 
@@ -163,6 +168,7 @@ def test_one_action_per_customer_totals_reconcile(decided):
 
 
 def test_french_reasons_and_notes_have_no_english_left(decided):
+    decided = add_french_reasons(decided)
     english = re.compile(
         r"\b(the|days|claim|grade|step|promise|interest|escalate|due|paused|not|rules)\b"
     )

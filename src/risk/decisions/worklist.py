@@ -183,7 +183,13 @@ def _penalties(state: pd.DataFrame, countries: pd.Series, as_of, config) -> pd.D
 
 
 def _why(reasons: list[Reason], lang: str) -> str:
-    kept = [r for r in reasons if r.direction == "up" and r.feature not in WHY_EXCLUDED_FEATURES]
+    kept = [
+        r
+        for r in reasons
+        if r.direction == "up"
+        and r.feature not in WHY_EXCLUDED_FEATURES
+        and not (r.feature == "open_days_past_due_max" and (r.value or 0) <= 0)
+    ]
     return "; ".join(r.text(lang) for r in kept)
 
 
@@ -228,7 +234,6 @@ def decide_rows(
             "channel": actions["channel"],
             "owner": actions["owner"],
             "action_reason": actions["reason"],
-            "action_reason_fr": actions["reason"].map(reason_fr),
             "deadline": actions["deadline"],
             "broken_promise": actions["broken_promise"],
             "interest": penalties["interest"].to_numpy(),
@@ -238,7 +243,6 @@ def decide_rows(
             "key_account": state["key_account"],
             "public_buyer": state["public_buyer"],
             "penalty_note": penalties["penalty_note"].to_numpy(),
-            "penalty_note_fr": penalties["penalty_note"].map(reason_fr).to_numpy(),
             "as_of": as_of,
             "model_versions": items["model_versions"],
         }
@@ -247,6 +251,16 @@ def decide_rows(
         if name in items:
             out[name] = items[name].to_numpy()
     return rank_worklist(out)
+
+
+def add_french_reasons(rows: pd.DataFrame) -> pd.DataFrame:
+    """``action_reason_fr`` and ``penalty_note_fr`` for the rows kept (translated once each)."""
+    out = rows.copy()
+    for name in ("action_reason", "penalty_note"):
+        texts = out[name].astype("object")
+        french = {text: reason_fr(text) for text in pd.unique(texts)}
+        out[f"{name}_fr"] = texts.map(french)
+    return out
 
 
 def decide_worklist(
@@ -263,7 +277,7 @@ def decide_worklist(
     if items.empty:
         return items.assign(rank=pd.Series(dtype="int64"))
     ranked = top_rows(decide_rows(ledger, as_of, items, config), top, per_customer)
-    return _explained(scorer, ledger, as_of, ranked.reset_index(drop=True))
+    return _explained(scorer, ledger, as_of, add_french_reasons(ranked.reset_index(drop=True)))
 
 
 def _explained(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, rows: pd.DataFrame):
