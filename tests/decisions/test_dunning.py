@@ -96,6 +96,10 @@ def test_dispute_pauses_dunning(scenario: DunningScenario) -> None:
     action = next_action(invoice(disputed=True), scenario, date(2025, 4, 5))
     assert (action.code, action.owner, action.step) == ("dispute_resolution", "salesperson", 0)
     assert "disputed" in action.reason
+    raised = next_action(
+        invoice(disputed=True, dispute_raised_on=date(2025, 3, 20)), scenario, date(2025, 4, 5)
+    )
+    assert "disputed since 2025-03-20" in raised.reason
 
 
 def test_promise_to_pay_pauses_then_a_broken_promise_escalates(scenario: DunningScenario) -> None:

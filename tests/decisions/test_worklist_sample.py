@@ -176,3 +176,16 @@ def test_french_reasons_and_notes_have_no_english_left(decided):
         texts = decided[column].dropna()
         assert texts.str.len().gt(0).any()
         assert not texts.str.contains(english).any(), texts[texts.str.contains(english)].head()
+
+
+def test_a_dispute_pauses_only_the_disputed_invoice(decided):
+    live = decided[~decided["action"].isin(["declare_claim", "request_relief",
+                                            "claim_foreclosed", "post_opening_claim"])]  # fmt: skip
+    paused = live[live["action"] == "dispute_resolution"]
+    assert len(paused) > 0 and paused["disputed"].all()
+    assert (live.loc[~live["disputed"], "action"] != "dispute_resolution").all()
+    mixed = live.groupby("customer_id")["disputed"].agg(["any", "all"])
+    mixed = mixed[mixed["any"] & ~mixed["all"]].index
+    assert len(mixed) > 0  # customers with disputed and undisputed invoices keep being chased
+    others = live[live["customer_id"].isin(mixed) & ~live["disputed"]]
+    assert (others["action"] != "dispute_resolution").all() and len(others) > 0

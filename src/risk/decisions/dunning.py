@@ -98,6 +98,7 @@ class InvoiceState:
         public_buyer: the client is a public buyer (its own track, no private-law steps).
         last_sent_on: date of the last reminder sent (a promise followed by a reminder has
             already been escalated).
+        dispute_raised_on: day the customer disputed the invoice in answer to a reminder.
     """
 
     invoice_id: str
@@ -116,6 +117,7 @@ class InvoiceState:
     proceeding_opened_on: date | None = None
     public_buyer: bool = False
     last_sent_on: date | None = None
+    dispute_raised_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,9 @@ def next_action(invoice: InvoiceState, scenario: DunningScenario, as_of: date) -
     if invoice.in_proceeding:
         return _proceeding_action(invoice, scenario, as_of)
     if invoice.disputed:
-        reason = _reason(invoice, scenario, as_of, "disputed: dunning of this invoice paused")
+        since = invoice.dispute_raised_on
+        raised = f"disputed since {since.isoformat()}" if since else "disputed"
+        reason = _reason(invoice, scenario, as_of, f"{raised}: dunning of this invoice paused")
         return _action(scenario.special["dispute_resolution"], as_of, 0, reason)
     promise = invoice.promise_to_pay_until
     if promise is not None and as_of <= promise:
@@ -306,7 +310,7 @@ def next_action(invoice: InvoiceState, scenario: DunningScenario, as_of: date) -
 
 _DATE_FIELDS = (
     "promise_to_pay_until", "proceeding_published_on", "due_on", "issued_on",
-    "proceeding_opened_on", "last_sent_on",
+    "proceeding_opened_on", "last_sent_on", "dispute_raised_on",
 )  # fmt: skip
 
 

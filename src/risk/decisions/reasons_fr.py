@@ -23,6 +23,8 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"key account: (\w+) calls", r"compte clé : appel par \1"),
     (r"main driver: [^;]*", ""),
     (r"disputed: dunning of this invoice paused", "litige : relances de cette facture suspendues"),
+    (r"disputed since ([\d-]+): dunning of this invoice paused",
+     r"litige depuis le \1 : relances de cette facture suspendues"),
     (r"promise to pay by ([\d-]+): dunning paused",
      r"promesse de paiement au \1 : relances suspendues"),
     (r"scenario completed \(last step (\d+)\): review the claim",

@@ -147,6 +147,7 @@ def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: Dec
             "issued_on": issued,
             "public_buyer": public,
             "last_sent_on": lookup_dates(items["invoice_id"], history["last_sent_on"]),
+            "dispute_raised_on": lookup_dates(items["invoice_id"], history["dispute_raised_on"]),
         }
     )
 
