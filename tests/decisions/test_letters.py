@@ -141,8 +141,9 @@ def test_statement_reconciles_by_hand(write_ledger, tmp_path: Path) -> None:
     path = write_statement_excel(statement, tmp_path / "s.xlsx", "fr")
     sheet = openpyxl.load_workbook(path)["écritures"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
-    debit = next(c for c in sheet[1] if c.value == "debit").column_letter
+    debit = next(c for c in sheet[1] if c.value == "débit").column_letter
     assert "€" in sheet[f"{debit}2"].number_format
+    assert sheet["B2"].value == "facture"  # kinds in French
 
 
 def test_french_exports_csv_dialect_and_excel(tmp_path: Path) -> None:

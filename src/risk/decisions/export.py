@@ -49,6 +49,11 @@ VALUES_FR = {
     "owner": {"collector": "chargé de recouvrement", "salesperson": "commercial",
               "credit_manager": "credit manager", "none": "aucun"},
 }  # fmt: skip
+#: French headers of the statement sheets (``risk.decisions.statements``), for their formats.
+STATEMENT_HEADERS_FR = {
+    "debit": "débit", "credit": "crédit", "balance": "solde", "amount": "montant",
+    "paid_amount": "réglé", "credited_amount": "avoirs", "date": "date",
+}  # fmt: skip
 MONEY = {
     "debit", "credit", "balance", "amount", "paid_amount", "credited_amount", "open_amount", "interest", "indemnity", "claim_amount", "expected_at_risk", "total_open",
     "total_overdue", "total_interest", "total_indemnity", "total_expected_at_risk",
@@ -128,7 +133,9 @@ def write_sheets(sheets: dict[str, pd.DataFrame], path: Path, lang: str = "en") 
     from openpyxl.utils import get_column_letter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    english = {fr: en for en, fr in HEADERS_FR.items()} if lang == "fr" else {}
+    english = (
+        {fr: en for en, fr in (HEADERS_FR | STATEMENT_HEADERS_FR).items()} if lang == "fr" else {}
+    )
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, frame in sheets.items():
             frame.to_excel(writer, index=False, sheet_name=sheet[:31])

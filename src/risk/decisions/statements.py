@@ -6,10 +6,6 @@ notes and payments as credits, with the running balance. The statement reconcile
 balance equals the net open amount of the customer's invoices (``risk.portfolio.open_amounts``)
 minus the credit notes not allocated to an invoice; any difference (an invoice settled short
 without a credit note, a payment without a date) is shown, never hidden.
-
-Example:
-    >>> statement = customer_statement(ledger, "C000001", pd.Timestamp("2025-12-31"))
-    ... # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -163,10 +159,21 @@ def customer_statement(ledger: Ledger, customer_id: str, as_of: pd.Timestamp) ->
 
 def write_statement_excel(statement: Statement, path: Path, lang: str = "en") -> Path:
     """The statement as an Excel workbook: entries and open items, EUR and date formats."""
-    from risk.decisions.export import write_sheets
+    from risk.decisions.export import HEADERS_FR, write_sheets
 
     labels = _SHEETS[lang]
-    return write_sheets({labels[0]: statement.entries, labels[1]: statement.open_items}, path, lang)
+    entries, items = statement.entries, statement.open_items
+    if lang == "fr":
+        entries = entries.assign(kind=entries["kind"].map(_KINDS_FR)).rename(columns=_COLUMNS_FR)
+        items = items.rename(columns=HEADERS_FR | _COLUMNS_FR)
+    return write_sheets({labels[0]: entries, labels[1]: items}, path, lang)
 
 
 _SHEETS = {"en": ("entries", "open items"), "fr": ("écritures", "factures ouvertes")}
+_KINDS_FR = {"invoice": "facture", "credit_note": "avoir", "payment": "règlement"}
+_COLUMNS_FR = {
+    "date": "date", "kind": "nature", "reference": "pièce", "invoice_id": "facture",
+    "due_on": "échéance", "debit": "débit", "credit": "crédit", "balance": "solde",
+    "customer_id": "code client", "amount": "montant", "paid_amount": "réglé",
+    "credited_amount": "avoirs",
+}  # fmt: skip
