@@ -216,6 +216,17 @@ CUSTOMERS = Table(
             nullable=True,
             description="consolidation group for exposure",
         ),
+        # contact details for letters and statements (issue 13), all optional
+        *(
+            Column(name, "str", required=False, nullable=True, description=text)
+            for name, text in (
+                ("address", "postal address (street) for letters"),
+                ("postcode", "postal code"),
+                ("city", "city"),
+                ("email", "accounts-payable e-mail address"),
+                ("contact", "name of the person to write to"),
+            )
+        ),
     ),
 )
 

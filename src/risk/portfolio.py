@@ -1,7 +1,11 @@
 """Portfolio overview as a credit manager reads it: receivables, aged balance, DSO, lateness.
 
-Everything is computed as of a date ``as_of`` from what was known then: an invoice is open at
-``as_of`` when it was issued on or before that day and not settled by then.
+One clock for every as-of computation (the same rule as the point-in-time features): a fact
+dated ``d`` is known at ``as_of`` when ``d < as_of``. An invoice is open at ``as_of`` when it was
+issued before that day and not settled before it; payments and credit notes count when dated
+before it. To see the state at the end of a day (e.g. a closing date), ask for the next day.
+
+Open amounts are net: amount - payments - credit notes allocated to the invoice (never below 0).
 """
 
 from __future__ import annotations
@@ -47,23 +51,40 @@ class PortfolioOverview:
     top_overdue: pd.DataFrame  # customer_id, name, overdue_amount, n_overdue, max_days_past_due
 
 
-def open_amounts(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Invoices open at ``as_of`` with their open amount and days past due at that date.
+def known_at(dates: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    """Whether facts dated ``dates`` are known at ``as_of`` (the one clock: strictly before)."""
+    return dates.notna() & (dates < as_of)
 
-    Payments after ``as_of`` are ignored; partial payments count when their date is known
-    (``payments`` table) or, without one, when the invoice is still open in the ledger.
+
+def credited_amounts(ledger: Ledger, as_of: pd.Timestamp) -> pd.Series:
+    """Credit notes issued before ``as_of``, summed per invoice they are allocated to."""
+    notes = ledger.credit_notes
+    if notes is None or notes.empty or "invoice_id" not in notes:
+        return pd.Series(dtype="float64")
+    known = notes[known_at(notes["issued_on"], as_of) & notes["invoice_id"].notna()]
+    return known.groupby("invoice_id")["amount"].sum()
+
+
+def open_amounts(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Invoices open at ``as_of`` with their net open amount and days past due at that date.
+
+    Payments and credit notes dated on or after ``as_of`` are ignored; partial payments count
+    when their date is known (``payments`` table) or, without one, when the invoice is still
+    open in the ledger. ``open_amount = amount - paid - credited``, clipped at 0.
     """
     inv = ledger.invoices
-    issued = inv["issued_on"] <= as_of
-    settled = inv["paid_on"].notna() & (inv["paid_on"] <= as_of)
+    issued = known_at(inv["issued_on"], as_of)
+    settled = known_at(inv["paid_on"], as_of)
     open_inv = inv[issued & ~settled]
     if ledger.payments is not None:
-        paid = ledger.payments[ledger.payments["paid_on"] <= as_of]
+        paid = ledger.payments[known_at(ledger.payments["paid_on"], as_of)]
         received = paid.groupby("invoice_id")["amount"].sum()
         already_paid = open_inv["invoice_id"].map(received).fillna(0.0).to_numpy()
     else:
         already_paid = np.where(open_inv["paid_on"].isna(), open_inv["amount_paid"], 0.0)
-    open_amount = (open_inv["amount"].to_numpy() - already_paid).clip(min=0.0)
+    credited = open_inv["invoice_id"].map(credited_amounts(ledger, as_of)).fillna(0.0).to_numpy()
+    amount = open_inv["amount"].to_numpy()
+    open_amount = (amount - already_paid - credited).clip(min=0.0)
     days_past_due = (as_of - open_inv["due_on"]).dt.days.to_numpy()
     return pd.DataFrame(
         {
@@ -72,6 +93,9 @@ def open_amounts(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
             "due_on": open_inv["due_on"].to_numpy(),
             "open_amount": open_amount,
             "days_past_due": days_past_due,
+            "amount": amount,
+            "paid_amount": np.asarray(already_paid, dtype=float),
+            "credited_amount": credited,
         }
     )
 
@@ -100,8 +124,8 @@ def days_sales_outstanding(
 ) -> float:
     """DSO = open receivables / sales invoiced over the last ``window_days`` x ``window_days``."""
     inv = ledger.invoices
-    recent = (inv["issued_on"] <= as_of) & (
-        inv["issued_on"] > as_of - pd.Timedelta(days=window_days)
+    recent = known_at(inv["issued_on"], as_of) & (
+        inv["issued_on"] >= as_of - pd.Timedelta(days=window_days)
     )
     sales = float(inv.loc[recent, "amount"].sum())
     return open_receivables / sales * window_days if sales > 0 else float("nan")
@@ -111,7 +135,7 @@ def payment_lateness(ledger: Ledger, as_of: pd.Timestamp) -> tuple[float, float]
     """Share of invoices settled by ``as_of`` that were paid after their due date, and the mean
     days late of those settled invoices (0 for the ones paid on time)."""
     inv = ledger.invoices
-    settled = inv[inv["paid_on"].notna() & (inv["paid_on"] <= as_of)]
+    settled = inv[known_at(inv["paid_on"], as_of)]
     if settled.empty:
         return float("nan"), float("nan")
     days_late = (settled["paid_on"] - settled["due_on"]).dt.days.clip(lower=0)
@@ -143,7 +167,7 @@ def portfolio_overview(ledger: Ledger, as_of: pd.Timestamp | None = None) -> Por
     return PortfolioOverview(
         as_of=as_of,
         n_customers=len(ledger.customers),
-        n_invoices=int((ledger.invoices["issued_on"] <= as_of).sum()),
+        n_invoices=int(known_at(ledger.invoices["issued_on"], as_of).sum()),
         n_open_invoices=len(items),
         open_receivables=open_total,
         overdue_receivables=float(items.loc[items["days_past_due"] > 0, "open_amount"].sum()),

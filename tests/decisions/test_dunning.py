@@ -96,26 +96,86 @@ def test_dispute_pauses_dunning(scenario: DunningScenario) -> None:
     action = next_action(invoice(disputed=True), scenario, date(2025, 4, 5))
     assert (action.code, action.owner, action.step) == ("dispute_resolution", "salesperson", 0)
     assert "disputed" in action.reason
+    raised = next_action(
+        invoice(disputed=True, dispute_raised_on=date(2025, 3, 20)), scenario, date(2025, 4, 5)
+    )
+    assert "disputed since 2025-03-20" in raised.reason
 
 
-def test_promise_to_pay_pauses_then_resumes_at_next_step(scenario: DunningScenario) -> None:
-    state = invoice(last_step_done=2, promise_to_pay_until=date(2025, 4, 10))
-    waiting = next_action(state, scenario, date(2025, 4, 10))
-    assert (waiting.code, waiting.due_date) == ("wait_promise", date(2025, 4, 10))
-    # broken promise: due + 45 the day after; resume at step 3 (not the later formal notice)
-    resumed = next_action(state, scenario, date(2025, 4, 15))
-    assert (resumed.code, resumed.step, resumed.due_date) == ("second_email", 3, date(2025, 4, 15))
-    assert "broken" in resumed.reason
+def test_promise_to_pay_pauses_then_a_broken_promise_escalates(scenario: DunningScenario) -> None:
+    state = invoice(last_step_done=2, promise_to_pay_until=date(2025, 3, 10))
+    waiting = next_action(state, scenario, date(2025, 3, 10))
+    assert (waiting.code, waiting.due_date) == ("wait_promise", date(2025, 3, 10))
+    # broken on 11 March (due + 10): the second e-mail (due + 15) is brought forward to today
+    broken = next_action(state, scenario, date(2025, 3, 12))
+    assert (broken.code, broken.step, broken.due_date) == ("second_email", 3, date(2025, 3, 12))
+    assert broken.broken_promise and "broken" in broken.reason
+    # without the promise the same invoice would wait until 16 March
+    plain = next_action(replace(state, promise_to_pay_until=None), scenario, date(2025, 3, 12))
+    assert (plain.due_date, plain.broken_promise) == (date(2025, 3, 16), False)
+    # a reminder sent after the broken promise: already escalated, still flagged
+    later = replace(state, last_sent_on=date(2025, 3, 13), last_step_done=3)
+    after = next_action(later, scenario, date(2025, 3, 14))
+    assert (after.code, after.due_date, after.broken_promise) == (
+        "phone_call", date(2025, 3, 26), True,
+    )  # fmt: skip
 
 
 def test_collective_proceeding_declares_the_claim(scenario: DunningScenario) -> None:
-    state = invoice(in_proceeding=True, disputed=True, proceeding_published_on=date(2025, 3, 31))
+    state = invoice(
+        in_proceeding=True,
+        disputed=True,
+        proceeding_published_on=date(2025, 3, 31),
+        issued_on=date(2025, 1, 30),
+    )
     action = next_action(state, scenario, date(2025, 4, 5))
-    # deadline = publication + 2 months; 31 May exists
+    # deadline = publication + 2 months (R622-24); 31 May exists
     assert (action.code, action.deadline) == ("declare_claim", date(2025, 5, 31))
     assert "mandataire judiciaire" in action.label_en
+    # after the deadline, within 6 months of the publication (L622-26): relevé de forclusion
     late = next_action(state, scenario, date(2025, 6, 2))
+    assert (late.code, late.deadline) == ("request_relief", date(2025, 9, 30))
     assert "relevé de forclusion" in late.reason
+    # after the 6 months: no relief advised any more
+    gone = next_action(state, scenario, date(2025, 10, 1))
+    assert gone.code == "claim_foreclosed" and "forclusion" not in gone.reason
+
+
+def test_claim_born_after_the_opening_is_not_declared(scenario: DunningScenario) -> None:
+    state = invoice(
+        in_proceeding=True,
+        proceeding_published_on=date(2025, 3, 31),
+        proceeding_opened_on=date(2025, 3, 20),
+        issued_on=date(2025, 3, 25),
+        due_on=date(2025, 4, 24),
+    )
+    action = next_action(state, scenario, date(2025, 4, 5))
+    assert action.code == "post_opening_claim" and "L622-17" in action.reason
+    assert action.due_date == date(2025, 4, 24) and action.deadline is None
+
+
+def test_key_account_phone_call_is_never_skipped(scenario: DunningScenario) -> None:
+    # grade E, second e-mail done (step 3), 31 days past due: phone (+13), letter (+18) and
+    # formal notice (+23) are all due; a key account goes through the phone call first
+    state = invoice(grade="E", last_step_done=3, key_account=True)
+    action = next_action(state, scenario, date(2025, 4, 1))
+    assert (action.code, action.owner, action.step) == ("phone_call", "salesperson", 4)
+    other = next_action(replace(state, key_account=False), scenario, date(2025, 4, 1))
+    assert other.code == "formal_notice"
+
+
+def test_public_buyer_track_has_no_private_law_steps(scenario: DunningScenario) -> None:
+    state = invoice(public_buyer=True)
+    codes = [next_action(state, scenario, date(2025, 3, 1) + pd.Timedelta(days=d)).code
+             for d in (6, 31, 61, 200)]  # fmt: skip
+    assert codes == [
+        "public_reminder", "public_accountant_reminder", "administrative_claim",
+        "administrative_claim",  # mandatory: never skipped on the way to the court
+    ]  # fmt: skip
+    done = replace(state, last_step_done=3)
+    assert next_action(done, scenario, date(2025, 9, 1)).code == "administrative_court"
+    track = {step.code for step in scenario.public_steps}
+    assert not track & {"collection_agency", "payment_order", "formal_notice"}
 
 
 def test_add_months_clips_to_month_end() -> None:
@@ -177,7 +237,7 @@ def _step(mapping: dict, i: int, **changes: object) -> dict:
         ),
         (lambda m: m | {"grades": {"A": {"multiplier": 0}}}, r"grades\.A\.multiplier: must be"),
         (lambda m: m | {"steps": []}, "steps: required, must be a non-empty list"),
-        (lambda m: m | {"special_actions": {}}, r"special_actions: missing \['declare_claim'"),
+        (lambda m: m | {"special_actions": {}}, r"special_actions: missing \['claim_foreclosed'"),
     ],
 )
 def test_scenario_validation_names_field_and_rule(edit, message: str) -> None:

@@ -14,15 +14,16 @@ from risk.errors import ConfigError
 
 NBSP = "\u00a0"  # French amounts use no-break spaces: "10 405,85 €"
 AS_OF = date(2024, 8, 30)
-# EUR 10,000 due 2024-05-31 as of 2024-08-30: interest 119.18 + 246.67 = 365.85, + 40 = 405.85
-# (see test_penalties.py); total due 10,405.85.
+# EUR 10,000 due 2024-05-31 as of 2024-08-30: interest 119.18 + 238.15 = 357.33, + 40 = 397.33
+# (see test_penalties.py); total due 10,397.33.
 INVOICE = InvoiceState("F-2024-001", "C1", date(2024, 5, 31), 10_000.0, "C", last_step_done=5)
 
 
 def _render(lang: str, state: InvoiceState = INVOICE) -> str:
     action = next_action(state, load_dunning_scenario(), AS_OF)
+    opened = state.proceeding_published_on if state.in_proceeding else None
     amounts = late_payment_amounts(
-        state.open_amount, state.due_on, AS_OF, load_rate_table(), in_proceeding=state.in_proceeding
+        state.open_amount, state.due_on, AS_OF, load_rate_table(), proceeding_opened_on=opened
     )
     return render_message(action, state, amounts, lang, company="Acme SAS")
 
@@ -43,12 +44,12 @@ def test_formal_notice_in_french() -> None:
     assert text.startswith("Objet : Mise en demeure de payer – facture F-2024-001")
     for expected in (
         f"10{NBSP}000,00{NBSP}€",  # principal
-        f"365,85{NBSP}€",  # interest
+        f"357,33{NBSP}€",  # interest
         f"40,00{NBSP}€",  # indemnity
-        f"10{NBSP}405,85{NBSP}€",  # total due
+        f"10{NBSP}397,33{NBSP}€",  # total due
         "échue le 31/05/2024",
         "91 jours de retard",
-        f"du 01/07/2024 au 30/08/2024 : 61 jours au taux annuel de 14,76{NBSP}%",
+        f"du 01/07/2024 au 30/08/2024 : 61 jours au taux annuel de 14,25{NBSP}%",
         "article L441-10 du Code de commerce",
         "article D441-5 du Code de commerce",
         "indemnité forfaitaire pour frais de recouvrement de 40 €",
@@ -61,11 +62,11 @@ def test_formal_notice_in_english() -> None:
     text = _render("en")
     for expected in (
         "EUR 10,000.00",
-        "EUR 365.85",
+        "EUR 357.33",
         "EUR 40.00",
-        "EUR 10,405.85",
+        "EUR 10,397.33",
         "due on 31 May 2024",
-        "1 July 2024 to 30 August 2024: 61 days at an annual rate of 14.76% = EUR 246.67",
+        "1 July 2024 to 30 August 2024: 61 days at an annual rate of 14.25% = EUR 238.15",
         "article L441-10",
         "article D441-5",
         "flat recovery indemnity of EUR 40",

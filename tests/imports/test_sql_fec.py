@@ -13,6 +13,7 @@ from risk.imports.fec import FecError
 from risk.imports.fec_ledger import FecConfig, import_fec
 from risk.imports.mapping import parse_mapping_text
 from risk.imports.sql import import_sql
+from risk.portfolio import open_amounts, portfolio_overview
 
 DATA = Path(__file__).parent / "data"
 
@@ -108,16 +109,19 @@ def test_fec_rebuild() -> None:
     assert ledger.customers["customer_id"].tolist() == ["411GAMMA", "C001", "C002"]
     assert ledger.customers.set_index("customer_id").loc["411GAMMA", "name"] == "Gamma SA"
     inv = ledger.invoices.set_index("invoice_id")
-    assert list(inv.index) == ["F001", "F002", "F003", "F004", "F005"]  # F006: unreadable amount
+    # F006: unreadable amount; AN2023: C002's debit carried forward in the opening journal (AN)
+    assert sorted(inv.index) == ["AN2023", "F001", "F002", "F003", "F004", "F005"]
+    assert inv.loc["AN2023", "amount"] == 50.0 and pd.isna(inv.loc["AN2023", "paid_on"])
     # group A: F001 1200 + F002 600 = VIR001 1000 + VIR002 800 -> paid on the last payment
     assert inv.loc["F001", "paid_on"] == inv.loc["F002", "paid_on"] == pd.Timestamp("2024-02-15")
     assert inv.loc["F001", "due_on"] == pd.Timestamp("2024-02-04")
     # group B (journal VT): F003 1000, one payment of 400 -> partly paid, open
     assert pd.isna(inv.loc["F003", "paid_on"]) and inv.loc["F003", "amount_paid"] == 400.0
-    # group C: F004 500 = credit note AV001 200 + cheque 300 on 10 March
+    # group C: F004 500 = credit note AV001 200 + cheque 300 on 10 March; amount_paid is what
+    # was received (300), the credit note is netted from its own table
     assert (
         inv.loc["F004", "paid_on"] == pd.Timestamp("2024-03-10")
-        and inv.loc["F004", "amount_paid"] == 500
+        and inv.loc["F004", "amount_paid"] == 300
     )
     assert pd.isna(inv.loc["F005", "paid_on"]) and inv.loc["F005", "amount_paid"] == 0
     notes = ledger.credit_notes
@@ -131,7 +135,6 @@ def test_fec_rebuild() -> None:
     assert allocated == {"F001": 1200.0, "F002": 600.0, "F003": 400.0, "F004": 300.0}
     kinds = sorted(u.kind for u in result.report.unmatched)
     assert kinds == [
-        "debit outside sales journals",  # AN opening balance of C002
         "payment without lettering",  # VIR004 100.00 of Gamma
         "unbalanced lettering",  # group B
         "unreadable line",  # Debit '12a,00'
@@ -155,3 +158,38 @@ def test_fec_missing_columns_are_listed(tmp_path: Path) -> None:
         FecError, match=r"column\(s\) EcritureDate, CompteNum.*the file has: JournalCode"
     ):
         import_fec(path)
+
+
+def test_fec_partial_payment_leaves_the_rest_open_and_overview_reconciles_with_411() -> None:
+    result = import_fec(DATA / "fec_ventes_2024.txt", FecConfig(terms_days=30))
+    ledger = result.validation.ledger
+    # balance of the 411 accounts at closing (2024-03-31), by hand from the file (F006's line
+    # is unreadable): C001 1200 + 600 - 1000 - 800 - 200 + 500 - 300 = 0;
+    # C002 1000 - 400 + 50 (AN) = 650; Gamma 240 - 100 = 140 -> 790
+    assert result.report.rebuilt["balance of customer accounts"] == 790.0
+    # one clock: the balance at the end of the closing day is the overview of the next day
+    view = portfolio_overview(ledger, pd.Timestamp("2024-04-01"))
+    open_items = open_amounts(ledger, pd.Timestamp("2024-04-01")).set_index("invoice_id")
+    assert open_items.loc["F003", "open_amount"] == 600.0  # 1,000 - 400 received
+    on_account = sum(
+        u.amount for u in result.report.unmatched if u.kind == "payment without lettering"
+    )
+    assert view.open_receivables - on_account == pytest.approx(790.0)
+
+
+def test_fec_a_5400_payment_of_a_6000_invoice_leaves_600_open(tmp_path: Path) -> None:
+    header = (DATA / "fec_ventes_2024.txt").read_text("utf-8").splitlines()[0]
+    rows = [
+        "AN\tA nouveaux\t1\t20250101\t411000\tClients\tC9\tDelta SAS\tF900\t20241115\t"
+        "Report F900\t6000,00\t0,00\tZ\t20250210\t20250131\t\t",
+        "BQ\tBanque\t2\t20250210\t411000\tClients\tC9\tDelta SAS\tVIR9\t20250210\t"
+        "Virement\t0,00\t5400,00\tZ\t20250210\t20250228\t\t",
+    ]
+    path = tmp_path / "fec.txt"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    ledger = import_fec(path, FecConfig(terms_days=30)).validation.ledger
+    inv = ledger.invoices.set_index("invoice_id")
+    assert inv.loc["F900", "issued_on"] == pd.Timestamp("2024-11-15")  # carried forward
+    assert inv.loc["F900", "amount_paid"] == 5400.0 and pd.isna(inv.loc["F900", "paid_on"])
+    items = open_amounts(ledger, pd.Timestamp("2025-03-01")).set_index("invoice_id")
+    assert items.loc["F900", "open_amount"] == pytest.approx(600.0)

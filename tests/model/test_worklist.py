@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from risk import registry
 from risk.cli import app
+from risk.decisions.ranking import priority_tier
 from risk.decisions.worklist import WorklistFilters, build_worklist
 from risk.io import write_ledger
 from risk.scoring import Scorer, UnknownEntityError
@@ -60,9 +61,12 @@ def test_worklist_is_ranked_filtered_and_actionable(scorer, portfolio) -> None:
     ledger = portfolio.ledger
     worklist = build_worklist(scorer, ledger, ledger.cutoff, WorklistFilters(top=25))
     assert len(worklist) == 25 and worklist["rank"].tolist() == list(range(1, 26))
-    assert worklist["expected_at_risk"].is_monotonic_decreasing
+    tiers = priority_tier(worklist)
+    assert list(tiers) == sorted(tiers)  # legal deadlines, due now, courtesy, upcoming
+    assert worklist.loc[tiers == 2, "expected_at_risk"].is_monotonic_decreasing
     assert worklist["action"].notna().all() and (worklist["action_fr"].str.len() > 0).all()
     assert (worklist["customer_reasons_en"].str.len() > 0).all()
+    assert not worklist["why_en"].str.contains("open invoices").any()
     disputed = worklist[worklist["disputed"]]
     assert (disputed["action"] == "dispute_resolution").all()
     overdue = worklist[(worklist["days_past_due"] > 0) & ~worklist["disputed"]]
@@ -95,10 +99,33 @@ def test_cli_worklist_writes_csv_and_excel(champions, portfolio, tmp_path: Path)
         ],
     )
     assert done.exit_code == 0, done.output
-    assert "Reminder worklist" in done.output
+    assert "Relances à faire" in done.output
     csv = pd.read_csv(tmp_path / "w.csv")
     xlsx = pd.read_excel(tmp_path / "w.xlsx")
-    assert len(csv) == len(xlsx) == 5 and list(csv["invoice_id"]) == list(xlsx["invoice_id"])
+    # one action per customer by default, French headers
+    assert len(csv) == len(xlsx) == 5 and list(csv["code client"]) == list(xlsx["code client"])
+    assert csv["code client"].is_unique
+    by_invoice = CliRunner().invoke(
+        app,
+        ["worklist", "--ledger", str(ledger), "--tracking-uri", champions.tracking_uri,
+         "--top", "5", "--by", "invoice", "--csv", str(tmp_path / "i.csv")],
+    )  # fmt: skip
+    assert by_invoice.exit_code == 0, by_invoice.output
+    assert len(pd.read_csv(tmp_path / "i.csv")["invoice_id"]) == 5
+
+
+def test_cli_letters_write_letters_and_statements(champions, portfolio, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    write_ledger(portfolio.ledger, ledger)
+    customer = portfolio.ledger.invoices["customer_id"].iloc[-1]
+    done = CliRunner().invoke(
+        app,
+        ["letters", "--ledger", str(ledger), "--tracking-uri", champions.tracking_uri,
+         "--out", str(tmp_path / "letters"), "--customer", customer, "--statements"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    names = {p.name for p in (tmp_path / "letters").iterdir()}
+    assert {f"{customer}_statement_fr.html", f"{customer}_statement_fr.xlsx"} <= names
 
 
 def test_scoring_some_customers_equals_scoring_all(scorer, portfolio) -> None:

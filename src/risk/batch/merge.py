@@ -35,10 +35,11 @@ def sort_scores(customers: pd.DataFrame, invoices: pd.DataFrame) -> tuple[pd.Dat
 def worklist_candidates(
     customers: pd.DataFrame, invoices: pd.DataFrame, top: int | None
 ) -> pd.DataFrame:
-    """The top open invoices of the portfolio with their customer's grade and probability.
+    """The open invoices of the portfolio with their customer's grade and probability.
 
-    Same ranking as :func:`risk.decisions.worklist.build_worklist`: expected amount at risk,
-    then days past due, both descending; ties keep invoice-id order.
+    Every open invoice is a candidate: the worklist's order (legal deadlines, then due actions
+    by expected loss, ...) is decided by :func:`risk.decisions.ranking.rank_worklist` in the
+    decision step, which keeps the ``top`` rows; ``top`` is accepted for compatibility.
     """
     grades = customers[["customer_id", "grade", "probability"]].rename(
         columns={"probability": "customer_probability"}
@@ -49,7 +50,7 @@ def worklist_candidates(
     items = items.sort_values("invoice_id", kind="stable").sort_values(
         ["expected_at_risk", "days_past_due"], ascending=False, kind="stable"
     )
-    return (items.head(top) if top else items).reset_index(drop=True)
+    return items.reset_index(drop=True)
 
 
 def build_global_worklist(
@@ -58,6 +59,7 @@ def build_global_worklist(
     as_of: pd.Timestamp,
     candidates: pd.DataFrame,
     config: DecisionConfig | None = None,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Run the worklist's decision step on the globally ranked candidates.
 
@@ -68,7 +70,7 @@ def build_global_worklist(
         return candidates.assign(rank=pd.Series(dtype="int64"))
     needed = decision_ledger(ledger, set(candidates["customer_id"]), as_of)
     return worklist_module.decide_worklist(
-        scorer, needed, as_of, candidates, config or DecisionConfig()
+        scorer, needed, as_of, candidates, config or DecisionConfig(), top=top
     )
 
 

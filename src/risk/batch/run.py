@@ -240,7 +240,7 @@ def run_batch(
 
     clock = time.perf_counter()
     candidates = merge.worklist_candidates(customers, invoices, config.top)
-    worklist = merge.build_global_worklist(scorer, ledger, as_of, candidates)
+    worklist = merge.build_global_worklist(scorer, ledger, as_of, candidates, top=config.top)
     customers, invoices = merge.apply_explain_mode(customers, invoices, worklist, config.explain)
     summary.seconds["worklist"] = time.perf_counter() - clock
 

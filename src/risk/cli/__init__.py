@@ -18,6 +18,7 @@ from risk.cli.decisions import worklist_command, worklist_table
 from risk.cli.enrich import enrich_app
 from risk.cli.features import features
 from risk.cli.imports import import_app
+from risk.cli.letters import letters_command
 from risk.cli.models import (
     evaluate_command,
     models_app,
@@ -168,6 +169,7 @@ app.command("evaluate")(evaluate_command)
 app.command("promote")(promote_command)
 app.add_typer(models_app, name="models")
 app.command("worklist")(worklist_command)
+app.command("letters")(letters_command)
 app.command("score")(score)
 app.command("serve")(serve)
 app.command("apikey")(apikey)

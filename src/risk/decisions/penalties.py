@@ -1,18 +1,28 @@
 """French late-payment amounts: interest, flat recovery indemnity and maximum payment terms.
 
-Code de commerce L441-10: an invoice unpaid at its due date bears interest from the day after the
-due date, at the ECB main refinancing rate + 10 points (the rate in force on 1 January for the
-first half-year, on 1 July for the second one) or at the contractual rate of the general terms
-of sale, never below 3 x the legal interest rate. D441-5 adds a flat EUR 40 recovery indemnity
-per late invoice (none under a collective proceeding here). Interest is simple, on a 365-day
-year, computed per half-year segment so that a period crossing 1 July uses both rates; each
-segment is rounded to the cent (half up) and the interest is the sum of the segments.
+Private buyers (Code de commerce L441-10, D441-5): an invoice unpaid at its due date bears
+interest from the day after the due date, at the ECB main refinancing rate + 10 points (the rate
+in force on 1 January for the first half-year, on 1 July for the second one), or at the
+contractual rate of the general terms of sale, which may not be below 3 x the legal interest
+rate (the floor limits a contractual rate only). Interest is computed per half-year segment, so
+that a period crossing 1 July uses both rates.
+
+Public buyers (Code de la commande publique R2192-31): the ECB rate in force on the first day of
+the half-year in which interest started to run + 8 points, for the whole period (one segment).
+
+Both owe a flat EUR 40 recovery indemnity per late invoice (D441-5; R2192-32). Under a
+collective proceeding, interest stops at the opening judgment (L622-28): days are counted up to
+the opening date inclusive, and the indemnity is owed only if the invoice was late by then.
+
+Interest is simple, on a 365-day year; each segment is rounded to the cent (half up). A day the
+rate table does not cover never gets a stale rate: the interest of that invoice is left empty
+(NaN) with a note, the indemnity (which needs no rate) is still computed.
 
 Example:
     >>> table = load_rate_table()
     >>> amounts = late_payment_amounts(10_000.0, date(2024, 5, 31), date(2024, 8, 30), table)
     >>> amounts.days_late, amounts.interest, amounts.total
-    (91, 365.85, 405.85)
+    (91, 357.33, 397.33)
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from risk.decisions.rates import RateTable, half_year_end, half_year_start, load_rate_table
+from risk.decisions.rates import RateTable, half_year_end, load_rate_table
 
 __all__ = [
     "InterestSegment",
@@ -42,15 +52,16 @@ _EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True)
 class InterestSegment:
-    """The part of the overdue period that falls in one half-year.
+    """The part of the overdue period charged at one rate.
 
     Attributes:
         start: first day counted (inclusive).
         end: last day counted (inclusive).
         days: number of days counted, ``end - start + 1``.
-        annual_rate: annual rate applied, as a fraction (0.1476 = 14.76 %).
+        annual_rate: annual rate applied, as a fraction (0.1425 = 14.25 %).
         interest: interest of the segment, rounded to the cent.
-        basis: ``"ecb_plus_10"``, ``"contractual"`` or ``"legal_floor"`` (3 x legal rate).
+        basis: ``"ecb_plus_10"``, ``"contractual"``, ``"legal_floor"`` (3 x legal rate,
+            replacing a lower contractual rate) or ``"public_ecb_plus_8"``.
     """
 
     start: date
@@ -66,11 +77,13 @@ class LatePaymentAmounts:
     """Late-payment amounts of one invoice at a date (currency of the invoice).
 
     Attributes:
-        days_late: days past the due date (0 when not yet due).
-        interest: late-payment interest, sum of the segments' interest.
-        indemnity: flat recovery indemnity (40.0 when late, 0.0 under a collective proceeding).
+        days_late: days past the due date at the date (0 when not yet due).
+        interest: late-payment interest, sum of the segments' interest (NaN when a rate is
+            missing, see ``note``).
+        indemnity: flat recovery indemnity (40.0 when late).
         total: ``interest + indemnity`` (the open amount itself is not included).
-        segments: per half-year breakdown of the interest.
+        segments: breakdown of the interest.
+        note: why the interest is missing, else "".
     """
 
     days_late: int
@@ -78,6 +91,7 @@ class LatePaymentAmounts:
     indemnity: float
     total: float
     segments: tuple[InterestSegment, ...] = ()
+    note: str = ""
 
 
 def _cents(amount: float) -> int:
@@ -102,10 +116,26 @@ def _rate_bp(contractual_rate: float | None) -> int | None:
 
 def _segment_rate(table: RateTable, day: date, contractual_bp: int | None) -> tuple[int, str]:
     statutory, floor = table.statutory_rates_bp(day)
-    chosen, basis = (
-        (statutory, "ecb_plus_10") if contractual_bp is None else (contractual_bp, "contractual")
+    if contractual_bp is None:
+        return statutory, "ecb_plus_10"
+    return (floor, "legal_floor") if floor > contractual_bp else (contractual_bp, "contractual")
+
+
+def _half(day: date) -> str:
+    return f"{day.year} H{1 if day.month <= 6 else 2}"
+
+
+def missing_rate_note(table: RateTable, start: date, last: date, public_buyer: bool) -> str:
+    """Why the interest from ``start`` to ``last`` cannot be computed, or "" when it can."""
+    end = start if public_buyer else last
+    if table.valid_from <= start and end <= table.valid_until:
+        return ""
+    needed = start if start < table.valid_from else max(start, table.valid_until + timedelta(1))
+    return (
+        f"interest not computed: no late-payment rate for {_half(needed)} in {table.source} "
+        f"(covers {table.valid_from.isoformat()} to {table.valid_until.isoformat()}); "
+        "add the published rates"
     )
-    return (floor, "legal_floor") if floor > chosen else (chosen, basis)
 
 
 def late_payment_amounts(
@@ -114,63 +144,63 @@ def late_payment_amounts(
     as_of: date,
     table: RateTable,
     contractual_rate: float | None = None,
-    in_proceeding: bool = False,
     proceeding_opened_on: date | None = None,
+    public_buyer: bool = False,
 ) -> LatePaymentAmounts:
     """Late-payment interest and recovery indemnity of one open invoice at ``as_of``.
 
     Args:
-        open_amount: amount still unpaid; nothing is owed when it is <= 0.
+        open_amount: amount still unpaid, net of credit notes; nothing is owed when <= 0.
         due_on: due date; days are counted from the day after it to ``as_of`` inclusive.
         as_of: date of the computation.
         table: the dated rate table.
-        contractual_rate: annual rate of the general terms of sale or of the customer, as a
-            fraction (0.12 = 12 %, rounded to 0.01 %); still floored at 3 x the legal rate.
-        in_proceeding: the customer is under a collective proceeding: no recovery indemnity.
-        proceeding_opened_on: date of the opening judgment, which stops interest
-            (Code de commerce L622-28); interest runs up to that day inclusive.
+        contractual_rate: annual rate of the general terms of sale, as a fraction (0.12 =
+            12 %, rounded to 0.01 %); floored at 3 x the legal rate (private buyers only).
+        proceeding_opened_on: opening judgment of a collective proceeding against the buyer,
+            which stops interest (L622-28); days are counted up to that day inclusive.
+        public_buyer: the buyer is a public entity (Code de la commande publique).
 
     Returns:
-        The amounts with their per half-year breakdown.
+        The amounts with their breakdown; interest NaN and a note when a rate is missing.
 
     Raises:
-        ConfigError: if a day of the overdue period is not covered by the rate table.
         ValueError: if the contractual rate is not a fraction in [0, 1].
     """
     contractual_bp = _rate_bp(contractual_rate)
     days_late = max((as_of - due_on).days, 0)
     cents = _cents(open_amount)
-    if days_late == 0 or cents <= 0:
+    last = as_of if proceeding_opened_on is None else min(as_of, proceeding_opened_on)
+    start = due_on + timedelta(days=1)
+    if days_late == 0 or cents <= 0 or last < start:
         return LatePaymentAmounts(days_late, 0.0, 0.0, 0.0)
-    last = as_of
-    if in_proceeding and proceeding_opened_on is not None:
-        last = min(as_of, proceeding_opened_on)
-    segments, start, interest_cents = [], due_on + timedelta(days=1), 0
-    while start <= last:
+    indemnity = table.recovery_indemnity_cents / 100
+    note = missing_rate_note(table, start, last, public_buyer)
+    if note:
+        return LatePaymentAmounts(days_late, float("nan"), indemnity, float("nan"), (), note)
+    segments: list[InterestSegment] = []
+    if public_buyer:
+        rate_bp, days = table.public_buyer_rate_bp(start), (last - start).days + 1
+        interest = _interest_cents(cents, rate_bp, days)
+        segments.append(
+            InterestSegment(
+                start, last, days, rate_bp / 10_000, interest / 100, "public_ecb_plus_8"
+            )
+        )
+    while not public_buyer and start <= last:
         end = min(half_year_end(start), last)
         rate_bp, basis = _segment_rate(table, start, contractual_bp)
         days = (end - start).days + 1
-        segment_cents = _interest_cents(cents, rate_bp, days)
-        interest_cents += segment_cents
-        segments.append(
-            InterestSegment(start, end, days, rate_bp / 10_000, segment_cents / 100, basis)
-        )
+        segment = _interest_cents(cents, rate_bp, days)
+        segments.append(InterestSegment(start, end, days, rate_bp / 10_000, segment / 100, basis))
         start = end + timedelta(days=1)
-    indemnity_cents = 0 if in_proceeding else table.recovery_indemnity_cents
+    interest_cents = sum(_cents(s.interest) for s in segments)
     return LatePaymentAmounts(
         days_late=days_late,
         interest=interest_cents / 100,
-        indemnity=indemnity_cents / 100,
-        total=(interest_cents + indemnity_cents) / 100,
+        indemnity=indemnity,
+        total=(interest_cents + table.recovery_indemnity_cents) / 100,
         segments=tuple(segments),
     )
-
-
-def _day_numbers(values: pd.Series, column: str) -> np.ndarray:
-    days = pd.to_datetime(values).to_numpy("datetime64[D]")
-    if np.isnat(days).any():
-        raise ValueError(f"late_payment_frame: column {column!r} has missing dates")
-    return days.astype(np.int64)
 
 
 def _optional(invoices: pd.DataFrame, column: str, default: object) -> pd.Series:
@@ -179,77 +209,62 @@ def _optional(invoices: pd.DataFrame, column: str, default: object) -> pd.Series
     return invoices[column]
 
 
-def _frame_inputs(invoices: pd.DataFrame, as_of: date) -> dict[str, np.ndarray]:
-    amounts = invoices["open_amount"].to_numpy(dtype=float)
-    if np.isnan(amounts).any():
-        raise ValueError("late_payment_frame: column 'open_amount' has missing values")
-    rates = _optional(invoices, "contractual_rate", np.nan).to_numpy(dtype=float)
-    if ((rates < 0) | (rates > 1)).any():
-        raise ValueError("late_payment_frame: contractual_rate must be a fraction in [0, 1]")
-    in_proceeding = _optional(invoices, "in_proceeding", False).fillna(False).to_numpy(bool)
-    last = np.full(len(invoices), (as_of - _EPOCH).days, dtype=np.int64)
-    if "proceeding_opened_on" in invoices:
-        opened = pd.to_datetime(invoices["proceeding_opened_on"]).to_numpy("datetime64[D]")
-        stops = in_proceeding & ~np.isnat(opened)
-        last = np.where(stops, np.minimum(last, opened.astype(np.int64)), last)
-    due = _day_numbers(invoices["due_on"], "due_on")
-    return {
-        "cents": np.rint(amounts * 100).astype(np.int64),
-        "rate_bp": np.where(np.isnan(rates), -1, np.rint(np.nan_to_num(rates) * 10_000)),
-        "in_proceeding": in_proceeding,
-        "due": due,
-        "last": last,
-    }
-
-
-def _frame_interest_cents(x: dict[str, np.ndarray], table: RateTable) -> np.ndarray:
-    start, last, cents = x["due"] + 1, x["last"], x["cents"]
-    counted = (cents > 0) & (last >= start)
-    interest = np.zeros(len(cents), dtype=np.int64)
-    if not counted.any():
-        return interest
-    half = half_year_start(_EPOCH + timedelta(days=int(start[counted].min())))
-    final = _EPOCH + timedelta(days=int(last[counted].max()))
-    while half <= final:
-        h0, h1 = (half - _EPOCH).days, (half_year_end(half) - _EPOCH).days
-        days = np.where(counted, np.minimum(last, h1) - np.maximum(start, h0) + 1, 0).clip(0)
-        if days.any():
-            statutory, floor = table.statutory_rates_bp(half)
-            rate = np.where(x["rate_bp"] < 0, statutory, x["rate_bp"]).astype(np.int64)
-            numerator = 2 * cents * np.maximum(rate, floor) * days + _DENOMINATOR
-            interest += np.where(days > 0, numerator // (2 * _DENOMINATOR), 0)
-        half = half_year_end(half) + timedelta(days=1)
-    return interest
+def _day_numbers(values: pd.Series, column: str, allow_missing: bool = False) -> np.ndarray:
+    days = pd.to_datetime(values).to_numpy("datetime64[D]")
+    if not allow_missing and np.isnat(days).any():
+        raise ValueError(f"late_payment_frame: column {column!r} has missing dates")
+    return days
 
 
 def late_payment_frame(invoices: pd.DataFrame, as_of: date, table: RateTable) -> pd.DataFrame:
-    """Vectorised ``late_payment_amounts`` over a frame of open invoices.
+    """``late_payment_amounts`` over a frame of open invoices, with a note per row.
 
     Args:
-        invoices: columns ``open_amount`` and ``due_on``; optional ``contractual_rate``
-            (fraction, NaN = none), ``in_proceeding`` (bool) and ``proceeding_opened_on``.
+        invoices: columns ``open_amount`` (net) and ``due_on``; optional
+            ``contractual_rate`` (fraction, NaN = none), ``proceeding_opened_on`` (date, NaT =
+            none), ``public_buyer`` (bool) and ``french_law`` (bool, default True: False means
+            the French rules do not apply to this buyer, so no interest and no indemnity).
         as_of: date of the computation.
         table: the dated rate table.
 
     Returns:
-        A copy of ``invoices`` with ``days_late``, ``interest``, ``indemnity`` and ``total``
-        (interest + indemnity) added; same results as ``late_payment_amounts`` row by row.
+        A copy of ``invoices`` with ``days_late``, ``interest``, ``indemnity``, ``total``
+        (interest + indemnity) and ``penalty_note`` added; each row equals
+        ``late_payment_amounts`` on it, and a missing rate empties only its own row's interest.
 
     Raises:
-        ConfigError: if a day of an overdue period is not covered by the rate table.
         ValueError: on missing amounts or due dates, or a contractual rate outside [0, 1].
     """
-    x = _frame_inputs(invoices, as_of)
-    interest = _frame_interest_cents(x, table)
-    days_late = np.maximum((as_of - _EPOCH).days - x["due"], 0)
-    late = (days_late > 0) & (x["cents"] > 0)
-    indemnity = np.where(late & ~x["in_proceeding"], table.recovery_indemnity_cents, 0)
-    return invoices.assign(
-        days_late=days_late,
-        interest=interest / 100,
-        indemnity=indemnity / 100,
-        total=(interest + indemnity) / 100,
+    amounts = invoices["open_amount"].to_numpy(dtype=float)
+    if np.isnan(amounts).any():
+        raise ValueError("late_payment_frame: column 'open_amount' has missing values")
+    due = _day_numbers(invoices["due_on"], "due_on")
+    opened = _day_numbers(
+        _optional(invoices, "proceeding_opened_on", pd.NaT), "proceeding_opened_on", True
     )
+    rates = _optional(invoices, "contractual_rate", np.nan).to_numpy(dtype=float)
+    public = _optional(invoices, "public_buyer", False).fillna(False).to_numpy(bool)
+    french = _optional(invoices, "french_law", True).fillna(True).to_numpy(bool)
+    rows = []
+    for i in range(len(invoices)):
+        if not french[i]:
+            days = max((as_of - due[i].astype(date)).days, 0)
+            rows.append((days, 0.0, 0.0, 0.0, ""))
+            continue
+        found = late_payment_amounts(
+            float(amounts[i]),
+            due[i].astype(date),
+            as_of,
+            table,
+            None if np.isnan(rates[i]) else float(rates[i]),
+            None if np.isnat(opened[i]) else opened[i].astype(date),
+            bool(public[i]),
+        )
+        rows.append((found.days_late, found.interest, found.indemnity, found.total, found.note))
+    out = pd.DataFrame(
+        rows, columns=["days_late", "interest", "indemnity", "total", "penalty_note"]
+    )
+    return invoices.assign(**{c: out[c].to_numpy() for c in out.columns})
 
 
 def _end_of_month(day: date) -> date:

@@ -9,6 +9,8 @@ Example:
     >>> table = load_rate_table()
     >>> table.statutory_rates_bp(date(2024, 8, 30))  # (ECB of 1 July + 10 points, 3 x legal)
     (1425, 1476)
+    >>> table.public_buyer_rate_bp(date(2024, 8, 30))  # ECB of 1 July 2024 + 8 points
+    1225
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ class RateTable:
         ecb_changes: ECB main refinancing rate changes, by strictly increasing effective date.
         legal_rates: legal interest rate (professionals) of consecutive half-years.
         valid_until: last day for which the table is known to be complete.
-        margin_bp: points added to the ECB rate (1000 bp = 10 points).
+        margin_bp: points added to the ECB rate (1000 bp = 10 points), private buyers.
+        public_margin_bp: points added to the ECB rate for public buyers (800 bp, R2192-31).
         floor_multiplier: the rate is never below this multiple of the legal rate (3).
         recovery_indemnity_cents: flat recovery indemnity per late invoice (4000 = EUR 40).
         source: where the table was read from, for messages.
@@ -76,6 +79,7 @@ class RateTable:
     legal_rates: tuple[HalfYearRate, ...]
     valid_until: date
     margin_bp: int = 1000
+    public_margin_bp: int = 800
     floor_multiplier: int = 3
     recovery_indemnity_cents: int = 4000
     source: str = "<memory>"
@@ -106,7 +110,12 @@ class RateTable:
                 f"{where}: valid_until {self.valid_until} must lie between {self.valid_from} and "
                 f"{last_end} (end of the last half-year with a legal interest rate)"
             )
-        if self.margin_bp < 0 or self.floor_multiplier < 0 or self.recovery_indemnity_cents < 0:
+        if (
+            self.margin_bp < 0
+            or self.public_margin_bp < 0
+            or self.floor_multiplier < 0
+            or self.recovery_indemnity_cents < 0
+        ):
             raise ConfigError(f"{where}: margin, floor multiplier and indemnity must be >= 0")
 
     @property
@@ -114,6 +123,10 @@ class RateTable:
         """First day covered by the table (start of the first legal-rate half-year)."""
         first = self.legal_rates[0]
         return date(first.year, 1 if first.half == 1 else 7, 1)
+
+    def covers(self, day: date) -> bool:
+        """Whether every rate of ``day``'s half-year is in the table."""
+        return self.valid_from <= day <= self.valid_until
 
     def check_covered(self, day: date) -> None:
         """Raise a ``ConfigError`` unless ``day`` is covered by the table."""
@@ -140,11 +153,12 @@ class RateTable:
         raise ConfigError(f"rate table {self.source}: no legal rate for {day.year} H{half}")
 
     def statutory_rates_bp(self, day: date) -> tuple[int, int]:
-        """Statutory rate and floor for the half-year containing ``day``.
+        """Default rate and contractual-rate floor for the half-year containing ``day``.
 
         Returns:
             ``(ecb + margin, floor_multiplier x legal)`` in basis points, with the ECB rate in
-            force on the first day of the half-year (1 January or 1 July).
+            force on the first day of the half-year (1 January or 1 July). The floor applies to
+            a contractual rate only (L441-10), never to the default rate.
 
         Raises:
             ConfigError: if the half-year is not covered by the table.
@@ -154,6 +168,17 @@ class RateTable:
         return self.ecb_rate_bp(start) + self.margin_bp, self.floor_multiplier * (
             self.legal_rate_bp(start)
         )
+
+    def public_buyer_rate_bp(self, interest_starts_on: date) -> int:
+        """Rate owed by a public buyer for the whole late period (R2192-31), in bp.
+
+        The ECB rate in force on the first day of the half-year in which interest started to
+        run, plus ``public_margin_bp``.
+
+        Raises:
+            ConfigError: if that half-year is not covered by the table.
+        """
+        return self.ecb_rate_bp(half_year_start(interest_starts_on)) + self.public_margin_bp
 
 
 def _date(value: Any, field: str) -> date:
@@ -214,6 +239,9 @@ def rate_table_from_mapping(data: Mapping[str, Any], source: str = "<memory>") -
         legal_rates=tuple(legal),
         valid_until=_date(data["valid_until"], "valid_until"),
         margin_bp=_bp(data.get("ecb_margin_points", 10), "ecb_margin_points"),
+        public_margin_bp=_bp(
+            data.get("public_buyer_margin_points", 8), "public_buyer_margin_points"
+        ),
         floor_multiplier=int(data.get("legal_rate_floor_multiplier", 3)),
         recovery_indemnity_cents=int(indemnity),
         source=source,

@@ -1,10 +1,11 @@
-"""The reminder worklist: open invoices ranked by expected amount at risk, each with its next
-dunning action, late-payment amounts and the reasons behind it.
+"""The reminder worklist: open invoices with their next dunning action, late-payment amounts and
+the customer's risk reasons, ranked by ``risk.decisions.ranking.rank_worklist``.
 
-Ranking: expected amount at risk = P(late) x open amount, then days past due (urgency).
-Reason codes are computed only for the rows of the worklist (SHAP costs about 500 plain
-predictions), from the invoice model (why this invoice) and the customer model (why this
-grade), and the customer's reasons steer the action's wording.
+Every amount is net of credit notes (``risk.portfolio.open_amounts``). The dunning state of an
+invoice comes from its reminders mapped to scenario steps (``risk.decisions.history``); public
+buyers (``risk.contracts.PUBLIC_FORMS``) follow their own track and rates; French penalties
+apply only to debtors the creditor file's ``french_law`` covers. Reason codes (SHAP) are computed
+only for the rows kept, after ranking.
 """
 
 from __future__ import annotations
@@ -12,14 +13,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
+from risk.contracts import COLLECTIVE_PROCEEDING_KINDS, PUBLIC_FORMS
+from risk.decisions import history as history_module
 from risk.decisions.credit import active_proceedings
+from risk.decisions.creditor import Creditor, load_creditor
 from risk.decisions.dunning import DunningScenario, load_dunning_scenario, next_actions
+from risk.decisions.history import HistoryMapping, load_history_mapping
 from risk.decisions.penalties import late_payment_frame
+from risk.decisions.ranking import rank_worklist, top_rows
 from risk.decisions.rates import RateTable, load_rate_table
-from risk.errors import ConfigError
+from risk.decisions.reasons_fr import reason_fr
+from risk.explain import Reason
 from risk.features.sector import naf_section
 from risk.ledger import Ledger
 from risk.scoring import Scorer
@@ -27,52 +33,35 @@ from risk.scoring import Scorer
 logger = logging.getLogger(__name__)
 
 KEY_ACCOUNT_SALES_QUANTILE = 0.9  # top 10 % of customers by 12-month sales are key accounts
+#: features that describe the open balance itself, not the customer's risk: never a "why".
+WHY_EXCLUDED_FEATURES = ("n_open_invoices", "open_invoice_amount_max")
+PASS_THROUGH = ("p_late_60", "p_unpaid_13w", "expected_paid_on")
 
 
 @dataclass(frozen=True)
 class WorklistFilters:
-    """Which invoices enter the worklist."""
+    """Which invoices enter the worklist; ``top`` counts customers when ``per_customer``."""
 
     top: int | None = 50
     grades: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()  # NAF section letters
     min_amount: float = 0.0
+    per_customer: bool = False
 
 
 @dataclass(frozen=True)
 class DecisionConfig:
-    """Dunning scenario and rate table (the packaged defaults unless given)."""
+    """Dunning scenario, rate table, history mapping and creditor (packaged defaults)."""
 
     scenario: DunningScenario = field(default_factory=load_dunning_scenario)
     rates: RateTable = field(default_factory=load_rate_table)
-
-
-def dunning_history(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Per invoice, from reminders sent before ``as_of``: last step done and a promise to pay
-    still running at ``as_of``."""
-    reminders = ledger.reminders
-    if reminders is None or reminders.empty:
-        index = pd.Index([], dtype="str", name="invoice_id")
-        return pd.DataFrame(
-            {
-                "last_step_done": pd.Series([], dtype="int64", index=index),
-                "promise_to_pay_until": pd.Series([], dtype="datetime64[ns]", index=index),
-            }
-        )
-    sent = reminders[reminders["sent_on"] < as_of]
-    last_step = sent.groupby("invoice_id")["step"].max().astype("int64")
-    promises = sent[
-        (sent["outcome"] == "promise_to_pay") & (sent.get("promised_on", pd.NaT) >= as_of)
-    ]
-    promise = promises.groupby("invoice_id")["promised_on"].max()
-    return pd.DataFrame({"last_step_done": last_step, "promise_to_pay_until": promise})
+    history: HistoryMapping = field(default_factory=load_history_mapping)
+    creditor: Creditor = field(default_factory=load_creditor)
 
 
 def lookup_dates(keys: pd.Series, dates: pd.Series) -> pd.Series:
-    """``dates`` looked up by ``keys`` as ``datetime.date`` or None (``Series.map`` fails on an
-    empty datetime mapper in pandas 3)."""
-    found = pd.Series(dates.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
-    found = pd.to_datetime(found)
+    """``dates`` looked up by ``keys`` as ``datetime.date`` or None."""
+    found = pd.to_datetime(pd.Series(dates.reindex(keys.to_numpy()).to_numpy(), index=keys.index))
     return pd.Series(
         [d.date() if pd.notna(d) else None for d in found], index=keys.index, dtype=object
     )
@@ -88,51 +77,227 @@ def key_accounts(ledger: Ledger, as_of: pd.Timestamp) -> set[str]:
     return set(sales[sales >= sales.quantile(KEY_ACCOUNT_SALES_QUANTILE)].index)
 
 
-def _proceedings(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
+def proceeding_openings(ledger: Ledger, as_of: pd.Timestamp) -> pd.Series:
+    """Per customer under a proceeding at ``as_of``: publication of its first opening since the
+    last closure (a conversion, e.g. safeguard to liquidation, does not reopen it)."""
     active = active_proceedings(ledger, as_of)
     events = ledger.legal_events
     if active.empty or events is None:
-        empty = pd.Series(
-            [], dtype="datetime64[ns]", index=pd.Index([], dtype="str", name="customer_id")
-        )
-        return pd.DataFrame({"published_on": empty})
-    opened = events[
-        (events["published_on"] < as_of)
-        & events["kind"].isin(["safeguard", "receivership", "liquidation"])
-    ]
-    published = opened.groupby("customer_id")["published_on"].max()
-    return pd.DataFrame({"published_on": published.reindex(active.index)})
+        return pd.Series([], dtype="datetime64[ns]", index=pd.Index([], dtype="str"))
+    known = events[(events["published_on"] < as_of) & events["customer_id"].isin(active.index)]
+    closed = (
+        known[known["kind"] == "proceeding_closed"].groupby("customer_id")["published_on"].max()
+    )
+    opened = known[known["kind"].isin(COLLECTIVE_PROCEEDING_KINDS)]
+    last_closed = closed.reindex(opened["customer_id"].to_numpy()).to_numpy()
+    after = ~(opened["published_on"].to_numpy() <= last_closed)  # NaT compares False
+    return opened[after].groupby("customer_id")["published_on"].min()
 
 
-def _penalties(items: pd.DataFrame, as_of: pd.Timestamp, rates: RateTable) -> pd.DataFrame:
-    frame = pd.DataFrame(
+def dunning_history(
+    ledger: Ledger, as_of: pd.Timestamp, config: DecisionConfig | None = None
+) -> pd.DataFrame:
+    """Per invoice, what its reminders before ``as_of`` say was done (private-law track)."""
+    config = config or DecisionConfig()
+    return history_module.dunning_history(ledger.reminders, as_of, config.scenario, config.history)
+
+
+def _proceedings(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
+    """``proceeding_openings`` as a frame with a ``published_on`` column."""
+    return pd.DataFrame({"published_on": proceeding_openings(ledger, as_of)})
+
+
+def _customer_column(ledger: Ledger, items: pd.DataFrame, name: str) -> pd.Series:
+    customers = ledger.customers.set_index("customer_id")
+    if name not in customers:
+        return pd.Series(None, index=items.index, dtype=object)
+    return items["customer_id"].map(customers[name].astype(object))
+
+
+def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: DecisionConfig):
+    invoices = ledger.invoices.set_index("invoice_id")
+    public = _customer_column(ledger, items, "legal_form").isin(PUBLIC_FORMS).to_numpy()
+    history = history_module.dunning_history(
+        ledger.reminders, as_of, config.scenario, config.history, items["invoice_id"][public]
+    )
+    opened = proceeding_openings(ledger, as_of)
+    disputed = invoices["disputed"] if "disputed" in invoices else pd.Series(False, invoices.index)
+    raised = history["dispute_raised_on"].reindex(items["invoice_id"]).notna().to_numpy()
+    issued = lookup_dates(items["invoice_id"], invoices["issued_on"])
+    opened_on = lookup_dates(items["customer_id"], opened)
+    return pd.DataFrame(
         {
+            "invoice_id": items["invoice_id"],
+            "customer_id": items["customer_id"],
+            "due_on": pd.to_datetime(items["due_on"]).dt.date,
             "open_amount": items["open_amount"],
-            "due_on": items["due_on"],
-            "in_proceeding": items["in_proceeding"],
+            "grade": items["grade"],
+            "disputed": items["invoice_id"].map(disputed).fillna(False).astype(bool) | raised,
+            "promise_to_pay_until": lookup_dates(
+                items["invoice_id"], history["promise_to_pay_until"]
+            ),
+            "in_proceeding": items["customer_id"].isin(opened.index),
+            "proceeding_published_on": opened_on,
+            "proceeding_opened_on": opened_on,
+            "last_step_done": items["invoice_id"]
+            .map(history["last_step_done"])
+            .fillna(0)
+            .astype("int64"),
+            "key_account": items["customer_id"].isin(key_accounts(ledger, as_of)),
+            "issued_on": issued,
+            "public_buyer": public,
+            "last_sent_on": lookup_dates(items["invoice_id"], history["last_sent_on"]),
+            "dispute_raised_on": lookup_dates(items["invoice_id"], history["dispute_raised_on"]),
         }
     )
-    try:
-        out = late_payment_frame(frame, as_of.date(), rates)
-        return out[["interest", "indemnity"]].assign(penalty_note="")
-    except ConfigError as exc:
-        logger.warning("late-payment amounts not computed: %s", exc)
-        return pd.DataFrame(
-            {"interest": np.nan, "indemnity": np.nan, "penalty_note": str(exc)}, index=items.index
-        )
 
 
-def build_worklist(
+def _penalties(state: pd.DataFrame, countries: pd.Series, as_of, config) -> pd.DataFrame:
+    pre_opening = [
+        o is not None and (i is None or i <= o)
+        for o, i in zip(state["proceeding_opened_on"], state["issued_on"], strict=True)
+    ]
+    frame = pd.DataFrame(
+        {
+            "open_amount": state["open_amount"],
+            "due_on": pd.to_datetime(state["due_on"]),
+            "proceeding_opened_on": pd.to_datetime(
+                state["proceeding_opened_on"].where(pre_opening, None)
+            ),
+            "public_buyer": state["public_buyer"],
+            "french_law": [config.creditor.french_law_applies(c) for c in countries],
+        }
+    )
+    out = late_payment_frame(frame, as_of.date(), config.rates)
+    notes = [config.creditor.scope_note(c) for c in countries]
+    stopped = [
+        f"interest stopped at the BODACC publication of {o} (L622-28; the opening judgment, "
+        "earlier, is not in the ledger)" if pre and due < o else ""
+        for o, pre, due in zip(state["proceeding_opened_on"], pre_opening, state["due_on"],
+                               strict=True)
+    ]  # fmt: skip
+    out["penalty_note"] = [
+        "; ".join(filter(None, parts))
+        for parts in zip(out["penalty_note"], notes, stopped, strict=True)
+    ]
+    return out
+
+
+def _why(reasons: list[Reason], lang: str) -> str:
+    kept = [
+        r
+        for r in reasons
+        if r.direction == "up"
+        and r.feature not in WHY_EXCLUDED_FEATURES
+        and not (r.feature == "open_days_past_due_max" and (r.value or 0) <= 0)
+    ]
+    return "; ".join(r.text(lang) for r in kept)
+
+
+def decide_rows(
+    ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: DecisionConfig
+) -> pd.DataFrame:
+    """Next action, late-payment amounts and flags of scored open invoices, ranked.
+
+    Args:
+        ledger: the ledger.
+        as_of: the date.
+        items: open invoices (``risk.portfolio.open_amounts`` columns) with ``grade``,
+            ``probability``, ``expected_at_risk`` and ``model_versions``.
+        config: scenario, rates, history mapping and creditor.
+
+    Returns:
+        The decided rows in ``rank_worklist`` order, without reason codes.
+    """
+    as_of = pd.Timestamp(as_of)
+    items = items.reset_index(drop=True)
+    state = _state(ledger, as_of, items, config)
+    actions = next_actions(state, config.scenario, as_of.date())
+    countries = _customer_column(ledger, items, "country")
+    penalties = _penalties(state, countries, as_of, config)
+    owed = items["open_amount"] + penalties["interest"].fillna(0.0) + penalties["indemnity"]
+    claim = actions["code"].isin(["declare_claim", "request_relief"])
+    out = pd.DataFrame(
+        {
+            "invoice_id": items["invoice_id"],
+            "customer_id": items["customer_id"],
+            "customer_name": _customer_column(ledger, items, "name").fillna(""),
+            "grade": items["grade"],
+            "probability": items["probability"],
+            "open_amount": items["open_amount"],
+            "expected_at_risk": items["expected_at_risk"],
+            "due_on": items["due_on"],
+            "days_past_due": items["days_past_due"],
+            "action": actions["code"],
+            "action_en": actions["label_en"],
+            "action_fr": actions["label_fr"],
+            "action_date": actions["due_date"],
+            "channel": actions["channel"],
+            "owner": actions["owner"],
+            "action_reason": actions["reason"],
+            "deadline": actions["deadline"],
+            "broken_promise": actions["broken_promise"],
+            "interest": penalties["interest"].to_numpy(),
+            "indemnity": penalties["indemnity"].to_numpy(),
+            "claim_amount": owed.where(claim).to_numpy(),
+            "disputed": state["disputed"],
+            "key_account": state["key_account"],
+            "public_buyer": state["public_buyer"],
+            "penalty_note": penalties["penalty_note"].to_numpy(),
+            "as_of": as_of,
+            "model_versions": items["model_versions"],
+        }
+    )
+    for name in PASS_THROUGH:
+        if name in items:
+            out[name] = items[name].to_numpy()
+    return rank_worklist(out)
+
+
+def add_french_reasons(rows: pd.DataFrame) -> pd.DataFrame:
+    """``action_reason_fr`` and ``penalty_note_fr`` for the rows kept (translated once each)."""
+    out = rows.copy()
+    for name in ("action_reason", "penalty_note"):
+        texts = out[name].astype("object")
+        french = {text: reason_fr(text) for text in pd.unique(texts)}
+        out[f"{name}_fr"] = texts.map(french)
+    return out
+
+
+def decide_worklist(
     scorer: Scorer,
     ledger: Ledger,
     as_of: pd.Timestamp,
-    filters: WorklistFilters | None = None,
-    config: DecisionConfig | None = None,
+    items: pd.DataFrame,
+    config: DecisionConfig,
+    top: int | None = None,
+    per_customer: bool = False,
 ) -> pd.DataFrame:
-    """The ranked worklist at ``as_of`` (see the module docstring)."""
-    filters = filters or WorklistFilters()
-    config = config or DecisionConfig()
+    """Decide, rank, keep the ``top`` rows and explain them (customer and invoice reasons)."""
     as_of = pd.Timestamp(as_of)
+    if items.empty:
+        return items.assign(rank=pd.Series(dtype="int64"))
+    ranked = top_rows(decide_rows(ledger, as_of, items, config), top, per_customer)
+    return _explained(scorer, ledger, as_of, add_french_reasons(ranked.reset_index(drop=True)))
+
+
+def _explained(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, rows: pd.DataFrame):
+    invoices = scorer.score_invoices(
+        ledger, as_of, invoice_ids=list(rows["invoice_id"]), explain=True
+    ).set_index("invoice_id")
+    customers = scorer.score_customers(
+        ledger, as_of, customer_ids=sorted(set(rows["customer_id"])), explain=True
+    ).set_index("customer_id")
+    for lang in ("en", "fr"):
+        rows[f"invoice_reasons_{lang}"] = rows["invoice_id"].map(invoices[f"reasons_{lang}"])
+        rows[f"customer_reasons_{lang}"] = rows["customer_id"].map(customers[f"reasons_{lang}"])
+        why = {c: _why(r, lang) for c, r in customers["reasons"].items()}
+        rows[f"why_{lang}"] = rows["customer_id"].map(why).fillna("")
+    return rows
+
+
+def scored_items(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Open invoices scored at ``as_of`` with their customer's grade and NAF section."""
     items = scorer.score_invoices(ledger, as_of, explain=False).drop(columns=["reasons"])
     customers = scorer.score_customers(
         ledger, as_of, customer_ids=sorted(set(items["customer_id"])), explain=False
@@ -150,97 +315,31 @@ def build_worklist(
     items["naf_section"] = (
         items["customer_id"].map(sections.astype("object")) if len(sections) else None
     )
+    return items
+
+
+def build_worklist(
+    scorer: Scorer,
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    filters: WorklistFilters | None = None,
+    config: DecisionConfig | None = None,
+) -> pd.DataFrame:
+    """The ranked worklist at ``as_of`` (see the module docstring and ``rank_worklist``)."""
+    filters = filters or WorklistFilters()
+    as_of = pd.Timestamp(as_of)
+    items = scored_items(scorer, ledger, as_of)
     keep = items["open_amount"] >= filters.min_amount
     if filters.grades:
         keep &= items["grade"].isin(filters.grades)
     if filters.sectors:
         keep &= items["naf_section"].isin(filters.sectors)
-    items = items[keep].sort_values(
-        ["expected_at_risk", "days_past_due"], ascending=False, kind="stable"
+    return decide_worklist(
+        scorer,
+        ledger,
+        as_of,
+        items[keep],
+        config or DecisionConfig(),
+        top=filters.top,
+        per_customer=filters.per_customer,
     )
-    items = items.head(filters.top) if filters.top else items
-    if items.empty:
-        return items.assign(rank=pd.Series(dtype="int64"))
-    return decide_worklist(scorer, ledger, as_of, items.reset_index(drop=True), config)
-
-
-def decide_worklist(
-    scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: DecisionConfig
-) -> pd.DataFrame:
-    explained = scorer.score_invoices(
-        ledger, as_of, invoice_ids=list(items["invoice_id"]), explain=True
-    )
-    reasons = explained.set_index("invoice_id")
-    why = scorer.score_customers(
-        ledger, as_of, customer_ids=sorted(set(items["customer_id"])), explain=True
-    ).set_index("customer_id")
-    history = dunning_history(ledger, as_of)
-    proceedings = _proceedings(ledger, as_of)
-    invoices = ledger.invoices.set_index("invoice_id")
-    disputed = (
-        invoices["disputed"] if "disputed" in invoices else pd.Series(False, index=invoices.index)
-    )
-    keys = key_accounts(ledger, as_of)
-    state = pd.DataFrame(
-        {
-            "invoice_id": items["invoice_id"],
-            "customer_id": items["customer_id"],
-            "due_on": items["due_on"].dt.date,
-            "open_amount": items["open_amount"],
-            "grade": items["grade"],
-            "disputed": items["invoice_id"].map(disputed).fillna(False).astype(bool),
-            "promise_to_pay_until": lookup_dates(
-                items["invoice_id"], history["promise_to_pay_until"]
-            ),
-            "in_proceeding": items["customer_id"].isin(proceedings.index),
-            "proceeding_published_on": lookup_dates(
-                items["customer_id"], proceedings["published_on"]
-            ),
-            "last_step_done": items["invoice_id"]
-            .map(history["last_step_done"])
-            .fillna(0)
-            .astype("int64"),
-            "key_account": items["customer_id"].isin(keys),
-            "top_reasons": [
-                tuple(filter(None, str(why.at[c, "reasons_en"]).split("; ")))
-                for c in items["customer_id"]
-            ],
-        }
-    )
-    actions = next_actions(state, config.scenario, as_of.date())
-    penalties = _penalties(
-        items.assign(in_proceeding=state["in_proceeding"].to_numpy()), as_of, config.rates
-    )
-    out = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(items) + 1),
-            "invoice_id": items["invoice_id"],
-            "customer_id": items["customer_id"],
-            "grade": items["grade"],
-            "probability": items["probability"],
-            "open_amount": items["open_amount"],
-            "expected_at_risk": items["expected_at_risk"],
-            "due_on": items["due_on"],
-            "days_past_due": items["days_past_due"],
-            "action": actions["code"],
-            "action_en": actions["label_en"],
-            "action_fr": actions["label_fr"],
-            "action_date": actions["due_date"],
-            "channel": actions["channel"],
-            "owner": actions["owner"],
-            "action_reason": actions["reason"],
-            "deadline": actions["deadline"],
-            "interest": penalties["interest"].to_numpy(),
-            "indemnity": penalties["indemnity"].to_numpy(),
-            "invoice_reasons_en": items["invoice_id"].map(reasons["reasons_en"]),
-            "invoice_reasons_fr": items["invoice_id"].map(reasons["reasons_fr"]),
-            "customer_reasons_en": items["customer_id"].map(why["reasons_en"]),
-            "customer_reasons_fr": items["customer_id"].map(why["reasons_fr"]),
-            "disputed": state["disputed"],
-            "key_account": state["key_account"],
-            "penalty_note": penalties["penalty_note"].to_numpy(),
-            "as_of": as_of,
-            "model_versions": items["model_versions"],
-        }
-    )
-    return out

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk.features import cold_start, customer, exposure, invoice, legal, payment
+from risk.features import cold_start, customer, exposure, invoice, legal, payment, promises
 from risk.features.config import FeatureConfig
 from risk.features.context import LedgerTimeline, Queries, make_queries
 from risk.features.registry import frame_specs, missing_features
@@ -41,6 +41,7 @@ CUSTOMER_FAMILIES: tuple[tuple[tuple[str, Compute, tuple[str, ...]], ...], ...] 
         ("exposure", exposure.compute, ()),
         ("customer", customer.compute, ()),
         ("legal", legal.compute, ()),
+        ("broken promises", promises.compute, ()),
     ),
 )
 SHARED_INDEXES = ("invoices", "issues", "payments")

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from risk.features import cold_start, customer, exposure, invoice, legal, payment, sector
+from risk.features import (
+    cold_start,
+    customer,
+    exposure,
+    invoice,
+    legal,
+    payment,
+    promises,
+    sector,
+)  # fmt: skip
 from risk.features.config import FeatureConfig
 from risk.features.spec import FeatureSpec, is_available
 from risk.ledger import Ledger
@@ -41,6 +50,7 @@ def feature_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...
     config = config or FeatureConfig()
     return (
         *payment.specs(config),
+        *promises.specs(config),
         *exposure.specs(config),
         *invoice.specs(config),
         *customer.specs(config),

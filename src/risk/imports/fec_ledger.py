@@ -4,6 +4,10 @@
   sub-account when the line has no auxiliary account;
 * invoices: debits on customer accounts in the sales journals, one per (customer, ``PieceRef``),
   issued on ``PieceDate`` (else ``EcritureDate``), due after the configured default terms;
+  debits carried forward in the opening-balance journal (``AN``, à-nouveaux) are open items of
+  the previous year and are imported as invoices too;
+* ``amount_paid`` is what was received (payments allocated to the invoice), never a credit note:
+  credit notes are their own table and are netted from the open amount;
 * credit notes: credits on customer accounts in the sales journals;
 * payments: credits on customer accounts in the other journals (bank), allocated to the
   invoices of their lettering group oldest first;
@@ -36,12 +40,15 @@ class FecConfig:
     Attributes:
         terms_days: default payment terms (the FEC has no due dates): due = issue + terms.
         sales_journals: journal codes of the sales journals.
+        opening_journals: journal codes of the opening balance (à-nouveaux): their debits on
+            customer accounts are open invoices carried forward.
         customer_prefix: account prefix of customer accounts.
         tolerance: amounts closer than this are equal (lettering balance).
     """
 
     terms_days: int = 30
     sales_journals: tuple[str, ...] = ("VE", "VT")
+    opening_journals: tuple[str, ...] = ("AN", "RAN")
     customer_prefix: str = "411"
     tolerance: float = 0.005
 
@@ -49,7 +56,7 @@ class FecConfig:
 def customer_lines(lines: pd.DataFrame, config: FecConfig) -> pd.DataFrame:
     """Lines on customer accounts with their customer id, name and role.
 
-    Roles: ``invoice`` (sales debit), ``credit_note`` (sales credit), ``payment`` (credit in
+    Roles: ``invoice`` (sales debit, or opening-balance debit), ``credit_note`` (sales credit), ``payment`` (credit in
     another journal) and ``other_debit`` (debit in another journal: opening balance, rejected
     payment, refund...).
     """
@@ -59,11 +66,12 @@ def customer_lines(lines: pd.DataFrame, config: FecConfig) -> pd.DataFrame:
     out["customer_id"] = out["aux"].where(has_aux, out["account"])
     out["customer_name"] = out["aux_label"].where(has_aux, out["account_label"])
     sales = out["journal"].isin(config.sales_journals)
+    opening = out["journal"].isin(config.opening_journals)
     debit = out["debit"] - out["credit"] > 0
     out["role"] = "payment"
-    out.loc[sales & debit, "role"] = "invoice"
+    out.loc[(sales | opening) & debit, "role"] = "invoice"
     out.loc[sales & ~debit, "role"] = "credit_note"
-    out.loc[~sales & debit, "role"] = "other_debit"
+    out.loc[~(sales | opening) & debit, "role"] = "other_debit"
     out["amount"] = (out["debit"] - out["credit"]).abs()
     piece = out["piece_ref"].where(
         out["piece_ref"].str.len() > 0, out["journal"] + out["entry_num"]
@@ -92,14 +100,14 @@ def rebuild_customers(lines: pd.DataFrame, config: FecConfig) -> pd.DataFrame:
 
 def rebuild_invoices(lines: pd.DataFrame, settled: Settlement, config: FecConfig) -> pd.DataFrame:
     """Invoices from sales debits, with their settlement per line summed per document."""
-    inv = lines[lines["role"] == "invoice"].join(settled.lines[["paid_amount", "paid_on"]])
+    inv = lines[lines["role"] == "invoice"].join(settled.lines[["received", "paid_on"]])
     inv["unpaid"] = inv["paid_on"].isna()
     docs = inv.groupby(
         ["invoice_key", "customer_id", "journal", "document_id"], as_index=False, sort=False
     ).agg(
         issued_on=("piece_date", "min"),
         amount=("amount", "sum"),
-        amount_paid=("paid_amount", "sum"),
+        amount_paid=("received", "sum"),
         last_paid=("paid_on", "max"),
         unpaid=("unpaid", "any"),
     )
@@ -193,6 +201,7 @@ def import_fec(path: Path, config: FecConfig = FecConfig()) -> ImportResult:
             ((invoices["amount_paid"] > 0) & invoices["paid_on"].isna()).sum()
         ),
         "invoices open": int((invoices["amount_paid"] == 0).sum()),
+        "balance of customer accounts": round(float((lines["debit"] - lines["credit"]).sum()), 2),
     }
     mapped = {
         name: _as_mapped(name, frame)
@@ -203,6 +212,9 @@ def import_fec(path: Path, config: FecConfig = FecConfig()) -> ImportResult:
         f"sales journals: {', '.join(config.sales_journals)}; "
         f"customer accounts: {config.customer_prefix}*",
         f"due dates = issue date + {config.terms_days} days (the FEC has no due dates)",
+        f"opening-balance debits ({', '.join(config.opening_journals)}) imported as open invoices",
+        "one clock: the ledger as of a date counts entries dated before it; for the balance at "
+        "the closing date, take the day after the closing date as the as-of date",
     )
     unmatched = tuple(_unreadable(fec) + settled.unmatched)
     return build_ledger(mapped, path.name, "fec", rebuilt, unmatched, notes)

@@ -21,8 +21,8 @@ CREDIT_ROLES = ("payment", "credit_note")
 class Settlement:
     """Per-line settlement, the payments allocated to invoices and what did not match.
 
-    ``lines`` has the index of the customer lines and columns ``paid_amount`` and ``paid_on``
-    (debit lines) and ``invoice_ref`` (credit lines: the key of the first invoice of the group).
+    ``lines`` has the index of the customer lines and columns ``paid_amount`` (settled by
+    payments and credit notes), ``received`` (by payments only) and ``paid_on`` (debit lines) and ``invoice_ref`` (credit lines: the key of the first invoice of the group).
     ``payments`` has ``payment_id``, ``invoice_id`` (an invoice key until ``with_invoice_ids``),
     ``paid_on`` and ``amount``.
     """
@@ -90,6 +90,8 @@ def _settle_group(
     last_credit = credits["entry_date"].max()
     for debit_idx, credit_idx, amount in pairs:
         out.loc[debit_idx, "paid_amount"] += amount
+        if group.loc[credit_idx, "role"] == "payment":
+            out.loc[debit_idx, "received"] += amount
         if out.loc[debit_idx, "paid_amount"] >= group.loc[debit_idx, "amount"] - tolerance:
             out.loc[debit_idx, "paid_on"] = group.loc[credit_idx, "entry_date"]
         if group.loc[credit_idx, "role"] == "payment" and group.loc[debit_idx, "role"] == "invoice":
@@ -145,7 +147,8 @@ def _payment_rows(lines: pd.DataFrame, rows: list[dict[str, object]]) -> pd.Data
 def settle(lines: pd.DataFrame, tolerance: float = 0.005) -> Settlement:
     """Settle the customer lines (see the module docstring); report what does not match."""
     out = pd.DataFrame(
-        {"paid_amount": 0.0, "paid_on": pd.NaT, "invoice_ref": None}, index=lines.index
+        {"paid_amount": 0.0, "received": 0.0, "paid_on": pd.NaT, "invoice_ref": None},
+        index=lines.index,
     ).astype({"paid_on": "datetime64[ns]", "invoice_ref": "object"})
     payments: list[dict[str, object]] = []
     unmatched: list[Unmatched] = []
