@@ -39,7 +39,9 @@ def _escape(text: str) -> str:
 
 def _row(spec: FeatureSpec) -> str:
     needs = ", ".join(f"`{n}`" for n in spec.needs)
-    level = " (invoice rows)" if spec.level == "invoice" else ""
+    level = {"invoice": " (invoice rows)", "snapshot": " (open-invoice snapshot rows)"}.get(
+        spec.level, ""
+    )
     cells = [
         f"`{spec.name}`{level}",
         spec.kind,
