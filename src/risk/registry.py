@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 CHAMPION = "champion"
 MODEL_NAMES = {"invoice": "payment-risk-invoice", "customer": "payment-risk-customer"}
 EXPERIMENT_NAMES = {"invoice": "payment-risk-invoice", "customer": "payment-risk-customer"}
+MODEL_NAMES["timing"] = EXPERIMENT_NAMES["timing"] = "payment-timing"  # risk.timing
 HASH_TAG = "artifact_sha256"
 
 

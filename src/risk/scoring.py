@@ -21,6 +21,7 @@ from risk.grades import GradeScale
 from risk.ledger import Ledger, subset_ledger
 from risk.model.bundle import RiskModel
 from risk.portfolio import open_amounts
+from risk.timing.score import invoice_scores
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Scorer:
     policy: CreditPolicy = field(default_factory=CreditPolicy)
     scale: GradeScale = field(default_factory=GradeScale)
     top_reasons: int = 3
+    timing_model: RiskModel | None = None
 
     @classmethod
     def from_registry(
@@ -50,16 +52,21 @@ class Scorer:
         policy: CreditPolicy | None = None,
         scale: GradeScale | None = None,
     ) -> Scorer:
-        """Load both levels' models by alias (hash-verified).
+        """Load the customer, invoice and payment-timing models by alias (hash-verified).
+
+        Without a registered payment-timing model, open invoices are scored by the issue-date
+        invoice model (and the timing columns are empty); a warning says so.
 
         Raises:
-            registry.ModelNotFoundError: a level has no model with that alias.
+            registry.ModelNotFoundError: the customer or invoice level has no model with that
+                alias.
         """
         return cls(
             customer_model=registry.load_model(store, "customer", alias=alias),
             invoice_model=registry.load_model(store, "invoice", alias=alias),
             policy=policy or CreditPolicy.load(),
             scale=scale or GradeScale(),
+            timing_model=load_timing_model(store, alias),
         )
 
     @property
@@ -69,7 +76,8 @@ class Scorer:
             m.metadata.get("model_name", f"payment-risk-{m.level}"): str(
                 m.metadata.get("model_version", "local")
             )
-            for m in (self.customer_model, self.invoice_model)
+            for m in (self.customer_model, self.invoice_model, self.timing_model)
+            if m is not None
         }
 
     def _feature_config(self, model: RiskModel) -> FeatureConfig:
@@ -200,6 +208,13 @@ class Scorer:
     ) -> pd.DataFrame:
         """P(late) of open invoices at ``as_of`` with the expected amount at risk and reasons.
 
+        With a payment-timing model (``risk.timing``) every column comes from it, computed on
+        the invoice's state at ``as_of``: ``probability`` = P(paid more than L days after due)
+        (1 once more than L days past due), ``p_late_30``, ``p_late_60``, ``p_unpaid_13w``,
+        ``expected_paid_on``, ``median_paid_on`` and ``expected_at_risk`` (open amount x
+        ``risk.timing.predict.at_risk_probability``); without one, the issue-date model gives
+        ``probability`` and ``expected_at_risk`` = P x open amount, the timing columns empty.
+
         Raises:
             UnknownEntityError: an id is not in the ledger's invoices.
         """
@@ -223,6 +238,10 @@ class Scorer:
                 raise UnknownEntityError(f"unknown invoice_id(s): {', '.join(unknown[:10])}")
             items = items[items["invoice_id"].isin(invoice_ids)]
         items = items.reset_index(drop=True)
+        if self.timing_model is not None:  # the payment-timing model (risk.timing)
+            return self._stamp(
+                invoice_scores(self.timing_model, ledger, items, as_of, explain, self.top_reasons)
+            )
         queries = pd.DataFrame({"invoice_id": items["invoice_id"], "as_of": as_of})
         frame = invoice_features_as_of(
             ledger, queries, self._feature_config(self.invoice_model)
@@ -236,9 +255,25 @@ class Scorer:
             reasons_en=[reasons_text(r, "en") for r in reasons],
             reasons_fr=[reasons_text(r, "fr") for r in reasons],
             reasons=reasons,
+            **{name: np.nan for name in ("p_late_30", "p_late_60", "p_unpaid_13w")},
+            expected_paid_on=pd.NaT,
+            median_paid_on=pd.NaT,
         )
         return self._stamp(out)
 
     def _stamp(self, frame: pd.DataFrame) -> pd.DataFrame:
         versions = ", ".join(f"{name} v{version}" for name, version in self.versions.items())
         return frame.assign(model_versions=versions)
+
+
+def load_timing_model(store: registry.Store, alias: str = registry.CHAMPION) -> RiskModel | None:
+    """The payment-timing model with ``alias``, or None (logged) when none is registered."""
+    try:
+        return registry.load_model(store, "timing", alias=alias)
+    except registry.ModelNotFoundError:
+        logger.warning(
+            "no payment-timing model with alias %r: open invoices are scored by the issue-date "
+            "model (train one with `risk train --level timing`)",
+            alias,
+        )
+        return None

@@ -29,7 +29,9 @@ models_app = typer.Typer(
 )
 
 LedgerOption = Annotated[Path, typer.Option("--ledger", help="Ledger folder.")]
-LevelOption = Annotated[str, typer.Option(help="Model level: invoice or customer.")]
+LevelOption = Annotated[
+    str, typer.Option(help="Model level: invoice, customer or timing (payment-timing model).")
+]
 TrackingOption = Annotated[
     str | None,
     typer.Option(
@@ -38,9 +40,10 @@ TrackingOption = Annotated[
 ]
 
 
-def _level(value: str) -> Level:
-    if value not in ("invoice", "customer"):
-        raise typer.BadParameter(f"--level must be invoice or customer, not {value!r}")
+def _level(value: str, timing: bool = False) -> Level:
+    allowed = ("invoice", "customer", "timing") if timing else ("invoice", "customer")
+    if value not in allowed:
+        raise typer.BadParameter(f"--level must be {' or '.join(allowed)}, not {value!r}")
     return value  # type: ignore[return-value]
 
 
@@ -135,6 +138,16 @@ def train_command(
     booster is fitted across them with lightgbm.dask; tuning trials, calibration and
     evaluation run here.
     """
+    out = report_dir or Path("reports") / f"{level}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if _level(level, timing=True) == "timing":  # the payment-timing model (risk.timing)
+        from risk.cli.forecast import print_timing_result, run_timing_training
+
+        try:
+            print_timing_result(run_timing_training(ledger, tracking_uri, out, seed))
+        except (LedgerError, RiskError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        return
     config = TrainConfig(
         level=_level(level),
         features=FeatureConfig(late_after_days=late_after_days, horizon_days=horizon_days),
@@ -144,7 +157,6 @@ def train_command(
         engine=engine.value,  # type: ignore[arg-type]
         scheduler=scheduler,
     )
-    out = report_dir or Path("reports") / f"{level}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         print_result(run_training(ledger, config, tracking_uri, out))
     except (LedgerError, RiskError) as exc:
@@ -186,8 +198,8 @@ def list_command(
 ) -> None:
     """Registered versions with their aliases, test metrics and promotion reasons."""
     store = registry.Store.resolve(tracking_uri)
-    for name in [level] if level else ["invoice", "customer"]:
-        versions = registry.list_versions(store, _level(name))
+    for name in [level] if level else ["invoice", "customer", "timing"]:
+        versions = registry.list_versions(store, _level(name, timing=True))
         if versions.empty:
             console.print(f"{registry.MODEL_NAMES[name]}: no version registered yet")
         else:
@@ -207,7 +219,7 @@ def promote_command(
 ) -> None:
     """Move the champion alias to VERSION: through the gate, or with --force and a reason."""
     store = registry.Store.resolve(tracking_uri)
-    lvl = _level(level)
+    lvl = _level(level, timing=True)
     if force and not reason:
         raise typer.BadParameter("--force needs --reason 'why this version must be champion'")
     try:
