@@ -98,3 +98,15 @@ def test_forecast_command(
     assert "due_date_4w" in out.output and (tmp_path / "bt" / "report.md").exists()
     bad = runner.invoke(app, [*base, "--sector", "ZZ", "--sector-hazard", "0.5"])
     assert bad.exit_code == 2 and "sector 'ZZ'" in bad.output
+
+
+def test_evaluate_command_reassesses_the_champion(
+    trained_timing: TimingResult, timing_store, small_portfolio, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ledger"
+    write_ledger(small_portfolio.ledger, folder)
+    out = CliRunner().invoke(app, ["evaluate", "--level", "timing", "--ledger", str(folder),
+                                   "--tracking-uri", timing_store.tracking_uri, "--out", str(tmp_path / "ev")])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert f"AUC {trained_timing.metrics['test_auc']:.3f}" in out.output  # same model, same dates
+    assert "payment-timing v1" in (tmp_path / "ev" / "report.md").read_text()

@@ -216,3 +216,33 @@ def _backtest(loaded, model, dates: list[pd.Timestamp], report_dir: Path | None)
         found, out, "Cash-in forecast back-test", {"dates": ", ".join(str(d.date()) for d in dates)}
     )
     console.print(f"report: {path}")
+
+
+def evaluate_timing(ledger: Path, tracking_uri: str | None, out: Path, version: str | None) -> None:
+    """``risk evaluate --level timing``: re-assess a registered timing model (default: the
+    champion) on a ledger at its scoring dates, against the issue-date champion when there is
+    one; write the report."""
+    from risk import registry
+    from risk.features.frames import default_cutoff
+    from risk.io import load_ledger
+    from risk.timing.assess import assess, summary, write_assessment
+
+    loaded = load_ledger(ledger)
+    store = registry.Store.resolve(tracking_uri)
+    model = registry.load_model(store, "timing", version=version)
+    try:
+        issue = registry.load_model(store, "invoice")
+    except registry.ModelNotFoundError:
+        issue = None
+    dates = [pd.Timestamp(d) for d in model.metadata["windows"]["eval_dates"].split(",")]
+    found = assess(model, loaded, dates, default_cutoff(loaded), issue)
+    name = f"payment-timing v{model.metadata.get('model_version')}"
+    path = write_assessment(
+        found,
+        out,
+        f"Evaluation of {name}",
+        {"model": name, "dates": ", ".join(str(d.date()) for d in dates)},
+    )
+    for line in summary(found.metrics):
+        console.print(line)
+    console.print(f"report: {path}")

@@ -173,7 +173,20 @@ def evaluate_command(
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/evaluation"),
     tracking_uri: TrackingOption = None,
 ) -> None:
-    """Evaluate a registered model on the ledger's out-of-time window; write report and plots."""
+    """Evaluate a registered model on the ledger's out-of-time window; write report and plots.
+
+    --level timing re-assesses the payment-timing model at its scoring dates (every open
+    invoice, by days-past-due bucket, against the issue-date champion, forecast back-test).
+    """
+    if _level(level, timing=True) == "timing":
+        from risk.cli.forecast import evaluate_timing
+
+        try:
+            evaluate_timing(ledger, tracking_uri, out, version)
+        except (LedgerError, RiskError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        return
     try:
         path, lines = evaluate_registered(
             load_ledger(ledger),
