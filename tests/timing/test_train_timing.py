@@ -110,3 +110,31 @@ def test_evaluate_command_reassesses_the_champion(
     assert out.exit_code == 0, out.output
     assert f"AUC {trained_timing.metrics['test_auc']:.3f}" in out.output  # same model, same dates
     assert "payment-timing v1" in (tmp_path / "ev" / "report.md").read_text()
+
+
+def test_assessment_compares_with_the_issue_date_model_by_bucket(
+    trained_timing: TimingResult, timing_store, small_portfolio
+) -> None:
+    from risk.features import FeatureConfig
+    from risk.model.dataset import training_data
+    from risk.model.fit import FitConfig, fit_models
+    from risk.model.lgbm import LightGBMConfig
+    from risk.model.split import derive_windows, split_masks
+    from risk.timing.assess import ISSUE_COLUMN, assess
+
+    ledger = small_portfolio.ledger
+    data = training_data(ledger, "invoice", FeatureConfig())
+    windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
+    masks = split_masks(data.as_of, data.matured_on, windows)
+    fast = FitConfig(lightgbm=LightGBMConfig(num_boost_round=30, num_threads=1))
+    issue = fit_models(data, masks, windows, fast).model
+    model = registry.load_model(timing_store, "timing")
+    dates = trained_timing.windows.eval_dates[-2:]
+    found = assess(model, ledger, dates, trained_timing.windows.cutoff, issue)
+    assert set(found.buckets["model"]) == {"payment-timing", "issue-date model"}
+    assert {"issue_model_auc", "issue_model_capture_very_late_top10"} <= set(found.metrics)
+    overdue = found.scored[found.scored["days_past_due"] > 30]
+    # the finding of the issue: the issue-date model gives invoices already late for certain
+    # a probability well below 1; the timing model gives them 1, as realised
+    assert (overdue["probability"] == 1.0).all() and (overdue["late"] == 1.0).all()
+    assert overdue[ISSUE_COLUMN].max() < 1.0

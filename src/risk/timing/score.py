@@ -132,5 +132,5 @@ def invoice_scores(
         as_of=as_of,
         reasons_en=[reasons_text(r, "en") for r in reasons],
         reasons_fr=[reasons_text(r, "fr") for r in reasons],
-        reasons=reasons,
+        reasons=pd.Series(reasons, dtype="object"),
     )
