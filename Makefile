@@ -35,9 +35,11 @@ bench-quick: bootstrap
 	$(UV) run python benchmarks/bench_validate.py --quick
 	$(UV) run python benchmarks/bench_features.py --quick
 	$(UV) run python benchmarks/bench_train.py --quick
+	$(UV) run python benchmarks/bench_timing.py --quick
 
 bench: bootstrap
 	$(UV) run python benchmarks/bench_sample.py
 	$(UV) run python benchmarks/bench_validate.py
 	$(UV) run python benchmarks/bench_features.py
 	$(UV) run python benchmarks/bench_train.py
+	$(UV) run python benchmarks/bench_timing.py

@@ -39,6 +39,7 @@ MODEL_NAMES = {
     "default": "payment-risk-default",
 }
 EXPERIMENT_NAMES = dict(MODEL_NAMES)
+MODEL_NAMES["timing"] = EXPERIMENT_NAMES["timing"] = "payment-timing"  # risk.timing
 HASH_TAG = "artifact_sha256"
 
 

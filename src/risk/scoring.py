@@ -28,6 +28,7 @@ from risk.grades import GradeScale
 from risk.ledger import Ledger, subset_ledger
 from risk.model.bundle import RiskModel
 from risk.portfolio import open_amounts
+from risk.timing.score import invoice_scores
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Scorer:
     scale: GradeScale = field(default_factory=GradeScale)
     top_reasons: int = 3
     default_model: RiskModel | None = None
+    timing_model: RiskModel | None = None
 
     @classmethod
     def from_registry(
@@ -77,8 +79,12 @@ class Scorer:
         policy: CreditPolicy | None = None,
         scale: GradeScale | None = None,
     ) -> Scorer:
-        """Load the invoice, customer late-payment and customer default models by alias
-        (hash-verified); grades come from the policy's master scale unless ``scale`` is given.
+        """Load the invoice, customer late-payment, customer default and payment-timing models
+        by alias (hash-verified); grades come from the policy's master scale unless ``scale`` is
+        given.
+
+        Without a registered payment-timing model, open invoices are scored by the issue-date
+        invoice model (and the timing columns are empty); a warning says so.
 
         Raises:
             registry.ModelNotFoundError: a level has no model with that alias (for the default
@@ -91,6 +97,7 @@ class Scorer:
             policy=policy,
             scale=scale or policy.grade_scale(),
             default_model=load_default_model(store, alias),
+            timing_model=load_timing_model(store, alias),
         )
 
     @property
@@ -100,7 +107,12 @@ class Scorer:
             m.metadata.get("model_name", f"payment-risk-{m.level}"): str(
                 m.metadata.get("model_version", "local")
             )
-            for m in (self.customer_model, self.invoice_model, self.default_model)
+            for m in (
+                self.customer_model,
+                self.invoice_model,
+                self.default_model,
+                self.timing_model,
+            )
             if m is not None
         }
 
@@ -251,6 +263,13 @@ class Scorer:
     ) -> pd.DataFrame:
         """P(late) of open invoices at ``as_of`` with the expected amount at risk and reasons.
 
+        With a payment-timing model (``risk.timing``) every column comes from it, computed on
+        the invoice's state at ``as_of``: ``probability`` = P(paid more than L days after due)
+        (1 once more than L days past due), ``p_late_30``, ``p_late_60``, ``p_unpaid_13w``,
+        ``expected_paid_on``, ``median_paid_on`` and ``expected_at_risk`` (open amount x
+        ``risk.timing.predict.at_risk_probability``); without one, the issue-date model gives
+        ``probability`` and ``expected_at_risk`` = P x open amount, the timing columns empty.
+
         Raises:
             UnknownEntityError: an id is not in the ledger's invoices.
         """
@@ -274,6 +293,10 @@ class Scorer:
                 raise UnknownEntityError(f"unknown invoice_id(s): {', '.join(unknown[:10])}")
             items = items[items["invoice_id"].isin(invoice_ids)]
         items = items.reset_index(drop=True)
+        if self.timing_model is not None:  # the payment-timing model (risk.timing)
+            return self._stamp(
+                invoice_scores(self.timing_model, ledger, items, as_of, explain, self.top_reasons)
+            )
         queries = pd.DataFrame({"invoice_id": items["invoice_id"], "as_of": as_of})
         frame = invoice_features_as_of(
             ledger, queries, self._feature_config(self.invoice_model)
@@ -287,9 +310,25 @@ class Scorer:
             reasons_en=[reasons_text(r, "en") for r in reasons],
             reasons_fr=[reasons_text(r, "fr") for r in reasons],
             reasons=reasons,
+            **{name: np.nan for name in ("p_late_30", "p_late_60", "p_unpaid_13w")},
+            expected_paid_on=pd.NaT,
+            median_paid_on=pd.NaT,
         )
         return self._stamp(out)
 
     def _stamp(self, frame: pd.DataFrame) -> pd.DataFrame:
         versions = ", ".join(f"{name} v{version}" for name, version in self.versions.items())
         return frame.assign(model_versions=versions)
+
+
+def load_timing_model(store: registry.Store, alias: str = registry.CHAMPION) -> RiskModel | None:
+    """The payment-timing model with ``alias``, or None (logged) when none is registered."""
+    try:
+        return registry.load_model(store, "timing", alias=alias)
+    except registry.ModelNotFoundError:
+        logger.warning(
+            "no payment-timing model with alias %r: open invoices are scored by the issue-date "
+            "model (train one with `risk train --level timing`)",
+            alias,
+        )
+        return None

@@ -17,6 +17,7 @@ from risk.cli.batch import score
 from risk.cli.decisions import worklist_command, worklist_table
 from risk.cli.enrich import enrich_app
 from risk.cli.features import features
+from risk.cli.forecast import forecast_command, print_timing_result, run_timing_training
 from risk.cli.imports import import_app
 from risk.cli.letters import letters_command
 from risk.cli.models import (
@@ -150,6 +151,8 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
         config = TrainConfig(level=level)  # type: ignore[arg-type]
         report_dir = Path("reports") / f"{level}-latest"
         print_result(run_training(ledger, config, None, report_dir))
+    console.rule("Payment-timing model (open invoices)")
+    print_timing_result(run_timing_training(ledger, None, Path("reports") / "timing-latest"))
     console.rule("Today's worklist")
     loaded = load_ledger(ledger)
     scorer = Scorer.from_registry(registry.Store.resolve())
@@ -170,6 +173,7 @@ app.command("promote")(promote_command)
 app.add_typer(models_app, name="models")
 app.command("worklist")(worklist_command)
 app.command("letters")(letters_command)
+app.command("forecast")(forecast_command)
 app.command("score")(score)
 app.command("serve")(serve)
 app.command("apikey")(apikey)

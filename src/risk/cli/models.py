@@ -32,7 +32,8 @@ LedgerOption = Annotated[Path, typer.Option("--ledger", help="Ledger folder.")]
 LevelOption = Annotated[
     str,
     typer.Option(
-        help="Model level: invoice, customer (late payment) or default (12-month default PD)."
+        help="Model level: invoice, customer (late payment), default (12-month default PD) or "
+        "timing (payment-timing model)."
     ),
 ]
 TrackingOption = Annotated[
@@ -43,9 +44,10 @@ TrackingOption = Annotated[
 ]
 
 
-def _level(value: str) -> Level:
-    if value not in ("invoice", "customer", "default"):
-        raise typer.BadParameter(f"--level must be invoice, customer or default, not {value!r}")
+def _level(value: str, timing: bool = False) -> Level:
+    allowed = ("invoice", "customer", "default", *(("timing",) if timing else ()))
+    if value not in allowed:
+        raise typer.BadParameter(f"--level must be {', '.join(allowed)}, not {value!r}")
     return value  # type: ignore[return-value]
 
 
@@ -140,6 +142,16 @@ def train_command(
     booster is fitted across them with lightgbm.dask; tuning trials, calibration and
     evaluation run here.
     """
+    out = report_dir or Path("reports") / f"{level}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if _level(level, timing=True) == "timing":  # the payment-timing model (risk.timing)
+        from risk.cli.forecast import print_timing_result, run_timing_training
+
+        try:
+            print_timing_result(run_timing_training(ledger, tracking_uri, out, seed))
+        except (LedgerError, RiskError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        return
     config = TrainConfig(
         level=_level(level),
         features=FeatureConfig(late_after_days=late_after_days, horizon_days=horizon_days),
@@ -149,7 +161,6 @@ def train_command(
         engine=engine.value,  # type: ignore[arg-type]
         scheduler=scheduler,
     )
-    out = report_dir or Path("reports") / f"{level}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         print_result(run_training(ledger, config, tracking_uri, out))
     except (LedgerError, RiskError) as exc:
@@ -166,7 +177,20 @@ def evaluate_command(
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/evaluation"),
     tracking_uri: TrackingOption = None,
 ) -> None:
-    """Evaluate a registered model on the ledger's out-of-time window; write report and plots."""
+    """Evaluate a registered model on the ledger's out-of-time window; write report and plots.
+
+    --level timing re-assesses the payment-timing model at its scoring dates (every open
+    invoice, by days-past-due bucket, against the issue-date champion, forecast back-test).
+    """
+    if _level(level, timing=True) == "timing":
+        from risk.cli.forecast import evaluate_timing
+
+        try:
+            evaluate_timing(ledger, tracking_uri, out, version)
+        except (LedgerError, RiskError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        return
     try:
         path, lines = evaluate_registered(
             load_ledger(ledger),
@@ -191,8 +215,8 @@ def list_command(
 ) -> None:
     """Registered versions with their aliases, test metrics and promotion reasons."""
     store = registry.Store.resolve(tracking_uri)
-    for name in [level] if level else ["invoice", "customer", "default"]:
-        versions = registry.list_versions(store, _level(name))
+    for name in [level] if level else ["invoice", "customer", "default", "timing"]:
+        versions = registry.list_versions(store, _level(name, timing=True))
         if versions.empty:
             console.print(f"{registry.MODEL_NAMES[name]}: no version registered yet")
         else:
@@ -212,7 +236,7 @@ def promote_command(
 ) -> None:
     """Move the champion alias to VERSION: through the gate, or with --force and a reason."""
     store = registry.Store.resolve(tracking_uri)
-    lvl = _level(level)
+    lvl = _level(level, timing=True)
     if force and not reason:
         raise typer.BadParameter("--force needs --reason 'why this version must be champion'")
     try:

@@ -23,7 +23,10 @@ Every feature is computed **as of a date t** from the facts dated strictly befor
 invoice, reminder or legal publication dated on t is not known at t). The same functions build
 the invoice-level training frame (each invoice as of its issue date), the customer-level frame
 (each customer as of each monthly snapshot) and the scoring frames (every customer and open
-invoice as of the scoring date). Windows are part of the names (`12m` = the 365 days before t,
+invoice as of the scoring date); the payment-timing model (`risk.timing`,
+[`docs/timing.md`](timing.md)) is trained on open-invoice snapshot rows, each invoice at its
+issue date and every week while open, with the invoice-state family below (days past due,
+share still open, reminders, promises). Windows are part of the names (`12m` = the 365 days before t,
 `3m` = the 90 days before t). A feature whose ledger columns are absent is left out of the frame
 and listed in `frame.attrs["missing_features"]`.
 
@@ -39,7 +42,9 @@ def _escape(text: str) -> str:
 
 def _row(spec: FeatureSpec) -> str:
     needs = ", ".join(f"`{n}`" for n in spec.needs)
-    level = " (invoice rows)" if spec.level == "invoice" else ""
+    level = {"invoice": " (invoice rows)", "snapshot": " (open-invoice snapshot rows)"}.get(
+        spec.level, ""
+    )
     cells = [
         f"`{spec.name}`{level}",
         spec.kind,

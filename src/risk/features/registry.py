@@ -20,6 +20,7 @@ from risk.features import (
     customer,
     exposure,
     invoice,
+    invoice_state,
     legal,
     payment,
     promises,
@@ -31,6 +32,7 @@ from risk.ledger import Ledger
 
 FAMILIES: tuple[str, ...] = (
     "payment", "exposure", "invoice", "customer", "sector", "legal", "cold_start",
+    "invoice_state",
 )  # fmt: skip
 
 
@@ -57,6 +59,7 @@ def feature_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...
         *sector.specs(),
         *legal.specs(config),
         *cold_start.specs(config),
+        *invoice_state.specs(config),
     )
 
 
@@ -73,11 +76,17 @@ def get_spec(name: str, config: FeatureConfig | None = None) -> FeatureSpec:
 
 
 def frame_specs(level: str, config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...]:
-    """Specs of the features a frame of ``level`` (customer or invoice) holds when complete."""
+    """Specs of the features a frame of ``level`` holds when complete: customer, invoice (issue
+    date rows) or snapshot (open-invoice rows: invoice features plus the invoice's state)."""
     return tuple(
         spec
         for spec in feature_specs(config)
-        if spec.source == "frame" and (level == "invoice" or spec.level == "customer")
+        if spec.source == "frame"
+        and (
+            spec.level == "customer"
+            or (level == "invoice" and spec.level == "invoice")
+            or level == "snapshot"
+        )
     )
 
 

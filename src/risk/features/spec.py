@@ -8,7 +8,7 @@ from typing import Literal
 from risk.ledger import Ledger
 
 FeatureKind = Literal["numeric", "categorical"]
-FeatureLevel = Literal["customer", "invoice"]
+FeatureLevel = Literal["customer", "invoice", "snapshot"]
 FeatureSource = Literal["frame", "encoder"]
 
 
@@ -28,7 +28,8 @@ class FeatureSpec:
         reason_en: reason-code sentence in English, ``{value}`` is the feature value.
         reason_fr: the same sentence in French.
         level: ``customer`` features exist for every (customer, date); ``invoice`` features
-            only on invoice rows.
+            only on invoice rows; ``snapshot`` features (the state of an open invoice) only on
+            the open-invoice snapshot rows of the payment-timing model.
         source: ``frame`` (built by the frame builders) or ``encoder`` (added by a fitted
             transformer such as ``SectorLatenessEncoder``).
     """

@@ -1,0 +1,147 @@
+"""The cash-in forecast ("prévision des encaissements") of the invoices open at a date.
+
+Expected cash in week ``k`` after ``t`` is the sum over open invoices of the open amount times
+P(paid in week k) from the payment-timing model. The 80 % band is analytic: each invoice is
+paid in week k or not (Bernoulli), independently of the others, so the week's variance is
+``sum of amount**2 x P (1 - P)`` and the band is the expected cash +- 1.28 standard deviations
+(floored at 0). Back-tested on the committed sample (14 dates, 13 weeks each) the received cash
+fell inside the band in 83 % of the weeks; treating a customer's invoices as fully dependent
+gave 100 % with bands 3.5 times wider, hence the choice (``forecast_band_coverage`` in the
+assessment keeps measuring it). Only the cash of invoices open at ``t`` is forecast, not the
+cash of invoices issued later.
+
+Scenarios: the top N customers (by open amount) pay X days later (their payment-date
+distribution is shifted by X days), or the weekly hazard of payment of a sector's customers is
+multiplied by a factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from risk.errors import ConfigError
+from risk.timing.predict import WEEK, survival_at
+from risk.timing.score import OpenInvoiceScores
+
+Z_80 = 1.2815515655446004  # standard normal quantile 0.90: the central 80 % band
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A stress on the payment behaviour.
+
+    Attributes:
+        delay_top_customers: the N customers with the largest open amount pay later...
+        delay_days: ...by this many days.
+        sector: NAF section letter whose hazard of payment is scaled...
+        sector_hazard_factor: ...by this factor (0.5: they pay half as fast each week).
+    """
+
+    delay_top_customers: int = 0
+    delay_days: int = 0
+    sector: str | None = None
+    sector_hazard_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.delay_top_customers < 0 or self.delay_days < 0 or self.sector_hazard_factor < 0:
+            raise ConfigError(
+                "scenario values must be >= 0 (delay_top_customers, delay_days, "
+                f"sector_hazard_factor), got {self}"
+            )
+
+    @property
+    def is_base(self) -> bool:
+        return (self.delay_top_customers == 0 or self.delay_days == 0) and (
+            self.sector is None or self.sector_hazard_factor == 1.0
+        )
+
+
+def weekly_probabilities(
+    q: np.ndarray, weeks: int, shift_days: np.ndarray | None = None
+) -> np.ndarray:
+    """``P[r, k]`` = P(paid in week k after ``t``), with row ``r``'s payment delayed by
+    ``shift_days[r]`` days."""
+    shift = np.zeros(len(q)) if shift_days is None else np.asarray(shift_days, dtype="float64")
+    edges = [survival_at(q, k * WEEK - shift) for k in range(weeks + 1)]
+    surv = np.column_stack(edges) if len(q) else np.zeros((0, weeks + 1))
+    return surv[:, :-1] - surv[:, 1:]
+
+
+def apply_scenario(scored: OpenInvoiceScores, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """The continuation matrix and per-row delay (days) under ``scenario``.
+
+    Raises:
+        ConfigError: the sector is not in the portfolio's sectors.
+    """
+    q = scored.q.copy()
+    shift = np.zeros(len(q))
+    scores = scored.scores
+    if scenario.delay_top_customers and scenario.delay_days:
+        exposure = scores.groupby("customer_id")["open_amount"].sum().sort_values(ascending=False)
+        top = exposure.index[: scenario.delay_top_customers]
+        shift[scores["customer_id"].isin(top).to_numpy()] = scenario.delay_days
+    if scenario.sector is not None and scenario.sector_hazard_factor != 1.0:
+        sectors = sector_of(scored)
+        chosen = (sectors == scenario.sector).to_numpy()
+        if not chosen.any() and len(sectors):
+            known = ", ".join(sorted(set(sectors.dropna())))
+            raise ConfigError(f"sector {scenario.sector!r} has no open invoice (sectors: {known})")
+        q[chosen] = np.clip(1.0 - scenario.sector_hazard_factor * (1.0 - q[chosen]), 0.0, 1.0)
+    return q, shift
+
+
+def sector_of(scored: OpenInvoiceScores) -> pd.Series:
+    """NAF section of each open invoice's customer ("unknown" when missing)."""
+    if "naf_section" not in scored.frame:
+        return pd.Series("unknown", index=scored.scores.index)
+    return scored.frame["naf_section"].astype("object").fillna("unknown").astype("str")
+
+
+def _band(amount: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Standard deviation of each week's cash, invoices independent (Bernoulli per week)."""
+    return np.sqrt(((amount[:, None] ** 2) * p * (1.0 - p)).sum(axis=0))
+
+
+def cash_forecast(
+    scored: OpenInvoiceScores,
+    weeks: int = 13,
+    by: pd.Series | None = None,
+    scenario: Scenario | None = None,
+) -> pd.DataFrame:
+    """Expected cash in each of the ``weeks`` weeks after the scoring date, with its 80 % band.
+
+    Args:
+        scored: the open invoices scored by the timing model.
+        weeks: forecast horizon in weeks.
+        by: a group label per open invoice (customer, sector, grade); None: the whole book.
+        scenario: a stress applied before summing.
+
+    Returns:
+        ``[group,] week, week_start, expected, low, high`` (amounts in the ledger currency).
+    """
+    q, shift = apply_scenario(scored, scenario or Scenario())
+    p = weekly_probabilities(q, weeks, shift)
+    amount = scored.scores["open_amount"].to_numpy(dtype="float64")
+    groups = pd.Series("all", index=scored.scores.index) if by is None else by
+    frames = []
+    for label, index in groups.groupby(groups.to_numpy(), sort=True).groups.items():
+        rows = scored.scores.index.get_indexer(index)
+        expected = (amount[rows, None] * p[rows]).sum(axis=0)
+        sd = _band(amount[rows], p[rows]) if len(rows) else np.zeros(weeks)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "group": label,
+                    "week": np.arange(1, weeks + 1),
+                    "week_start": scored.as_of + pd.to_timedelta(np.arange(weeks) * WEEK, "D"),
+                    "expected": expected,
+                    "low": np.maximum(expected - Z_80 * sd, 0.0),
+                    "high": expected + Z_80 * sd,
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out if by is not None else out.drop(columns="group")

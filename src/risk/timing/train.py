@@ -1,0 +1,231 @@
+"""Train, assess, register and gate the payment-timing model (registered as ``payment-timing``).
+
+Windows (out of time, on the snapshot date): training rows ``[first issue, train_end)`` with
+their outcomes censored at ``train_end``; validation rows ``[train_end, valid_end)`` censored at
+``valid_end`` (early stopping, calibration); then the model is assessed at ``eval_dates``
+scoring dates from ``valid_end`` on, every ``eval_step_days``, the last one ``eval_maturity_days``
+before the cut-off so that the outcomes are known. The champion alias moves only when the new
+version beats the champion on the same dates (``test_auc`` by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from risk import registry
+from risk.errors import ConfigError
+from risk.features import FeatureConfig
+from risk.features.frames import default_cutoff
+from risk.fingerprint import ledger_fingerprint
+from risk.ledger import Ledger
+from risk.model.bundle import RiskModel
+from risk.timing.assess import Assessment, assess, summary, write_assessment
+from risk.timing.hazard import LEVEL, HazardConfig, fit_hazard, training_pairs
+from risk.timing.snapshots import (
+    SnapshotConfig,
+    snapshot_features,
+    snapshot_frame,
+    snapshot_queries,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    """Everything a timing training run depends on (see the module docstring for windows)."""
+
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    snapshots: SnapshotConfig = field(default_factory=SnapshotConfig)
+    hazard: HazardConfig = field(default_factory=HazardConfig)
+    eval_dates: int = 4
+    eval_step_days: int = 28
+    eval_maturity_days: int = 120
+    valid_days: int = 180
+    gate_metric: str = "test_auc"
+    gate_min_gain: float = 0.0
+
+
+@dataclass(frozen=True)
+class TimingWindows:
+    start: pd.Timestamp
+    train_end: pd.Timestamp
+    valid_end: pd.Timestamp
+    eval_dates: list[pd.Timestamp]
+    cutoff: pd.Timestamp
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "train_start": str(self.start.date()),
+            "train_end": str(self.train_end.date()),
+            "valid_end": str(self.valid_end.date()),
+            "eval_dates": ",".join(str(d.date()) for d in self.eval_dates),
+            "cutoff": str(self.cutoff.date()),
+        }
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    version: str
+    promoted: bool
+    gate_reason: str
+    windows: TimingWindows
+    metrics: dict[str, float]
+    report: Path | None
+
+    def summary(self) -> list[str]:
+        return summary(self.metrics)
+
+
+def timing_windows(ledger: Ledger, config: TimingConfig) -> TimingWindows:
+    """The windows of the module docstring for this ledger.
+
+    Raises:
+        ConfigError: the ledger is too short for them.
+    """
+    cutoff = default_cutoff(ledger)
+    last = cutoff - pd.Timedelta(days=config.eval_maturity_days)
+    step = pd.Timedelta(days=config.eval_step_days)
+    dates = [last - step * k for k in reversed(range(config.eval_dates))]
+    valid_end = dates[0]
+    train_end = valid_end - pd.Timedelta(days=config.valid_days)
+    start = ledger.invoices["issued_on"].min()
+    if not start + pd.Timedelta(days=90) < train_end:
+        raise ConfigError(
+            f"the ledger ({start.date()} .. {cutoff.date()}) is too short for the payment-timing "
+            f"windows: training would end on {train_end.date()}; shorten valid_days "
+            f"({config.valid_days}) or eval_dates x eval_step_days"
+        )
+    return TimingWindows(pd.Timestamp(start), train_end, valid_end, dates, cutoff)
+
+
+def fit_timing(
+    ledger: Ledger,
+    config: TimingConfig,
+    windows: TimingWindows,
+    progress: Callable[[str], None] = lambda stage: None,
+) -> RiskModel:
+    """Snapshot rows before ``valid_end``, then the hazard model on their (row, week) pairs."""
+    progress("snapshot rows")
+    frame = snapshot_frame(ledger, windows.valid_end, config.features, config.snapshots)
+    frame["paid_on"] = frame["invoice_id"].map(ledger.invoices.set_index("invoice_id")["paid_on"])
+    train = (frame["as_of"] < windows.train_end).to_numpy()
+    progress("hazard model")
+    model = fit_hazard(
+        frame[train], windows.train_end, frame[~train], windows.valid_end, config.features,
+        config.hazard,
+    )  # fmt: skip
+    model.metadata.update(
+        {
+            "late_after_days": config.features.late_after_days,
+            "horizon_days": config.features.horizon_days,
+            "snapshot_every_days": config.snapshots.every_days,
+            "rows_train": int(train.sum()),
+            "rows_valid": int((~train).sum()),
+            "windows": windows.as_dict(),
+        }
+    )
+    return model
+
+
+def _example(model: RiskModel, ledger: Ledger, windows: TimingWindows) -> pd.DataFrame:
+    """A few (row, week) input rows for the registered signature."""
+    queries = snapshot_queries(ledger, windows.train_end).tail(10)
+    frame = snapshot_features(ledger, queries.reset_index(drop=True), model_features(model))
+    frame["paid_on"] = pd.NaT
+    frame["snapshot_weight"] = 1.0
+    inputs, _, _ = training_pairs(model, frame, windows.cutoff, int(model.metadata["weeks"]))
+    return inputs.head(20)
+
+
+def model_features(model: RiskModel) -> FeatureConfig:
+    return FeatureConfig(late_after_days=int(model.metadata.get("late_after_days", 30)))
+
+
+def _gate(
+    store: registry.Store, ledger: Ledger, windows: TimingWindows, config: TimingConfig,
+    value: float,
+) -> tuple[bool, str]:  # fmt: skip
+    champion_version = registry.current_champion(store, LEVEL)
+    if champion_version is None:
+        return True, "first payment-timing model: no champion yet"
+    try:
+        champion = registry.load_model(store, LEVEL, version=champion_version)
+        result = assess(champion, ledger, windows.eval_dates, windows.cutoff)
+    except Exception as exc:  # a champion that cannot score this ledger does not block
+        return False, (
+            f"champion v{champion_version} cannot score these dates ({exc}); use `risk promote`"
+        )
+    old = result.metrics[config.gate_metric]
+    gain = value - old
+    verdict = bool(gain > config.gate_min_gain)
+    words = "beats" if verdict else "does not beat"
+    return verdict, (
+        f"challenger {words} champion v{champion_version} on {config.gate_metric} at the same "
+        f"scoring dates: {value:.4f} vs {old:.4f} (gain {gain:+.4f}, needed > {config.gate_min_gain})"
+    )
+
+
+def _issue_model(store: registry.Store) -> RiskModel | None:
+    try:
+        return registry.load_model(store, "invoice")
+    except registry.ModelNotFoundError:
+        return None
+
+
+def train_timing(
+    ledger: Ledger,
+    store: registry.Store,
+    config: TimingConfig | None = None,
+    report_dir: Path | None = None,
+    progress: Callable[[str], None] = lambda stage: None,
+) -> TimingResult:
+    """Fit, assess (against the issue-date champion when there is one), log to MLflow,
+    register as ``payment-timing`` and apply the champion gate."""
+    config = config or TimingConfig()
+    windows = timing_windows(ledger, config)
+    with registry.training_run(store, LEVEL, f"{LEVEL}-{windows.cutoff.date()}"):
+        model = fit_timing(ledger, config, windows, progress)
+        progress("assessment at past dates")
+        found: Assessment = assess(
+            model, ledger, windows.eval_dates, windows.cutoff, _issue_model(store)
+        )
+        metrics = {k: float(v) for k, v in found.metrics.items() if np.isfinite(v)}
+        model.metadata["test_metrics"] = metrics
+        fingerprint = ledger_fingerprint(ledger)
+        model.metadata["fingerprint"] = fingerprint
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(report_dir) if report_dir else Path(tmp)
+            context = {**windows.as_dict(), **fingerprint, **{
+                k: str(v) for k, v in model.metadata.items() if k.startswith(("pairs_", "rows_"))
+            }}  # fmt: skip
+            report = write_assessment(found, out, "Payment-timing model", context)
+            mlflow.log_params(
+                {
+                    **windows.as_dict(),
+                    "test_window": windows.as_dict()["eval_dates"],
+                    "weeks": config.hazard.weeks,
+                    "snapshot_every_days": config.snapshots.every_days,
+                    "seed": config.hazard.seed,
+                }
+            )
+            mlflow.log_metrics(metrics)
+            mlflow.set_tags(fingerprint)
+            mlflow.log_artifacts(str(out), artifact_path="evaluation")
+        progress("registry")
+        version, _ = registry.log_model(model, _example(model, ledger, windows), store)
+        promoted, reason = _gate(
+            store, ledger, windows, config, metrics.get(config.gate_metric, np.nan)
+        )
+        if promoted:
+            registry.set_champion(store, LEVEL, version, reason)
+        mlflow.set_tags({"gate_promoted": str(promoted).lower(), "gate_reason": reason})
+    return TimingResult(version, promoted, reason, windows, metrics, report if report_dir else None)

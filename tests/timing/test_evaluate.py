@@ -1,0 +1,68 @@
+"""Outcomes at past scoring dates, buckets, capture and concordance, by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk.timing.evaluate import (
+    binary_metrics,
+    capture_top_amount,
+    concordance,
+    dpd_bucket,
+    realised_outcomes,
+)
+
+D = pd.Timestamp
+
+
+def test_buckets() -> None:
+    assert list(dpd_bucket(np.array([-5, 0, 1, 30, 31, 60, 61, 90, 91]))) == [
+        "not yet due", "not yet due", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "> 90",
+    ]  # fmt: skip
+
+
+def test_realised_outcomes_as_known_at_the_cutoff() -> None:
+    rows = pd.DataFrame(
+        {
+            "as_of": [D("2025-01-01")] * 4,
+            "due_on": [D("2024-12-01"), D("2025-01-15"), D("2025-03-01"), D("2025-01-10")],
+            "paid_on": [D("2025-01-05"), D("2025-04-01"), pd.NaT, D("2025-07-01")],
+        }
+    )
+    out = realised_outcomes(rows, D("2025-05-01"), 30)
+    # 1: paid 35 days late; 2: paid 76 days late, after 90 days; 3: unpaid, due+30 = 03-31
+    # passed (late), due+60 = 04-30 passed too (very late); 4: paid after the cutoff: unknown
+    # payment, but due + 30 and + 60 passed unpaid
+    assert list(out["late"]) == [1.0, 1.0, 1.0, 1.0]
+    assert list(out["very_late"]) == [0.0, 1.0, 1.0, 1.0]
+    assert list(out["unpaid_13w"]) == [0.0, 0.0, 1.0, 1.0]
+    assert list(out["paid_days"]) == [4.0, 90.0, 120.0, 120.0]
+    assert list(out["paid_known"]) == [True, True, False, False]
+    early = realised_outcomes(rows, D("2025-03-15"), 30)
+    assert np.isnan(early.loc[2, "late"]) and np.isnan(early.loc[2, "unpaid_13w"])
+
+
+def test_binary_metrics_skip_unknown_outcomes() -> None:
+    out = binary_metrics(np.array([1.0, 0.0, np.nan]), np.array([0.8, 0.2, 0.5]))
+    assert out["n"] == 2 and out["auc"] == 1.0
+    assert out["brier"] == pytest.approx((0.04 + 0.04) / 2)
+    assert out["mean_predicted"] == pytest.approx(0.5) and out["realised"] == 0.5
+
+
+def test_capture_of_the_very_late_amount_in_the_top_ten_percent() -> None:
+    amount = np.array([100.0, 50.0, 850.0])
+    target = np.array([1.0, 1.0, 0.0])
+    # top 10 % of 1000 = 100: only the best-scored row of 100 fits
+    assert capture_top_amount(np.array([0.9, 0.5, 0.1]), amount, target) == pytest.approx(100 / 150)
+    assert capture_top_amount(np.array([0.1, 0.5, 0.9]), amount, target) == 0.0
+
+
+def test_concordance() -> None:
+    observed = np.array([5.0, 10.0, 20.0])
+    event = np.array([True, True, False])
+    assert concordance(np.array([1.0, 2.0, 3.0]), observed, event) == 1.0
+    assert concordance(np.array([3.0, 2.0, 1.0]), observed, event) == 0.0
+    # comparable pairs: (0,1), (0,2), (1,2); predictions tie on (0,1)
+    assert concordance(np.array([1.0, 1.0, 3.0]), observed, event) == pytest.approx(2.5 / 3)

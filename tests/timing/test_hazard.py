@@ -1,0 +1,39 @@
+"""(row, week) pairs: observed weeks, the payment week, right-censoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk.errors import ConfigError
+from risk.timing.hazard import HazardConfig, pair_counts
+
+T = pd.Timestamp("2024-01-01")
+
+
+def days(*offsets: int | None) -> pd.Series:
+    return pd.Series([pd.NaT if o is None else T + pd.Timedelta(days=o) for o in offsets])
+
+
+def test_pairs_up_to_the_payment_week_or_the_censoring_day() -> None:
+    as_of = pd.Series([T] * 5)
+    # paid day 10 (week 1); paid day 0 (week 0); open; paid after the end (unknown: open);
+    # paid day 200 = week 28, after the 26 modelled weeks: 26 weeks unpaid
+    paid = days(10, 0, None, 40, 200)
+    count, week = pair_counts(as_of, paid, T + pd.Timedelta(days=30), 26)
+    assert list(count[:4]) == [2, 1, 4, 4]  # day 30: four full weeks observed
+    assert list(week[:4]) == [1, 0, -1, -1]
+    count, week = pair_counts(as_of.iloc[4:], paid.iloc[4:], T + pd.Timedelta(days=400), 26)
+    assert (count[0], week[0]) == (26, -1)
+
+
+def test_a_row_at_the_censoring_day_gives_no_pair() -> None:
+    count, _ = pair_counts(pd.Series([T]), days(None), T + pd.Timedelta(days=6), 26)
+    assert count[0] == 0  # the first week is not over: censored, not "unpaid"
+
+
+def test_hazard_config_validates() -> None:
+    with pytest.raises(ConfigError, match="weeks"):
+        HazardConfig(weeks=5)
+    assert np.isfinite(HazardConfig().weeks)

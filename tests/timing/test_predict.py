@@ -1,0 +1,96 @@
+"""Weekly continuation -> survival, P(late L), dates, P(unpaid 13w), ranking quantity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from risk.timing.predict import (
+    at_risk_probability,
+    expected_days,
+    median_days,
+    p_paid_late,
+    survival_at,
+    timing_columns,
+    weekly_payment_probabilities,
+)
+
+WEEKS = 26
+
+
+def constant(q: float, rows: int = 1) -> np.ndarray:
+    return np.full((rows, WEEKS), q)
+
+
+def test_survival_of_a_half_weekly_hazard() -> None:
+    q = constant(0.5)
+    assert survival_at(q, 0)[0] == 1.0 and survival_at(q, -3)[0] == 1.0
+    assert survival_at(q, 7)[0] == pytest.approx(0.5)
+    assert survival_at(q, 14)[0] == pytest.approx(0.25)
+    assert survival_at(q, 10.5)[0] == pytest.approx(0.375)  # linear within the week
+    # beyond the 26 modelled weeks: the tail keeps the mean of the last weeks (0.5)
+    assert survival_at(q, 7 * 28)[0] == pytest.approx(0.5**28)
+
+
+def test_late_probability_from_days_past_due() -> None:
+    q = constant(0.5, rows=3)
+    dpd = np.array([-4.0, 30.0, 31.0])
+    p = p_paid_late(q, dpd, 30)
+    # late = paid on or after due + 31: 35 days ahead (5 weeks), 1 day ahead, already late
+    assert p[0] == pytest.approx(0.5**5)
+    assert p[1] == pytest.approx(1 - 0.5 / 7)
+    assert p[2] == 1.0
+
+
+def test_expected_and_median_days() -> None:
+    # S halves every week, linear inside: integral = 7/2 (sum S_k + sum S_k+1) = 7/2 * 3
+    assert expected_days(constant(0.5))[0] == pytest.approx(10.5, abs=1e-4)
+    assert median_days(constant(0.5))[0] == pytest.approx(7.0)
+    never = expected_days(constant(1.0))[0]  # capped tail hazard: finite but far
+    assert never > 7 * WEEKS and np.isfinite(never)
+
+
+def test_weekly_payment_probabilities_sum_to_one_minus_survival() -> None:
+    q = constant(0.8, rows=2)
+    p = weekly_payment_probabilities(q, 13)
+    assert p[0, 0] == pytest.approx(0.2) and p[0, 1] == pytest.approx(0.8 * 0.2)
+    assert p.sum(axis=1) == pytest.approx(1 - 0.8**13)
+
+
+def test_ranking_quantity_switches_to_unpaid_13_weeks_after_60_days() -> None:
+    p60, p13, dpd = np.array([0.4, 1.0]), np.array([0.1, 0.3]), np.array([60.0, 61.0])
+    assert list(at_risk_probability(p60, p13, dpd)) == [0.4, 0.3]
+
+
+def test_timing_columns() -> None:
+    q = constant(0.5, rows=2)
+    out = timing_columns(
+        q, pd.Timestamp("2025-01-10"), np.array([-4.0, 45.0]), np.array([100.0, 50.0]), 30
+    )
+    assert list(out["probability"]) == pytest.approx([0.5**5, 1.0])
+    assert out["p_late_30"].equals(out["probability"])
+    assert out.loc[1, "p_late_60"] == pytest.approx(survival_at(q[:1], 16)[0])
+    assert out.loc[0, "p_unpaid_13w"] == pytest.approx(0.5**13)
+    assert out.loc[0, "median_paid_on"] == pd.Timestamp("2025-01-17")
+    assert out.loc[0, "expected_paid_on"] == pd.Timestamp("2025-01-20")  # 10.5 days, rounded
+    assert out.loc[0, "expected_at_risk"] == pytest.approx(100 * out.loc[0, "p_late_60"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    q=arrays(np.float64, (3, WEEKS), elements=st.floats(0.0, 1.0)),
+    dpd=st.integers(-90, 120),
+    days=st.floats(-10, 400),
+)
+def test_probabilities_are_ordered(q: np.ndarray, dpd: int, days: float) -> None:
+    d = np.full(3, float(dpd))
+    p30, p60 = p_paid_late(q, d, 30), p_paid_late(q, d, 60)
+    assert ((p30 >= p60 - 1e-12) & (p60 >= 0) & (p30 <= 1)).all()
+    s1, s2 = survival_at(q, days), survival_at(q, days + 7)
+    assert (s2 <= s1 + 1e-12).all() and ((s1 >= 0) & (s1 <= 1)).all()
+    weekly = weekly_payment_probabilities(q, 13)
+    assert (weekly >= -1e-12).all() and (weekly.sum(axis=1) <= 1 + 1e-9).all()
