@@ -95,6 +95,7 @@ def test_import_sql_sqlite(tmp_path: Path) -> None:
     engine.dispose()
     mapping = tmp_path / "m.yaml"
     mapping.write_text(
+        "date_format: dd/mm/yyyy\n"  # 05/01/2024 fits both orders: the mapping must say
         "tables:\n  invoices:\n    source: {table: f}\n    columns: {invoice_id: n, customer_id: c,"
         " issued_on: d, due_on: e, amount: m}\n",
         encoding="utf-8",
