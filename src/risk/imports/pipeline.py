@@ -9,6 +9,8 @@ folder (``quarantine/``), so validating the imported ledger never erases the imp
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,10 +90,48 @@ def _counts(name: str, table: MappedTable, validation: ValidationResult) -> Tabl
     )
 
 
-def write_import(result: ImportResult, out: Path, fmt: LedgerFormat = "csv") -> dict[str, Path]:
-    """Write the ledger, both quarantines and the report into ``out``; return what was written."""
+def quarantined_share(result: ImportResult) -> float:
+    """Share of the source rows quarantined (conversion + validation), over the tables read.
+
+    Tables the import derived (credit notes moved from negative invoices) do not count twice.
+    """
+    counts = [c for c in result.report.counts if c.table in result.mapped]
+    read = sum(c.read for c in counts)
+    rejected = sum(c.conversion_quarantined + c.quarantined for c in counts)
+    return rejected / read if read else 0.0
+
+
+def top_reasons(result: ImportResult, n: int = 5) -> list[tuple[str, int]]:
+    """The ``n`` most frequent quarantine reasons, by table and column, with their row counts.
+
+    A reason is reduced to its rule (the quoted value is dropped) so that 2,000 dates written
+    ``03/25/2024``, ``04/13/2024``... count as one reason.
+    """
+    found: list[str] = []
+    for name, table in result.mapped.items():
+        for reasons in table.quarantine.get("reasons", pd.Series(dtype="str")):
+            found += [f"{name}.{_rule_of(part)}" for part in str(reasons).split("; ") if part]
+    issues = result.validation.issues
+    if not issues.empty and {"table", "column", "rule"} <= set(issues.columns):
+        found += [f"{t}.{c}: {r}" for t, c, r in issues[["table", "column", "rule"]].to_numpy()]
+    return Counter(found).most_common(n)
+
+
+def _rule_of(reason: str) -> str:
+    """``"issued_on: '31/02/2024' is not a date ..."`` -> ``"issued_on: is not a date ..."``."""
+    return re.sub(r"^([^:]+): (?:'[^']*'|\S+) ", r"\1: ", reason)
+
+
+def write_import(
+    result: ImportResult, out: Path, fmt: LedgerFormat = "csv", ledger: bool = True
+) -> dict[str, Path]:
+    """Write the ledger, both quarantines and the report into ``out``; return what was written.
+
+    With ``ledger=False`` (an import refused for quarantining too many rows) only the
+    quarantines and the report are written, so that no partial ledger is left to be used.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    written = write_ledger(result.validation.ledger, out, fmt)
+    written = write_ledger(result.validation.ledger, out, fmt) if ledger else {}
     quarantine_dir = out / IMPORT_QUARANTINE_DIRNAME
     for name, path in write_quarantine(result.validation, quarantine_dir).items():
         written[f"quarantine/{name}"] = path
