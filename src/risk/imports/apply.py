@@ -35,12 +35,17 @@ SOURCE_COLUMNS = ("source_file", "source_row")
 
 @dataclass(frozen=True)
 class MappedTable:
-    """A source converted to contract columns, and the rows that could not be converted."""
+    """A source converted to contract columns, and the rows that could not be converted.
+
+    ``merged`` counts converted rows folded into another row of the same key (a customers table
+    read from invoice rows): read = converted + quarantined + merged.
+    """
 
     table: str
     converted: pd.DataFrame
     quarantine: pd.DataFrame
     read: int
+    merged: int = 0
 
     @property
     def n_converted(self) -> int:

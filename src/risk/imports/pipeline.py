@@ -48,10 +48,13 @@ def build_ledger(
     rebuilt: dict[str, int] | None = None,
     unmatched: tuple[Unmatched, ...] = (),
     notes: tuple[str, ...] = (),
+    derived: dict[str, pd.DataFrame] | None = None,
 ) -> ImportResult:
     """Validate the converted tables and report every count.
 
     When there is no customer table, customers are derived from the invoices' customer ids.
+    ``derived`` tables (disputes made from a flag) are validated with the others and counted
+    apart from the source rows.
 
     Raises:
         SchemaError: the invoices table is missing, or a required column is missing.
@@ -59,7 +62,9 @@ def build_ledger(
     if "customers" not in mapped and "invoices" in mapped:
         mapped = {"customers": customers_from_invoices(mapped["invoices"]), **mapped}
         notes = (*notes, "no customer table: customers derived from the invoices' customer ids")
-    validation = validate_tables({name: table.converted for name, table in mapped.items()})
+    validation = validate_tables(
+        {**{name: table.converted for name, table in mapped.items()}, **(derived or {})}
+    )
     counts = tuple(_counts(name, table, validation) for name, table in mapped.items())
     extra = tuple(
         TableCounts(name, r.read, r.read, 0, r.kept, r.quarantined)
@@ -87,6 +92,7 @@ def _counts(name: str, table: MappedTable, validation: ValidationResult) -> Tabl
         kept=checked.kept if checked else 0,
         quarantined=checked.quarantined if checked else 0,
         moved_to_credit_notes=checked.moved_to_credit_notes if checked else 0,
+        merged=table.merged,
     )
 
 
