@@ -12,11 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from risk import registry
-from risk.decisions.worklist import WorklistFilters, build_worklist
+from risk.cli.lazy import lazy_module
 from risk.errors import LedgerError, RiskError
 from risk.io import load_ledger
-from risk.scoring import Scorer
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 SHOWN = 15
@@ -100,15 +98,17 @@ def worklist_command(
         raise typer.BadParameter("--lang must be en or fr")
     try:
         loaded = load_ledger(ledger)
-        scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
+        registry, scoring = lazy_module("risk.registry"), lazy_module("risk.scoring")
+        worklists = lazy_module("risk.decisions.worklist")
+        scorer = scoring.Scorer.from_registry(registry.Store.resolve(tracking_uri))
         date = pd.Timestamp(as_of) if as_of else loaded.cutoff
-        filters = WorklistFilters(
+        filters = worklists.WorklistFilters(
             top=top or None,
             grades=tuple(grade or ()),
             sectors=tuple(sector or ()),
             min_amount=min_amount,
         )
-        worklist = build_worklist(scorer, loaded, date, filters)
+        worklist = worklists.build_worklist(scorer, loaded, date, filters)
     except (LedgerError, RiskError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

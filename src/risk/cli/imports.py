@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from risk.errors import RiskError
-from risk.imports.fec_ledger import FecConfig, import_fec
 from risk.imports.mapping import load_mapping
 from risk.imports.pipeline import (
     IMPORT_QUARANTINE_DIRNAME,
@@ -19,7 +18,6 @@ from risk.imports.pipeline import (
     write_import,
 )
 from risk.imports.report import report_tables
-from risk.imports.sql import import_sql
 from risk.imports.suggest import suggest_mapping
 from risk.imports.table import import_files
 from risk.io import LedgerFormat
@@ -118,6 +116,8 @@ def sql_command(
     max_quarantined: MaxQuarantined = 0.01,
 ) -> None:
     """Import tables or queries of a SQL database through a YAML mapping."""
+    from risk.imports.sql import import_sql  # SQLAlchemy: imported only for this command
+
     try:
         result = import_sql(url, load_mapping(mapping))
     except RiskError as exc:
@@ -138,6 +138,8 @@ def fec_command(
     max_quarantined: MaxQuarantined = 0.01,
 ) -> None:
     """Rebuild customers, invoices, credit notes and payments from a FEC."""
+    from risk.imports.fec_ledger import FecConfig, import_fec
+
     journals = tuple(code.strip() for code in sales_journals.split(",") if code.strip())
     config = FecConfig(
         terms_days=terms_days, sales_journals=journals, customer_prefix=customer_prefix
