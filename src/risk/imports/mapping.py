@@ -14,8 +14,13 @@ A mapping file describes one or more ledger tables::
           disputed: {column: "Litige", values: {"Oui": true, "Non": false}}
           due_on: {derive: issue_plus_terms, terms_days: 30}
           channel: {constant: paper}
+          disputed: {column: "Litige", known_from: cutoff}   # or due / issue: dated disputes
+      customers:
+        from: invoices               # one flat export: one row per customer from invoice rows
+        columns: {customer_id: "Code client", country: "Pays"}
 
-Only ``yaml.safe_load`` is used. Every error names the mapping file, the table and the key.
+Without ``date_format`` / ``decimal`` the format is taken from the values
+(``risk.imports.formats``). Only ``yaml.safe_load`` is used. Every error names the mapping file, the table and the key.
 """
 
 from __future__ import annotations
