@@ -179,9 +179,19 @@ class Reference:
         )
         out["dso_days_3m"] = total / sales * 90 if sales else NAN
         if "credit_limit" in self.ledger.customers.columns:
-            # the customers table is the export's snapshot: its limit is known from the cut-off
-            limit = self.customers[customer_id]["credit_limit"]
-            ok = not _missing(limit) and limit > 0 and t >= self.cutoff
+            # the limit at t: the last history row valid from t or before; the customers
+            # table is the export's snapshot, its limit known from the cut-off on
+            limit = NAN
+            for row in sorted(
+                (r for r in _records(self.ledger.credit_limits) if r["customer_id"] == customer_id),
+                key=lambda r: (r["valid_from"], r["credit_limit"]),
+            ):
+                if row["valid_from"] <= t:
+                    limit = row["credit_limit"]
+            current = self.customers[customer_id]["credit_limit"]
+            if t >= self.cutoff and not _missing(current):
+                limit = current
+            ok = not _missing(limit) and limit > 0
             out["credit_limit_utilisation"] = total / limit if ok else NAN
         return out
 
@@ -298,8 +308,16 @@ class Reference:
             m["outcome"] == "dispute" and m["sent_on"] < t
             for m in self.reminders_of.get(invoice_id, [])
         )
+        dated = said and unsettled
+        if self.ledger.disputes is not None:  # the disputes table, when present, is the source
+            dated = any(
+                row["opened_on"] < t
+                and (_missing(row.get("resolved_on")) or row["resolved_on"] >= t)
+                for row in _records(self.ledger.disputes)
+                if row["invoice_id"] == invoice_id
+            )
         flag = bool(inv.get("disputed", False)) and t >= self.cutoff and unsettled
-        out["invoice_disputed"] = float((said and unsettled) or flag)
+        out["invoice_disputed"] = float(dated or flag)
         return out
 
 
