@@ -26,6 +26,8 @@ TABLE_NAMES: tuple[str, ...] = (
     "payments",
     "legal_events",
     "reminders",
+    "disputes",
+    "credit_limits",
 )
 REQUIRED_TABLES: tuple[str, ...] = ("customers", "invoices")
 
@@ -227,6 +229,16 @@ CUSTOMERS = Table(
                 ("contact", "name of the person to write to"),
             )
         ),
+        Column(
+            "paperless_since",
+            "date",
+            required=False,
+            nullable=True,
+            description=(
+                "date the customer switched to electronic invoicing (dématérialisation); its"
+                " invoices are paper before it"
+            ),
+        ),
     ),
 )
 
@@ -382,7 +394,57 @@ REMINDERS = Table(
     ),
 )
 
+DISPUTES = Table(
+    name="disputes",
+    foreign_keys={"invoice_id": "invoices.invoice_id"},
+    description="Disputes (litiges) as dated facts: known from the day they were opened.",
+    columns=(
+        Column("invoice_id", "id", description="invoice disputed"),
+        Column("opened_on", "date", description="date the client raised the dispute"),
+        Column(
+            "resolved_on",
+            "date",
+            required=False,
+            nullable=True,
+            description="date the dispute was settled; empty while open",
+        ),
+        Column("reason", "str", required=False, nullable=True, description="why (free text)"),
+        Column("owner", "str", required=False, nullable=True, description="who handles it"),
+        Column(
+            "amount",
+            "float",
+            required=False,
+            nullable=True,
+            min_value=0,
+            description="disputed amount (empty = the whole invoice)",
+        ),
+    ),
+)
+
+CREDIT_LIMITS = Table(
+    name="credit_limits",
+    foreign_keys={"customer_id": "customers.customer_id"},
+    description=(
+        "History of credit limits: each row holds from valid_from until the customer's next row."
+        " Without it the customers' credit_limit is only known from the ledger's cut-off date."
+    ),
+    columns=(
+        Column("customer_id", "id", description="client concerned"),
+        Column("credit_limit", "float", min_value=0, description="credit limit in ledger currency"),
+        Column("valid_from", "date", description="first day the limit applies"),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     table.name: table
-    for table in (CUSTOMERS, INVOICES, CREDIT_NOTES, PAYMENTS, LEGAL_EVENTS, REMINDERS)
+    for table in (
+        CUSTOMERS,
+        INVOICES,
+        CREDIT_NOTES,
+        PAYMENTS,
+        LEGAL_EVENTS,
+        REMINDERS,
+        DISPUTES,
+        CREDIT_LIMITS,
+    )
 }

@@ -1,7 +1,8 @@
 """Read and write ledger folders (one CSV or Parquet file per table).
 
 A ledger folder holds ``customers.csv`` and ``invoices.csv`` (or ``.parquet``) and optionally
-``credit_notes``, ``payments``, ``legal_events`` and ``reminders``. CSV files are read as text
+``credit_notes``, ``payments``, ``legal_events``, ``reminders``, ``disputes`` and
+``credit_limits``. CSV files are read as text
 and parsed by ``risk.validation``; Parquet files keep their types.
 """
 

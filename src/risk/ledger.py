@@ -14,6 +14,7 @@ EVENT_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "payments": ("paid_on",),
     "legal_events": ("published_on",),
     "reminders": ("sent_on",),
+    "disputes": ("opened_on", "resolved_on"),
 }
 
 
@@ -31,6 +32,8 @@ class Ledger:
     payments: pd.DataFrame | None = None
     legal_events: pd.DataFrame | None = None
     reminders: pd.DataFrame | None = None
+    disputes: pd.DataFrame | None = None
+    credit_limits: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables present, by name, in contract order."""
@@ -74,7 +77,7 @@ class Ledger:
 
 def subset_ledger(ledger: Ledger, customer_ids: list[str]) -> Ledger:
     """The rows of ``ledger`` that belong to ``customer_ids`` (their invoices, and the payments,
-    reminders and credit notes of those invoices, their legal events).
+    reminders, disputes and credit notes of those invoices, their legal events and credit limits).
 
     Customer-level features depend only on a customer's own rows, so scoring a few customers on
     their subset gives the same result as on the whole ledger, for a fraction of the work.
@@ -96,4 +99,6 @@ def subset_ledger(ledger: Ledger, customer_ids: list[str]) -> Ledger:
         payments=rows(ledger.payments, "invoice_id", invoice_ids),
         legal_events=rows(ledger.legal_events, "customer_id", wanted),
         reminders=rows(ledger.reminders, "invoice_id", invoice_ids),
+        disputes=rows(ledger.disputes, "invoice_id", invoice_ids),
+        credit_limits=rows(ledger.credit_limits, "customer_id", wanted),
     )

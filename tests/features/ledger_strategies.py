@@ -164,12 +164,29 @@ def ledgers(draw: st.DrawFn, optional: bool = True) -> Ledger:
     return Ledger(customers=customers, invoices=invoices, **tables)
 
 
+def cutoff(ledger: Ledger) -> pd.Timestamp:
+    """The ledger's cut-off, or a far-future date when it holds no dated event."""
+    try:
+        return ledger.cutoff
+    except ValueError:
+        return pd.Timestamp("2262-01-01")
+
+
 def truncate(ledger: Ledger, t: pd.Timestamp) -> Ledger:
-    """The ledger as it was known at ``t``: every record dated on or after ``t`` removed."""
+    """The ledger as it was known at ``t``: every record dated on or after ``t`` removed.
+
+    Before the cut-off, the undated snapshot values of the export (the customers' credit limit,
+    the dispute flag of invoices still open) are unknown at ``t`` too: they are dropped.
+    """
     inv = ledger.invoices[ledger.invoices["issued_on"] < t].copy()
     inv["paid_on"] = inv["paid_on"].where(inv["paid_on"] < t)
     kept = set(inv["invoice_id"])
     out = {"invoices": inv.reset_index(drop=True)}
+    if t <= cutoff(ledger):
+        if "disputed" in inv.columns:
+            inv["disputed"] = inv["disputed"] & inv["paid_on"].notna()
+        if "credit_limit" in ledger.customers.columns:
+            out["customers"] = ledger.customers.assign(credit_limit=np.nan)
     if ledger.payments is not None:
         pay = ledger.payments
         out["payments"] = pay[(pay["paid_on"] < t) & pay["invoice_id"].isin(kept)]

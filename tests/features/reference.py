@@ -54,6 +54,10 @@ class Reference:
 
     def __init__(self, ledger: Ledger, config: FeatureConfig) -> None:
         self.ledger = ledger
+        try:  # the export's undated snapshot is known from its cut-off (never without events)
+            self.cutoff = ledger.cutoff
+        except ValueError:
+            self.cutoff = pd.Timestamp.max
         self.config = config
         self.customers = {r["customer_id"]: r for r in _records(ledger.customers)}
         self.invoices = _records(ledger.invoices)
@@ -175,7 +179,18 @@ class Reference:
         )
         out["dso_days_3m"] = total / sales * 90 if sales else NAN
         if "credit_limit" in self.ledger.customers.columns:
-            limit = self.customers[customer_id]["credit_limit"]
+            # the limit at t: the last history row valid from t or before; the customers
+            # table is the export's snapshot, its limit known from the cut-off on
+            limit = NAN
+            for row in sorted(
+                (r for r in _records(self.ledger.credit_limits) if r["customer_id"] == customer_id),
+                key=lambda r: (r["valid_from"], r["credit_limit"]),
+            ):
+                if row["valid_from"] <= t:
+                    limit = row["credit_limit"]
+            current = self.customers[customer_id]["credit_limit"]
+            if t >= self.cutoff and not _missing(current):
+                limit = current
             ok = not _missing(limit) and limit > 0
             out["credit_limit_utilisation"] = total / limit if ok else NAN
         return out
@@ -282,13 +297,27 @@ class Reference:
         out["issue_month"] = inv["issued_on"].month
         if "channel" in self.ledger.invoices.columns:
             out["invoice_channel"] = None if _missing(inv["channel"]) else inv["channel"]
-        if self.ledger.reminders is not None and "outcome" in self.ledger.reminders.columns:
-            out["invoice_disputed"] = float(
-                any(
-                    m["invoice_id"] == invoice_id and m["outcome"] == "dispute" and m["sent_on"] < t
-                    for m in self.reminders_of.get(invoice_id, [])
-                )
+        # open dispute at t: a reminder answered "dispute" before t on an invoice not settled
+        # before t; the undated flag (the export's state) from the cut-off date on
+        if "disputed" not in self.ledger.invoices.columns:
+            return out
+        paid = inv.get("paid_on")
+        unsettled = _missing(paid) or paid >= t
+        answered = self.ledger.reminders is not None and "outcome" in self.ledger.reminders.columns
+        said = answered and any(
+            m["outcome"] == "dispute" and m["sent_on"] < t
+            for m in self.reminders_of.get(invoice_id, [])
+        )
+        dated = said and unsettled
+        if self.ledger.disputes is not None:  # the disputes table, when present, is the source
+            dated = any(
+                row["opened_on"] < t
+                and (_missing(row.get("resolved_on")) or row["resolved_on"] >= t)
+                for row in _records(self.ledger.disputes)
+                if row["invoice_id"] == invoice_id
             )
+        flag = bool(inv.get("disputed", False)) and t >= self.cutoff and unsettled
+        out["invoice_disputed"] = float(dated or flag)
         return out
 
 

@@ -25,7 +25,14 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "features.md"
 def full_ledger() -> Ledger:
     from risk.synth import SampleConfig, generate_portfolio
 
-    return generate_portfolio(SampleConfig(customers=40, years=2, seed=11)).ledger
+    ledger = generate_portfolio(SampleConfig(customers=40, years=2, seed=11)).ledger
+    # the generator has no paperless switch: the first electronic invoice stands for it
+    invoices = ledger.invoices
+    first = invoices[invoices["channel"] == "electronic"].groupby("customer_id")["issued_on"].min()
+    customers = ledger.customers.assign(
+        paperless_since=ledger.customers["customer_id"].map(first).astype("datetime64[ns]")
+    )
+    return ledger.with_tables(customers=customers)
 
 
 def test_every_produced_column_is_registered_and_vice_versa(full_ledger: Ledger) -> None:

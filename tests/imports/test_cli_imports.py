@@ -21,13 +21,27 @@ runner = CliRunner()
 def test_import_table_writes_a_ledger(tmp_path: Path) -> None:
     out = tmp_path / "ledger"
     args = ["import", "table", "--mapping", str(DATA / "mapping_erp.yaml"), "--out", str(out)]
-    result = runner.invoke(
-        app, [*args, str(DATA / "clients_export.csv"), str(DATA / "factures_2024.csv")]
-    )
+    files = [str(DATA / "clients_export.csv"), str(DATA / "factures_2024.csv")]
+    result = runner.invoke(app, [*args, "--max-quarantined", "0.5", *files])
     assert result.exit_code == 0, result.output
     assert (out / "invoices.csv").is_file() and (out / "customers.csv").is_file()
     report = json.loads((out / "import_report.json").read_text(encoding="utf-8"))
     assert report["reconciles"] is True
+
+
+def test_import_quarantining_more_than_1_percent_exits_1_with_reasons(tmp_path: Path) -> None:
+    # 3 of the 10 source rows are quarantined (a 31 February, 12 USD, an unknown customer)
+    out = tmp_path / "ledger"
+    args = ["import", "table", "--mapping", str(DATA / "mapping_erp.yaml"), "--out", str(out)]
+    files = [str(DATA / "clients_export.csv"), str(DATA / "factures_2024.csv")]
+    result = runner.invoke(app, [*args, *files])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "30.0% of the source rows were quarantined" in said
+    assert "invoices.issued_on: is not a date written dd/mm/yyyy" in said
+    assert not (out / "invoices.csv").exists()  # no partial ledger to validate and train on
+    assert (out / "import_report.json").is_file()
+    assert (out / "import_quarantine" / "conversion" / "invoices.csv").is_file()
 
 
 def test_import_table_suggest_prints_a_loadable_mapping(tmp_path: Path) -> None:
@@ -95,6 +109,7 @@ def test_import_sql_sqlite(tmp_path: Path) -> None:
     engine.dispose()
     mapping = tmp_path / "m.yaml"
     mapping.write_text(
+        "date_format: dd/mm/yyyy\n"  # 05/01/2024 fits both orders: the mapping must say
         "tables:\n  invoices:\n    source: {table: f}\n    columns: {invoice_id: n, customer_id: c,"
         " issued_on: d, due_on: e, amount: m}\n",
         encoding="utf-8",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from risk.imports.mapping import MappingError, load_mapping, parse_mapping_text
 from risk.imports.pipeline import write_import
@@ -169,9 +170,17 @@ def test_suggest_maps_french_headers() -> None:
     assert "issued_on: Date facture" in text
     assert "amount: Montant TTC" in text
     assert "paid_on: Date règlement" in text
-    assert "disputed: Litige" in text and "channel: Support" in text
+    mapping = yaml.safe_load(text)
+    body = mapping["tables"]["invoices"]
+    assert body["columns"]["disputed"] == {"column": "Litige", "known_from": "cutoff"}
+    assert body["columns"]["channel"] == {
+        "column": "Support",
+        "values": {"Chorus": "electronic", "Papier": "paper"},
+    }
     assert "derive: issue_plus_terms" in text  # no due date column in the file
-    assert "sep: ;" in text
+    assert body["csv"] == {"sep": ";", "encoding": "cp1252"}
+    # formats from the values: 15/02/2024 proves day first; "1 234,56 €" a decimal comma
+    assert mapping["date_format"] == "dd/mm/yyyy" and mapping["decimal"] == ","
     customers = suggest_mapping(DATA / "clients_export.csv")
     assert "customers:" in customers and "name: Raison sociale" in customers
     assert "siren: SIREN" in customers

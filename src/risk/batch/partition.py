@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: Tables keyed directly by ``customer_id``, and tables reached through ``invoice_id``.
 CUSTOMER_TABLES: tuple[str, ...] = ("customers", "invoices", "credit_notes", "legal_events")
-INVOICE_TABLES: tuple[str, ...] = ("payments", "reminders")
+CUSTOMER_TABLES += ("credit_limits",)
+INVOICE_TABLES: tuple[str, ...] = ("payments", "reminders", "disputes")
 
 
 def scoring_units(customers: pd.DataFrame) -> pd.Series:

@@ -40,6 +40,8 @@ _SALT = {
     "legal_events": 7,
     "payments": 11,
     "reminders": 13,
+    "disputes": 17,
+    "credit_limits": 19,
 }
 
 

@@ -12,13 +12,13 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from risk import registry
 from risk.cli.batch import score
 from risk.cli.decisions import worklist_command, worklist_table
 from risk.cli.enrich import enrich_app
 from risk.cli.features import features
 from risk.cli.forecast import forecast_command, print_timing_result, run_timing_training
 from risk.cli.imports import import_app
+from risk.cli.lazy import lazy_module
 from risk.cli.letters import letters_command
 from risk.cli.models import (
     evaluate_command,
@@ -31,12 +31,10 @@ from risk.cli.models import (
 from risk.cli.render import overview_tables, print_tables, validation_tables
 from risk.cli.sample import sample
 from risk.cli.serve import apikey, bento, serve
-from risk.decisions.worklist import WorklistFilters, build_worklist
 from risk.errors import LedgerError
 from risk.io import load_ledger, validate_ledger_dir, write_quarantine
 from risk.portfolio import portfolio_overview
-from risk.scoring import Scorer
-from risk.train import TrainConfig
+from risk.validation.usable import blocking_problems
 
 app = typer.Typer(
     name="risk",
@@ -85,7 +83,8 @@ def validate(
     """Check a ledger against its contracts; rejected rows go to quarantine with reasons.
 
     Exit codes: 0 valid (rows may be quarantined unless --strict), 1 rows quarantined with
-    --strict, 2 fatal (folder, table or required column missing, unreadable file).
+    --strict, 2 fatal (folder, table or required column missing, unreadable file, no customer
+    or no invoice kept).
     """
     try:
         result = validate_ledger_dir(ledger_dir)
@@ -97,6 +96,11 @@ def validate(
     written = write_quarantine(result, target)
     for name, path in written.items():
         console.print(f"quarantined rows of {name}: {path}")
+    problems = blocking_problems(result.ledger)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]error:[/red] {ledger_dir}: {problem}")
+        raise typer.Exit(2)
     if result.n_quarantined == 0:
         console.print("[green]ledger valid: every row kept[/green]")
     elif strict:
@@ -148,16 +152,18 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
     print_label_rates(ledger)
     for level in ("invoice", "customer", "default"):
         console.rule(f"{level.capitalize()} model")
-        config = TrainConfig(level=level)  # type: ignore[arg-type]
+        config = lazy_module("risk.train").TrainConfig(level=level)
         report_dir = Path("reports") / f"{level}-latest"
         print_result(run_training(ledger, config, None, report_dir))
     console.rule("Payment-timing model (open invoices)")
     print_timing_result(run_timing_training(ledger, None, Path("reports") / "timing-latest"))
     console.rule("Today's worklist")
     loaded = load_ledger(ledger)
-    scorer = Scorer.from_registry(registry.Store.resolve())
+    registry, scoring = lazy_module("risk.registry"), lazy_module("risk.scoring")
+    worklists = lazy_module("risk.decisions.worklist")
+    scorer = scoring.Scorer.from_registry(registry.Store.resolve())
     date = pd.Timestamp(as_of) if as_of else loaded.cutoff
-    worklist = build_worklist(scorer, loaded, date, WorklistFilters(top=10))
+    worklist = worklists.build_worklist(scorer, loaded, date, worklists.WorklistFilters(top=10))
     console.print(worklist_table(worklist, shown=10))
     console.print(
         "Next: `uv run risk worklist --xlsx out/worklist.xlsx`, `uv run risk serve`; MLflow UI: "

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from risk import registry
-from risk.batch import BatchConfig, BatchSummary, run_batch
+from risk.cli.lazy import lazy_module
 from risk.cli.options import EngineName, SchedulerOption
 from risk.errors import LedgerError, RiskError
-from risk.scoring import Scorer
+
+if TYPE_CHECKING:
+    from risk.batch import BatchSummary
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 
@@ -90,7 +91,8 @@ def score(
     OUT/summary.json and OUT/quarantine/. A killed run resumes from its completed chunks.
     Exit codes: 0 done, 1 counts do not reconcile, 2 error (ledger, models, engine, output).
     """
-    config = BatchConfig(
+    batch = lazy_module("risk.batch")
+    config = batch.BatchConfig(
         as_of=pd.Timestamp(as_of) if as_of else None,
         explain=explain.value,  # type: ignore[arg-type]
         engine=engine.value,  # type: ignore[arg-type]
@@ -102,14 +104,15 @@ def score(
     )
     columns = (TextColumn("scoring chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
+        registry, scoring = lazy_module("risk.registry"), lazy_module("risk.scoring")
+        scorer = scoring.Scorer.from_registry(registry.Store.resolve(tracking_uri))
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("chunks", total=None)
 
             def advance(completed: int, total: int) -> None:
                 progress.update(task, completed=completed, total=total)
 
-            summary = run_batch(ledger, out, scorer, config, progress=advance)
+            summary = batch.run_batch(ledger, out, scorer, config, progress=advance)
     except (LedgerError, RiskError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

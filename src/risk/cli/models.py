@@ -6,22 +6,25 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from risk import registry
+from risk.cli.lazy import lazy_module
 from risk.cli.options import EngineName, SchedulerOption
 from risk.cli.render import frame_table
 from risk.errors import LedgerError, RiskError
-from risk.features import FeatureConfig
 from risk.io import load_ledger
-from risk.model.dataset import Level
-from risk.model.fit import FitConfig
-from risk.train import TrainConfig, TrainingResult, evaluate_registered, train
+from risk.validation.usable import training_problems
+
+if TYPE_CHECKING:
+    from risk.model.dataset import Level
+    from risk.train import TrainConfig, TrainingResult
+
+registry = lazy_module("risk.registry")
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 models_app = typer.Typer(
@@ -69,6 +72,11 @@ def run_training(
 ) -> TrainingResult:
     """Train with a progress display; the shared path of ``risk train`` and ``risk run``."""
     loaded = load_ledger(ledger)
+    problems = training_problems(loaded)
+    if problems:
+        raise LedgerError(
+            f"cannot train on {ledger}: " + "; ".join(problems) + f" (see: risk validate {ledger})"
+        )
     store = registry.Store.resolve(tracking_uri)
     with Progress(
         SpinnerColumn(),
@@ -78,7 +86,7 @@ def run_training(
         transient=True,
     ) as bar:
         task = bar.add_task(f"training the {config.level} model", total=None)
-        result = train(
+        result = lazy_module("risk.train").train(
             loaded,
             config,
             store,
@@ -152,10 +160,12 @@ def train_command(
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
         return
-    config = TrainConfig(
+    config = lazy_module("risk.train").TrainConfig(
         level=_level(level),
-        features=FeatureConfig(late_after_days=late_after_days, horizon_days=horizon_days),
-        fit=FitConfig(seed=seed, n_trials=tune),
+        features=lazy_module("risk.features").FeatureConfig(
+            late_after_days=late_after_days, horizon_days=horizon_days
+        ),
+        fit=lazy_module("risk.model.fit").FitConfig(seed=seed, n_trials=tune),
         train_end=pd.Timestamp(train_end) if train_end else None,
         valid_end=pd.Timestamp(valid_end) if valid_end else None,
         engine=engine.value,  # type: ignore[arg-type]
@@ -192,7 +202,7 @@ def evaluate_command(
             raise typer.Exit(2) from exc
         return
     try:
-        path, lines = evaluate_registered(
+        path, lines = lazy_module("risk.train").evaluate_registered(
             load_ledger(ledger),
             _level(level),
             registry.Store.resolve(tracking_uri),

@@ -5,6 +5,7 @@ as-of functions, so training and scoring use the very same feature code.
 """
 
 from risk.features.config import FeatureConfig
+from risk.features.dated import credit_limit_at, dispute_open_at
 from risk.features.frames import (
     build_customer_frame,
     build_invoice_frame,
@@ -32,9 +33,11 @@ __all__ = [
     "build_customer_frame",
     "build_invoice_frame",
     "build_scoring_frames",
+    "credit_limit_at",
     "customer_features_as_of",
     "customer_training_frame",
     "default_cutoff",
+    "dispute_open_at",
     "feature_specs",
     "get_spec",
     "invoice_features_as_of",

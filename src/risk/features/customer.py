@@ -1,7 +1,11 @@
-"""Customer attributes: company age at the date, legal form, sector, size, terms.
+"""Customer attributes: company age at the date, legal form, sector, size, terms, paperless.
 
-These come from the customers table, which holds current (static) attributes; only the company
-age depends on the as-of date.
+These come from the customers table, a snapshot taken at export time. Legal form, sector, size
+and agreed terms are used at every date as **known static attributes** (they rarely change and
+are known from the start of the relationship). Attributes that do change with the customer's
+fate are dated instead: the company age and the paperless switch (``paperless_since``) depend on
+the as-of date, and the credit limit is read through ``risk.features.dated`` (an undated limit
+only from the cut-off date).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import pandas as pd
 from risk.contracts import LEGAL_FORMS, PUBLIC_FORMS, SOLE_TRADER_FORMS
 from risk.features.config import FeatureConfig
 from risk.features.context import LedgerTimeline, Queries
+from risk.features.dated import paperless_codes
 from risk.features.sector import naf_division, naf_section
 from risk.features.spec import FeatureSpec
 from risk.features.timeline import NEVER, to_days
@@ -124,6 +129,17 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
             "end-of-month terms",
             "paiement fin de mois",
         ),
+        FeatureSpec(
+            "customer_paperless",
+            FAMILY,
+            "1 if the customer switched to electronic invoicing before the date.",
+            "1 si le client est passé à la facturation électronique avant la date.",
+            0,
+            "numeric",
+            ("customers.paperless_since",),
+            "customer invoiced electronically",
+            "client facturé par voie électronique",
+        ),
     )
 
 
@@ -177,4 +193,6 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
         created[created == NEVER] = np.nan
         age = (queries.days - created[codes]) / DAYS_PER_YEAR
         out["company_age_years"] = np.where(known, age, np.nan)
+    if timeline.has("customers.paperless_since"):
+        out["customer_paperless"] = paperless_codes(timeline.ledger, queries.codes, queries.days)
     return out

@@ -15,6 +15,7 @@ import numpy as np
 
 from risk.features.config import FeatureConfig, window_label
 from risk.features.context import LedgerTimeline, Queries
+from risk.features.dated import credit_limit_codes
 from risk.features.spec import FeatureSpec
 from risk.features.spec_helpers import window_words
 from risk.features.timeline import event_keys, safe_ratio
@@ -225,8 +226,7 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, np.ndarray]
     dso = safe_ratio(total, sales) * config.dso_window_days
     out[f"dso_days_{window_label(config.dso_window_days)}"] = dso
     if timeline.has("customers.credit_limit"):
-        limit = timeline.ledger.customers["credit_limit"].to_numpy(dtype=np.float64)
-        limit_q = np.where(queries.codes >= 0, limit[np.maximum(queries.codes, 0)], np.nan)
+        limit_q = credit_limit_codes(timeline.ledger, queries.codes, queries.days)  # dated
         limit_q = np.where(limit_q > 0, limit_q, np.nan)
         out["credit_limit_utilisation"] = total / limit_q
     return out

@@ -2,7 +2,8 @@
 
 The ledger's ``disputed`` column is undated (it is the invoice's current state), so using it on
 an invoice's own row would leak the future into training; ``invoice_disputed`` is therefore
-taken from dated facts: a reminder sent before the date whose outcome was a dispute.
+taken from dated facts by the one rule of ``risk.features.dated.dispute_open_rows``: the
+``disputes`` table, else a reminder answered ``dispute``, the undated flag only from the cut-off.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import pandas as pd
 from risk.contracts import INVOICE_CHANNELS
 from risk.features.config import FeatureConfig, window_label
 from risk.features.context import LedgerTimeline, Queries
+from risk.features.dated import dispute_open_rows
 from risk.features.spec import FeatureSpec
 from risk.features.spec_helpers import window_words
-from risk.features.timeline import EventIndex, safe_ratio
+from risk.features.timeline import safe_ratio
 
 FAMILY = "invoice"
 MONTHS = tuple(range(1, 13))
@@ -106,12 +108,13 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
             1,
             "numeric",
             (
-                "1 if a reminder sent before the date got a dispute as answer.",
-                "1 si une relance envoyée avant la date a reçu un litige en réponse.",
+                "1 if a dispute of the invoice is open at the date (raised before it, not "
+                "resolved).",
+                "1 si un litige sur la facture est ouvert à la date (soulevé avant, non résolu).",
                 "invoice disputed by the customer",
                 "facture contestée par le client",
             ),
-            ("reminders.invoice_id", "reminders.sent_on", "reminders.outcome"),
+            ("invoices.disputed",),  # present in every validated ledger (default false)
         ),
     )
 
@@ -149,10 +152,10 @@ def compute(timeline: LedgerTimeline, positions: np.ndarray, queries: Queries) -
         channel = pd.Categorical(timeline.ledger.invoices["channel"], categories=INVOICE_CHANNELS)
         rows = inv["row"].to_numpy()[positions]
         out["invoice_channel"] = pd.Categorical.from_codes(channel.codes[rows], dtype=channel.dtype)
-    reminders = timeline.reminders
-    if reminders is not None and timeline.has("reminders.outcome"):
-        disputes = reminders[reminders["outcome"] == "dispute"]
-        index = EventIndex(disputes["pos"].to_numpy(), disputes["sent"].to_numpy())
-        n_before = index.before(positions, queries.days) - index.start(positions)
-        out["invoice_disputed"] = (n_before > 0).astype(np.float64)
+    if not timeline.has("invoices.disputed"):
+        return out
+    rows = inv["row"].to_numpy()[positions]
+    out["invoice_disputed"] = dispute_open_rows(timeline.ledger, rows, queries.days).astype(
+        np.float64
+    )
     return out

@@ -26,6 +26,7 @@ from risk.imports.convert import (
     to_number,
     to_text,
 )
+from risk.imports.formats import resolve_formats
 from risk.imports.mapping import ColumnSpec, MappingError, TableMapping
 
 #: extra columns carried to validation so that its quarantine names the source file and row.
@@ -34,12 +35,17 @@ SOURCE_COLUMNS = ("source_file", "source_row")
 
 @dataclass(frozen=True)
 class MappedTable:
-    """A source converted to contract columns, and the rows that could not be converted."""
+    """A source converted to contract columns, and the rows that could not be converted.
+
+    ``merged`` counts converted rows folded into another row of the same key (a customers table
+    read from invoice rows): read = converted + quarantined + merged.
+    """
 
     table: str
     converted: pd.DataFrame
     quarantine: pd.DataFrame
     read: int
+    merged: int = 0
 
     @property
     def n_converted(self) -> int:
@@ -131,11 +137,15 @@ def _issue_plus_terms(
 def apply_mapping(raw: pd.DataFrame, mapping: TableMapping, source: str) -> MappedTable:
     """Convert ``raw`` (one source file, table or query) to the contract columns of ``mapping``.
 
+    Undeclared date and number formats are fixed from the values first (``resolve_formats``).
+
     Raises:
-        MappingError: a mapped column is missing from the source, or a constant is invalid.
+        MappingError: a mapped column is missing from the source, a constant is invalid, a
+            column's format is ambiguous or contradicted by its values.
     """
     check_source_columns(raw, mapping, source)
     raw = raw.reset_index(drop=True)
+    mapping = resolve_formats(raw, mapping, source)
     contract = TABLES[mapping.name]
     values: dict[str, list[Any]] = {}
     reasons: dict[str, list[str]] = {}

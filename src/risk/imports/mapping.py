@@ -14,8 +14,13 @@ A mapping file describes one or more ledger tables::
           disputed: {column: "Litige", values: {"Oui": true, "Non": false}}
           due_on: {derive: issue_plus_terms, terms_days: 30}
           channel: {constant: paper}
+          disputed: {column: "Litige", known_from: cutoff}   # or due / issue: dated disputes
+      customers:
+        from: invoices               # one flat export: one row per customer from invoice rows
+        columns: {customer_id: "Code client", country: "Pays"}
 
-Only ``yaml.safe_load`` is used. Every error names the mapping file, the table and the key.
+Without ``date_format`` / ``decimal`` the format is taken from the values
+(``risk.imports.formats``). Only ``yaml.safe_load`` is used. Every error names the mapping file, the table and the key.
 """
 
 from __future__ import annotations
@@ -30,12 +35,14 @@ from risk.contracts import TABLES, Table
 from risk.errors import ConfigError
 
 DERIVATIONS: tuple[str, ...] = ("issue_plus_terms",)
+#: when an undated dispute flag became known (see ``docs/import.md``, "Dated facts").
+KNOWN_FROM: tuple[str, ...] = ("cutoff", "due", "issue")
 COLUMN_KEYS = frozenset(
     {"column", "constant", "derive", "terms_days", "terms_column", "values", "currency"}
-    | {"date_format", "decimal", "thousands"}
+    | {"date_format", "decimal", "thousands", "known_from"}
 )
 TABLE_KEYS = frozenset(
-    {"files", "csv", "sheet", "source", "columns", "date_format", "decimal", "thousands"}
+    {"files", "csv", "sheet", "source", "columns", "date_format", "decimal", "thousands", "from"}
 )
 TOP_KEYS = frozenset({"tables", "date_format", "decimal", "thousands", "currency"})
 
@@ -68,6 +75,8 @@ class ColumnSpec:
         date_format: strptime format (or alias) overriding the table's.
         decimal: decimal separator overriding the table's.
         thousands: thousands separator overriding the table's.
+        known_from: for an undated ``disputed`` flag, when the dispute became known:
+            ``cutoff`` (only at the export date: no leak, the default), ``due`` or ``issue``.
     """
 
     target: str
@@ -81,6 +90,7 @@ class ColumnSpec:
     date_format: str | None = None
     decimal: str | None = None
     thousands: str | None = None
+    known_from: str | None = None
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -90,7 +100,12 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class TableMapping:
-    """How one ledger table is read from its source."""
+    """How one ledger table is read from its source.
+
+    ``derived_from`` names another table of the mapping whose files also feed this one (a flat
+    export with one row per invoice feeding the customers table: one row per customer is kept,
+    conflicting values are reported).
+    """
 
     name: str
     columns: tuple[ColumnSpec, ...]
@@ -102,6 +117,7 @@ class TableMapping:
     date_format: str | None = None
     decimal: str | None = None
     thousands: str | None = None
+    derived_from: str | None = None
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -178,6 +194,13 @@ def parse_mapping(data: object, source: str = "<mapping>") -> ImportMapping:
         )
     if not tables:
         raise MappingError(f"mapping {source}: 'tables:' is empty")
+    for name, table in tables.items():
+        origin = table.derived_from
+        if origin is not None and (origin not in tables or tables[origin].derived_from):
+            raise MappingError(
+                f"mapping {source}, table {name!r}: 'from: {origin}' must name another table of "
+                f"the mapping that is read from its own files"
+            )
     return ImportMapping(tables=tables, source=source)
 
 
@@ -221,6 +244,7 @@ def _table_mapping(name: str, body: object, defaults: dict[str, Any], where: str
         date_format=option("date_format"),
         decimal=option("decimal"),
         thousands=option("thousands"),
+        derived_from=None if body.get("from") is None else str(body["from"]),
     )
 
 
@@ -262,9 +286,22 @@ def _column_spec(
         date_format=value.get("date_format"),
         decimal=value.get("decimal"),
         thousands=value.get("thousands"),
+        known_from=value.get("known_from"),
     )
+    _check_known_from(spec, f"{where}, column {target!r}")
     _check_derivation(spec, contract, f"{where}, column {target!r}")
     return spec
+
+
+def _check_known_from(spec: ColumnSpec, where: str) -> None:
+    if spec.known_from is None:
+        return
+    if spec.target != "disputed":
+        raise MappingError(f"{where}: 'known_from' applies to the invoices' disputed flag only")
+    if spec.known_from not in KNOWN_FROM:
+        raise MappingError(
+            f"{where}: known_from must be one of {', '.join(KNOWN_FROM)} (got {spec.known_from!r})"
+        )
 
 
 def _check_derivation(spec: ColumnSpec, contract: Table, where: str) -> None:

@@ -20,7 +20,8 @@ class TableCounts:
     """Row counts of one ledger table through the import.
 
     ``read`` rows of the source are ``converted`` or ``conversion_quarantined``; converted rows
-    are then ``kept``, ``quarantined`` by the ledger validation or ``moved_to_credit_notes``.
+    are then ``kept``, ``quarantined`` by the ledger validation or ``moved_to_credit_notes``;
+    ``merged`` rows were folded into the row of the same key (customers read from invoice rows).
     """
 
     table: str
@@ -30,10 +31,11 @@ class TableCounts:
     kept: int
     quarantined: int
     moved_to_credit_notes: int = 0
+    merged: int = 0
 
     @property
     def reconciles(self) -> bool:
-        return self.read == self.converted + self.conversion_quarantined and (
+        return self.read == self.converted + self.conversion_quarantined + self.merged and (
             self.converted == self.kept + self.quarantined + self.moved_to_credit_notes
         )
 
@@ -79,14 +81,15 @@ def to_markdown(report: ImportReport) -> str:
     """The report as Markdown: counts, rebuilt figures, unmatched entries, notes."""
     lines = [f"# Import report ({report.kind})", "", f"Source: `{report.source}`", ""]
     lines += [
-        "| table | read | converted | conversion quarantine | kept | quarantined"
+        "| table | read | merged | converted | conversion quarantine | kept | quarantined"
         " | moved to credit_notes | reconciles |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for c in report.counts:
         lines.append(
-            f"| {c.table} | {c.read} | {c.converted} | {c.conversion_quarantined} | {c.kept}"
-            f" | {c.quarantined} | {c.moved_to_credit_notes} | {'yes' if c.reconciles else 'NO'} |"
+            f"| {c.table} | {c.read} | {c.merged} | {c.converted} | {c.conversion_quarantined}"
+            f" | {c.kept} | {c.quarantined} | {c.moved_to_credit_notes}"
+            f" | {'yes' if c.reconciles else 'NO'} |"
         )
     if report.rebuilt:
         lines += ["", "## Rebuilt", "", "| what | count |", "|---|---:|"]
@@ -127,6 +130,7 @@ def report_tables(report: ImportReport, max_unmatched: int = 30) -> list[Table]:
     headers = (
         "table",
         "read",
+        "merged",
         "converted",
         "conv. quarantine",
         "kept",
@@ -140,6 +144,7 @@ def report_tables(report: ImportReport, max_unmatched: int = 30) -> list[Table]:
         counts.add_row(
             c.table,
             str(c.read),
+            str(c.merged),
             str(c.converted),
             str(c.conversion_quarantined),
             str(c.kept),

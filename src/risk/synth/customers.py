@@ -258,6 +258,12 @@ def customer_ids(n: int) -> pd.Series:
     return make_ids("C", np.arange(1, n + 1), max(6, len(str(n))))
 
 
+def base_credit_limits(draw: CustomerDraw) -> np.ndarray:
+    """The limit each customer is granted: 1.2 x purchases over terms + 30 days, by 500."""
+    volume = draw.invoice_rate * np.exp(draw.amount_log_mean + 0.5 * 0.85**2)
+    return np.maximum(500.0, np.round(volume * (draw.terms_days + 30) / 30 * 1.2 / 500) * 500)
+
+
 def customers_frame(
     draw: CustomerDraw, rng: np.random.Generator, liquidated: BoolArray
 ) -> pd.DataFrame:
@@ -275,9 +281,7 @@ def customers_frame(
     words = invented_words(rng, n)
     names = company_names(words, draw.label, draw.legal_form, draw.is_public, draw.public_prefix)
     siren = make_ids("", np.maximum(draw.siren, 0), 9).where(pd.Series(draw.siren >= 0))
-    volume = draw.invoice_rate * np.exp(draw.amount_log_mean + 0.5 * 0.85**2)
-    limit = np.maximum(500.0, np.round(volume * (draw.terms_days + 30) / 30 * 1.2 / 500) * 500)
-    limit = np.where(liquidated, 0.0, limit)
+    limit = np.where(liquidated, 0.0, base_credit_limits(draw))
     group = make_ids("G", np.maximum(draw.group, 0) + 1, 5).where(pd.Series(draw.group >= 0))
     return pd.DataFrame(
         {

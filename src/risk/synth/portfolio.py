@@ -20,6 +20,7 @@ from risk.synth.customers import (
     customers_frame,
     draw_customers,
 )
+from risk.synth.dated import credit_limits_frame, disputes_frame
 from risk.synth.dates import NEVER, to_datetime
 from risk.synth.ids import make_ids, strings_from_codes
 from risk.synth.invoices import InvoiceDraw, draw_invoices, invoice_ids
@@ -146,7 +147,8 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
         config: sizes, seed, end date and calibration parameters.
 
     Returns:
-        The ledger (customers, invoices, credit notes, payments, legal events, reminders) and
+        The ledger (customers, invoices, credit notes, payments, legal events, reminders,
+        disputes, credit-limit history) and
         the truth tables. The same config always gives identical frames.
 
     Example:
@@ -164,13 +166,17 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
     cash = settle(rng["settlement"], inv, beh, window, config)
     cust_ids, ids = customer_ids(draw.size), invoice_ids(inv.size)
     payments, credit_notes = _side_tables(cash, inv, ids, cust_ids)
+    invoices = _invoices_frame(inv, beh, cash, ids, cust_ids)
+    reminders = reminders_frame(rng["reminders"], inv, beh, window, ids)
     ledger = Ledger(
         customers=customers_frame(draw, rng["names"], timeline.liquidation_day <= window.end_day),
-        invoices=_invoices_frame(inv, beh, cash, ids, cust_ids),
+        invoices=invoices,
         credit_notes=credit_notes,
         payments=payments,
         legal_events=legal_events_frame(rng["legal"], draw, timeline, window, cust_ids),
-        reminders=reminders_frame(rng["reminders"], inv, beh, window, ids),
+        reminders=reminders,
+        disputes=disputes_frame(invoices, reminders),  # dated facts: no random draw
+        credit_limits=credit_limits_frame(draw, timeline, window, invoices),
     )
     logger.info("generated %d customers and %d invoices", draw.size, inv.size)
     return Portfolio(ledger, _truth(draw, timeline, latent, beh, ids, cust_ids, config))

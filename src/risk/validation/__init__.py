@@ -2,7 +2,7 @@
 
 Tables are checked in dependency order so that foreign keys point at rows that were kept:
 customers, then invoices (negative amounts become credit notes), credit notes, payments,
-legal events and reminders. Counts reconcile per table: read = kept + quarantined (+ rows
+legal events, reminders, disputes and credit limits. Counts reconcile per table: read = kept + quarantined (+ rows
 moved to ``credit_notes`` for invoices).
 """
 
@@ -17,6 +17,7 @@ from risk.contracts import REQUIRED_TABLES, TABLES
 from risk.errors import SchemaError
 from risk.ledger import Ledger
 from risk.validation.rules import (
+    dispute_failures,
     foreign_key_failure,
     invoice_failures,
     reminder_failures,
@@ -193,6 +194,8 @@ def validate_tables(raw: Mapping[str, pd.DataFrame]) -> ValidationResult:
         ("payments", "invoice_id", invoice_ids, "invoices.invoice_id", None),
         ("legal_events", "customer_id", customer_ids, "customers.customer_id", None),
         ("reminders", "invoice_id", invoice_ids, "invoices.invoice_id", reminder_failures),
+        ("disputes", "invoice_id", invoice_ids, "invoices.invoice_id", dispute_failures),
+        ("credit_limits", "customer_id", customer_ids, "customers.customer_id", None),
     ):
         if name not in raw:
             continue

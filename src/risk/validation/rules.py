@@ -114,6 +114,14 @@ def reminder_failures(reminders: pd.DataFrame) -> list[RuleFailure]:
     ]
 
 
+def dispute_failures(disputes: pd.DataFrame) -> list[RuleFailure]:
+    """A dispute cannot be resolved before it was opened."""
+    if "resolved_on" not in disputes.columns:
+        return []
+    backwards = disputes["resolved_on"] < disputes["opened_on"]
+    return [RuleFailure(backwards, "resolved_on", "resolved_on must not be before opened_on")]
+
+
 def column_failures(values: pd.Series, column: Column) -> list[RuleFailure]:
     """Enumeration, pattern and minimum-value rules of one parsed column."""
     present = values.notna()
