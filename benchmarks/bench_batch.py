@@ -69,10 +69,10 @@ def champions(root: Path) -> Any:
 def explain_cost(scorer: Any, folder: Path) -> dict[str, float]:
     """Features, predict and SHAP reason codes timed separately on a sample portfolio (same
     generator, fewer customers)."""
-    from risk.batch.run import load_validated
     from risk.explain import top_reasons
+    from risk.io import validate_ledger_dir
 
-    sample = load_validated(folder, CACHE / "scratch").ledger
+    sample = validate_ledger_dir(folder).ledger
     as_of = sample.cutoff
     start = time.perf_counter()
     frame = scorer.customer_features(sample, as_of).reset_index(drop=True)
@@ -102,13 +102,28 @@ def explain_cost(scorer: Any, folder: Path) -> dict[str, float]:
     }
 
 
-def run_engine(scorer: Any, folder: Path, engine: str, chunk: int) -> dict[str, Any]:
+def cluster_start(scheduler: str | None) -> dict[str, Any]:
+    """Start-up of the local Dask cluster (or connection to ``scheduler``) and its threads."""
+    from risk.cluster import dask_client, local_shape, thread_count
+
+    start = time.perf_counter()
+    with dask_client(scheduler, local="auto") as client:
+        seconds = time.perf_counter() - start
+        threads = thread_count(client)
+    shape = None if scheduler else local_shape("auto").__dict__
+    return {"start_s": seconds, "threads": threads, "local_shape": shape}
+
+
+def run_engine(
+    scorer: Any, folder: Path, engine: str, chunk: int, scheduler: str | None = None
+) -> dict[str, Any]:
     from risk.batch import BatchConfig, run_batch
 
     dest = CACHE / f"out-{engine}"
     shutil.rmtree(dest, ignore_errors=True)
     start = time.perf_counter()
-    summary = run_batch(folder, dest, scorer, BatchConfig(engine=engine, chunk_customers=chunk))  # type: ignore[arg-type]
+    config = BatchConfig(engine=engine, chunk_customers=chunk, scheduler=scheduler)  # type: ignore[arg-type]
+    summary = run_batch(folder, dest, scorer, config)
     wall = time.perf_counter() - start
     rows_in = sum(r["read"] for r in summary.rows.values())
     invoices = summary.rows["invoices"]["kept"]
@@ -143,6 +158,9 @@ def main() -> None:
     parser.add_argument("--chunk-customers", type=int, default=None)
     parser.add_argument("--engines", default="pandas,dask")
     parser.add_argument("--explain-sample", type=int, default=2_000)
+    parser.add_argument(
+        "--scheduler", default=None, help="Dask scheduler started by hand (default: local)"
+    )
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     customers = args.customers or (2_000 if args.quick else 200_000)
@@ -161,9 +179,24 @@ def main() -> None:
         from risk.scoring import Scorer
 
         scorer = Scorer.from_registry(champions(Path(root)))
-        for engine in args.engines.split(","):
-            figures[engine] = run_engine(scorer, folder, engine, chunk)
+        engines = args.engines.split(",")
+        if "dask" in engines:
+            figures["dask_cluster"] = cluster_start(args.scheduler)
+            print(json.dumps(figures["dask_cluster"], indent=1))
+        for engine in engines:
+            figures[engine] = run_engine(scorer, folder, engine, chunk, args.scheduler)
             print(json.dumps(figures[engine], indent=1, default=str))
+        if "dask" in engines and "pandas" in engines:
+            threads = figures["dask_cluster"]["threads"]
+            pandas_rate = figures["pandas"]["customers"] / figures["pandas"]["seconds"]["score"]
+            dask_rate = figures["dask"]["customers"] / figures["dask"]["seconds"]["score"]
+            figures["scoring_customers_per_s"] = {
+                "pandas (1 process)": pandas_rate,
+                "dask (all workers)": dask_rate,
+                "dask per worker thread": dask_rate / threads,
+                "dask over pandas": dask_rate / pandas_rate,
+            }
+            print(json.dumps(figures["scoring_customers_per_s"], indent=1))
         sample = ledger_folder(args.explain_sample, args.years, args.seed)
         figures["explain_sample"] = explain_cost(scorer, sample)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -21,6 +21,7 @@ from risk.contracts import TABLES
 from risk.errors import LedgerError
 from risk.ledger import Ledger
 from risk.validation import ValidationResult, validate_tables
+from risk.validation.lines import read_csv_text
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +54,16 @@ def find_table_files(directory: Path) -> dict[str, Path]:
 def read_raw_table(path: Path) -> pd.DataFrame:
     """Read one table file: CSV as text (nothing guessed), Parquet with its types.
 
+    A CSV record with an undecodable byte or the wrong number of fields does not stop the
+    read: it is flagged (:mod:`risk.validation.lines`) and quarantined by validation.
+
     Raises:
         LedgerError: the file cannot be parsed as CSV / Parquet.
     """
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(
-            path, dtype="str", keep_default_na=False, na_values=[], encoding="utf-8-sig"
-        )
+        return read_csv_text(path)  # broken records are flagged for quarantine, not fatal
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise LedgerError(f"cannot read {path}: {exc}") from exc
 

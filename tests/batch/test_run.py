@@ -27,12 +27,14 @@ TABLES = ("customer_scores", "invoice_scores", "worklist")
 
 
 def read_outputs(dest: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(dest / f"{name}.parquet") for name in TABLES}
+    """The published run's tables (``DEST/latest``)."""
+    return {name: pd.read_parquet(dest / "latest" / f"{name}.parquet") for name in TABLES}
 
 
 def assert_same_outputs(left: Path, right: Path) -> None:
+    theirs = read_outputs(right)
     for name, frame in read_outputs(left).items():
-        pd.testing.assert_frame_equal(frame, pd.read_parquet(right / f"{name}.parquet"))
+        pd.testing.assert_frame_equal(frame, theirs[name])
 
 
 def test_chunked_run_equals_one_chunk_and_the_scoring_core(
@@ -50,10 +52,10 @@ def test_chunked_run_equals_one_chunk_and_the_scoring_core(
     core = core.drop(columns=["reasons", "reasons_en", "reasons_fr"]).sort_values("customer_id")
     mine = out["customer_scores"].drop(columns=["reasons_en", "reasons_fr"])
     pd.testing.assert_frame_equal(mine, core.reset_index(drop=True), check_dtype=False)
-    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "a" / "latest" / "summary.json").read_text())
     assert summary["reconciles"] and summary["scored"]["customers"] == len(ledger.customers)
     assert not (tmp_path / "a" / ".chunks" / "2025-12-31").exists()  # cleaned after publishing
-    csv = pd.read_csv(tmp_path / "a" / "customer_scores.csv")
+    csv = pd.read_csv(tmp_path / "a" / "latest" / "customer_scores.csv")
     assert len(csv) == len(mine) and (csv["probability"] - mine["probability"]).abs().max() < 1e-12
 
 
@@ -86,7 +88,7 @@ def test_bad_rows_are_quarantined_and_counts_reconcile(
     with (folder / "invoices.csv").open("a", encoding="utf-8") as handle:
         handle.write("BAD1,NOPE,2025-01-01,2025-01-31,10.00,,0.00,false,paper\n")
     summary = run_batch(folder, tmp_path / "out", batch_scorer, BatchConfig(chunk_customers=100))
-    quarantined = pd.read_csv(tmp_path / "out" / "quarantine" / "invoices.csv")
+    quarantined = pd.read_csv(tmp_path / "out" / "latest" / "quarantine" / "invoices.csv")
     assert "BAD1" in set(quarantined["invoice_id"])
     rows = summary.rows["invoices"]
     assert rows["quarantined"] == 1 and rows["read"] == rows["kept"] + rows["quarantined"]
@@ -125,7 +127,7 @@ def test_sql_tables_on_postgresql(
     with engine.connect() as connection:
         n = connection.execute(sa.text("select count(*) from customer_scores")).scalar()
     engine.dispose()
-    assert n == len(pd.read_parquet(tmp_path / "out" / "customer_scores.parquet"))
+    assert n == len(read_outputs(tmp_path / "out")["customer_scores"])
 
 
 def test_incremental_run_equals_a_full_run(batch_scorer, batch_portfolio, tmp_path: Path) -> None:
@@ -156,9 +158,10 @@ def test_cli_prints_a_summary(batch_store, ledger_dir: Path, tmp_path: Path) -> 
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 0, done.output
     assert "Time per stage" in done.output and "rows in = scored + quarantined" in done.output
-    assert len(pd.read_csv(tmp_path / "out" / "worklist.csv")) == 5
+    assert len(pd.read_csv(tmp_path / "out" / "latest" / "worklist.csv")) == 5
     wrong = CliRunner().invoke(app, ["--ledger", str(tmp_path / "nope"), "--out", str(tmp_path)])
-    assert wrong.exit_code == 2 and "does not exist" in wrong.output
+    assert wrong.exit_code == 3 and "does not exist" in wrong.output  # unreadable input
+    assert "Traceback" not in wrong.output
 
 
 def _score_process(ledger_dir: Path, dest: Path, tracking_uri: str) -> subprocess.Popen[bytes]:
@@ -182,10 +185,10 @@ def test_a_killed_run_resumes_to_the_same_result(
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     completed = len(list(chunks.glob("chunk-*")))
-    assert 1 <= completed < 25 and not (dest / "customer_scores.parquet").exists()
+    assert 1 <= completed < 25 and not (dest / "latest").exists()
     rerun = _score_process(ledger_dir, dest, batch_store.tracking_uri)
     assert rerun.wait(timeout=120) == 0, rerun.stderr.read().decode() if rerun.stderr else ""
-    resumed = json.loads((dest / "summary.json").read_text())["chunks"]
+    resumed = json.loads((dest / "latest" / "summary.json").read_text())["chunks"]
     assert resumed["resumed"] >= completed and resumed["computed"] > 0
     clean = tmp_path / "clean"
     run_batch(ledger_dir, clean, batch_scorer, BatchConfig(chunk_customers=8))

@@ -2,8 +2,10 @@
 
 The scorer is scattered once to every worker (``broadcast=True``), so each worker process
 unpickles the models once, whatever the number of chunks. Each chunk's sub-ledger is scattered
-to the cluster and scored by :func:`risk.batch.chunks.score_chunk`; at most ``2 x workers``
-chunks are in flight, which bounds the driver's memory. Results come back to the driver, which
+to the cluster and scored by :func:`risk.batch.chunks.score_chunk`; at most ``2 x worker
+threads`` chunks are in flight, which bounds the driver's memory. Without a scheduler address,
+the process's local cluster is used (threads on a small machine, started once and reused:
+:func:`risk.cluster.local_shape`). Results come back to the driver, which
 writes the chunk files (workers need no access to the output folder).
 
 The cluster connection is :func:`risk.cluster.dask_client`.
@@ -20,7 +22,7 @@ from distributed import as_completed
 
 from risk.batch.chunks import ChunkDone, score_chunk
 from risk.batch.partition import Chunk
-from risk.cluster import DaskEngineError, dask_client, worker_count
+from risk.cluster import DaskEngineError, dask_client, thread_count
 from risk.scoring import Scorer
 
 logger = logging.getLogger(__name__)
@@ -39,8 +41,8 @@ def run_dask(
     Raises:
         DaskEngineError: the scheduler does not answer, or a chunk failed on a worker.
     """
-    with dask_client(scheduler) as client:
-        window = 2 * worker_count(client)
+    with dask_client(scheduler, local="auto") as client:
+        window = 2 * thread_count(client)
         model = client.scatter(scorer, broadcast=True)
         pending = as_completed()
         submitted: dict[str, Chunk] = {}

@@ -1,8 +1,7 @@
-"""Batch outputs: Parquet and CSV files written atomically, SQL tables in one transaction.
+"""Batch output files: Parquet and CSV, each written to a temporary file and renamed.
 
-Files appear whole or not at all: each is written to a temporary file in the target folder and
-renamed over the final name. SQL tables are replaced for the run's as-of date in a single
-transaction, so readers see either the previous rows or the new ones.
+The set of files of a run is published at once by :mod:`risk.batch.publish`; SQL tables are
+written by :mod:`risk.batch.sql`.
 """
 
 from __future__ import annotations
@@ -14,17 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 
-from risk.errors import RiskError
+from risk.batch.publish import FILE_MODE, OutputError
 
 logger = logging.getLogger(__name__)
 
 OUTPUT_TABLES: tuple[str, ...] = ("customer_scores", "invoice_scores", "worklist")
-
-
-class OutputError(RiskError):
-    """An output file or table could not be written."""
+__all__ = ["OUTPUT_TABLES", "OutputError", "write_csv", "write_files", "write_parquet"]
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
@@ -34,7 +29,7 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(name)
     try:
         write(tmp)
-        tmp.chmod(0o644)
+        tmp.chmod(FILE_MODE)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -67,41 +62,3 @@ def write_files(frames: dict[str, pd.DataFrame], dest: Path) -> list[Path]:
         written.append(write_parquet(clean, dest / f"{name}.parquet"))
         written.append(write_csv(clean, dest / f"{name}.csv"))
     return written
-
-
-def write_sql(frames: dict[str, pd.DataFrame], url: str, as_of: pd.Timestamp) -> dict[str, int]:
-    """Replace the rows of ``as_of`` in each output table, all tables in one transaction.
-
-    Tables are created on first use from the frames' columns.
-
-    Args:
-        frames: output name -> rows (each stamped with ``as_of`` and ``model_versions``).
-        url: SQLAlchemy URL, e.g. ``sqlite:///scores.db`` or ``postgresql+psycopg://...``.
-        as_of: the run's as-of date.
-
-    Returns:
-        Rows inserted per table.
-
-    Raises:
-        OutputError: the database refused the writes (nothing was changed).
-    """
-    engine = sa.create_engine(url)
-    inserted: dict[str, int] = {}
-    try:
-        with engine.begin() as connection:
-            existing = set(sa.inspect(connection).get_table_names())
-            for name, frame in frames.items():
-                clean = publishable(frame)
-                if name in existing:
-                    table = sa.Table(name, sa.MetaData(), autoload_with=connection)
-                    connection.execute(
-                        table.delete().where(table.c.as_of == pd.Timestamp(as_of).to_pydatetime())
-                    )
-                clean.to_sql(name, connection, if_exists="append", index=False, chunksize=10_000)
-                inserted[name] = len(clean)
-    except sa.exc.SQLAlchemyError as exc:
-        raise OutputError(f"writing the scores to {engine.url!r} failed: {exc}") from exc
-    finally:
-        engine.dispose()
-    logger.info("SQL tables written in one transaction: %s", inserted)
-    return inserted

@@ -1,14 +1,18 @@
 """The batch rescoring job: validate, partition, score chunks, merge, rank, write.
 
-1. the ledger folder is validated; rejected rows go to ``DEST/quarantine`` with their reasons;
+0. the output folder (and the database) are checked writable, and ``DEST/.lock`` is taken;
+1. the ledger folder is validated; rejected rows go to the run's ``quarantine/`` with their
+   reasons; the run stops when a table's quarantined share passes ``max_quarantined_share``;
 2. customers are split into chunks of whole scoring units (:mod:`risk.batch.partition`);
 3. each chunk is scored by the scoring core (pandas in-process or on Dask) and written to
    ``DEST/.chunks/<as_of>/`` as soon as it completes; a rerun reuses completed chunks whose
    content is unchanged (resume after a crash or a SIGKILL);
 4. chunks are merged, the worklist is ranked over the whole portfolio, reason codes are kept
    where the explanation mode asks for them;
-5. outputs are published atomically (files renamed into place, SQL in one transaction), with
-   ``DEST/summary.json`` reconciling the counts; the run state enables ``--since-last-run``.
+5. outputs are written into the run folder ``DEST/runs/<as_of>-<run id>/`` (SQL in one
+   transaction), ``summary.json`` last (counts, run id, file hashes), then published by one
+   rename of the ``DEST/latest`` link (:mod:`risk.batch.publish`). A failed run publishes
+   nothing and leaves the previous run in place; the run state enables ``--since-last-run``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from risk.batch import merge, outputs, partition, state
-from risk.batch.chunks import ChunkScores, as_nanoseconds, read_chunks, run_pandas, write_chunk
+from risk.batch import merge, outputs, partition, publish, sql, state
+from risk.batch.chunks import ChunkScores, read_chunks, run_pandas, write_chunk
+from risk.batch.incremental import Scope, incremental_scope
+from risk.batch.quarantine import MAX_QUARANTINED_SHARE, check_quarantined_share
 from risk.io import QUARANTINE_DIRNAME, validate_ledger_dir, write_quarantine
 from risk.ledger import Ledger
 from risk.scoring import Scorer
@@ -34,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 Engine = Literal["pandas", "dask"]
 Progress = Callable[[int, int], None]
+Stage = Callable[[str], None]
+#: The stages of a run, in order, as reported to ``on_stage``.
+STAGES: tuple[str, ...] = (
+    "validate", "hash", "score", "worklist", "write", "sql", "summary", "publish", "cleanup"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,8 @@ class BatchConfig:
     since_last_run: bool = False
     sql_url: str | None = None
     top: int | None = 50
+    max_quarantined_share: float = MAX_QUARANTINED_SHARE
+    keep_runs: int = 7
 
 
 @dataclass
@@ -56,6 +69,7 @@ class BatchSummary:
 
     as_of: str
     model_versions: str
+    run_id: str = ""
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     scored: dict[str, int] = field(default_factory=dict)
     chunks: dict[str, int] = field(default_factory=dict)
@@ -67,47 +81,11 @@ class BatchSummary:
         return asdict(self)
 
 
-@dataclass
-class _Scope:
-    ledger: Ledger
-    carried_customers: pd.DataFrame | None = None
-    carried_invoices: pd.DataFrame | None = None
-
-
-def load_validated(ledger_dir: Path, dest: Path) -> ValidationResult:
-    """Validate the ledger folder; quarantined rows go to ``DEST/quarantine``."""
-    result = validate_ledger_dir(ledger_dir)
-    write_quarantine(result, dest / QUARANTINE_DIRNAME)
+def write_validated(result: ValidationResult, folder: Path) -> None:
+    """Write the quarantined rows into the run folder's ``quarantine/``."""
+    write_quarantine(result, folder / QUARANTINE_DIRNAME)
     if result.n_quarantined:
-        logger.warning("%d row(s) quarantined to %s", result.n_quarantined, dest / "quarantine")
-    return result
-
-
-def _scope(
-    ledger: Ledger, hashes: pd.DataFrame, dest: Path, settings: state.RunSettings, incremental: bool
-) -> _Scope:
-    """The ledger to rescore, and the previous rows carried over on an incremental run."""
-    if not incremental:
-        return _Scope(ledger)
-    previous = state.load_last_run(dest)
-    if previous is None:
-        logger.warning("no previous run in %s: scoring every customer", dest)
-        return _Scope(ledger)
-    if not state.check_incremental(previous[0], settings):
-        return _Scope(ledger)
-    if not all((dest / f"{name}.parquet").is_file() for name in outputs.OUTPUT_TABLES):
-        logger.warning("previous outputs missing in %s: scoring every customer", dest)
-        return _Scope(ledger)
-    changed = state.changed_customers(hashes, previous[1])
-    kept = set(hashes["customer_id"]) - changed
-    old_customers = as_nanoseconds(pd.read_parquet(dest / "customer_scores.parquet"))
-    old_invoices = as_nanoseconds(pd.read_parquet(dest / "invoice_scores.parquet"))
-    logger.info("incremental run: %d customer(s) to rescore, %d carried", len(changed), len(kept))
-    return _Scope(
-        partition.restrict_to_customers(ledger, changed),
-        old_customers[old_customers["customer_id"].isin(kept)],
-        old_invoices[old_invoices["customer_id"].isin(kept)],
-    )
+        logger.warning("%d row(s) quarantined to %s", result.n_quarantined, folder / "quarantine")
 
 
 def _run_engine(
@@ -189,46 +167,112 @@ def run_batch(
     scorer: Scorer,
     config: BatchConfig | None = None,
     progress: Progress | None = None,
+    on_stage: Stage | None = None,
 ) -> BatchSummary:
-    """Rescore a whole portfolio into ``dest`` (see the module docstring).
+    """Rescore a whole portfolio into a new run folder of ``dest`` and publish it.
 
     Args:
         ledger_dir: ledger folder (CSV or Parquet tables).
-        dest: output folder.
+        dest: output folder; the run is published as ``DEST/latest``.
         scorer: loaded models (``Scorer.from_registry``).
         config: run settings.
         progress: called with (completed chunks, total chunks).
+        on_stage: called with each stage's name (:data:`STAGES`) as it starts.
 
     Returns:
-        The run summary, also written to ``DEST/summary.json``.
+        The run summary, also written to ``DEST/latest/summary.json``.
 
     Raises:
-        LedgerError: the ledger folder or a required table is missing.
+        LedgerError: the ledger folder or a required table is missing or unreadable.
+        QuarantineThresholdError: too large a share of a table was quarantined.
         IncrementalRunError: ``since_last_run`` with another as-of date than the last run.
         DaskEngineError: the Dask scheduler does not answer or a chunk failed.
-        OutputError: the SQL database refused the writes.
+        OutputError: the output folder or the database cannot be written; nothing was
+            published and the previous run (if any) is still ``DEST/latest``.
     """
     config = config or BatchConfig()
+    stage = on_stage or (lambda name: None)
+    publish.check_writable(dest)
+    if config.sql_url:
+        sql.check_sql(config.sql_url)
+    with publish.output_lock(dest):
+        try:
+            return _run_locked(ledger_dir, dest, scorer, config, progress, stage)
+        except OSError as exc:
+            raise publish.OutputError(_failure(dest, exc)) from exc
+
+
+def _run_locked(
+    ledger_dir: Path,
+    dest: Path,
+    scorer: Scorer,
+    config: BatchConfig,
+    progress: Progress | None,
+    stage: Stage,
+) -> BatchSummary:
     clock = time.perf_counter()
-    result = load_validated(ledger_dir, dest)
+    stage("validate")
+    result = validate_ledger_dir(ledger_dir)
+    check_quarantined_share(result, config.max_quarantined_share)
     ledger = result.ledger
     as_of = pd.Timestamp(config.as_of) if config.as_of is not None else ledger.cutoff
     versions = ", ".join(f"{k} v{v}" for k, v in scorer.versions.items())
     settings = state.RunSettings(
         as_of.date().isoformat(), versions, config.explain, config.chunk_customers, config.top
     )
-    summary = BatchSummary(settings.as_of, versions, rows=_row_counts(result))
-    summary.seconds["load_validate"] = time.perf_counter() - clock
+    run_id = publish.new_run_id()
+    summary = BatchSummary(settings.as_of, versions, run_id=run_id, rows=_row_counts(result))
+    folder = publish.run_folder(dest, settings.as_of, run_id)
+    try:
+        publish.make_dir(folder)
+        write_validated(result, folder)
+        summary.seconds["load_validate"] = time.perf_counter() - clock
+        _score_and_write(
+            ledger, result, dest, folder, scorer, settings, config, summary, progress, stage
+        )
+    except BaseException:
+        publish.discard(folder)
+        raise
+    try:  # the run is published: a failure to tidy up only costs disk space
+        stage("cleanup")
+        state.remove_tree(state.chunks_dir(dest, as_of))
+        publish.prune(dest, config.keep_runs)
+    except OSError as exc:
+        logger.warning("run %s published, but cleaning up %s failed: %s", run_id, dest, exc)
+    return summary
 
+
+def _failure(dest: Path, exc: OSError) -> str:
+    previous = publish.latest_run(dest)
+    kept = f"{previous.name} is still the published run" if previous else "no run was published yet"
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"the run failed writing its outputs: {exc.strerror or exc}{where}. Nothing was published; {kept}."
+
+
+def _score_and_write(
+    ledger: Ledger,
+    result: ValidationResult,
+    dest: Path,
+    folder: Path,
+    scorer: Scorer,
+    settings: state.RunSettings,
+    config: BatchConfig,
+    summary: BatchSummary,
+    progress: Progress | None,
+    stage: Stage,
+) -> None:
+    as_of = pd.Timestamp(settings.as_of)
     clock = time.perf_counter()
+    stage("hash")
     owners = partition.row_owners(ledger)
     hashes = state.customer_hashes(ledger, owners)
-    scope = _scope(ledger, hashes, dest, settings, config.since_last_run)
+    scope = incremental_scope(ledger, hashes, dest, settings, config.since_last_run)
     if scope.ledger is not ledger:  # incremental: positions refer to the restricted ledger
         owners = partition.row_owners(scope.ledger)
     summary.seconds["hash_partition"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    stage("score")
     customers, invoices, summary.chunks, stage_seconds = score_in_chunks(
         scope.ledger, hashes, scorer, settings, config, dest, progress, owners
     )
@@ -239,29 +283,33 @@ def run_batch(
     )
 
     clock = time.perf_counter()
+    stage("worklist")
     candidates = merge.worklist_candidates(customers, invoices, config.top)
     worklist = merge.build_global_worklist(scorer, ledger, as_of, candidates, top=config.top)
     customers, invoices = merge.apply_explain_mode(customers, invoices, worklist, config.explain)
     summary.seconds["worklist"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    stage("write")
     frames = {"customer_scores": customers, "invoice_scores": invoices, "worklist": worklist}
-    summary.outputs = [str(p) for p in outputs.write_files(frames, dest)]
+    summary.outputs = [p.name for p in outputs.write_files(frames, folder)]
+    state.save_run_state(folder, hashes)
     if config.sql_url:
-        outputs.write_sql(frames, config.sql_url, as_of)
-        summary.outputs.append(config.sql_url)
+        stage("sql")
+        sql.write_sql(frames, config.sql_url, as_of, summary.run_id)
+        summary.outputs.append(sql.redacted(config.sql_url))
     summary.seconds["write"] = time.perf_counter() - clock
     _reconcile(summary, result, scope, customers, invoices, worklist)
-    state.write_json(dest / "summary.json", summary.as_dict())
-    state.save_last_run(dest, settings, hashes)
-    state.remove_tree(state.chunks_dir(dest, as_of))
-    return summary
+    stage("summary")
+    publish.write_summary(folder, {**summary.as_dict(), "settings": asdict(settings)})
+    stage("publish")
+    publish.publish(dest, folder)
 
 
 def _reconcile(
     summary: BatchSummary,
     result: ValidationResult,
-    scope: _Scope,
+    scope: Scope,
     customers: pd.DataFrame,
     invoices: pd.DataFrame,
     worklist: pd.DataFrame,

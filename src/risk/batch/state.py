@@ -4,8 +4,11 @@ Layout under the output folder ``DEST``::
 
     DEST/.chunks/<as_of>/manifest.json        run settings the chunks were computed with
     DEST/.chunks/<as_of>/chunk-00007/         one completed chunk (renamed into place)
-    DEST/.state/last_run.json                 settings of the last published run
-    DEST/.state/customer_hashes.parquet       customer_id, unit, content_hash of that run
+    DEST/latest/summary.json                  the published run, with its settings
+    DEST/latest/state/customer_hashes.parquet customer_id, unit, content_hash of that run
+
+The last run's state is part of its run folder, so it is published with the outputs it
+describes (:mod:`risk.batch.publish`).
 
 A chunk is reused on resume only when the manifest matches the current settings and the
 chunk's content hash (over its customers' ledger rows) is unchanged.
@@ -25,13 +28,14 @@ import numpy as np
 import pandas as pd
 
 from risk.batch.partition import row_owners, scoring_units
+from risk.batch.publish import FILE_MODE, latest_run, read_summary
 from risk.errors import RiskError
 from risk.ledger import Ledger
 from risk.lookup import positions_in
 
 logger = logging.getLogger(__name__)
 
-STATE_DIRNAME = ".state"
+STATE_DIRNAME = "state"
 CHUNKS_DIRNAME = ".chunks"
 _SALT = {
     "customers": 1,
@@ -144,6 +148,7 @@ def write_json(path: Path, payload: dict[str, object]) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=2, sort_keys=True, default=str)
         handle.write("\n")
+    os.chmod(tmp, FILE_MODE)  # mkstemp creates 0600; every output file is 0644
     os.replace(tmp, path)
 
 
@@ -189,21 +194,21 @@ def remove_tree(path: Path) -> None:
 
 
 def load_last_run(dest: Path) -> tuple[dict[str, object], pd.DataFrame] | None:
-    """Settings and customer hashes of the last published run, if any."""
-    folder = dest / STATE_DIRNAME
-    record, hashes = folder / "last_run.json", folder / "customer_hashes.parquet"
-    if not (record.is_file() and hashes.is_file()):
+    """Settings and customer hashes of the published run (``DEST/latest``), if any."""
+    folder = latest_run(dest)
+    if folder is None:
         return None
-    return json.loads(record.read_text(encoding="utf-8")), pd.read_parquet(hashes)
+    hashes = folder / STATE_DIRNAME / "customer_hashes.parquet"
+    if not hashes.is_file():
+        return None
+    return read_summary(folder), pd.read_parquet(hashes)
 
 
-def save_last_run(dest: Path, settings: RunSettings, hashes: pd.DataFrame) -> None:
-    """Record the published run (hashes first, then the record that points at them)."""
+def save_run_state(folder: Path, hashes: pd.DataFrame) -> None:
+    """Store the customer hashes in the run folder (published with the run)."""
     from risk.batch.outputs import write_parquet
 
-    folder = dest / STATE_DIRNAME
-    write_parquet(hashes, folder / "customer_hashes.parquet")
-    write_json(folder / "last_run.json", {"settings": asdict(settings)})
+    write_parquet(hashes, folder / STATE_DIRNAME / "customer_hashes.parquet")
 
 
 def check_incremental(previous: dict[str, object], settings: RunSettings) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,9 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from risk.cli.lazy import lazy_module
+from risk.batch.publish import LATEST, OutputError, check_writable, latest_run
+from risk.batch.quarantine import MAX_QUARANTINED_SHARE, QuarantineThresholdError
+from risk.batch.sql import check_sql
+from risk.batch.state import IncrementalRunError
 from risk.cli.options import EngineName, SchedulerOption
-from risk.errors import LedgerError, RiskError
+from risk.errors import ConfigError, LedgerError, RiskError, SchemaError
 
 if TYPE_CHECKING:
     from risk.batch import BatchSummary
@@ -31,6 +35,46 @@ class ExplainMode(StrEnum):
     none = "none"
     worklist = "worklist"
     all = "all"
+
+
+class ExitCode(IntEnum):
+    """Exit codes of ``risk score``, one per failure class (documented in docs/batch.md)."""
+
+    ok = 0
+    reconciliation = 1  # the run was published, but counts do not reconcile
+    usage = 2  # wrong options (also click's own usage errors)
+    unreadable_input = 3  # ledger folder or file missing or unreadable
+    unusable_ledger = 4  # readable, but a table or column is missing, or too many bad rows
+    io = 5  # output folder or database not writable, disk full, another run holds the folder
+    models_or_engine = 6  # no champion models, or the Dask cluster failed
+    internal = 70  # a bug: the traceback is printed
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit code of an exception raised by a run."""
+    if isinstance(exc, IncrementalRunError | ConfigError):
+        return ExitCode.usage
+    if isinstance(exc, SchemaError | QuarantineThresholdError):
+        return ExitCode.unusable_ledger
+    if isinstance(exc, LedgerError):
+        return ExitCode.unreadable_input
+    if isinstance(exc, OutputError | OSError):
+        return ExitCode.io
+    if isinstance(exc, RiskError):
+        return ExitCode.models_or_engine
+    return ExitCode.internal
+
+
+def _fail(exc: BaseException, out: Path) -> typer.Exit:
+    code = exit_code_for(exc)
+    if code is ExitCode.internal:
+        traceback.print_exception(exc)
+    console.print(f"[red]error:[/red] {exc}", highlight=False)
+    if not isinstance(exc, OutputError):  # an OutputError already says what stays published
+        previous = latest_run(out) if out.is_dir() else None
+        kept = f"{previous.name} is still {out / LATEST}" if previous else "none was before"
+        console.print(f"no run was published; {kept}", highlight=False)
+    return typer.Exit(int(code))
 
 
 def summary_tables(summary: BatchSummary) -> list[Table]:
@@ -84,15 +128,29 @@ def score(
         str | None, typer.Option(help="MLflow tracking URI (default: local store).")
     ] = None,
     top: Annotated[int, typer.Option(help="Worklist size (0 = every open invoice).")] = 50,
+    max_quarantined_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Stop when a table has a larger share of quarantined rows."
+        ),
+    ] = MAX_QUARANTINED_SHARE,
+    keep_runs: Annotated[int, typer.Option(min=1, help="Published runs kept in OUT/runs.")] = 7,
 ) -> None:
     """Rescore every customer and open invoice; write scores, worklist and a summary.
 
-    Outputs: OUT/customer_scores, OUT/invoice_scores and OUT/worklist (.parquet and .csv),
-    OUT/summary.json and OUT/quarantine/. A killed run resumes from its completed chunks.
-    Exit codes: 0 done, 1 counts do not reconcile, 2 error (ledger, models, engine, output).
+    Each run writes OUT/runs/<as-of>-<run id>/ (customer_scores, invoice_scores, worklist as
+    .parquet and .csv, quarantine/, summary.json last) and publishes it as OUT/latest in one
+    atomic step; a failed run publishes nothing. A killed run resumes from its chunks.
+
+    Exit codes: 0 done; 1 published but counts do not reconcile; 2 usage; 3 ledger unreadable;
+    4 ledger unusable (missing table or column, too many quarantined rows); 5 output or
+    database not writable (disk full, folder busy); 6 models or Dask engine; 70 internal error.
     """
-    batch = lazy_module("risk.batch")
-    config = batch.BatchConfig(
+    from risk import registry
+    from risk.batch import BatchConfig, run_batch
+    from risk.scoring import Scorer
+
+    config = BatchConfig(
         as_of=pd.Timestamp(as_of) if as_of else None,
         explain=explain.value,  # type: ignore[arg-type]
         engine=engine.value,  # type: ignore[arg-type]
@@ -101,27 +159,32 @@ def score(
         since_last_run=since_last_run,
         sql_url=sql_url,
         top=top or None,
+        max_quarantined_share=max_quarantined_share,
+        keep_runs=keep_runs,
     )
     columns = (TextColumn("scoring chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        registry, scoring = lazy_module("risk.registry"), lazy_module("risk.scoring")
-        scorer = scoring.Scorer.from_registry(registry.Store.resolve(tracking_uri))
+        check_writable(out)  # before loading models or reading the ledger
+        if sql_url:
+            check_sql(sql_url)
+        scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("chunks", total=None)
 
             def advance(completed: int, total: int) -> None:
                 progress.update(task, completed=completed, total=total)
 
-            summary = batch.run_batch(ledger, out, scorer, config, progress=advance)
-    except (LedgerError, RiskError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+            summary = run_batch(ledger, out, scorer, config, progress=advance)
+    except (RiskError, OSError) as exc:
+        raise _fail(exc, out) from None
+    except Exception as exc:  # a bug: show the traceback, keep exit 1 for reconciliation
+        raise _fail(exc, out) from None
     for table in summary_tables(summary):
         console.print(table)
-    console.print(f"summary: {out / 'summary.json'}")
+    console.print(f"published: {out / LATEST} -> runs/{latest_run(out).name}", highlight=False)  # type: ignore[union-attr]
     if not summary.reconciles:
         console.print("[red]counts do not reconcile[/red]: " + json.dumps(summary.scored))
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.reconciliation))
     console.print("[green]rows in = scored + quarantined[/green]")
 
 

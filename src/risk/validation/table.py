@@ -9,6 +9,7 @@ import pandas as pd
 
 from risk.contracts import Table
 from risk.errors import SchemaError
+from risk.validation.lines import LINE_COLUMNS, LINE_ERROR, LINE_TEXT
 from risk.validation.parse import PARSE_RULES, finalise_dtype, parse_column
 from risk.validation.rules import RuleFailure, column_failures, duplicate_key_failures
 
@@ -117,8 +118,20 @@ def parse_table(raw: pd.DataFrame, table: Table) -> TableCheck:
         parsed[column.name] = values
     frame = pd.DataFrame(parsed, index=raw.index, copy=False)  # the parsed columns, not copies
     failures.extend(duplicate_key_failures(frame, table))
-    ignored = tuple(str(c) for c in raw.columns if c not in table.column_names)
+    failures.extend(broken_line_failures(raw))
+    ignored = tuple(
+        str(c) for c in raw.columns if c not in table.column_names and c not in LINE_COLUMNS
+    )
     return TableCheck(table, raw, frame, tuple(failures), ignored)
+
+
+def broken_line_failures(raw: pd.DataFrame) -> list[RuleFailure]:
+    """Records the CSV reader flagged (undecodable byte, wrong number of fields), by reason."""
+    if LINE_ERROR not in raw.columns:
+        return []
+    reasons = raw[LINE_ERROR].astype("str")
+    broken = reasons[reasons != ""]
+    return [RuleFailure(reasons == reason, LINE_TEXT, reason) for reason in broken.unique()]
 
 
 def _default_series(index: pd.Index, default: object, kind: str) -> pd.Series:
