@@ -78,7 +78,11 @@ def serve(
 def apikey(
     name: Annotated[str, typer.Argument(help="Name of the key (who uses it), e.g. ops-team.")],
 ) -> None:
-    """Print a new random API key (give it to its user) and the line for the keys file."""
+    """Print a new random API key (give it to its user) and the line for the keys file.
+
+    The key starts with its public key id (``rk_<key id>.``), which the line repeats
+    (``kid-<key id>$scrypt$...``): the service checks one hash per request.
+    """
     secret, line = key_line(name)
     typer.echo(f"key:  {secret}")
     typer.echo(f"keys file line (RISK_API_KEYS_FILE):  {line}")

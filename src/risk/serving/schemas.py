@@ -251,6 +251,9 @@ class CustomerScore(Strict):
     reasons: list[ReasonOut] = Field(description="Top drivers up and down.")
     credit_limit: CreditLimitOut = Field(description="Credit-limit suggestion.")
     models: dict[str, str] = Field(description="Model name -> version.")
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
 
 
 class InvoiceScore(Strict):
@@ -270,6 +273,9 @@ class InvoiceScores(Strict):
     request_id: str = Field(description="Id of this call in the audit log.")
     as_of: dt.date
     models: dict[str, str]
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
     invoices: list[InvoiceScore]
 
 
@@ -289,6 +295,9 @@ class Explanation(Strict):
     )
     model: str
     version: str
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
 
 
 class ModelCard(Strict):
@@ -312,4 +321,101 @@ class Worklist(Strict):
     request_id: str
     as_of: dt.date
     models: dict[str, str]
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
     rows: list[dict[str, float | int | bool | str | None]]
+
+
+# ---------------------------------------------------------------- ledger events and errors
+
+
+class CreditNoteRow(Strict):
+    credit_note_id: str = Field(min_length=1, max_length=64, description="Credit note key.")
+    customer_id: str = Field(min_length=1, max_length=64, description="Customer credited.")
+    invoice_id: str | None = Field(None, max_length=64, description="Invoice credited.")
+    issued_on: dt.date = Field(description="Credit note date.")
+    amount: float = Field(gt=0, le=1e12, description="Amount credited (> 0).")
+
+    _dates = field_validator("issued_on")(_check_date)
+
+
+class PaymentRow(Strict):
+    payment_id: str = Field(min_length=1, max_length=64, description="Payment key.")
+    invoice_id: str = Field(min_length=1, max_length=64, description="Invoice paid.")
+    paid_on: dt.date = Field(description="Payment date.")
+    amount: float = Field(gt=0, le=1e12, description="Amount paid (> 0).")
+
+    _dates = field_validator("paid_on")(_check_date)
+
+
+class ReminderRow(Strict):
+    invoice_id: str = Field(min_length=1, max_length=64, description="Invoice reminded.")
+    sent_on: dt.date = Field(description="Date sent.")
+    step: int = Field(ge=1, le=100, description="Step of the dunning scenario (1 = first).")
+    channel: str = Field(min_length=1, max_length=32, description="email, phone, letter, ...")
+    outcome: str | None = Field(None, max_length=32, description="none, promise_to_pay, ...")
+    promised_on: dt.date | None = Field(None, description="Promised payment date.")
+
+    _dates = field_validator("sent_on", "promised_on")(_check_date)
+
+
+class LedgerEvents(Strict):
+    """New or updated ledger rows: customers and invoices are upserted by key (an invoice sent
+    again with ``paid_on`` records its settlement), the other tables are appended."""
+
+    customers: list[CustomerRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    invoices: list[InvoiceRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    credit_notes: list[CreditNoteRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    payments: list[PaymentRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    legal_events: list[LegalEventRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    reminders: list[ReminderRow] = Field(default_factory=list, max_length=MAX_ROWS)
+
+    @property
+    def n_rows(self) -> int:
+        return sum(len(getattr(self, name)) for name in type(self).model_fields)
+
+
+class RowIssue(Strict):
+    table: str = Field(description="Ledger table.", examples=["invoices"])
+    row: int = Field(description="1-based row of that table in the batch.", examples=[2])
+    column: str = Field(description="Column.", examples=["due_on"])
+    rule: str = Field(description="Rule broken.", examples=["due_on must be on or after issued_on"])
+
+
+class LedgerEventsResult(Strict):
+    request_id: str
+    ledger_version: str = Field(description="Ledger version after the batch.")
+    kept: dict[str, int] = Field(description="Rows stored, per table.")
+    quarantined: dict[str, int] = Field(
+        description="Rows refused, per table (sent = kept + quarantined)."
+    )
+    issues: list[RowIssue] = Field(description="Why each refused row was refused.")
+
+
+class LedgerStatus(Strict):
+    source: str = Field(description="Where the ledger is read (no password).")
+    version: str | None = Field(description="Current ledger version (stamped on every score).")
+    changed_at: dt.datetime | None = Field(description="When this version was loaded or written.")
+    counts: dict[str, int] = Field(description="Rows per table.")
+    cached_as_of: dt.date | None = Field(description="Date of the cached scores, if any.")
+    error: str | None = Field(description="Why no ledger is loaded, if so.")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the service."""
+
+    error: str = Field(description="What went wrong and what to do (never holds a secret).")
+
+
+class ValidationIssue(BaseModel):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationErrorBody(BaseModel):
+    """400: the JSON does not match the request schema."""
+
+    error: str
+    detail: list[ValidationIssue]
