@@ -62,7 +62,7 @@ def _duplicate_issues(name: str, rows: pd.DataFrame, ledger: Ledger) -> pd.DataF
     """Append-only rows whose key is already in the ledger."""
     table = TABLES[name]
     current = getattr(ledger, name)
-    if not table.key or current is None or table.key[0] not in rows:
+    if name in UPSERT_TABLES or not table.key or current is None or table.key[0] not in rows:
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
     key = table.key[0]
     taken = rows[key].isin(set(current[key].astype("str")))

@@ -39,13 +39,13 @@ def _engine(url: str) -> tuple[Engine, str]:
 class SqlSource:
     """Ledger tables in a database; ``version`` is a counter bumped by every write."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = PREFIX) -> None:
         self.engine, shown = _engine(url)
         self.description = f"database {shown}"
         self.metadata = MetaData()
         self.tables = {
             name: Table(
-                f"{PREFIX}{name}",
+                f"{prefix}{name}",
                 self.metadata,
                 Column("row_id", String(32), primary_key=True),
                 *(Column(c, Text) for c in table.column_names),
@@ -53,7 +53,7 @@ class SqlSource:
             for name, table in TABLES.items()
         }
         self.meta = Table(
-            f"{PREFIX}meta",
+            f"{prefix}meta",
             self.metadata,
             Column("key", String(32), primary_key=True),
             Column("value", Text),
@@ -136,3 +136,8 @@ class SqlSource:
                 connection.execute(delete(self.meta).where(self.meta.c.key == key))
                 connection.execute(self.meta.insert().values(key=key, value=value))
         return f"sql-{version}"
+
+    def drop(self) -> None:
+        """Remove the ledger tables (tests)."""
+        self.metadata.drop_all(self.engine)
+        self.engine.dispose()
