@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.model.test_registry import _log
 
 from risk import registry
-from tests.model.test_registry import _log
 
 
 def _model_dir(tmp_path: Path) -> Path:
@@ -64,8 +64,8 @@ def _edit_example(directory: Path, marker: Path) -> None:
     [
         (_switch_to_pickle, "MLmodel changed"),
         (_point_at_other_booster, "MLmodel changed"),
-        (_edit_booster, "model.lgb changed"),
-        (_edit_example, "input_example.json changed"),
+        (_edit_booster, r"model\.lgb changed"),
+        (_edit_example, r"input_example\.json changed"),
     ],
 )
 def test_each_tampered_file_is_refused(
@@ -93,7 +93,7 @@ def test_mlmodel_rules_hold_even_with_matching_hashes(
     directory = _model_copy(tmp_path, fitted, invoice_data, windows_and_masks, store)
     assert registry.check_mlmodel(directory, "m") == directory / "model.lgb"
     _point_at_other_booster(directory, tmp_path / "x")
-    with pytest.raises(registry.ModelIntegrityError, match="'other.lgb'"):
+    with pytest.raises(registry.ModelIntegrityError, match=r"'other\.lgb'"):
         registry.check_mlmodel(directory, "m")
     _switch_to_pickle(directory, tmp_path / "x")
     with pytest.raises(registry.ModelIntegrityError, match="refusing to load"):
