@@ -27,7 +27,6 @@ from sqlalchemy import (
     create_engine,
     insert,
     select,
-    text,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -89,6 +88,9 @@ class AuditRecord:
         }
 
 
+_PROBE = AuditRecord("probe", "", "probe", "", 0.0, {})
+
+
 class AuditUnavailableError(RiskError):
     """The audit database cannot be written: no score may be served unaudited."""
 
@@ -129,8 +131,10 @@ class AuditLog:
         self._checked = time.monotonic()
         try:
             metadata.create_all(self.engine)
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with self.engine.connect() as connection:  # a write, rolled back: can we audit?
+                transaction = connection.begin()
+                connection.execute(insert(score_audit).values(**_PROBE.row()))
+                transaction.rollback()
         except SQLAlchemyError as exc:
             self._fail(exc)
         else:
