@@ -59,12 +59,13 @@ def hash_key(secret: str, salt: bytes | None = None) -> str:
 
 
 def verify_key(secret: str, stored: str) -> bool:
-    """Whether ``secret`` matches a stored ``scrypt$...`` or ``sha256$<hex>`` hash.
+    """Whether ``secret`` matches a stored ``scrypt$...`` or ``sha256$<hex>`` hash (with or
+    without its ``kid-<key id>$`` prefix).
 
     Raises:
         ConfigError: the stored hash is malformed.
     """
-    scheme, _, rest = stored.partition("$")
+    scheme, _, rest = split_stored(stored)[1].partition("$")
     try:
         if scheme == "sha256":
             actual = hashlib.sha256(secret.encode()).hexdigest()
