@@ -84,6 +84,8 @@ def complete_spec(
             if not isinstance(operation, dict):
                 continue
             operation["security"] = [{SCHEME: []}]
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = True
             responses = operation.setdefault("responses", {})
             responses.pop("500", None)
             responses.update(errors)
