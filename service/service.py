@@ -125,7 +125,7 @@ class RiskService:
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.CustomerScore, AuditRecord]:
             ledger, version, cache = self._ledger(request.ledger, request)
             customer_id = request.customer_id or request.ledger.customers[0].customer_id  # type: ignore[union-attr]
-            as_of = app.resolve_as_of(ledger, request.as_of)
+            as_of = _as_of(ledger, cache, request.as_of)
             row = cache.customer(customer_id) if _hit(cache, as_of) else None  # type: ignore[union-attr]
             if row is None:
                 _stop_if_cancelled(ctx)
@@ -160,7 +160,7 @@ class RiskService:
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.InvoiceScores, AuditRecord]:
             app.check_rows("invoice_ids", request.invoice_ids, self.settings.max_rows)
             ledger, version, cache = self._ledger(request.ledger, request)
-            as_of = app.resolve_as_of(ledger, request.as_of)
+            as_of = _as_of(ledger, cache, request.as_of)
             ids = request.invoice_ids
             if ids == []:
                 frame = pd.DataFrame(columns=["invoice_id", "probability"])
@@ -195,8 +195,8 @@ class RiskService:
         """Every SHAP contribution (log-odds) of one prediction, with the base value and inputs."""
 
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.Explanation, AuditRecord]:
-            ledger, version, _ = self._ledger(request.ledger, request)
-            as_of = app.resolve_as_of(ledger, request.as_of)
+            ledger, version, cache = self._ledger(request.ledger, request)
+            as_of = _as_of(ledger, cache, request.as_of)
             if request.level == "customer":
                 if request.entity_id in set(ledger.customers["customer_id"]):
                     app.check_customer_existed(ledger, request.entity_id, as_of)
@@ -232,8 +232,8 @@ class RiskService:
         from risk.decisions.worklist import WorklistFilters, build_worklist
 
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.Worklist, AuditRecord]:
-            ledger, version, _ = self._ledger(None, request)
-            as_of = app.resolve_as_of(ledger, request.as_of)
+            ledger, version, cache = self._ledger(None, request)
+            as_of = _as_of(ledger, cache, request.as_of)
             filters = WorklistFilters(
                 top=request.top,
                 grades=tuple(request.grades or ()),
@@ -404,6 +404,13 @@ class RiskService:
         if ctx is not None:
             ctx.response.headers["X-Request-ID"] = request_id
         return out
+
+
+def _as_of(ledger: Ledger, cache: ScoreCache | None, requested: Any) -> pd.Timestamp:
+    """The requested date, else the ledger's cut-off (known by the cache without a scan)."""
+    if requested is None and cache is not None:
+        return cache.as_of
+    return app.resolve_as_of(ledger, requested)
 
 
 def _hit(cache: ScoreCache | None, as_of: pd.Timestamp) -> bool:
