@@ -287,3 +287,24 @@ def test_cancelled_request_is_not_audited_and_frees_its_slot(
         )
     assert again.status_code == 200
     assert len(audit_rows(service_environ)) == 1
+
+
+def test_tampered_mlmodel_keeps_readyz_503_with_the_reason(
+    service_environ: dict[str, str], trained: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's attack on the served store: MLmodel pointed at another booster file."""
+    root = Path(trained.tracking_uri.removeprefix("sqlite:///")).parent / "artifacts"
+    (mlmodel,) = [p for p in root.rglob("MLmodel") if "payment-risk-customer" in str(p)][-1:]
+    original = mlmodel.read_bytes()
+    booster = mlmodel.parent / "model.lgb"
+    other = mlmodel.parent / "other.lgb"
+    try:
+        other.write_bytes(booster.read_bytes())
+        mlmodel.write_bytes(original.replace(b"data: model.lgb", b"data: other.lgb"))
+        with serving(monkeypatch) as client:
+            ready = client.get("/readyz")
+    finally:
+        mlmodel.write_bytes(original)
+        other.unlink(missing_ok=True)
+    assert ready.status_code == 503
+    assert "MLmodel changed" in ready.text and "unexpected file other.lgb" in ready.text
