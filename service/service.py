@@ -25,6 +25,7 @@ from risk.serving import app, schemas
 from risk.serving.audit import AuditLog, AuditRecord
 from risk.serving.guard import KEY_NAME, RiskGuard
 from risk.serving.settings import ServiceSettings
+from risk.web.app import create_app
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,17 @@ MAX_CONCURRENCY = 32
 SCORING_ROUTES = ("/score_customer", "/score_invoices", "/explain", "/models", "/worklist")
 
 
+def _current_service() -> Any:
+    try:
+        return bentoml.get_current_service()
+    except Exception:
+        return None
+
+
+web_app = create_app(_current_service)  # the credit manager's pages (risk.web), under /app
+
+
+@bentoml.asgi_app(web_app, path="/app")
 @bentoml.service(
     name="risk_service",
     workers=1,
@@ -62,6 +74,7 @@ class RiskService:
             self.ledger_error = f"no ledger to score by id ({self.settings.ledger_dir}): {exc}"
             logger.warning("%s", self.ledger_error)
         self.audit = AuditLog(self.settings.audit_url)
+        web_app.state.web.warm(self)
 
     def __is_ready__(self) -> bool:
         return self.scorer is not None

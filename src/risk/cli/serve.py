@@ -77,12 +77,19 @@ def serve(
 
 def apikey(
     name: Annotated[str, typer.Argument(help="Name of the key (who uses it), e.g. ops-team.")],
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="Web-page role: viewer (reads, the default) or collector (records actions)."
+        ),
+    ] = None,
 ) -> None:
     """Print a new random API key (give it to its user) and the line for the keys file."""
-    secret, line = key_line(name)
+    secret, line = key_line(name, role)
+    hashed = line.split('"')[1] if role else line.split(": ", 1)[1]
     typer.echo(f"key:  {secret}")
     typer.echo(f"keys file line (RISK_API_KEYS_FILE):  {line}")
-    typer.echo(f"or RISK_API_KEYS={line.replace(': ', ':', 1)}")
+    typer.echo(f"or RISK_API_KEYS={name}:{hashed}" + (f":{role}" if role else ""))
 
 
 def bento(
