@@ -105,3 +105,12 @@ def test_unknown_role_is_refused(tmp_path: Path) -> None:
     keys.write_text(line + "\n")
     assert key_roles(keys, "") == {"x": "collector"}
     assert KeyRing.load(keys, "").identify(secret) == "x"
+
+
+def test_one_time_web_key_signs_in_as_collector() -> None:
+    from risk.cli.serve import one_time_web_key, page_address
+
+    secret, entry = one_time_web_key("me")
+    assert key_roles(None, entry) == {"me": "collector"}
+    assert KeyRing.load(None, entry).identify(secret) == "me"
+    assert page_address("0.0.0.0", 3000) == "http://127.0.0.1:3000/app"
