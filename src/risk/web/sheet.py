@@ -63,9 +63,10 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     )
     row = snap.customers.loc[customer_id] if customer_id in snap.customers.index else None
     ledger = snap.ledger
-    if ledger.reminders is not None:
+    base = snap.base or ledger  # recorded actions are listed apart, not as reminder rows
+    if base.reminders is not None:
         mine = ledger.invoices.loc[ledger.invoices["customer_id"] == customer_id, "invoice_id"]
-        reminders = ledger.reminders[ledger.reminders["invoice_id"].isin(mine)].sort_values(
+        reminders = base.reminders[base.reminders["invoice_id"].isin(mine)].sort_values(
             "sent_on", ascending=False
         )
     else:

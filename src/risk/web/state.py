@@ -48,6 +48,7 @@ class Snapshot:
     dashboard: Dashboard
     alerts: Alerts
     previous_as_of: pd.Timestamp | None
+    base: Ledger | None = None  # the ledger as loaded (without the recorded actions)
     history: pd.DataFrame | None = None  # customer_id, month_end, probability, grade
     sections: pd.Series = field(default_factory=lambda: pd.Series(dtype="object"))
 
@@ -125,6 +126,7 @@ class PortfolioState:
             dashboard=dashboard,
             alerts=alerts,
             previous_as_of=before_at if before is not None else None,
+            base=self.base,
             sections=sections,
         )
 
