@@ -210,3 +210,20 @@ def test_not_ready_is_503(scorer_and_ledger) -> None:
         pages.sign_in(VIEWER_KEY)
         answer = client.get("/app/dashboard")
     assert answer.status_code == 503 and "no model" in answer.text
+
+
+def test_letter_of_the_next_action(pages: Pages, web_app: Starlette) -> None:
+    pages.sign_in(VIEWER_KEY)
+    snap = _snapshot(web_app)
+    customer_id = _collectable(web_app)
+    invoice_id = snap.customers.loc[customer_id, "action_invoices"][0]
+    answer = pages.client.get(
+        f"/app/customers/{customer_id}/letter", headers={"accept-language": "fr"}
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert f'filename="{customer_id}-{invoice_id}-fr.txt"' in answer.headers["content-disposition"]
+    assert invoice_id in answer.text
+    row = pages.audit.read(1)[0]
+    assert row["endpoint"] == "web_letter" and row["invoice_ids"] == [invoice_id]
+    assert pages.client.get("/app/customers/NOBODY/letter").status_code == 404

@@ -77,27 +77,27 @@ class WebApp:
         with self._lock:
             if self._state is None:
                 service = self.context()
-                if service is None or service.scorer is None or service.ledger is None:
+                scorer = None if service is None else service.scorer
+                ledger = None if service is None else service.ledger
+                if scorer is None or ledger is None:
                     return None
-                self._state = PortfolioState(
-                    service.scorer, service.ledger, ActionLog(self.actions_url)
-                )
+                self._state = PortfolioState(scorer, ledger, ActionLog(self.actions_url))
             return self._state
 
     def warm(self, service: ServiceContext) -> None:
         """Build the portfolio state of ``service`` in a background thread (at start-up), so
         that the first page does not wait for the scores and the worklist."""
-        if service.scorer is None or service.ledger is None:
+        scorer, ledger = service.scorer, service.ledger
+        if scorer is None or ledger is None:
             return
 
         def build() -> None:
             with self._lock:
                 if self._state is None:
-                    self._state = PortfolioState(
-                        service.scorer, service.ledger, ActionLog(self.actions_url)
-                    )
+                    self._state = PortfolioState(scorer, ledger, ActionLog(self.actions_url))
+                state = self._state
             try:
-                self._state.snapshot()
+                state.snapshot()
                 logger.info("web pages ready")
             except Exception:  # the pages report it when asked; the API keeps serving
                 logger.exception("web pages: portfolio state failed")
@@ -147,7 +147,9 @@ class WebApp:
         )
         return response
 
-    def error(self, request: Request, session: Session | None, status: int, key: str, detail: str):
+    def error(
+        self, request: Request, session: Session | None, status: int, key: str, detail: str
+    ) -> HTMLResponse:
         return self.render(
             request, "error.html", session, status=status, title_key=key, detail=detail
         )
@@ -237,6 +239,7 @@ def create_app(
         Route("/worklist", pages.worklist),
         Route("/customers/{customer_id}", pages.customer),
         Route("/customers/{customer_id}/statement", pages.statement),
+        Route("/customers/{customer_id}/letter", pages.letter),
         Route("/customers/{customer_id}/actions", pages.record_action, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

@@ -138,6 +138,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "source": ("Source", "Source"),
     "statement": ("Statement of account", "Relevé de compte"),
     "print": ("Print", "Imprimer"),
+    "letter": ("Letter of the next action (text)", "Courrier de la prochaine action (texte)"),
     "total": ("Total", "Total"),
     "not_found": ("Not found", "Introuvable"),
     "forbidden": ("Not allowed", "Non autorisé"),

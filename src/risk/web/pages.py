@@ -12,15 +12,17 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from risk.scoring import UnknownEntityError
 from risk.serving.audit import AuditRecord
 from risk.web import views
 from risk.web.actions import CHANNELS, KINDS, ActionError, CollectionAction
+from risk.web.letters import next_action_letter
 from risk.web.security import current_session, prefix
 from risk.web.sessions import COOKIE, Session
 from risk.web.sheet import customer_sheet
+from risk.web.state import PortfolioState
 from risk.web.worklist import SORTS, Query, select
 
 if TYPE_CHECKING:
@@ -33,15 +35,18 @@ class BadQueryError(ValueError):
     """A query-string or form value breaks a rule (400)."""
 
 
-def _guard(request: Request) -> tuple[WebApp, Session | None, Response | None]:
+def _guard(request: Request) -> tuple[WebApp, Session | Response]:
+    """The app and the live session, or the redirect to the sign-in page."""
     web: WebApp = request.app.state.web
     session = current_session(request, web.sessions)
     if session is None:
-        return web, None, web.signin_redirect(request, expired=COOKIE in request.cookies)
-    return web, session, None
+        return web, web.signin_redirect(request, expired=COOKIE in request.cookies)
+    return web, session
 
 
-async def _snapshot(web: WebApp, request: Request, session: Session):
+async def _snapshot(
+    web: WebApp, request: Request, session: Session
+) -> tuple[PortfolioState, None] | tuple[None, Response]:
     state = await run_in_threadpool(web.state)
     if state is None:
         return None, web.error(request, session, 503, "not_ready", web.not_ready())
@@ -68,12 +73,12 @@ def _audit(web: WebApp, session: Session, endpoint: str, request: Request, **fie
 
 
 async def dashboard(request: Request) -> Response:
-    web, session, redirect = _guard(request)
-    if redirect:
-        return redirect
+    web, session = _guard(request)
+    if isinstance(session, Response):
+        return session
     state, error = await _snapshot(web, request, session)
-    if error:
-        return error
+    if state is None:
+        return error  # type: ignore[return-value]
     snap = await run_in_threadpool(state.snapshot)
     t = web.translator(request)
     return web.render(request, "dashboard.html", session, **views.dashboard_view(snap, t))
@@ -108,16 +113,16 @@ def parse_query(params: Any) -> Query:
 
 
 async def worklist(request: Request) -> Response:
-    web, session, redirect = _guard(request)
-    if redirect:
-        return redirect
+    web, session = _guard(request)
+    if isinstance(session, Response):
+        return session
     try:
         query = parse_query(request.query_params)
     except BadQueryError as exc:
         return web.error(request, session, 400, "bad_request", str(exc))
     state, error = await _snapshot(web, request, session)
-    if error:
-        return error
+    if state is None:
+        return error  # type: ignore[return-value]
     snap = await run_in_threadpool(state.snapshot)
     rows, matched = await run_in_threadpool(select, snap.customers, query)
     context = views.worklist_view(snap, rows, matched, query, request.query_params)
@@ -130,13 +135,13 @@ async def worklist(request: Request) -> Response:
 
 
 async def customer(request: Request) -> Response:
-    web, session, redirect = _guard(request)
-    if redirect:
-        return redirect
+    web, session = _guard(request)
+    if isinstance(session, Response):
+        return session
     started = time.perf_counter()
     state, error = await _snapshot(web, request, session)
-    if error:
-        return error
+    if state is None:
+        return error  # type: ignore[return-value]
     customer_id = request.path_params["customer_id"]
     snap = await run_in_threadpool(state.snapshot)
     try:
@@ -163,12 +168,12 @@ async def customer(request: Request) -> Response:
 
 
 async def statement(request: Request) -> Response:
-    web, session, redirect = _guard(request)
-    if redirect:
-        return redirect
+    web, session = _guard(request)
+    if isinstance(session, Response):
+        return session
     state, error = await _snapshot(web, request, session)
-    if error:
-        return error
+    if state is None:
+        return error  # type: ignore[return-value]
     customer_id = request.path_params["customer_id"]
     snap = await run_in_threadpool(state.snapshot)
     try:
@@ -179,6 +184,34 @@ async def statement(request: Request) -> Response:
         _audit, web, session, "web_statement", request, customer_ids=[customer_id]
     )
     return web.render(request, "statement.html", session, sheet=sheet, as_of=snap.as_of)
+
+
+async def letter(request: Request) -> Response:
+    """The letter of the customer's next action, as a text file to download."""
+    web, session = _guard(request)
+    if isinstance(session, Response):
+        return session
+    state, error = await _snapshot(web, request, session)
+    if state is None:
+        return error  # type: ignore[return-value]
+    customer_id = request.path_params["customer_id"]
+    snap = await run_in_threadpool(state.snapshot)
+    if customer_id not in snap.customers.index:
+        return web.error(request, session, 404, "not_found", f"no open invoice of {customer_id}")
+    lang = web.translator(request).lang
+    invoice_id, text = await run_in_threadpool(
+        next_action_letter, snap, customer_id, lang, state.config.rates
+    )
+    await run_in_threadpool(
+        _audit, web, session, "web_letter", request,
+        customer_ids=[customer_id], invoice_ids=[invoice_id],
+    )  # fmt: skip
+    return PlainTextResponse(
+        text,
+        headers={
+            "content-disposition": f'attachment; filename="{customer_id}-{invoice_id}-{lang}.txt"'
+        },
+    )
 
 
 def parse_action(form: Any, customer_id: str, row: pd.Series | None, as_of: pd.Timestamp,
@@ -210,17 +243,17 @@ def parse_action(form: Any, customer_id: str, row: pd.Series | None, as_of: pd.T
 
 
 async def record_action(request: Request) -> Response:
-    web, session, redirect = _guard(request)
-    if redirect:
-        return redirect
+    web, session = _guard(request)
+    if isinstance(session, Response):
+        return session
     form = await request.form()
     if not session.csrf_ok(str(form.get("csrf", ""))):
         return web.error(request, session, 403, "forbidden", "CSRF token missing or wrong")
     if not session.can_record:
         return web.error(request, session, 403, "forbidden", "viewer keys cannot record actions")
     state, error = await _snapshot(web, request, session)
-    if error:
-        return error
+    if state is None:
+        return error  # type: ignore[return-value]
     customer_id = request.path_params["customer_id"]
     snap = await run_in_threadpool(state.snapshot)
     if customer_id not in snap.customers.index:

@@ -62,6 +62,7 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
         ["days_past_due", "invoice_id"], ascending=[False, True]
     )
     row = snap.customers.loc[customer_id] if customer_id in snap.customers.index else None
+    assert row is None or isinstance(row, pd.Series)  # unique index: one row
     ledger = snap.ledger
     base = snap.base or ledger  # recorded actions are listed apart, not as reminder rows
     if base.reminders is not None:
@@ -81,6 +82,7 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     if snap.history is not None:
         history = snap.history[snap.history["customer_id"] == customer_id].sort_values("month_end")
     score = snap.scores.loc[customer_id]
+    assert isinstance(score, pd.Series)
     reasons_en = _split(row["customer_reasons_en"]) if row is not None else []
     reasons_fr = _split(row["customer_reasons_fr"]) if row is not None else []
     return Sheet(
