@@ -195,3 +195,30 @@ def test_filters_sort_and_paging() -> None:
     assert select(rows, Query(sort="name"))[0].index.tolist() == ["C1", "C2", "C3"]
     seen = [select(rows, Query(sort="total_owed", page=p), page_size=2)[0] for p in (1, 2, 3)]
     assert [list(p.index) for p in seen] == [["C2", "C1"], ["C3"], []]
+
+
+def test_history_from_batch_outputs(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from risk.web.history import history_from_batch
+
+    url = f"sqlite:///{tmp_path}/scores.db"
+    assert history_from_batch(url, AS_OF - pd.DateOffset(months=24), AS_OF) is None  # no table
+    rows = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1", "C1", "C2"],
+            "as_of": pd.to_datetime(["2024-04-30", "2024-05-15", "2024-05-31", "2024-05-31"]),
+            "probability": [0.1, 0.2, 0.3, 0.05],
+            "grade": ["C", "D", "E", "B"],
+            "model_versions": "v1",
+        }
+    )
+    engine = create_engine(url)
+    rows.iloc[1:].to_sql("customer_scores", engine, index=False)
+    assert history_from_batch(url, AS_OF - pd.DateOffset(months=24), AS_OF) is None  # one month
+    rows.iloc[:1].to_sql("customer_scores", engine, index=False, if_exists="append")
+    engine.dispose()
+    found = history_from_batch(url, AS_OF - pd.DateOffset(months=24), AS_OF)
+    c1 = found[found["customer_id"] == "C1"]
+    assert c1["grade"].tolist() == ["C", "E"]  # the last run of May is kept
+    assert c1["month_end"].tolist() == [pd.Timestamp("2024-04-30"), pd.Timestamp("2024-05-31")]

@@ -68,6 +68,7 @@ class WebApp:
             idle_seconds=float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60
         )
         self.actions_url = env.get("RISK_ACTIONS_URL") or DEFAULT_ACTIONS_URL
+        self.scores_url = env.get("RISK_SCORES_URL") or None
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self._state: PortfolioState | None = None
         self._lock = threading.Lock()
@@ -81,8 +82,13 @@ class WebApp:
                 ledger = None if service is None else service.ledger
                 if scorer is None or ledger is None:
                     return None
-                self._state = PortfolioState(scorer, ledger, ActionLog(self.actions_url))
+                self._state = self._new_state(scorer, ledger)
             return self._state
+
+    def _new_state(self, scorer: Scorer, ledger: Ledger) -> PortfolioState:
+        return PortfolioState(
+            scorer, ledger, ActionLog(self.actions_url), scores_url=self.scores_url
+        )
 
     def warm(self, service: ServiceContext) -> None:
         """Build the portfolio state of ``service`` in a background thread (at start-up), so
@@ -94,7 +100,7 @@ class WebApp:
         def build() -> None:
             with self._lock:
                 if self._state is None:
-                    self._state = PortfolioState(scorer, ledger, ActionLog(self.actions_url))
+                    self._state = self._new_state(scorer, ledger)
                 state = self._state
             try:
                 state.snapshot()

@@ -29,6 +29,7 @@ from risk.web.alerts import (
     recent_legal_events,
 )
 from risk.web.dashboard import Dashboard, build_dashboard
+from risk.web.history import history_from_batch
 from risk.web.worklist import customer_rows, step_numbers
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class PortfolioState:
         as_of: pd.Timestamp | None = None,
         config: DecisionConfig | None = None,
         history: bool = True,
+        scores_url: str | None = None,
     ) -> None:
         self.scorer = scorer
         self.base = ledger
@@ -79,6 +81,7 @@ class PortfolioState:
         self._lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._history_wanted = history
+        self.scores_url = scores_url
         self._history_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ build
@@ -140,6 +143,14 @@ class PortfolioState:
         """Month-end scores of the portfolio over the last 24 months (one scoring per month)."""
         try:
             ledger = self.base
+            start = self.as_of - pd.DateOffset(months=HISTORY_MONTHS)
+            if (
+                self.scores_url
+                and (found := history_from_batch(self.scores_url, start, self.as_of)) is not None
+            ):
+                self._set_history(found)
+                logger.info("month-end history from the batch outputs")
+                return
             ends = [
                 e
                 for e in pd.date_range(end=self.as_of, periods=HISTORY_MONTHS, freq="ME")
@@ -149,14 +160,16 @@ class PortfolioState:
             for end in ends:
                 scored = self.scorer.score_customers(ledger, end, explain=False)
                 frames.append(scored[["customer_id", "probability", "grade"]].assign(month_end=end))
-            history = pd.concat(frames, ignore_index=True) if frames else None
-            with self._lock:
-                if self._snapshot is not None:
-                    self._snapshot.history = history
-                self._history = history
+            self._set_history(pd.concat(frames, ignore_index=True) if frames else None)
             logger.info("month-end history ready (%d scorings)", len(frames))
         except Exception:  # a failed history must not take the pages down
             logger.exception("month-end history failed")
+
+    def _set_history(self, history: pd.DataFrame | None) -> None:
+        with self._lock:
+            self._history = history
+            if self._snapshot is not None:
+                self._snapshot.history = history
 
     def wait_history(self, timeout: float | None = None) -> None:
         """Block until the history thread ends (benchmarks and tests)."""
