@@ -114,3 +114,13 @@ def test_one_time_web_key_signs_in_as_collector() -> None:
     assert key_roles(None, entry) == {"me": "collector"}
     assert KeyRing.load(None, entry).identify(secret) == "me"
     assert page_address("0.0.0.0", 3000) == "http://127.0.0.1:3000/app"
+
+
+def test_pages_sign_nobody_in_with_a_bad_role() -> None:
+    from risk.serving.settings import ServiceSettings
+    from risk.web.security import Keys
+
+    good = Keys(ServiceSettings.from_env({"RISK_API_KEYS": f"a:{hash_key('s')}:collector"}))
+    assert good.sign_in("s") == ("a", "collector") and good.sign_in("t") is None
+    bad = Keys(ServiceSettings.from_env({"RISK_API_KEYS": f"a:{hash_key('s')}:boss"}))
+    assert "role 'boss'" in bad.error and bad.sign_in("s") is None

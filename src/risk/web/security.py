@@ -35,9 +35,10 @@ class Keys:
         self.error = ""
         self.ring: KeyRing | None = None
         self.roles: dict[str, str] = {}
-        try:
+        try:  # both or neither: a key with a bad role signs nobody in
+            roles = key_roles(settings.keys_file, settings.keys_env)
             self.ring = KeyRing.load(settings.keys_file, settings.keys_env)
-            self.roles = key_roles(settings.keys_file, settings.keys_env)
+            self.roles = roles
         except ConfigError as exc:
             self.error = str(exc)
 
