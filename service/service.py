@@ -33,6 +33,7 @@ from risk.serving.logs import configure_logging
 from risk.serving.redact import redact
 from risk.serving.settings import ServiceSettings
 from risk.store import FolderSource, LedgerSnapshot, LedgerState, open_source
+from risk.web.app import create_app
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,17 @@ class RequestCancelledError(Exception):
     """The client went away: stop the work, audit nothing."""
 
 
+def _current_service() -> Any:
+    try:
+        return bentoml.get_current_service()
+    except Exception:
+        return None
+
+
+web_app = create_app(_current_service)  # the credit manager's pages (risk.web), under /app
+
+
+@bentoml.asgi_app(web_app, path="/app")
 @bentoml.service(
     name="risk_service",
     workers=1,
@@ -79,6 +91,13 @@ class RiskService:
         self.ledgers = LedgerState(self._open_source(), prepare=self._cache)
         self.ledgers.refresh()
         self.ledgers.watch(self.settings.ledger_poll_s)
+        web_app.state.web.warm(self)
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The ledger currently scored by id (read by the web pages)."""
+        snapshot = self.ledgers.snapshot()
+        return None if snapshot is None else snapshot.ledger
 
     def _open_source(self) -> Any:
         try:

@@ -12,6 +12,13 @@ key and its line. Lines of the earlier format (``scrypt$...`` or ``sha256$<hex>`
 id) still work, but every key that is not of the new form is checked against each of them: the
 service logs how many there are and asks to replace them. Requests send
 ``Authorization: Bearer <key>``.
+
+Roles (for the web pages, ``risk.web``): a key is a ``viewer`` (reads) or a ``collector`` (may also
+record collection actions). A key without a role is a viewer. The role is written as a mapping in
+the file, or as a third field in the environment::
+
+    ops-team: {hash: "scrypt$16384$8$1$...", role: collector}
+    RISK_API_KEYS=ops-team:scrypt$...:collector,erp-sync:scrypt$...
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ _MAX_CACHE = 4096
 KEY_PREFIX = "rk_"
 KID_PREFIX = "kid-"
 KID_LENGTH = 12
+ROLES = ("viewer", "collector")
+DEFAULT_ROLE = "viewer"
 
 
 class AuthError(Exception):
@@ -111,45 +120,96 @@ def split_stored(stored: str) -> tuple[str | None, str]:
     return None, stored
 
 
-def key_line(name: str) -> tuple[str, str]:
-    """A new key for ``name`` and the ``name: hash`` line of the key file."""
+def key_line(name: str, role: str | None = None) -> tuple[str, str]:
+    """A new key for ``name`` and its line of the key file (``name: hash``, or
+    ``name: {hash: ..., role: ...}`` with a role)."""
     if not name or any(c in name for c in ":,$ \t\n"):
         raise ConfigError(f"key name {name!r}: must be non-empty, without ':', ',', '$' or spaces")
+    _check_role(role or DEFAULT_ROLE, name)
     secret, hashed = new_key()
-    return secret, f"{name}: {hashed}"
+    if role is None:
+        return secret, f"{name}: {hashed}"
+    return secret, f'{name}: {{hash: "{hashed}", role: {role}}}'
+
+
+def _check_role(role: str, name: str) -> str:
+    if role not in ROLES:
+        raise ConfigError(f"API key {name!r}: role {role!r} is not one of {', '.join(ROLES)}")
+    return role
+
+
+def _split_env_entry(entry: str) -> tuple[str, str, str | None]:
+    name, sep, rest = entry.partition(":")
+    hashed, _, role = rest.partition(":")
+    if not sep or not name.strip() or not hashed.strip():
+        raise ConfigError(f"RISK_API_KEYS entry {entry[:24]!r}...: expected name:hash[:role]")
+    return name.strip(), hashed.strip(), role.strip() or None
 
 
 def parse_env_keys(text: str) -> dict[str, str]:
-    """``name:hash,name2:hash2`` -> {name: hash}.
+    """``name:hash,name2:hash2:role`` -> {name: hash} (the optional role is left out).
 
     Raises:
-        ConfigError: an entry is not ``name:hash``.
+        ConfigError: an entry is not ``name:hash`` or ``name:hash:role``.
     """
     keys: dict[str, str] = {}
     for entry in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, hashed = entry.partition(":")
-        if not sep or not name or not hashed:
-            raise ConfigError(f"RISK_API_KEYS entry {entry[:24]!r}...: expected name:hash")
-        keys[name.strip()] = hashed.strip()
+        name, hashed, _ = _split_env_entry(entry)
+        keys[name] = hashed
     return keys
 
 
-def read_key_file(path: Path) -> dict[str, str]:
-    """Read a YAML or JSON ``{name: hash}`` file.
-
-    Raises:
-        ConfigError: the file is missing or not a mapping of names to hashes.
-    """
+def _file_entries(path: Path) -> dict[str, str | dict[str, str]]:
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"RISK_API_KEYS_FILE {path}: cannot read: {exc}") from exc
     if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        isinstance(k, str)
+        and (
+            isinstance(v, str)
+            or (
+                isinstance(v, dict)
+                and isinstance(v.get("hash"), str)
+                and set(v) <= {"hash", "role"}
+            )
+        )
+        for k, v in data.items()
     ):
-        raise ConfigError(f"RISK_API_KEYS_FILE {path}: expected a mapping of names to hashes")
+        raise ConfigError(
+            f"RISK_API_KEYS_FILE {path}: expected a mapping of names to hashes "
+            "(or to {hash: ..., role: viewer|collector})"
+        )
     return dict(data)
+
+
+def key_roles(keys_file: Path | None, keys_env: str) -> dict[str, str]:
+    """Role of every key (``viewer`` when none is given); the environment wins on a name clash.
+
+    Raises:
+        ConfigError: a key file or entry is malformed, or a role is unknown.
+    """
+    roles: dict[str, str] = {}
+    for name, value in (_file_entries(keys_file) if keys_file else {}).items():
+        role = value.get("role") if isinstance(value, dict) else None
+        roles[name] = _check_role(str(role or DEFAULT_ROLE), name)
+    for entry in filter(None, (part.strip() for part in keys_env.split(","))):
+        name, _, role = _split_env_entry(entry)
+        roles[name] = _check_role(role or DEFAULT_ROLE, name)
+    return roles
+
+
+def read_key_file(path: Path) -> dict[str, str]:
+    """Read a YAML or JSON ``{name: hash}`` file (a value may be ``{hash: ..., role: ...}``).
+
+    Raises:
+        ConfigError: the file is missing or not a mapping of names to hashes.
+    """
+    return {
+        name: value["hash"] if isinstance(value, dict) else value
+        for name, value in _file_entries(path).items()
+    }
 
 
 @dataclass
