@@ -96,7 +96,7 @@ class RiskService:
     @property
     def ledger(self) -> Ledger | None:
         """The ledger currently scored by id (read by the web pages)."""
-        snapshot = self.ledgers.snapshot()
+        snapshot = self.ledgers.snapshot
         return None if snapshot is None else snapshot.ledger
 
     def _open_source(self) -> Any:
