@@ -1,15 +1,20 @@
 """The payment-risk HTTP service (BentoML 1.4): validate, call ``risk.scoring``, audit.
 
 Start it with ``risk serve`` or ``bentoml serve service.service:RiskService``. Settings come from
-the environment (``risk.serving.settings``), read when the service starts.
+the environment (``risk.serving.settings``), read when the service starts. The ledger scored by
+id is read through ``risk.store`` (a folder or a SQL database), reloaded when it changes and fed
+by ``POST /ledger/events``; scores at its cut-off date are cached per ledger version
+(``risk.serving.cache``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import bentoml
@@ -17,14 +22,18 @@ import pandas as pd
 from starlette.responses import JSONResponse
 
 from risk.errors import ConfigError, LedgerError, RiskError
-from risk.io import load_ledger
 from risk.ledger import Ledger
 from risk.registry import ModelIntegrityError, ModelNotFoundError
 from risk.scoring import Scorer, UnknownEntityError
-from risk.serving import app, schemas
-from risk.serving.audit import AuditLog, AuditRecord
-from risk.serving.guard import KEY_NAME, RiskGuard
+from risk.serving import app, http_server, schemas
+from risk.serving.audit import AuditLog, AuditRecord, AuditUnavailableError
+from risk.serving.cache import ScoreCache, update_cache
+from risk.serving.guard import CANCELLED, KEY_NAME, RiskGuard
+from risk.serving.logs import configure_logging
+from risk.serving.redact import redact
 from risk.serving.settings import ServiceSettings
+from risk.store import FolderSource, LedgerSnapshot, LedgerState, open_source
+from risk.web.app import create_app
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +41,32 @@ T = TypeVar("T")
 
 TIMEOUT_S = 30
 MAX_CONCURRENCY = 32
-SCORING_ROUTES = ("/score_customer", "/score_invoices", "/explain", "/models", "/worklist")
+SCORING_ROUTES = (
+    "/score_customer",
+    "/score_invoices",
+    "/explain",
+    "/models",
+    "/worklist",
+    "/ledger/events",
+)
+STATUS_ROUTE = "/ledger/status"
 
 
+class RequestCancelledError(Exception):
+    """The client went away: stop the work, audit nothing."""
+
+
+def _current_service() -> Any:
+    try:
+        return bentoml.get_current_service()
+    except Exception:
+        return None
+
+
+web_app = create_app(_current_service)  # the credit manager's pages (risk.web), under /app
+
+
+@bentoml.asgi_app(web_app, path="/app")
 @bentoml.service(
     name="risk_service",
     workers=1,
@@ -45,29 +77,56 @@ class RiskService:
     """Scores customers and invoices of a B2B receivables ledger, with reasons, and audits it."""
 
     def __init__(self) -> None:
+        configure_logging(loggers=(__name__,))
         self.settings = ServiceSettings.from_env()
         self.scorer: Scorer | None = None
         self.not_ready = ""
-        self.ledger: Ledger | None = None
-        self.ledger_error = ""
         try:
             self.scorer = app.load_scorer(self.settings)
             logger.info("models loaded: %s", self.scorer.versions)
         except (ModelNotFoundError, ModelIntegrityError, ConfigError) as exc:
-            self.not_ready = f"no model to score with: {exc}"
+            self.not_ready = redact(f"no model to score with: {exc}")
             logger.error("service not ready: %s", self.not_ready)
-        try:
-            self.ledger = load_ledger(self.settings.ledger_dir)
-        except LedgerError as exc:
-            self.ledger_error = f"no ledger to score by id ({self.settings.ledger_dir}): {exc}"
-            logger.warning("%s", self.ledger_error)
         self.audit = AuditLog(self.settings.audit_url)
+        self.ledgers = LedgerState(self._open_source(), prepare=self._cache)
+        self.ledgers.refresh()
+        self.ledgers.watch(self.settings.ledger_poll_s)
+        web_app.state.web.warm(self)
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The ledger currently scored by id (read by the web pages)."""
+        snapshot = self.ledgers.snapshot
+        return None if snapshot is None else snapshot.ledger
+
+    def _open_source(self) -> Any:
+        try:
+            return open_source(self.settings.ledger)
+        except LedgerError as exc:
+            logger.warning("ledger source %s: %s", redact(self.settings.ledger), exc)
+            return FolderSource(Path(self.settings.ledger))
+
+    def _cache(
+        self, snapshot: LedgerSnapshot, changed: frozenset[str] | None, previous: object
+    ) -> ScoreCache | None:
+        if self.scorer is None:
+            return None
+        try:
+            return update_cache(self.scorer, snapshot, changed, previous)  # type: ignore[arg-type]
+        except RiskError as exc:
+            logger.warning("scores not cached for ledger %s: %s", snapshot.version, exc)
+            return None
+
+    def readiness(self) -> str:
+        """Why the service cannot serve scores ("" when it can)."""
+        return self.not_ready or self.audit.check()
 
     def __is_ready__(self) -> bool:
-        return self.scorer is not None
+        return not self.readiness()
 
     @bentoml.on_shutdown
     def close(self) -> None:
+        self.ledgers.stop()
         self.audit.close()
 
     # ------------------------------------------------------------ endpoints
@@ -83,16 +142,23 @@ class RiskService:
         suggestion for one customer of the service's ledger or of an inline ledger."""
 
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.CustomerScore, AuditRecord]:
-            ledger = self._ledger(request.ledger)
+            ledger, version, cache = self._ledger(request.ledger, request)
             customer_id = request.customer_id or request.ledger.customers[0].customer_id  # type: ignore[union-attr]
-            as_of = app.resolve_as_of(ledger, request.as_of)
-            frame = scorer.score_customers(ledger, as_of, [customer_id], explain=True)
-            out = app.customer_score(frame.iloc[0], request_id, scorer.versions)
+            as_of = _as_of(ledger, cache, request.as_of)
+            row = cache.customer(customer_id) if _hit(cache, as_of) else None  # type: ignore[union-attr]
+            if row is None:
+                _stop_if_cancelled(ctx)
+                if customer_id in set(ledger.customers["customer_id"]):
+                    app.check_customer_existed(ledger, customer_id, as_of)
+                frame = scorer.score_customers(ledger, as_of, [customer_id], explain=True)
+                row = frame.iloc[0]
+            out = app.customer_score(row, request_id, scorer.versions, version)
             record = self._record(
                 request_id,
                 "score_customer",
                 request,
                 scorer,
+                version,
                 customer_ids=[customer_id],
                 probability=[out.probability],
                 grade=[out.grade],
@@ -112,20 +178,25 @@ class RiskService:
 
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.InvoiceScores, AuditRecord]:
             app.check_rows("invoice_ids", request.invoice_ids, self.settings.max_rows)
-            ledger = self._ledger(request.ledger)
-            as_of = app.resolve_as_of(ledger, request.as_of)
-            if request.invoice_ids == []:
+            ledger, version, cache = self._ledger(request.ledger, request)
+            as_of = _as_of(ledger, cache, request.as_of)
+            ids = request.invoice_ids
+            if ids == []:
                 frame = pd.DataFrame(columns=["invoice_id", "probability"])
+            elif ids and _hit(cache, as_of) and cache.has_invoices(ids):  # type: ignore[union-attr]
+                frame = cache.invoices.loc[list(dict.fromkeys(ids))]  # type: ignore[union-attr]
             else:
-                frame = scorer.score_invoices(
-                    ledger, as_of, request.invoice_ids, explain=request.explain
-                )
-            out = app.invoice_scores(frame, request_id, as_of, scorer.versions)
+                if ids:
+                    app.check_invoices_existed(ledger, ids, as_of)
+                _stop_if_cancelled(ctx)
+                frame = scorer.score_invoices(ledger, as_of, ids, explain=request.explain)
+            out = app.invoice_scores(frame, request_id, as_of, scorer.versions, version)
             record = self._record(
                 request_id,
                 "score_invoices",
                 request,
                 scorer,
+                version,
                 invoice_ids=[i.invoice_id for i in out.invoices],
                 probability=[i.probability for i in out.invoices],
             )
@@ -143,16 +214,27 @@ class RiskService:
         """Every SHAP contribution (log-odds) of one prediction, with the base value and inputs."""
 
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.Explanation, AuditRecord]:
-            ledger = self._ledger(request.ledger)
-            as_of = app.resolve_as_of(ledger, request.as_of)
-            out = app.explanation(scorer, ledger, request, as_of, request_id)
+            ledger, version, cache = self._ledger(request.ledger, request)
+            as_of = _as_of(ledger, cache, request.as_of)
+            if request.level == "customer":
+                if request.entity_id in set(ledger.customers["customer_id"]):
+                    app.check_customer_existed(ledger, request.entity_id, as_of)
+            else:
+                app.check_invoices_existed(ledger, [request.entity_id], as_of)
+            out = app.explanation(scorer, ledger, request, as_of, request_id, version)
             ids = {
                 "customer_ids" if request.level == "customer" else "invoice_ids": [
                     request.entity_id
                 ]
             }
             record = self._record(
-                request_id, "explain", request, scorer, probability=[out.probability], **ids
+                request_id,
+                "explain",
+                request,
+                scorer,
+                version,
+                probability=[out.probability],
+                **ids,
             )
             return out, record
 
@@ -169,23 +251,31 @@ class RiskService:
         from risk.decisions.worklist import WorklistFilters, build_worklist
 
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.Worklist, AuditRecord]:
-            ledger = self._ledger(None)
-            as_of = app.resolve_as_of(ledger, request.as_of)
+            ledger, version, cache = self._ledger(None, request)
+            as_of = _as_of(ledger, cache, request.as_of)
             filters = WorklistFilters(
                 top=request.top,
                 grades=tuple(request.grades or ()),
                 sectors=tuple(request.sectors or ()),
                 min_amount=request.min_amount or 0.0,
             )
-            rows = app.worklist_rows(build_worklist(scorer, ledger, as_of, filters))
+            if app.has_open_invoices(ledger, as_of):
+                rows = app.worklist_rows(build_worklist(scorer, ledger, as_of, filters))
+            else:
+                rows = []
             out = schemas.Worklist(
-                request_id=request_id, as_of=as_of.date(), models=scorer.versions, rows=rows
+                request_id=request_id,
+                as_of=as_of.date(),
+                models=scorer.versions,
+                ledger_version=version,
+                rows=rows,
             )
             record = self._record(
                 request_id,
                 "worklist",
                 request,
                 scorer,
+                version,
                 invoice_ids=[str(r.get("invoice_id")) for r in rows],
                 probability=[float(r.get("probability") or 0.0) for r in rows],
             )
@@ -205,17 +295,82 @@ class RiskService:
             return _error(ctx, 503, self.not_ready)  # type: ignore[return-value]
         return app.model_cards(self.scorer, self.settings)
 
+    @bentoml.api(route="/ledger/events")
+    def ledger_events(
+        self,
+        request: schemas.LedgerEvents,
+        /,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
+    ) -> schemas.LedgerEventsResult:
+        """Append new invoices, payments, credit notes, reminders and legal events (customers and
+        invoices are upserted by key): rows are checked with the ledger contracts, refused rows
+        come back with their reasons, kept rows are stored and scored by the next call."""
+
+        def run(scorer: Scorer, request_id: str) -> tuple[schemas.LedgerEventsResult, AuditRecord]:
+            frames = app.event_frames(request, self.settings.max_rows)
+            try:
+                check, snapshot = self.ledgers.append(frames)
+            except LedgerError as exc:
+                raise app.InputError(f"ledger events not stored: {exc}", 409) from exc
+            issues = [
+                schemas.RowIssue(table=i.table, row=int(i.row), column=i.column, rule=i.rule)
+                for i in check.issues.itertuples()
+            ]
+            out = schemas.LedgerEventsResult(
+                request_id=request_id,
+                ledger_version=snapshot.version,
+                kept=check.kept,
+                quarantined=check.quarantined,
+                issues=issues,
+            )
+            record = self._record(
+                request_id,
+                "ledger_events",
+                request,
+                scorer,
+                snapshot.version,
+                customer_ids=sorted(check.customers),
+            )
+            return out, record
+
+        return self._call(run, ctx)
+
+    def ledger_status(self) -> schemas.LedgerStatus:
+        """Version, row counts and last change of the ledger scored by id."""
+        snapshot, cache = self.ledgers.view
+        return schemas.LedgerStatus(
+            source=redact(self.ledgers.source.description),
+            version=snapshot.version if snapshot else None,
+            changed_at=snapshot.changed_at if snapshot else None,
+            counts=snapshot.counts if snapshot else {},
+            cached_as_of=cache.as_of.date() if isinstance(cache, ScoreCache) else None,
+            error=self.ledgers.error or None,
+        )
+
     # ------------------------------------------------------------ plumbing
 
-    def _ledger(self, inline: schemas.InlineLedger | None) -> Ledger:
+    def _ledger(
+        self, inline: schemas.InlineLedger | None, request: Any
+    ) -> tuple[Ledger, str, ScoreCache | None]:
         if inline is not None:
-            return app.inline_ledger(inline, self.settings.max_rows)
-        if self.ledger is None:
-            raise app.InputError(f"{self.ledger_error}; send an inline ledger", 409)
-        return self.ledger
+            return (
+                app.inline_ledger(inline, self.settings.max_rows),
+                app.inline_version(request),
+                None,
+            )
+        snapshot, cache = self.ledgers.view
+        if snapshot is None:
+            raise app.InputError(f"{self.ledgers.error}; send an inline ledger", 409)
+        return snapshot.ledger, snapshot.version, cache  # type: ignore[return-value]
 
     def _record(
-        self, request_id: str, endpoint: str, request: Any, scorer: Scorer, **fields: Any
+        self,
+        request_id: str,
+        endpoint: str,
+        request: Any,
+        scorer: Scorer,
+        ledger_version: str,
+        **fields: Any,
     ) -> AuditRecord:
         return AuditRecord(
             request_id=request_id,
@@ -223,37 +378,46 @@ class RiskService:
             endpoint=endpoint,
             input_sha256=app.input_sha256(request),
             latency_ms=0.0,
-            model_versions=scorer.versions,
+            model_versions={**scorer.versions, "ledger": ledger_version},
             **fields,
         )
 
     def _call(
         self, run: Callable[[Scorer, str], tuple[T, AuditRecord]], ctx: bentoml.Context | None
     ) -> T:
-        """Run one scoring call: readiness, error mapping, audit record, request id header."""
+        """Run one call: readiness, error mapping, audit record, request id header."""
         request_id = uuid.uuid4().hex
         started = time.perf_counter()
         if self.scorer is None:
             return _error(ctx, 503, self.not_ready)  # type: ignore[return-value]
         try:
             out, record = run(self.scorer, request_id)
+            _stop_if_cancelled(ctx)
+            key_name = _key_name(ctx)
+            latency = (time.perf_counter() - started) * 1000
+            self.audit.write(
+                AuditRecord(**{**record.__dict__, "key_name": key_name, "latency_ms": latency})
+            )
+        except RequestCancelledError:
+            logger.info("%s cancelled by the client: stopped, not audited", request_id)
+            return _error(ctx, 499, "client closed the request")  # type: ignore[return-value]
         except UnknownEntityError as exc:
             return _error(ctx, 404, str(exc))  # type: ignore[return-value]
         except app.InputError as exc:
             return _error(ctx, exc.status, str(exc))  # type: ignore[return-value]
+        except AuditUnavailableError as exc:
+            return _error(  # type: ignore[return-value]
+                ctx, 503, f"{exc}; scores are not served unaudited, retry later"
+            )
         except RiskError as exc:
             return _error(ctx, 422, str(exc))  # type: ignore[return-value]
-        key_name = _key_name(ctx)
-        latency = (time.perf_counter() - started) * 1000
-        self.audit.write(
-            AuditRecord(**{**record.__dict__, "key_name": key_name, "latency_ms": latency})
-        )
         logger.info(
-            "%s %s key=%s input=%s %.1f ms",
+            "%s %s key=%s input=%s ledger=%s %.1f ms",
             record.endpoint,
             request_id,
             key_name,
             record.input_sha256[:12],
+            record.model_versions.get("ledger"),
             latency,
         )
         if ctx is not None:
@@ -261,29 +425,76 @@ class RiskService:
         return out
 
 
+def _as_of(ledger: Ledger, cache: ScoreCache | None, requested: Any) -> pd.Timestamp:
+    """The requested date, else the ledger's cut-off (known by the cache without a scan)."""
+    if requested is None and cache is not None:
+        return cache.as_of
+    return app.resolve_as_of(ledger, requested)
+
+
+def _hit(cache: ScoreCache | None, as_of: pd.Timestamp) -> bool:
+    return cache is not None and cache.as_of == as_of
+
+
 def _error(ctx: bentoml.Context | None, status: int, message: str) -> JSONResponse:
     """A JSON error; with a context, the framework takes the status from ``ctx.response``."""
+    message = redact(message)
     if ctx is not None:
         ctx.response.status_code = status
+    if status >= 400 and status != 499:
+        logger.info("answered %d: %s", status, message)
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _state(ctx: bentoml.Context | None) -> dict[str, Any]:
+    if ctx is None:
+        return {}
+    try:
+        return ctx.request.scope.get("state", {})  # type: ignore[no-any-return]
+    except (AttributeError, LookupError):
+        return {}
 
 
 def _key_name(ctx: bentoml.Context | None) -> str:
     if ctx is None:
         return "local"
+    return str(_state(ctx).get(KEY_NAME, "unknown"))
+
+
+def _stop_if_cancelled(ctx: bentoml.Context | None) -> None:
+    flag = _state(ctx).get(CANCELLED)
+    if isinstance(flag, threading.Event) and flag.is_set():
+        raise RequestCancelledError
+
+
+def _service() -> Any:
     try:
-        return str(ctx.request.scope.get("state", {}).get(KEY_NAME, "unknown"))
-    except (AttributeError, LookupError):
-        return "unknown"
+        return bentoml.get_current_service()
+    except Exception:
+        return None
 
 
 async def _readiness(scope: dict[str, Any]) -> str | None:
     """Why the service is not ready, for ``/readyz`` (None when ready or not yet started)."""
-    try:
-        service = bentoml.get_current_service()
-    except Exception:
+    import anyio
+
+    service = _service()
+    if service is None:
         return None
-    return getattr(service, "not_ready", "") or None
+    return await anyio.to_thread.run_sync(service.readiness) or None
 
 
-RiskService.add_asgi_middleware(RiskGuard, protected=SCORING_ROUTES, readiness=_readiness)
+async def _ledger_status(scope: dict[str, Any]) -> dict[str, Any] | None:
+    service = _service()
+    if service is None:
+        return None
+    return service.ledger_status().model_dump(mode="json")  # type: ignore[no-any-return]
+
+
+RiskService.add_asgi_middleware(
+    RiskGuard,
+    protected=SCORING_ROUTES,
+    readiness=_readiness,
+    get_routes={STATUS_ROUTE: _ledger_status},
+)
+http_server.install(known_paths=(*SCORING_ROUTES, STATUS_ROUTE))

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import mlflow
 import mlflow.lightgbm
 import pandas as pd
@@ -41,6 +42,10 @@ MODEL_NAMES = {
 EXPERIMENT_NAMES = dict(MODEL_NAMES)
 MODEL_NAMES["timing"] = EXPERIMENT_NAMES["timing"] = "payment-timing"  # risk.timing
 HASH_TAG = "artifact_sha256"
+FILES_TAG = "artifact_files"
+BOOSTER_FILE = "model.lgb"
+ALLOWED_FLAVORS = {"lightgbm", "python_function"}
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".cloudpickle", ".joblib", ".dill")
 
 
 class ModelNotFoundError(RiskError):
@@ -99,20 +104,87 @@ def training_run(store: Store, level: str, run_name: str) -> Iterator[Any]:
         yield run
 
 
-def directory_sha256(directory: Path) -> str:
-    """sha256 over every file below ``directory`` (relative path and bytes, sorted by path).
+def file_hashes(directory: Path) -> dict[str, str]:
+    """sha256 of every file below ``directory``, by relative path."""
+    return {
+        path.relative_to(directory).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(p for p in directory.rglob("*") if p.is_file())
+    }
 
-    MLflow's own descriptive files (``MLmodel``, environment files) are excluded: they record
-    tool versions, not the model.
-    """
+
+def directory_sha256(directory: Path) -> str:
+    """sha256 over every file below ``directory`` (relative path and bytes, sorted by path),
+    ``MLmodel`` included: it decides which file is loaded and how."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        relative = path.relative_to(directory).as_posix()
-        if path.name not in ("model.lgb", BUNDLE_FILE):
-            continue
+    for relative, sha in file_hashes(directory).items():
         digest.update(relative.encode())
-        digest.update(path.read_bytes())
+        digest.update(sha.encode())
     return digest.hexdigest()
+
+
+def check_files(
+    directory: Path, expected_files: str | None, expected_sha: str | None, what: str
+) -> None:
+    """Refuse a model directory whose files differ from those registered.
+
+    Raises:
+        ModelIntegrityError: a file was added, removed or changed (named), or the version was
+            registered without the per-file hashes.
+    """
+    if not expected_files:
+        raise ModelIntegrityError(
+            f"{what}: registered without per-file hashes (an older registration); refusing to "
+            "load it: register it again with `risk train`"
+        )
+    expected = json.loads(expected_files)
+    actual = file_hashes(directory)
+    problems = [f"{name} missing" for name in sorted(set(expected) - set(actual))]
+    problems += [f"unexpected file {name}" for name in sorted(set(actual) - set(expected))]
+    problems += [
+        f"{name} changed"
+        for name in sorted(set(expected) & set(actual))
+        if expected[name] != actual[name]
+    ]
+    if not problems and expected_sha != directory_sha256(directory):
+        problems.append("artifact sha256 differs")
+    if problems:
+        raise ModelIntegrityError(
+            f"{what}: {'; '.join(problems)} since registration; refusing to load"
+        )
+
+
+def check_mlmodel(directory: Path, what: str) -> Path:
+    """The booster file an ``MLmodel`` may point at: LightGBM flavor, ``model.lgb``, no pickle.
+
+    Raises:
+        ModelIntegrityError: another flavor, another file, or a pickle in the directory.
+    """
+    import yaml
+
+    try:
+        flavors = (yaml.safe_load((directory / "MLmodel").read_text()) or {}).get("flavors") or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ModelIntegrityError(f"{what}: unreadable MLmodel: {exc}") from exc
+    if not isinstance(flavors, dict) or set(flavors) - ALLOWED_FLAVORS or "lightgbm" not in flavors:
+        raise ModelIntegrityError(
+            f"{what}: MLmodel flavors {sorted(flavors) if isinstance(flavors, dict) else flavors}; "
+            "only lightgbm (and python_function) are loaded; refusing to load"
+        )
+    lightgbm_data = (flavors.get("lightgbm") or {}).get("data")
+    pyfunc = flavors.get("python_function") or {}
+    if lightgbm_data != BOOSTER_FILE or (
+        pyfunc
+        and (pyfunc.get("loader_module") != "mlflow.lightgbm" or pyfunc.get("data") != BOOSTER_FILE)
+    ):
+        raise ModelIntegrityError(
+            f"{what}: MLmodel points at {lightgbm_data!r} (loader "
+            f"{pyfunc.get('loader_module')!r}); only {BOOSTER_FILE} by mlflow.lightgbm is "
+            "loaded; refusing to load"
+        )
+    pickles = sorted(p.name for p in directory.rglob("*") if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise ModelIntegrityError(f"{what}: pickle file(s) {', '.join(pickles)}; refusing to load")
+    return directory / BOOSTER_FILE
 
 
 def log_model(model: RiskModel, example: pd.DataFrame, store: Store) -> tuple[str, str]:
@@ -138,9 +210,17 @@ def log_model(model: RiskModel, example: pd.DataFrame, store: Store) -> tuple[st
         )
     version = str(info.registered_model_version)
     with tempfile.TemporaryDirectory() as tmp:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path=tmp))
+        # downloaded as ``load_model`` does (by registry URI, which adds registered_model_meta)
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{MODEL_NAMES[model.level]}/{version}", dst_path=tmp
+            )
+        )
         sha = directory_sha256(local)
-    store.client().set_model_version_tag(MODEL_NAMES[model.level], version, HASH_TAG, sha)
+        files = json.dumps(file_hashes(local), sort_keys=True, separators=(",", ":"))
+    client = store.client()
+    client.set_model_version_tag(MODEL_NAMES[model.level], version, FILES_TAG, files)
+    client.set_model_version_tag(MODEL_NAMES[model.level], version, HASH_TAG, sha)
     return version, sha
 
 
@@ -178,15 +258,15 @@ def load_model(
                 artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
             )
         )
-        expected = mv.tags.get(HASH_TAG)
-        actual = directory_sha256(local)
-        if expected != actual:
-            raise ModelIntegrityError(
-                f"model {name} version {mv.version}: artifact sha256 {actual} does not match the "
-                f"registered {expected}; refusing to load"
-            )
-        booster = mlflow.lightgbm.load_model(str(local))
-        bundle = json.loads(next(local.rglob(BUNDLE_FILE)).read_text())
+        what = f"model {name} version {mv.version}"
+        check_files(local, mv.tags.get(FILES_TAG), mv.tags.get(HASH_TAG), what)
+        booster_file = check_mlmodel(local, what)
+        bundles = sorted(local.rglob(BUNDLE_FILE))
+        if len(bundles) != 1:
+            raise ModelIntegrityError(f"{what}: expected one {BUNDLE_FILE}, found {len(bundles)}")
+        # the booster is read as LightGBM text, never through a flavor loader that may unpickle
+        booster = lgb.Booster(model_file=str(booster_file))
+        bundle = json.loads(bundles[0].read_text())
     model = RiskModel.from_parts(booster, bundle)
     model.metadata.update(
         {"model_name": name, "model_version": str(mv.version), "run_id": mv.run_id}

@@ -47,7 +47,7 @@ def test_tampered_artifacts_are_refused(
     bundle = json.loads(bundles[0].read_text())
     bundle["features"] = list(reversed(bundle["features"]))  # a silent, dangerous change
     bundles[0].write_text(json.dumps(bundle))
-    with pytest.raises(registry.ModelIntegrityError, match="does not match"):
+    with pytest.raises(registry.ModelIntegrityError, match=r"risk_model\.json changed"):
         registry.load_model(store, "invoice", version=version)
 
 

@@ -7,6 +7,7 @@ home and audit database under ``tmp_path``.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -143,7 +144,9 @@ def wait_ready(url: str, timeout: float = 60.0) -> httpx.Response:
 def live_server(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One real ``bentoml serve`` process for the session, ready to score."""
     tmp = tmp_path_factory.mktemp("live")
-    server = start_server(service_env(trained, tmp), tmp / "server.log")
+    ledger = shutil.copytree(trained.ledger_dir, tmp / "ledger")  # events may change it
+    env = service_env(trained, tmp, RISK_HEADER_TIMEOUT_S="2", RISK_LEDGER=str(ledger))
+    server = start_server(env, tmp / "server.log")
     try:
         assert wait_ready(server.url).status_code == 200, server.log.read_text()[-3000:]
         yield server

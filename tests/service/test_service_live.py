@@ -91,7 +91,7 @@ def test_schemathesis_finds_no_server_error(live_server: LiveServer, tmp_path: P
         "--workers",
         "2",
         "--checks",
-        "not_a_server_error,response_schema_conformance,content_type_conformance",
+        "all",
         "--phases",
         "examples,fuzzing",
         "--request-timeout",
@@ -100,6 +100,13 @@ def test_schemathesis_finds_no_server_error(live_server: LiveServer, tmp_path: P
         "all",
         "--no-color",
     ]
+    # Schema-valid requests may still break a rule the JSON schema cannot say (ledger contracts,
+    # a date before an entity existed: 422; rows over RISK_MAX_ROWS across tables: 413); both
+    # are documented answers, so they count as accepted for positive data.
+    (tmp_path / "schemathesis.toml").write_text(
+        "[checks.positive_data_acceptance]\n"
+        'expected-statuses = ["2xx", "401", "403", "404", "409", "413", "422", "429"]\n'
+    )
     done = subprocess.run(
         command,
         capture_output=True,
@@ -109,11 +116,55 @@ def test_schemathesis_finds_no_server_error(live_server: LiveServer, tmp_path: P
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     report = done.stdout + done.stderr
+    (tmp_path / "schemathesis.txt").write_text(report)
     assert "Schema Error" not in report, report[-6000:]
-    assert "Server error" not in report and "ST100" not in report, report[-6000:]
-    # BentoML documents its 400 body as {"error": str, "detail": str} but sends pydantic's error
-    # list as "detail": a framework schema bug (ST108 on status 400), tolerated here. Any other
-    # schema violation is in our own response models and fails the test.
-    blocks = report.split("Test Case ID")[1:]
-    ours = [b for b in blocks if "for status code 400" not in b]
-    assert not ours, report[-6000:]
+    assert "Test Case ID" not in report and "failures" not in report.lower(), report[-8000:]
+    assert done.returncode == 0, report[-8000:]
+
+
+def test_unknown_paths_share_one_metrics_label(live_server: LiveServer) -> None:
+    for i in range(30):
+        assert httpx.get(f"{live_server.url}/random-{i}-zz").status_code == 404
+    metrics = httpx.get(f"{live_server.url}/metrics").text
+    assert "random-" not in metrics
+    assert 'endpoint="/unknown-path"' in metrics
+
+
+def test_slow_header_clients_do_not_starve_the_service(live_server: LiveServer) -> None:
+    """Sockets that never finish their headers are closed; the service keeps answering."""
+    import socket
+
+    host, port = live_server.url.removeprefix("http://").split(":")
+    sockets = []
+    for _ in range(40):
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b"POST /score_customer HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        sockets.append(sock)
+    try:
+        assert httpx.get(f"{live_server.url}/livez", timeout=10).status_code == 200
+        closed = 0
+        for sock in sockets:
+            sock.settimeout(30)  # bounded wait; the server's header timeout is 2 s here
+            try:
+                closed += sock.recv(1024) == b""
+            except (TimeoutError, ConnectionResetError):
+                closed += isinstance(sock, socket.socket) and False
+        assert closed == len(sockets)
+        assert httpx.get(f"{live_server.url}/livez", timeout=10).status_code == 200
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_client_errors_log_one_line_and_project_info_reaches_the_log(
+    live_server: LiveServer,
+) -> None:
+    bad = httpx.post(
+        f"{live_server.url}/score_customer", json={"customer_idx": "C1"}, headers=auth()
+    )
+    assert bad.status_code == 400
+    log = live_server.log.read_text(errors="replace")
+    assert "Traceback" not in log
+    assert "Exception on /score_customer [POST]: 400 ValidationError" in log
+    assert "INFO risk.serving.cache: scores cached for ledger" in log
+    assert "INFO service.service: models loaded" in log

@@ -169,6 +169,11 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
         "Next: `uv run risk worklist --xlsx out/worklist.xlsx`, `uv run risk serve`; MLflow UI: "
         "uv run mlflow ui --backend-store-uri sqlite:///models/mlflow.db"
     )
+    console.print(
+        "Web pages (dashboard, worklist, customer sheets): "
+        "`uv run risk serve --web-key me`, then open http://127.0.0.1:3000/app "
+        "and sign in with the key it prints"
+    )
 
 
 app.command()(sample)

@@ -56,9 +56,21 @@ def serve(
         str | None, typer.Option(help="Registry alias served (RISK_MODEL_ALIAS).")
     ] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    web_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Print a one-time collector key NAME for the web pages (valid while this "
+            "server runs) and their address."
+        ),
+    ] = None,
 ) -> None:
-    """Serve the scoring API locally with `bentoml serve` (API keys: RISK_API_KEYS_FILE or RISK_API_KEYS)."""
+    """Serve the scoring API and the web pages (/app) locally with `bentoml serve` (API keys:
+    RISK_API_KEYS_FILE or RISK_API_KEYS)."""
     env = dict(os.environ)
+    if web_key:
+        secret, extra = one_time_web_key(web_key)
+        env["RISK_API_KEYS"] = ",".join(filter(None, [env.get("RISK_API_KEYS", ""), extra]))
+        typer.echo(f"web pages: {page_address(host, port)} (sign in with the key {secret})")
     for name, value in (
         ("RISK_LEDGER", ledger),
         ("RISK_TRACKING_URI", tracking_uri),
@@ -75,14 +87,38 @@ def serve(
     raise typer.Exit(completed.returncode)
 
 
+def page_address(host: str, port: int) -> str:
+    """Address of the web pages served by ``risk serve``."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"http://{shown}:{port}/app"
+
+
+def one_time_web_key(name: str) -> tuple[str, str]:
+    """A new collector key and its ``name:hash:collector`` entry for ``RISK_API_KEYS``."""
+    secret, line = key_line(name, "collector")
+    hashed = line.split('"')[1]
+    return secret, f"{name}:{hashed}:collector"
+
+
 def apikey(
     name: Annotated[str, typer.Argument(help="Name of the key (who uses it), e.g. ops-team.")],
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="Web-page role: viewer (reads, the default) or collector (records actions)."
+        ),
+    ] = None,
 ) -> None:
-    """Print a new random API key (give it to its user) and the line for the keys file."""
-    secret, line = key_line(name)
+    """Print a new random API key (give it to its user) and the line for the keys file.
+
+    The key starts with its public key id (``rk_<key id>.``), which the line repeats
+    (``kid-<key id>$scrypt$...``): the service checks one hash per request.
+    """
+    secret, line = key_line(name, role)
+    hashed = line.split('"')[1] if role else line.split(": ", 1)[1]
     typer.echo(f"key:  {secret}")
     typer.echo(f"keys file line (RISK_API_KEYS_FILE):  {line}")
-    typer.echo(f"or RISK_API_KEYS={line.replace(': ', ':', 1)}")
+    typer.echo(f"or RISK_API_KEYS={name}:{hashed}" + (f":{role}" if role else ""))
 
 
 def bento(

@@ -255,7 +255,7 @@ def reason_out(reason: Reason) -> schemas.ReasonOut:
 
 
 def customer_score(
-    row: pd.Series, request_id: str, versions: dict[str, str]
+    row: pd.Series, request_id: str, versions: dict[str, str], ledger_version: str = ""
 ) -> schemas.CustomerScore:
     limit = schemas.CreditLimitOut(
         **{
@@ -275,11 +275,16 @@ def customer_score(
         reasons=[reason_out(r) for r in row["reasons"]],
         credit_limit=limit,
         models=versions,
+        ledger_version=ledger_version,
     )
 
 
 def invoice_scores(
-    frame: pd.DataFrame, request_id: str, as_of: pd.Timestamp, versions: dict[str, str]
+    frame: pd.DataFrame,
+    request_id: str,
+    as_of: pd.Timestamp,
+    versions: dict[str, str],
+    ledger_version: str = "",
 ) -> schemas.InvoiceScores:
     items = [
         schemas.InvoiceScore(
@@ -297,7 +302,11 @@ def invoice_scores(
         for _, row in frame.iterrows()
     ]
     return schemas.InvoiceScores(
-        request_id=request_id, as_of=as_of.date(), models=versions, invoices=items
+        request_id=request_id,
+        as_of=as_of.date(),
+        models=versions,
+        ledger_version=ledger_version,
+        invoices=items,
     )
 
 
@@ -332,6 +341,7 @@ def explanation(
     request: schemas.ExplainRequest,
     as_of: pd.Timestamp,
     request_id: str,
+    ledger_version: str = "",
 ) -> schemas.Explanation:
     model, frame, contrib = explain_one(scorer, ledger, request.level, request.entity_id, as_of)
     row = contrib.iloc[0]
@@ -348,9 +358,81 @@ def explanation(
         values={k: _plain(v) for k, v in inputs.items()},
         model=str(model.metadata.get("model_name")),
         version=str(model.metadata.get("model_version")),
+        ledger_version=ledger_version,
     )
 
 
 def worklist_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     keep = [c for c in frame.columns if c != "reasons"]
     return [{k: _plain(v) for k, v in rec.items()} for rec in frame[keep].to_dict("records")]
+
+
+# ---------------------------------------------------------------- dates and events
+
+
+def check_customer_existed(ledger: Ledger, customer_id: str, as_of: pd.Timestamp) -> None:
+    """Raises: InputError (422): the customer was created after ``as_of``."""
+    customers = ledger.customers
+    if "created_on" not in customers:
+        return
+    created = customers.loc[customers["customer_id"] == customer_id, "created_on"]
+    if len(created) and pd.notna(created.iloc[0]) and created.iloc[0] > as_of:
+        raise InputError(
+            f"customer {customer_id} was created on {created.iloc[0].date()}, after as_of "
+            f"{as_of.date()}: there is no score before the customer existed"
+        )
+
+
+def check_invoices_existed(ledger: Ledger, invoice_ids: list[str], as_of: pd.Timestamp) -> None:
+    """Raises: InputError (422): an invoice was issued after ``as_of``."""
+    invoices = ledger.invoices
+    late = invoices[invoices["invoice_id"].isin(invoice_ids) & (invoices["issued_on"] > as_of)]
+    if len(late):
+        shown = ", ".join(
+            f"{row.invoice_id} (issued on {row.issued_on.date()})"
+            for row in late.head(10).itertuples()
+        )
+        raise InputError(
+            f"invoice(s) {shown} issued after as_of {as_of.date()}: "
+            "there is no score before an invoice exists"
+        )
+
+
+def event_frames(events: schemas.LedgerEvents, max_rows: int) -> dict[str, pd.DataFrame]:
+    """Event rows as the text a CSV file would hold, per table.
+
+    Raises:
+        InputError: more than ``max_rows`` rows (413), or no row at all (422).
+    """
+    if events.n_rows > max_rows:
+        raise InputError(f"ledger events: {events.n_rows} rows sent, at most {max_rows}", 413)
+    if events.n_rows == 0:
+        raise InputError("ledger events: no row sent")
+    models = {
+        "customers": schemas.CustomerRow,
+        "invoices": schemas.InvoiceRow,
+        "credit_notes": schemas.CreditNoteRow,
+        "payments": schemas.PaymentRow,
+        "legal_events": schemas.LegalEventRow,
+        "reminders": schemas.ReminderRow,
+    }
+    return {
+        name: _rows(getattr(events, name), model)
+        for name, model in models.items()
+        if getattr(events, name)
+    }
+
+
+def inline_version(request: BaseModel) -> str:
+    return f"inline-{input_sha256(request)[:12]}"
+
+
+def has_open_invoices(ledger: Ledger, as_of: pd.Timestamp) -> bool:
+    """Whether any invoice issued before ``as_of`` is still open then (else the worklist is empty)."""
+    from risk.portfolio import open_amounts
+
+    items = open_amounts(ledger, as_of)
+    if items.empty:
+        return False
+    issued = ledger.invoices.set_index("invoice_id")["issued_on"]
+    return bool((issued.reindex(items["invoice_id"]).to_numpy() < as_of).any())

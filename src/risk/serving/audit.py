@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,10 +25,15 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    event,
     insert,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from risk.errors import RiskError
+from risk.serving.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -82,22 +89,95 @@ class AuditRecord:
         }
 
 
-class AuditLog:
-    """Writes ``AuditRecord`` rows to the ``score_audit`` table (created when absent)."""
+def _sqlite_wal(connection: Any, _record: object) -> None:
+    """Write-ahead log, synced at checkpoints: a row per call costs no fsync of its own (a crash
+    of the process loses nothing; a power cut may lose the last rows)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
-    def __init__(self, url: str) -> None:
+
+_PROBE = AuditRecord("probe", "", "probe", "", 0.0, {})
+
+
+class AuditUnavailableError(RiskError):
+    """The audit database cannot be written: no score may be served unaudited."""
+
+
+class AuditLog:
+    """Writes ``AuditRecord`` rows to the ``score_audit`` table (created when absent).
+
+    An unreachable database never raises at start: ``error`` says why, ``check()`` retries (at
+    most every ``retry_s`` seconds) and ``write`` raises ``AuditUnavailableError`` until it works.
+    """
+
+    def __init__(self, url: str, retry_s: float = 2.0, connect_timeout_s: int = 3) -> None:
         parsed = make_url(url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        args: dict[str, Any] = {}
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        self.engine: Engine = create_engine(parsed, pool_pre_ping=True)
-        metadata.create_all(self.engine)
-        logger.info("audit log at %s", parsed.render_as_string(hide_password=True))
+        if parsed.drivername.startswith("postgresql"):
+            args["connect_timeout"] = connect_timeout_s
+        self.where = parsed.render_as_string(hide_password=True)
+        self.engine: Engine = create_engine(parsed, pool_pre_ping=True, connect_args=args)
+        if parsed.drivername.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_wal)
+        self.error = ""
+        self.retry_s = retry_s
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self._create()
+        if not self.error:
+            logger.info("audit log at %s", self.where)
+
+    def _fail(self, exc: Exception) -> str:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        self.error = redact(f"audit log {self.where} unavailable: {first}")
+        logger.error("%s", self.error)
+        return self.error
+
+    def _create(self) -> None:
+        self._checked = time.monotonic()
+        try:
+            metadata.create_all(self.engine)
+            with self.engine.connect() as connection:  # a write, rolled back: can we audit?
+                transaction = connection.begin()
+                connection.execute(insert(score_audit).values(**_PROBE.row()))
+                transaction.rollback()
+        except SQLAlchemyError as exc:
+            self._fail(exc)
+        else:
+            self.error = ""
+
+    def check(self) -> str:
+        """Why the audit log is unusable ("" when it works); retries a failed database."""
+        with self._lock:
+            if self.error and time.monotonic() - self._checked >= self.retry_s:
+                self._create()
+                if not self.error:
+                    logger.info("audit log at %s is back", self.where)
+            return self.error
 
     def write(self, record: AuditRecord) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(insert(score_audit).values(**record.row()))
+        """Insert one row.
+
+        Raises:
+            AuditUnavailableError: the database refused or cannot be reached (redacted reason).
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(score_audit).values(**record.row()))
+        except SQLAlchemyError as exc:
+            with self._lock:
+                message = self._fail(exc)
+                self._checked = time.monotonic()
+            raise AuditUnavailableError(message) from exc
+        if self.error:
+            with self._lock:
+                self.error = ""
 
     def read(self, limit: int = 100) -> list[dict[str, Any]]:
         """Latest rows first, JSON columns decoded (for tests and inspection)."""

@@ -1,19 +1,29 @@
-"""ASGI middleware in front of the scoring endpoints: API key, JSON only, body size.
+"""ASGI middleware in front of the API: API key, rate limit of failed keys, JSON only, body
+size, cancellation, the completed OpenAPI document and ``/readyz``.
 
 Health and documentation routes (``/livez``, ``/readyz``, ``/metrics``, ``/docs.json``, the
-Swagger page) stay open; every API route needs ``Authorization: Bearer <key>``. The key's name is
-put in the request state (``scope["state"]["key_name"]``) for the audit log.
+Swagger page) stay open; every API route needs ``Authorization: Bearer <key>``. The key's name
+is put in the request state (``scope["state"]["key_name"]``) for the audit log, with a
+``threading.Event`` (``scope["state"]["cancelled"]``) set when the client disconnects before the
+answer: the endpoint then stops and audits nothing, and its concurrency slot is freed at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
+
+import anyio
 
 from risk.errors import ConfigError
 from risk.serving.auth import AuthError, KeyRing
+from risk.serving.limits import FailureLimiter
+from risk.serving.openapi import complete_spec
+from risk.serving.redact import redact
 from risk.serving.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -23,14 +33,17 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+GetRoute = Callable[[Scope], Awaitable[dict[str, Any] | None]]
 
 KEY_NAME = "key_name"
+CANCELLED = "cancelled"
+HASH_THREADS = 2
 
 
-async def send_error(
-    send: Send, status: int, message: str, headers: Iterable[tuple[bytes, bytes]] = ()
+async def send_json(
+    send: Send, status: int, payload: object, headers: Iterable[tuple[bytes, bytes]] = ()
 ) -> None:
-    body = json.dumps({"error": message}).encode()
+    body = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",
@@ -45,14 +58,27 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def send_error(
+    send: Send, status: int, message: str, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    await send_json(send, status, {"error": redact(message)}, headers)
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 class RiskGuard:
     """Authorise API calls, refuse non-JSON bodies (415) and bodies over the limit (413).
 
     Args:
         app: the wrapped ASGI app.
-        protected: API routes that need a key (e.g. ``["/score_customer", ...]``).
+        protected: POST API routes that need a key (e.g. ``["/score_customer", ...]``).
         readiness: async callable returning why the service is not ready (None when ready);
             ``/readyz`` then answers 503 with that message.
+        get_routes: GET routes answered here with a key (path -> async callable returning the
+            JSON payload, None when the service is not started).
     """
 
     def __init__(
@@ -60,11 +86,15 @@ class RiskGuard:
         app: ASGIApp,
         protected: Iterable[str],
         readiness: Callable[[Scope], Awaitable[str | None]] | None = None,
+        get_routes: Mapping[str, GetRoute] | None = None,
     ) -> None:
         self.app = app
         self.protected = frozenset(protected)
         self.readiness = readiness
+        self.get_routes = dict(get_routes or {})
         self.settings = ServiceSettings.from_env()
+        self.failures = FailureLimiter(self.settings.auth_failures)
+        self.hash_threads = anyio.CapacityLimiter(HASH_THREADS)
         self.keys: KeyRing | None = None
         self.keys_error = ""
         try:
@@ -74,29 +104,35 @@ class RiskGuard:
             logger.error("API keys unusable, every API call will be refused: %s", exc)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/readyz" and self.readiness is not None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == "/readyz" and self.readiness is not None:
             reason = await self.readiness(scope)
             if reason:
                 await send_error(send, 503, reason)
                 return
-        if scope["type"] != "http" or scope["path"] not in self.protected:
+        if path == "/docs.json" and scope["method"] == "GET":
+            await self._spec(scope, receive, send)
+            return
+        if path in self.get_routes:
+            await self._get(scope, receive, send)
+            return
+        if path not in self.protected:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        try:
-            if self.keys is None:
-                raise AuthError(
-                    401, f"API keys are misconfigured on this server: {self.keys_error}"
-                )
-            name = self.keys.authorise(headers.get("authorization"))
-        except AuthError as exc:
-            extra = [(b"www-authenticate", b"Bearer")] if exc.status == 401 else []
-            await send_error(send, exc.status, str(exc), extra)
+        if not await self._authorised(scope, headers, send):
             return
-        scope.setdefault("state", {})[KEY_NAME] = name
         media_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if scope["method"] != "POST":
-            await send_error(send, 405, f"{scope['method']} not allowed: use POST with a JSON body")
+            await send_error(
+                send,
+                405,
+                f"{scope['method']} not allowed: use POST with a JSON body",
+                [(b"allow", b"POST")],
+            )
             return
         if media_type != "application/json":
             await send_error(
@@ -110,8 +146,76 @@ class RiskGuard:
             return
         await self._call_limited(scope, receive, send, limit)
 
+    async def _authorised(self, scope: Scope, headers: dict[str, str], send: Send) -> bool:
+        """Check the key (hashing in a worker thread); answer 401/403/429 and return False."""
+        address = _client(scope)
+        wait = self.failures.retry_after(address)
+        if wait is not None:
+            await send_error(
+                send,
+                429,
+                f"too many failed API key attempts from this address: retry in {wait} s",
+                [(b"retry-after", str(wait).encode())],
+            )
+            return False
+        try:
+            if self.keys is None:
+                raise AuthError(
+                    401, f"API keys are misconfigured on this server: {self.keys_error}"
+                )
+            header = headers.get("authorization")
+            name = self.keys.cached(header)
+            if name is None:
+                name = await anyio.to_thread.run_sync(
+                    self.keys.authorise, header, limiter=self.hash_threads
+                )
+        except AuthError as exc:
+            if exc.status == 403:
+                self.failures.record(address)
+            extra = [(b"www-authenticate", b"Bearer")] if exc.status == 401 else []
+            await send_error(send, exc.status, str(exc), extra)
+            return False
+        scope.setdefault("state", {})[KEY_NAME] = name
+        return True
+
+    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if not await self._authorised(scope, headers, send):
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await send_error(
+                send, 405, f"{scope['method']} not allowed: use GET", [(b"allow", b"GET")]
+            )
+            return
+        payload = await self.get_routes[scope["path"]](scope)
+        if payload is None:
+            await send_error(send, 503, "service not started")
+            return
+        await send_json(send, 200, payload)
+
+    async def _spec(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The framework's OpenAPI document, completed (``risk.serving.openapi``)."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        if start.get("status") != 200:
+            await send(start)
+            await send({"type": "http.response.body", "body": b"".join(chunks)})
+            return
+        spec = complete_spec(json.loads(b"".join(chunks)), self.protected, self.get_routes)
+        await send_json(send, 200, spec)
+
     async def _call_limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        """Read the whole body first (the framework does too), refusing it past ``limit``."""
+        """Read the whole body first (refusing it past ``limit``), then run the endpoint while
+        watching for the client's disconnect."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -126,6 +230,9 @@ class RiskGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        gone = asyncio.Event()
+        cancelled = threading.Event()
+        scope.setdefault("state", {})[CANCELLED] = cancelled
         replayed = False
 
         async def replay() -> Message:
@@ -133,6 +240,31 @@ class RiskGuard:
             if not replayed:
                 replayed = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            await gone.wait()
+            return {"type": "http.disconnect"}
 
-        await self.app(scope, replay, send)
+        async def guarded_send(message: Message) -> None:
+            if not cancelled.is_set():
+                await send(message)
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        inner = asyncio.ensure_future(self.app(scope, replay, guarded_send))
+        watcher = asyncio.ensure_future(watch())
+        await asyncio.wait({inner, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if inner.done():
+            watcher.cancel()
+            inner.result()
+            return
+        cancelled.set()
+        gone.set()
+        logger.info("%s: client disconnected, request cancelled", scope["path"])
+        inner.add_done_callback(_drop_result)
+        inner.cancel()
+
+
+def _drop_result(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -8,13 +8,31 @@ of ``risk.validation`` check them, so that errors name the table, row, column an
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")
 MAX_ROWS = 1000
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+#: a date between EARLIEST and LATEST, said in the schema too (JSON schema cannot bound dates)
+Day = Annotated[
+    dt.date,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        }
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -48,7 +66,7 @@ class CustomerRow(Strict):
     legal_form: str | None = Field(
         None, max_length=20, description="SAS, SARL, SA, EURL, EI, ...", examples=["SAS"]
     )
-    created_on: dt.date | None = Field(
+    created_on: Day | None = Field(
         None, description="Company creation date.", examples=["2010-05-01"]
     )
     employees: int | None = Field(
@@ -77,15 +95,15 @@ class InvoiceRow(Strict):
     customer_id: str = Field(
         min_length=1, max_length=64, description="Customer key.", examples=["C000001"]
     )
-    issued_on: dt.date = Field(description="Issue date.", examples=["2024-01-10"])
-    due_on: dt.date = Field(description="Due date.", examples=["2024-02-09"])
+    issued_on: Day = Field(description="Issue date.", examples=["2024-01-10"])
+    due_on: Day = Field(description="Due date.", examples=["2024-02-09"])
     amount: float = Field(
         ge=-1e12,
         le=1e12,
         description="Amount incl. tax (> 0; negative = credit note).",
         examples=[1200.0],
     )
-    paid_on: dt.date | None = Field(None, description="Settlement date, empty while open.")
+    paid_on: Day | None = Field(None, description="Settlement date, empty while open.")
     amount_paid: float | None = Field(None, ge=0, le=1e12, description="Amount paid so far.")
     disputed: bool | None = Field(None, description="Invoice under dispute.")
     channel: Literal["paper", "electronic"] | None = Field(None, description="Invoice channel.")
@@ -97,7 +115,7 @@ class LegalEventRow(Strict):
     customer_id: str = Field(
         min_length=1, max_length=64, description="Customer key.", examples=["C000001"]
     )
-    published_on: dt.date = Field(description="Publication date.", examples=["2024-03-01"])
+    published_on: Day = Field(description="Publication date.", examples=["2024-03-01"])
     kind: str = Field(
         min_length=1,
         max_length=64,
@@ -137,6 +155,21 @@ AsOf = Field(
 
 
 class CustomerScoreRequest(Strict):
+    # the cross-field rule below, said in the schema too (so that clients and fuzzers know it)
+    model_config = ConfigDict(
+        extra="forbid",
+        hide_input_in_errors=True,
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["customer_id"]},
+                {
+                    "required": ["ledger"],
+                    "properties": {"ledger": {"properties": {"customers": {"maxItems": 1}}}},
+                },
+            ]
+        },
+    )
+
     customer_id: str | None = Field(
         None,
         min_length=1,
@@ -147,7 +180,7 @@ class CustomerScoreRequest(Strict):
     ledger: InlineLedger | None = Field(
         None, description="Inline ledger (default: the service's ledger)."
     )
-    as_of: dt.date | None = AsOf
+    as_of: Day | None = AsOf
 
     _dates = field_validator("as_of")(_check_date)
 
@@ -161,6 +194,12 @@ class CustomerScoreRequest(Strict):
 
 
 class InvoiceScoreRequest(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        hide_input_in_errors=True,
+        json_schema_extra={"anyOf": [{"required": ["invoice_ids"]}, {"required": ["ledger"]}]},
+    )
+
     invoice_ids: list[str] | None = Field(
         None,
         max_length=MAX_ROWS,
@@ -170,7 +209,7 @@ class InvoiceScoreRequest(Strict):
     ledger: InlineLedger | None = Field(
         None, description="Inline ledger (default: the service's ledger)."
     )
-    as_of: dt.date | None = AsOf
+    as_of: Day | None = AsOf
     explain: bool = Field(True, description="Add reason codes (costs SHAP time).")
 
     _dates = field_validator("as_of")(_check_date)
@@ -192,13 +231,13 @@ class ExplainRequest(Strict):
     ledger: InlineLedger | None = Field(
         None, description="Inline ledger (default: the service's ledger)."
     )
-    as_of: dt.date | None = AsOf
+    as_of: Day | None = AsOf
 
     _dates = field_validator("as_of")(_check_date)
 
 
 class WorklistRequest(Strict):
-    as_of: dt.date | None = AsOf
+    as_of: Day | None = AsOf
     top: int | None = Field(
         None, ge=1, le=MAX_ROWS, description="Keep the N first rows.", examples=[20]
     )
@@ -251,6 +290,9 @@ class CustomerScore(Strict):
     reasons: list[ReasonOut] = Field(description="Top drivers up and down.")
     credit_limit: CreditLimitOut = Field(description="Credit-limit suggestion.")
     models: dict[str, str] = Field(description="Model name -> version.")
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
 
 
 class InvoiceScore(Strict):
@@ -270,6 +312,9 @@ class InvoiceScores(Strict):
     request_id: str = Field(description="Id of this call in the audit log.")
     as_of: dt.date
     models: dict[str, str]
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
     invoices: list[InvoiceScore]
 
 
@@ -289,6 +334,9 @@ class Explanation(Strict):
     )
     model: str
     version: str
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
 
 
 class ModelCard(Strict):
@@ -312,4 +360,101 @@ class Worklist(Strict):
     request_id: str
     as_of: dt.date
     models: dict[str, str]
+    ledger_version: str = Field(
+        description="Version of the ledger scored (inline-<hash> for an inline ledger)."
+    )
     rows: list[dict[str, float | int | bool | str | None]]
+
+
+# ---------------------------------------------------------------- ledger events and errors
+
+
+class CreditNoteRow(Strict):
+    credit_note_id: str = Field(min_length=1, max_length=64, description="Credit note key.")
+    customer_id: str = Field(min_length=1, max_length=64, description="Customer credited.")
+    invoice_id: str | None = Field(None, max_length=64, description="Invoice credited.")
+    issued_on: Day = Field(description="Credit note date.")
+    amount: float = Field(ge=0.01, le=1e12, description="Amount credited (> 0).")
+
+    _dates = field_validator("issued_on")(_check_date)
+
+
+class PaymentRow(Strict):
+    payment_id: str = Field(min_length=1, max_length=64, description="Payment key.")
+    invoice_id: str = Field(min_length=1, max_length=64, description="Invoice paid.")
+    paid_on: Day = Field(description="Payment date.")
+    amount: float = Field(ge=0.01, le=1e12, description="Amount paid (> 0).")
+
+    _dates = field_validator("paid_on")(_check_date)
+
+
+class ReminderRow(Strict):
+    invoice_id: str = Field(min_length=1, max_length=64, description="Invoice reminded.")
+    sent_on: Day = Field(description="Date sent.")
+    step: int = Field(ge=1, le=100, description="Step of the dunning scenario (1 = first).")
+    channel: str = Field(min_length=1, max_length=32, description="email, phone, letter, ...")
+    outcome: str | None = Field(None, max_length=32, description="none, promise_to_pay, ...")
+    promised_on: Day | None = Field(None, description="Promised payment date.")
+
+    _dates = field_validator("sent_on", "promised_on")(_check_date)
+
+
+class LedgerEvents(Strict):
+    """New or updated ledger rows: customers and invoices are upserted by key (an invoice sent
+    again with ``paid_on`` records its settlement), the other tables are appended."""
+
+    customers: list[CustomerRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    invoices: list[InvoiceRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    credit_notes: list[CreditNoteRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    payments: list[PaymentRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    legal_events: list[LegalEventRow] = Field(default_factory=list, max_length=MAX_ROWS)
+    reminders: list[ReminderRow] = Field(default_factory=list, max_length=MAX_ROWS)
+
+    @property
+    def n_rows(self) -> int:
+        return sum(len(getattr(self, name)) for name in type(self).model_fields)
+
+
+class RowIssue(Strict):
+    table: str = Field(description="Ledger table.", examples=["invoices"])
+    row: int = Field(description="1-based row of that table in the batch.", examples=[2])
+    column: str = Field(description="Column.", examples=["due_on"])
+    rule: str = Field(description="Rule broken.", examples=["due_on must be on or after issued_on"])
+
+
+class LedgerEventsResult(Strict):
+    request_id: str
+    ledger_version: str = Field(description="Ledger version after the batch.")
+    kept: dict[str, int] = Field(description="Rows stored, per table.")
+    quarantined: dict[str, int] = Field(
+        description="Rows refused, per table (sent = kept + quarantined)."
+    )
+    issues: list[RowIssue] = Field(description="Why each refused row was refused.")
+
+
+class LedgerStatus(Strict):
+    source: str = Field(description="Where the ledger is read (no password).")
+    version: str | None = Field(description="Current ledger version (stamped on every score).")
+    changed_at: dt.datetime | None = Field(description="When this version was loaded or written.")
+    counts: dict[str, int] = Field(description="Rows per table.")
+    cached_as_of: dt.date | None = Field(description="Date of the cached scores, if any.")
+    error: str | None = Field(description="Why no ledger is loaded, if so.")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the service."""
+
+    error: str = Field(description="What went wrong and what to do (never holds a secret).")
+
+
+class ValidationIssue(BaseModel):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationErrorBody(BaseModel):
+    """400: the JSON does not match the request schema."""
+
+    error: str
+    detail: list[ValidationIssue]

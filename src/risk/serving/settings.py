@@ -5,11 +5,15 @@
 | ``RISK_TRACKING_URI``, ``MLFLOW_TRACKING_URI`` | registry | ``sqlite:///models/mlflow.db`` |
 | ``RISK_MODEL_ALIAS`` | registry alias of the models served | ``champion`` |
 | ``RISK_MODEL_SOURCE`` | ``mlflow`` (registry) or ``bento`` (Bento models) | ``mlflow`` |
-| ``RISK_LEDGER`` | ledger folder scored by id | ``data/sample`` |
+| ``RISK_LEDGER`` | ledger scored by id: a folder, or a SQL URL (``sqlite:///ledger.db``, ``postgresql://...``) | ``data/sample`` |
+| ``RISK_LEDGER_POLL_S`` | how often the ledger source is checked for changes (seconds) | 2 |
 | ``RISK_AUDIT_URL`` | SQLAlchemy URL of the audit log | ``sqlite:///models/audit.db`` |
 | ``RISK_API_KEYS_FILE`` / ``RISK_API_KEYS`` | API keys (see ``risk.serving.auth``) | none |
 | ``RISK_MAX_ROWS`` | ids or inline rows per request | 1000 |
 | ``RISK_MAX_BODY_BYTES`` | request body size | 2 000 000 |
+| ``RISK_AUTH_FAILURES`` | failed key attempts allowed per client address and minute | 20 |
+| ``RISK_HEADER_TIMEOUT_S`` | seconds a connection may take to send its request headers | 10 |
+| ``RISK_LOG_FORMAT`` / ``RISK_LOG_LEVEL`` | ``text`` or ``json`` lines / level | ``text`` / ``INFO`` |
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ class ServiceSettings:
         keys_env: ``name:hash,name2:hash2`` API keys.
         max_rows: most ids or inline rows accepted per request.
         max_body_bytes: largest request body accepted.
+        ledger: ledger source scored by id (folder path or SQL URL).
+        ledger_poll_s: seconds between two checks of the ledger source for changes.
+        auth_failures: failed key attempts per client address and minute before 429.
+        header_timeout_s: seconds a connection may take to send its request headers.
     """
 
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -70,6 +78,10 @@ class ServiceSettings:
     keys_env: str = ""
     max_rows: int = MAX_ROWS
     max_body_bytes: int = MAX_BODY_BYTES
+    ledger: str = str(DEFAULT_LEDGER)
+    ledger_poll_s: int = 2
+    auth_failures: int = 20
+    header_timeout_s: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -95,4 +107,8 @@ class ServiceSettings:
             keys_env=env.get("RISK_API_KEYS", ""),
             max_rows=_positive_int(env, "RISK_MAX_ROWS", MAX_ROWS),
             max_body_bytes=_positive_int(env, "RISK_MAX_BODY_BYTES", MAX_BODY_BYTES),
+            ledger=env.get("RISK_LEDGER") or str(DEFAULT_LEDGER),
+            ledger_poll_s=_positive_int(env, "RISK_LEDGER_POLL_S", 2),
+            auth_failures=_positive_int(env, "RISK_AUTH_FAILURES", 20),
+            header_timeout_s=_positive_int(env, "RISK_HEADER_TIMEOUT_S", 10),
         )

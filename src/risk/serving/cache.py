@@ -1,0 +1,132 @@
+"""Scores of every customer and open invoice at the ledger's cut-off, for one ledger version.
+
+Built by the batch code path (``Scorer.score_customers`` / ``score_invoices`` over the whole
+ledger, reasons included) when a ledger version is published, and refreshed for the customers
+an event batch touched (with the other members of their groups: limits are consolidated per
+group). A score by id at the cut-off date is then a lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from risk.ledger import Ledger, subset_ledger
+from risk.portfolio import open_amounts
+from risk.scoring import Scorer
+from risk.store.snapshot import LedgerSnapshot
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoreCache:
+    """Cached scores of one ledger version at ``as_of`` (its cut-off date)."""
+
+    version: str
+    as_of: pd.Timestamp
+    customers: pd.DataFrame  # index customer_id; columns of Scorer.score_customers
+    invoices: pd.DataFrame  # index invoice_id; columns of Scorer.score_invoices
+
+    def customer(self, customer_id: str) -> pd.Series | None:
+        try:
+            return self.customers.loc[customer_id]
+        except KeyError:
+            return None
+
+    def has_invoices(self, invoice_ids: list[str]) -> bool:
+        return self.invoices.index.isin(invoice_ids).sum() == len(set(invoice_ids))
+
+
+def _customers(
+    scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, ids: list[str] | None
+) -> pd.DataFrame:
+    return scorer.score_customers(ledger, as_of, ids, explain=True).set_index(
+        "customer_id", drop=False
+    )
+
+
+def _open_invoice_ids(ledger: Ledger, as_of: pd.Timestamp) -> list[str]:
+    items = open_amounts(ledger, as_of)
+    issued = ledger.invoices.set_index("invoice_id")["issued_on"]
+    items = items[issued.reindex(items["invoice_id"]).to_numpy() < as_of]
+    return items["invoice_id"].astype("str").tolist()
+
+
+def _invoices(
+    scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, ids: list[str] | None
+) -> pd.DataFrame:
+    if ids == []:
+        return pd.DataFrame(columns=["invoice_id"]).set_index("invoice_id", drop=False)
+    return scorer.score_invoices(ledger, as_of, ids, explain=True).set_index(
+        "invoice_id", drop=False
+    )
+
+
+def build_cache(scorer: Scorer, snapshot: LedgerSnapshot) -> ScoreCache | None:
+    """Score every customer and open invoice at the ledger's cut-off (None: an empty ledger)."""
+    try:
+        as_of = snapshot.ledger.date_range[1]
+    except ValueError:
+        return None
+    started = time.perf_counter()
+    cache = ScoreCache(
+        snapshot.version,
+        as_of,
+        _customers(scorer, snapshot.ledger, as_of, None),
+        _invoices(scorer, snapshot.ledger, as_of, None),
+    )
+    logger.info(
+        "scores cached for ledger %s at %s: %d customers, %d open invoices in %.1f s",
+        snapshot.version,
+        as_of.date(),
+        len(cache.customers),
+        len(cache.invoices),
+        time.perf_counter() - started,
+    )
+    return cache
+
+
+def _with_groups(customers: pd.DataFrame, ids: set[str]) -> list[str]:
+    known = customers["customer_id"].isin(ids)
+    if "group_id" not in customers:
+        return sorted(set(customers.loc[known, "customer_id"]))
+    groups = customers.loc[known, "group_id"].dropna()
+    members = customers.loc[known | customers["group_id"].isin(groups), "customer_id"]
+    return sorted(set(members.astype("str")))
+
+
+def update_cache(
+    scorer: Scorer,
+    snapshot: LedgerSnapshot,
+    changed: frozenset[str] | None,
+    previous: ScoreCache | None,
+) -> ScoreCache | None:
+    """``previous`` with the ``changed`` customers (and their groups) rescored; a full build when
+    there is no previous cache, all changed, or the cut-off date moved."""
+    if changed is None or previous is None:
+        return build_cache(scorer, snapshot)
+    ledger = snapshot.ledger
+    try:
+        as_of = ledger.date_range[1]
+    except ValueError:
+        return None
+    if as_of != previous.as_of:
+        return build_cache(scorer, snapshot)
+    ids = _with_groups(ledger.customers, set(changed))
+    if not ids:
+        return ScoreCache(snapshot.version, as_of, previous.customers, previous.invoices)
+    customers = _customers(scorer, ledger, as_of, ids)
+    invoice_ids = _open_invoice_ids(subset_ledger(ledger, ids), as_of)
+    invoices = _invoices(scorer, ledger, as_of, invoice_ids)
+    kept_customers = previous.customers[~previous.customers.index.isin(ids)]
+    kept_invoices = previous.invoices[~previous.invoices["customer_id"].isin(ids)]
+    return ScoreCache(
+        snapshot.version,
+        as_of,
+        pd.concat([kept_customers, customers]),
+        pd.concat([kept_invoices, invoices]) if len(invoices) else kept_invoices,
+    )

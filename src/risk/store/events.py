@@ -1,0 +1,192 @@
+"""Ledger events: new or updated rows checked with the ledger contracts against the current
+ledger, without re-validating it.
+
+Customers and invoices are upserted by key (an invoice sent again with ``paid_on`` and
+``amount_paid`` records its settlement); credit notes, payments, legal events and reminders are
+appended (a payment or credit-note id already in the ledger is refused). Each sent row is kept or
+quarantined with the same issue messages as ``risk validate`` (table, 1-based row of the batch,
+column, rule), and the counts reconcile: sent = kept + quarantined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from risk.contracts import TABLES
+from risk.ledger import Ledger
+from risk.store.snapshot import as_text
+from risk.validation import validate_tables
+from risk.validation.table import ISSUE_COLUMNS
+
+UPSERT_TABLES = ("customers", "invoices")
+EVENT_TABLES = ("customers", "invoices", "credit_notes", "payments", "legal_events", "reminders")
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    """The outcome of one batch of ledger events.
+
+    Attributes:
+        ledger: the current ledger with the kept rows applied.
+        accepted: table -> kept rows, as the text they were sent in (what a source stores).
+        upserted: table -> keys of kept rows that replace a row of the ledger.
+        issues: one row per (row, rule) failure: table, row (1-based, in the batch), column,
+            value, rule.
+        sent / kept: rows per table.
+        customers: customers whose scores the kept rows may change.
+    """
+
+    ledger: Ledger
+    accepted: dict[str, pd.DataFrame]
+    upserted: dict[str, list[str]]
+    issues: pd.DataFrame
+    sent: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
+    customers: frozenset[str] = frozenset()
+
+    @property
+    def quarantined(self) -> dict[str, int]:
+        return {name: self.sent[name] - self.kept.get(name, 0) for name in self.sent}
+
+
+def _text_frame(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+    columns = [c for c in TABLES[name].column_names if c in rows.columns]
+    extra = [c for c in rows.columns if c not in columns]
+    return rows[columns + extra].astype("str").reset_index(drop=True)
+
+
+def _duplicate_issues(name: str, rows: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
+    """Append-only rows whose key is already in the ledger."""
+    table = TABLES[name]
+    current = getattr(ledger, name)
+    if name in UPSERT_TABLES or not table.key or current is None or table.key[0] not in rows:
+        return pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    key = table.key[0]
+    taken = rows[key].isin(set(current[key].astype("str")))
+    return pd.DataFrame(
+        {
+            "table": name,
+            "row": (taken[taken].index + 1).astype("int64"),
+            "column": key,
+            "value": rows.loc[taken, key].to_numpy(),
+            "rule": f"{key} already in the ledger (only customers and invoices are updated)",
+        }
+    )
+
+
+def _context_rows(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Rows of the ledger the batch's foreign keys point at (text), for the contract checks."""
+    customers = ledger.customers
+    sent_customers = set(batch["customers"]["customer_id"]) if "customers" in batch else set()
+    context = {"customers": as_text(customers[~customers["customer_id"].isin(sent_customers)])}
+    wanted: set[str] = set()
+    for name in ("credit_notes", "payments", "reminders"):
+        if name in batch and "invoice_id" in batch[name]:
+            wanted |= set(batch[name]["invoice_id"])
+    if "invoices" in batch:
+        wanted -= set(batch["invoices"]["invoice_id"])
+    invoices = ledger.invoices
+    context["invoices"] = as_text(invoices[invoices["invoice_id"].isin(wanted)])
+    return context
+
+
+def check_events(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> EventCheck:
+    """Check a batch of event rows (text columns named as the contracts) against ``ledger``.
+
+    Raises:
+        risk.errors.SchemaError: a table is unknown or lacks a required column.
+    """
+    sent = {name: _text_frame(rows, name) for name, rows in batch.items() if len(rows)}
+    context = _context_rows(ledger, sent)
+    raw: dict[str, pd.DataFrame] = {}
+    for name in EVENT_TABLES:
+        parts = [frame for frame in (sent.get(name), context.get(name)) if frame is not None]
+        if parts:
+            raw[name] = pd.concat(parts, ignore_index=True).fillna("")
+    raw.setdefault(
+        "invoices",
+        pd.DataFrame(
+            columns=["invoice_id", "customer_id", "issued_on", "due_on", "amount"], dtype="str"
+        ),
+    )
+    result = validate_tables(raw)
+    issues = [result.issues, *(_duplicate_issues(n, sent[n], ledger) for n in sent)]
+    issues_all = (
+        pd.concat([i for i in issues if len(i)], ignore_index=True)
+        if any(len(i) for i in issues)
+        else pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    )
+    ours = (
+        issues_all[
+            issues_all["table"].map(lambda t: len(sent[t]) if t in sent else 0) >= issues_all["row"]
+        ]
+        .sort_values(["table", "row", "column"], kind="stable")
+        .reset_index(drop=True)
+    )
+    accepted: dict[str, pd.DataFrame] = {}
+    for name, rows in sent.items():
+        bad = set(ours.loc[ours["table"] == name, "row"].astype(int) - 1)
+        accepted[name] = rows[~rows.index.isin(bad)].reset_index(drop=True)
+    final, upserted = _apply(ledger, result.ledger, accepted)
+    return EventCheck(
+        ledger=final,
+        accepted=accepted,
+        upserted=upserted,
+        issues=ours,
+        sent={name: len(rows) for name, rows in sent.items()},
+        kept={name: len(rows) for name, rows in accepted.items()},
+        customers=frozenset(_touched(final, accepted)),
+    )
+
+
+def _apply(
+    ledger: Ledger, checked: Ledger, accepted: dict[str, pd.DataFrame]
+) -> tuple[Ledger, dict[str, list[str]]]:
+    """The ledger with the accepted rows upserted (customers, invoices) or appended."""
+    tables: dict[str, pd.DataFrame | None] = {}
+    upserted: dict[str, list[str]] = {}
+    for name in EVENT_TABLES:
+        current = getattr(ledger, name)
+        new = getattr(checked, name)
+        if new is None or not len(new):
+            continue
+        if name in UPSERT_TABLES:
+            key = TABLES[name].key[0]
+            keys = set(accepted.get(name, pd.DataFrame(columns=[key]))[key])
+            if name == "invoices":  # negative rows became credit notes
+                keys &= set(new[key])
+            new = new[new[key].isin(keys)]
+            replaced = current[key].isin(keys) if current is not None else None
+            if replaced is not None and replaced.any():
+                upserted[name] = sorted(current.loc[replaced, key].astype("str"))
+                current = current[~replaced]
+        elif TABLES[name].key:  # rows refused as already in the ledger are not in ``accepted``
+            key = TABLES[name].key[0]
+            keys = set(accepted.get(name, pd.DataFrame(columns=[key]))[key])
+            if name == "credit_notes" and "invoices" in accepted:
+                keys |= set(accepted["invoices"]["invoice_id"])
+            new = new[new[key].isin(keys)]
+        if current is not None:
+            new = new.reindex(columns=current.columns)
+            new = new.astype({c: current[c].dtype for c in current.columns}, errors="ignore")
+            new = pd.concat([current, new], ignore_index=True)
+        tables[name] = new.reset_index(drop=True)
+    return ledger.with_tables(**tables), upserted
+
+
+def _touched(ledger: Ledger, accepted: dict[str, pd.DataFrame]) -> set[str]:
+    touched: set[str] = set()
+    for rows in accepted.values():
+        if "customer_id" in rows:
+            touched |= set(rows["customer_id"])
+    ids = set()
+    for name in ("payments", "reminders", "credit_notes"):
+        if name in accepted and "invoice_id" in accepted[name]:
+            ids |= set(accepted[name]["invoice_id"]) - {""}
+    if ids:
+        owners = ledger.invoices.loc[ledger.invoices["invoice_id"].isin(ids), "customer_id"]
+        touched |= set(owners.astype("str"))
+    return touched

@@ -1,0 +1,254 @@
+"""The web pages' ASGI app (Starlette): sign-in, dashboard, worklist, customer sheet.
+
+``create_app(context)`` builds it; ``context()`` returns the running service (or any object
+with ``scorer``, ``ledger``, ``audit`` and ``not_ready``), read when a page is first asked for.
+The service mounts it under ``/app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from risk.ledger import Ledger
+from risk.scoring import Scorer
+from risk.serving.audit import AuditLog
+from risk.serving.settings import ServiceSettings
+from risk.web import pages
+from risk.web.actions import DEFAULT_ACTIONS_URL, ActionLog
+from risk.web.i18n import LANGS, Translator, negotiate
+from risk.web.security import (
+    LANG_COOKIE,
+    PRE_CSRF_COOKIE,
+    Keys,
+    SecurityHeaders,
+    current_session,
+    pre_csrf,
+    prefix,
+    safe_next,
+    set_cookie,
+)
+from risk.web.sessions import COOKIE, IDLE_SECONDS, Session, SessionStore
+from risk.web.state import PortfolioState
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+
+
+class ServiceContext(Protocol):
+    scorer: Scorer | None
+    ledger: Ledger | None
+    audit: AuditLog
+    not_ready: str
+
+
+class WebApp:
+    """Shared objects of the pages: keys, sessions, actions, the portfolio state."""
+
+    def __init__(self, context: Callable[[], ServiceContext], env: dict[str, str] | None = None):
+        env = dict(os.environ if env is None else env)
+        self.context = context
+        self.settings = ServiceSettings.from_env(env)
+        self.keys = Keys(self.settings)
+        self.sessions = SessionStore(
+            idle_seconds=float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60
+        )
+        self.actions_url = env.get("RISK_ACTIONS_URL") or DEFAULT_ACTIONS_URL
+        self.scores_url = env.get("RISK_SCORES_URL") or None
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self._state: PortfolioState | None = None
+        self._lock = threading.Lock()
+
+    def state(self) -> PortfolioState | None:
+        """The portfolio state, built on first use (None while the service has no model)."""
+        with self._lock:
+            if self._state is None:
+                service = self.context()
+                scorer = None if service is None else service.scorer
+                ledger = None if service is None else service.ledger
+                if scorer is None or ledger is None:
+                    return None
+                self._state = self._new_state(scorer, ledger)
+            return self._state
+
+    def _new_state(self, scorer: Scorer, ledger: Ledger) -> PortfolioState:
+        return PortfolioState(
+            scorer, ledger, ActionLog(self.actions_url), scores_url=self.scores_url
+        )
+
+    def warm(self, service: ServiceContext) -> None:
+        """Build the portfolio state of ``service`` in a background thread (at start-up), so
+        that the first page does not wait for the scores and the worklist."""
+        scorer, ledger = service.scorer, service.ledger
+        if scorer is None or ledger is None:
+            return
+
+        def build() -> None:
+            with self._lock:
+                if self._state is None:
+                    self._state = self._new_state(scorer, ledger)
+                state = self._state
+            try:
+                state.snapshot()
+                logger.info("web pages ready")
+            except Exception:  # the pages report it when asked; the API keeps serving
+                logger.exception("web pages: portfolio state failed")
+
+        threading.Thread(target=build, name="risk-web-warm", daemon=True).start()
+
+    def audit(self) -> AuditLog | None:
+        service = self.context()
+        return None if service is None else service.audit
+
+    def not_ready(self) -> str:
+        service = self.context()
+        if service is None:
+            return "the service is starting"
+        return service.not_ready or ("no ledger loaded" if service.ledger is None else "")
+
+    # ------------------------------------------------------------ rendering
+
+    def translator(self, request: Request) -> Translator:
+        return Translator(
+            negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+        )
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        session: Session | None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        t = self.translator(request)
+        base = prefix(request)
+        response = self.templates.TemplateResponse(
+            request,
+            template,
+            {
+                "t": t,
+                "lang": t.lang,
+                "langs": LANGS,
+                "u": lambda path: f"{base}{path}",
+                "session": session,
+                "current": request.url.path,
+                **context,
+            },
+            status_code=status,
+        )
+        return response
+
+    def error(
+        self, request: Request, session: Session | None, status: int, key: str, detail: str
+    ) -> HTMLResponse:
+        return self.render(
+            request, "error.html", session, status=status, title_key=key, detail=detail
+        )
+
+    def signin_redirect(self, request: Request, expired: bool = False) -> Response:
+        target = f"{prefix(request)}/signin?next={request.url.path}"
+        return RedirectResponse(target + ("&expired=1" if expired else ""), status_code=303)
+
+
+# ---------------------------------------------------------------- routes
+
+
+async def signin_page(request: Request) -> Response:
+    web: WebApp = request.app.state.web
+    token = pre_csrf(request)
+    response = web.render(
+        request,
+        "signin.html",
+        None,
+        csrf=token,
+        next=request.query_params.get("next", ""),
+        expired=request.query_params.get("expired") == "1",
+        signed_out=request.query_params.get("out") == "1",
+        keys_error=web.keys.error,
+    )
+    set_cookie(request, response, PRE_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+async def signin(request: Request) -> Response:
+    web: WebApp = request.app.state.web
+    form = await request.form()
+    cookie_token = request.cookies.get(PRE_CSRF_COOKIE, "")
+    if not cookie_token or form.get("csrf") != cookie_token:
+        return web.error(request, None, 403, "forbidden", "CSRF token missing or wrong")
+    found = await run_in_threadpool(web.keys.sign_in, str(form.get("key", "")))
+    if found is None:
+        token = pre_csrf(request)
+        return web.render(
+            request, "signin.html", None, status=401, csrf=token, next=form.get("next", ""),
+            bad_key=True, keys_error=web.keys.error,
+        )  # fmt: skip
+    session_id, _ = web.sessions.create(*found)
+    logger.info("web sign-in: key %s (%s)", *found)
+    response = RedirectResponse(safe_next(request, str(form.get("next", ""))), status_code=303)
+    set_cookie(request, response, COOKIE, session_id)
+    response.delete_cookie(PRE_CSRF_COOKIE, path=prefix(request) or "/")
+    return response
+
+
+async def signout(request: Request) -> Response:
+    web: WebApp = request.app.state.web
+    session = current_session(request, web.sessions)
+    form = await request.form()
+    if session is not None and not session.csrf_ok(str(form.get("csrf", ""))):
+        return web.error(request, session, 403, "forbidden", "CSRF token missing or wrong")
+    web.sessions.delete(request.cookies.get(COOKIE))
+    response = RedirectResponse(f"{prefix(request)}/signin?out=1", status_code=303)
+    response.delete_cookie(COOKIE, path=prefix(request) or "/")
+    return response
+
+
+async def language(request: Request) -> Response:
+    code = request.path_params["code"]
+    response = RedirectResponse(safe_next(request, request.query_params.get("next")), 303)
+    if code in LANGS:
+        set_cookie(request, response, LANG_COOKIE, code, max_age=365 * 24 * 3600)
+    return response
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse(f"{prefix(request)}/dashboard", status_code=303)
+
+
+def create_app(
+    context: Callable[[], ServiceContext], env: dict[str, str] | None = None
+) -> Starlette:
+    """The pages' ASGI app (see the module docstring)."""
+    web = WebApp(context, env)
+    routes = [
+        Route("/", home),
+        Route("/signin", signin_page, methods=["GET"]),
+        Route("/signin", signin, methods=["POST"]),
+        Route("/signout", signout, methods=["POST"]),
+        Route("/lang/{code}", language),
+        Route("/dashboard", pages.dashboard),
+        Route("/worklist", pages.worklist),
+        Route("/customers/{customer_id}", pages.customer),
+        Route("/customers/{customer_id}/statement", pages.statement),
+        Route("/customers/{customer_id}/letter", pages.letter),
+        Route("/customers/{customer_id}/actions", pages.record_action, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app.state.web = web
+    return app

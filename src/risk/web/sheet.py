@@ -1,0 +1,102 @@
+"""The customer sheet (fiche client): identity, grade history, reasons, limit, open items,
+reminders, legal events, from the pages' snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from risk.scoring import UnknownEntityError
+from risk.web.actions import CollectionAction
+from risk.web.state import Snapshot
+
+IDENTITY = ("siren", "naf_code", "employees", "legal_form", "group_id", "country", "created_on")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    customer_id: str
+    name: str
+    identity: dict[str, Any]
+    sector: str
+    score: pd.Series  # score_customers row (probability, grade, limits, rules)
+    reasons_en: list[str]
+    reasons_fr: list[str]
+    row: pd.Series | None  # web worklist row (next action), None without open invoices
+    items: pd.DataFrame  # the customer's invoice worklist rows, most urgent first
+    reminders: pd.DataFrame  # invoice_id, sent_on, step, channel, outcome, promised_on
+    actions: list[CollectionAction]
+    legal_events: pd.DataFrame
+    history: pd.DataFrame | None  # month_end, probability, grade
+
+    @property
+    def total_open(self) -> float:
+        return float(self.items["open_amount"].sum()) if len(self.items) else 0.0
+
+    @property
+    def total_penalties(self) -> float:
+        if self.items.empty:
+            return 0.0
+        return float(
+            self.items["interest"].fillna(0).sum() + self.items["indemnity"].fillna(0).sum()
+        )
+
+
+def _split(text: Any) -> list[str]:
+    return [part for part in str(text or "").split("; ") if part]
+
+
+def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAction]) -> Sheet:
+    """The sheet of one customer.
+
+    Raises:
+        UnknownEntityError: the id is not in the ledger.
+    """
+    customers = snap.ledger.customers.set_index("customer_id")
+    if customer_id not in customers.index:
+        raise UnknownEntityError(f"unknown customer_id: {customer_id}")
+    info = customers.loc[customer_id]
+    items = snap.invoices[snap.invoices["customer_id"] == customer_id].sort_values(
+        ["days_past_due", "invoice_id"], ascending=[False, True]
+    )
+    row = snap.customers.loc[customer_id] if customer_id in snap.customers.index else None
+    assert row is None or isinstance(row, pd.Series)  # unique index: one row
+    ledger = snap.ledger
+    base = snap.base or ledger  # recorded actions are listed apart, not as reminder rows
+    if base.reminders is not None:
+        mine = ledger.invoices.loc[ledger.invoices["customer_id"] == customer_id, "invoice_id"]
+        reminders = base.reminders[base.reminders["invoice_id"].isin(mine)].sort_values(
+            "sent_on", ascending=False
+        )
+    else:
+        reminders = pd.DataFrame(columns=["invoice_id", "sent_on", "step", "channel", "outcome"])
+    events = ledger.legal_events
+    events = (
+        events[events["customer_id"] == customer_id].sort_values("published_on", ascending=False)
+        if events is not None
+        else pd.DataFrame(columns=["published_on", "kind", "source"])
+    )
+    history = None
+    if snap.history is not None:
+        history = snap.history[snap.history["customer_id"] == customer_id].sort_values("month_end")
+    score = snap.scores.loc[customer_id]
+    assert isinstance(score, pd.Series)
+    reasons_en = _split(row["customer_reasons_en"]) if row is not None else []
+    reasons_fr = _split(row["customer_reasons_fr"]) if row is not None else []
+    return Sheet(
+        customer_id=customer_id,
+        name=str(info.get("name", "") or ""),
+        identity={k: info.get(k) for k in IDENTITY if k in info.index},
+        sector=str(snap.sections.get(customer_id, "") or ""),
+        score=score,
+        reasons_en=reasons_en,
+        reasons_fr=reasons_fr,
+        row=row,
+        items=items,
+        reminders=reminders,
+        actions=actions,
+        legal_events=events,
+        history=history,
+    )
