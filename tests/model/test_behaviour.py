@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from risk.features.registry import feature_specs
+from risk.features.registry import monotone_constraints
 from risk.model.bundle import as_known_categories
 from risk.model.fit import FitConfig, fit_models, score_test
 
@@ -49,9 +49,9 @@ def test_every_directed_feature_is_monotone_in_the_model(
 ) -> None:
     _, masks = windows_and_masks
     rows = _rows(invoice_data, masks, 100)
-    directions = {
-        s.name: s.direction for s in feature_specs() if s.kind == "numeric" and s.direction
-    }
+    signs = monotone_constraints(fitted.model.features)
+    directions = {n: s for n, s in zip(fitted.model.features, signs, strict=True) if s}
+    assert directions, "no constrained feature in the model"
     for name in fitted.model.features:
         if name not in directions or name not in rows:
             continue
@@ -86,16 +86,17 @@ def test_identity_of_the_customer_never_changes_the_score(
 
 
 def test_obvious_case_is_classified_right(fitted, invoice_data, windows_and_masks) -> None:
-    """A client at the bad end of every directed feature vs one at the good end."""
+    """A client at the bad end of every constrained feature vs one at the good end."""
     _, masks = windows_and_masks
     test = invoice_data.frame[masks.test]
     row = test.head(1)
     bad, good = row.copy(), row.copy()
-    for spec in feature_specs():
-        if spec.kind != "numeric" or not spec.direction or spec.name not in test:
+    names = [n for n in fitted.model.features if n in test]
+    for name, sign in zip(names, monotone_constraints(names), strict=True):
+        if not sign:
             continue
-        high, low = test[spec.name].quantile(0.99), test[spec.name].quantile(0.01)
-        bad[spec.name], good[spec.name] = (high, low) if spec.direction > 0 else (low, high)
+        high, low = test[name].quantile(0.99), test[name].quantile(0.01)
+        bad[name], good[name] = (high, low) if sign > 0 else (low, high)
     raw = lambda frame: fitted.model.raw_score(fitted.model.prepare(frame))  # noqa: E731
     r_test, r_good, r_bad = raw(test), raw(good)[0], raw(bad)[0]
     # "classified right": the bad client ranks among the riskiest quarter of the portfolio, the

@@ -11,7 +11,7 @@ import pandas as pd
 
 from risk.ledger import Ledger
 from risk.synth import calibration as cal
-from risk.synth.behaviour import Behaviour, draw_behaviour
+from risk.synth.behaviour import Behaviour, draw_behaviour, late_probability_at_issue
 from risk.synth.config import SampleConfig
 from risk.synth.customers import (
     CustomerDraw,
@@ -105,12 +105,14 @@ def _truth(
     ids: pd.Series,
     cust_ids: pd.Series,
     config: SampleConfig,
+    p_late_at_issue: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build ``invoice_truth`` and ``customer_truth``."""
     invoice_truth = pd.DataFrame(
         {
             "invoice_id": ids,
             "p_late": beh.p_late,
+            **({} if p_late_at_issue is None else {"p_late_at_issue": p_late_at_issue}),
             "days_late_drawn": beh.days_late,
             "frozen": beh.frozen,
             "late": beh.frozen | (beh.days_late > config.late_threshold_days),
@@ -173,4 +175,5 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
         reminders=reminders_frame(rng["reminders"], inv, beh, window, ids),
     )
     logger.info("generated %d customers and %d invoices", draw.size, inv.size)
-    return Portfolio(ledger, _truth(draw, timeline, latent, beh, ids, cust_ids, config))
+    fair = late_probability_at_issue(inv, latent, window, config)
+    return Portfolio(ledger, _truth(draw, timeline, latent, beh, ids, cust_ids, config, fair))
