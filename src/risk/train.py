@@ -31,13 +31,14 @@ from risk.evaluate.plots import (
     plot_roc,
     plot_shap_summary,
 )
+from risk.evaluate.report import points_section
 from risk.features import FeatureConfig
 from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.distributed import Engine, TrainingEngine, training_engine
-from risk.model.fit import FitConfig, FittedModels, fit_models, score_test
+from risk.model.fit import SCORECARD, FitConfig, FittedModels, fit_models, score_test
 from risk.model.lgbm import gain_importance
 from risk.model.split import (
     TimeWindows,
@@ -257,6 +258,14 @@ def gate(
     )
 
 
+def scorecard_lines(fitted: FittedModels) -> list[str]:
+    """The report's scorecard section (empty without a scorecard)."""
+    card = fitted.scorecard
+    if card is None:
+        return []
+    return points_section(card.points_table(), card.pdo, card.base_points, card.base_odds)
+
+
 def fit_context(fitted: FittedModels) -> dict[str, str]:
     """Report lines saying which rows early-stopped, calibrated and refitted the model."""
     rows = fitted.rows
@@ -302,6 +311,7 @@ def _log_run(
         CALIBRATED: "test",
         "LightGBM (uncalibrated)": "test_raw",
         "logistic baseline": "baseline_test",
+        SCORECARD: "scorecard_test",
     }
     for evaluation in evaluations:
         prefix = prefixes[evaluation.name]
@@ -323,6 +333,8 @@ def _log_run(
         {**fingerprint, "git_commit": git_commit(), "calibration_choice": fitted.calibration_reason}
     )
     (out / "features.json").write_text(json.dumps(fitted.baseline_features, indent=2))
+    if fitted.scorecard is not None:
+        (out / "scorecard.json").write_text(json.dumps(fitted.scorecard.to_dict(), indent=2))
     mlflow.log_artifacts(str(out), artifact_path="evaluation")
 
 
@@ -460,6 +472,7 @@ def _train_on(
                 plots=plots,
                 oracle_auc=oracle,
                 fair_oracle_auc=fair,
+                sections=scorecard_lines(fitted),
             )
             fitted.model.metadata.update(
                 {

@@ -84,7 +84,9 @@ def test_training_reports_the_fair_ceiling_beside_the_full_truth(tmp_path, store
 
     portfolio = generate_portfolio(SampleConfig(customers=200, years=3, seed=4))
     truth = portfolio.truth["invoice_truth"]
-    result = train(portfolio.ledger, TrainConfig(), store, truth=truth, report_dir=tmp_path / "report")
+    result = train(
+        portfolio.ledger, TrainConfig(), store, truth=truth, report_dir=tmp_path / "report"
+    )
     assert result.fair_oracle_auc is not None and result.oracle_auc is not None
     assert result.fair_oracle_auc < result.oracle_auc
     report = (tmp_path / "report" / "report.md").read_text()

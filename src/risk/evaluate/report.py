@@ -243,6 +243,7 @@ def write_report(
     plots: dict[str, Path] | None = None,
     oracle_auc: float | None = None,
     fair_oracle_auc: float | None = None,
+    sections: list[str] | None = None,
 ) -> Path:
     """Write ``report.md`` comparing the evaluations side by side.
 
@@ -258,6 +259,7 @@ def write_report(
         plots: PNG file by caption.
         oracle_auc: AUC of the true probabilities, when known (synthetic data).
         fair_oracle_auc: AUC of the true probabilities from what is knowable at issue.
+        sections: extra Markdown lines placed before the plots (e.g. the scorecard's points).
 
     Returns:
         The path of ``report.md``.
@@ -279,11 +281,29 @@ def write_report(
     lines += _calibration_section(evaluations)
     lines += _grade_section(evaluations)
     lines += _slice_section(evaluations)
+    lines += sections or []
     lines += _plot_section(plots or {}, out_dir)
     path = out_dir / "report.md"
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     logger.info("wrote evaluation report %s", path)
     return path
+
+
+def points_section(
+    points: pd.DataFrame, pdo: float, base_points: float, base_odds: float
+) -> list[str]:
+    """The scorecard's points table (one row per feature bin) as report lines."""
+    shown = points.assign(woe=points["woe"].round(3), points=points["points"].round(1))
+    return [
+        "## Scorecard points",
+        "",
+        f"Weight-of-evidence scorecard with monotonic binning: {base_points:g} points at odds "
+        f"{base_odds:g}:1 of paying on time, {pdo:g} points to double the odds (PDO); a row's "
+        "score is the sum of its bins' points (higher is safer). Also in `scorecard.json`.",
+        "",
+        *markdown_table(shown),
+        "",
+    ]
 
 
 def summary_lines(

@@ -28,10 +28,13 @@ from risk.model.calibration import choose_calibrator
 from risk.model.dataset import TrainingData
 from risk.model.distributed import Trainer
 from risk.model.lgbm import LightGBMConfig, train_lightgbm
+from risk.model.scorecard import WoEScorecard
 from risk.model.split import SplitMasks, TimeWindows, expanding_folds, validation_halves
 from risk.model.tune import TrialCallback, tune
 
 logger = logging.getLogger(__name__)
+
+SCORECARD = "WoE scorecard"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class FittedModels:
     tuning_loss: float | None
     rounds: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    scorecard: WoEScorecard | None = None
 
 
 def _sector_state(data: TrainingData, train: np.ndarray, smoothing: float) -> dict[str, Any] | None:
@@ -196,9 +200,9 @@ def fit_models(
     )
     progress("baseline")
     numeric = [name for name in features if name not in categories]
-    baseline = fit_scorecard(
-        shell.prepare(data.frame[fit_rows]), y[fit_rows], numeric, list(categories), config.seed
-    )
+    fit_inputs = shell.prepare(data.frame[fit_rows])
+    baseline = fit_scorecard(fit_inputs, y[fit_rows], numeric, list(categories), config.seed)
+    scorecard = WoEScorecard(random_state=config.seed).fit(fit_inputs, y[fit_rows])
     rows = {
         "train": int(masks.train.sum()),
         "early stopping": int(stop.sum()),
@@ -206,7 +210,7 @@ def fit_models(
         "refit": int(fit_rows.sum()) if config.refit else 0,
     }
     return FittedModels(
-        model, baseline, features, params, reason, losses, tuning_loss, rounds, rows
+        model, baseline, features, params, reason, losses, tuning_loss, rounds, rows, scorecard
     )
 
 
@@ -218,4 +222,9 @@ def score_test(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> di
         "LightGBM (calibrated)": fitted.model.calibrator.predict(raw),
         "LightGBM (uncalibrated)": 1.0 / (1.0 + np.exp(-raw)),
         "logistic baseline": fitted.baseline.predict_proba(inputs)[:, 1],
+        **(
+            {SCORECARD: fitted.scorecard.predict_proba(inputs)[:, 1]}
+            if fitted.scorecard is not None
+            else {}
+        ),
     }
