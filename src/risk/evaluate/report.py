@@ -320,9 +320,12 @@ def summary_lines(
     Returns:
         Lines such as ``"LightGBM: AUC 0.7812 (gap to oracle 0.0123) | Gini 0.5624 | ..."``.
     """
-    lines = [] if oracle_auc is None else [f"oracle AUC (full truth): {oracle_auc:.4f}"]
+    lines = [] if oracle_auc is None else [f"oracle AUC: {oracle_auc:.4f}"]
     if fair_oracle_auc is not None:
-        lines.append(f"fair ceiling AUC (knowable at issue): {fair_oracle_auc:.4f}")
+        lines.append(
+            f"fair ceiling AUC (knowable at issue): {fair_oracle_auc:.4f}; the oracle uses "
+            "post-issue facts"
+        )
     for e in evaluations:
         m, c = e.metrics, e.capture
         gap = "" if oracle_auc is None else f" (gap to oracle {oracle_auc - m['auc']:.4f}"
