@@ -3,7 +3,8 @@
 Pure with respect to MLflow: ``fit_models`` returns everything ``risk.train`` logs. Nothing
 here looks at the out-of-time test window except ``score_test``.
 
-Early stopping on the first half of the validation window, calibration on the second half,
+Early stopping on the first half of the validation window, calibration on the second half
+(scored by a model cross-fitted like the refit one on every row matured before it),
 then a refit on every row matured by the end of validation with the rounds early stopping
 chose (see ``risk.model.split``).
 """
@@ -171,8 +172,26 @@ def fit_models(
     rounds = int(booster.best_iteration or booster.num_trees())
     progress("calibration")
     shell.booster = booster
+    scorer = shell
+    if config.refit and calibrate.any():
+        # cross-fitting: the calibration rows are scored by a model fitted like the refit one
+        # (same rounds) on every row matured before they start, so the calibrator learns the
+        # score scale of the refitted model without seeing its own rows
+        first = np.datetime64(data.as_of[calibrate].min())
+        before = refit_rows & (data.matured_on.to_numpy() <= first)
+        scorer = _shell(data, before, config.sector_smoothing, categories)
+        scorer.booster = trainer(
+            scorer.prepare(data.frame[before]),
+            y[before],
+            None,
+            None,
+            monotone=monotone,
+            seed=config.seed,
+            config=replace(lgb_config, num_boost_round=rounds),
+            groups=data.frame.loc[before, "customer_id"].to_numpy(),
+        )
     calibrator, losses, reason = choose_calibrator(
-        shell.raw_score(shell.prepare(data.frame[calibrate])), y[calibrate]
+        scorer.raw_score(scorer.prepare(data.frame[calibrate])), y[calibrate]
     )
     fit_rows = masks.train
     if config.refit:

@@ -9,8 +9,10 @@ trained "at" the validation start never saw an outcome that was unknown on that 
 How the windows are used (what a model validator checks):
 
 * the booster is fitted on **train** and early-stopped on the **first half** (by date) of the
-  validation window; the calibrator is fitted on the **second half**, scored by that booster:
-  early stopping and calibration never share a row;
+  validation window; the calibrator is fitted on the **second half**, scored by a booster
+  fitted like the final one (same rounds) on every row matured before that half starts:
+  early stopping and calibration never share a row, and the calibrator sees no score of its own
+  rows;
 * the final booster is then **refitted** on every row whose label had matured by the end of
   the validation window (train, validation and the rows purged between them) with the number
   of rounds chosen by early stopping, as scikit-learn's ``CalibratedClassifierCV(ensemble=False)``
