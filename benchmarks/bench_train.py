@@ -59,6 +59,10 @@ def quality(portfolio, level: str) -> dict[str, float]:
         "brier": lgbm["brier"],
         "baseline_auc": base["auc"],
         "baseline_ece": base["ece"],
+        "scorecard_auc": classification_metrics(y, probs["WoE scorecard"])["auc"],
+        "refit_rows": fitted.rows.get("refit", 0),
+        "rounds": fitted.rounds,
+        "calibration": fitted.model.calibrator.method,
         "fit_seconds": fit_seconds,
     }
     if level == "invoice":
@@ -66,6 +70,10 @@ def quality(portfolio, level: str) -> dict[str, float]:
         p_true = data.frame.loc[masks.test, "invoice_id"].map(truth).to_numpy()
         out["oracle_auc"] = float(roc_auc_score(y, p_true))
         out["oracle_gap"] = out["oracle_auc"] - out["auc"]
+        fair = portfolio.truth["invoice_truth"].set_index("invoice_id")["p_late_at_issue"]
+        p_fair = data.frame.loc[masks.test, "invoice_id"].map(fair).to_numpy()
+        out["fair_oracle_auc"] = float(roc_auc_score(y, p_fair))
+        out["fair_oracle_gap"] = out["fair_oracle_auc"] - out["auc"]
     return out
 
 

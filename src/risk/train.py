@@ -31,6 +31,7 @@ from risk.evaluate.plots import (
     plot_roc,
     plot_shap_summary,
 )
+from risk.evaluate.report import points_section
 from risk.features import FeatureConfig
 from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
@@ -38,9 +39,16 @@ from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.default_level import default_feature_config, observation_windows
 from risk.model.distributed import Engine, TrainingEngine, training_engine
-from risk.model.fit import FitConfig, FittedModels, fit_models, score_test
+from risk.model.fit import SCORECARD, FitConfig, FittedModels, fit_models, score_test
 from risk.model.lgbm import gain_importance
-from risk.model.split import TimeWindows, derive_windows, split_masks
+from risk.model.split import (
+    TimeWindows,
+    WindowMinimum,
+    check_windows,
+    derive_windows,
+    fit_horizon,
+    split_masks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +71,7 @@ class TrainConfig:
         engine: where the LightGBM booster is fitted: this process (pandas) or a Dask cluster
             with ``lightgbm.dask``.
         scheduler: Dask scheduler address (default: a local two-worker cluster).
+        minimum: smallest train / validation / test windows (rows and late rows).
     """
 
     level: Level = "invoice"
@@ -74,6 +83,7 @@ class TrainConfig:
     gate_min_gain: float = 0.0
     engine: Engine = "pandas"
     scheduler: str | None = None
+    minimum: WindowMinimum = field(default_factory=WindowMinimum)
 
 
 @dataclass(frozen=True)
@@ -90,9 +100,14 @@ class TrainingResult:
     oracle_auc: float | None
     report_dir: Path | None
     run_id: str
+    notes: tuple[str, ...] = ()
+    fair_oracle_auc: float | None = None
 
     def summary(self) -> list[str]:
-        return summary_lines(self.evaluations, self.oracle_auc)
+        return [
+            *summary_lines(self.evaluations, self.oracle_auc, self.fair_oracle_auc),
+            *self.notes,
+        ]
 
 
 def git_commit() -> str:
@@ -118,6 +133,21 @@ def resolve_windows(data: TrainingData, config: TrainConfig) -> TimeWindows:
     )
 
 
+def short_history_config(ledger: Ledger, config: TrainConfig) -> tuple[TrainConfig, str]:
+    """``config`` with the customer horizon shortened when the ledger's history is too short
+    for it (``risk.model.split.fit_horizon``), and the note saying so (empty when kept)."""
+    if config.level != "customer" or ledger.invoices.empty:
+        return config, ""
+    first, last = ledger.date_range
+    horizon, note = fit_horizon(
+        first, last.normalize() + pd.Timedelta(days=1), config.features.horizon_days
+    )
+    if not note:
+        return config, ""
+    logger.warning("customer model: %s", note)
+    return replace(config, features=replace(config.features, horizon_days=horizon)), note
+
+
 def oracle_auc(
     truth: pd.DataFrame | None, data: TrainingData, test: np.ndarray, late_after: int
 ) -> float | None:
@@ -128,6 +158,21 @@ def oracle_auc(
     if p_true.isna().any():
         return None
     return float(roc_auc_score(data.y[test], p_true.to_numpy()))
+
+
+def fair_oracle_auc(
+    truth: pd.DataFrame | None, data: TrainingData, test: np.ndarray, late_after: int
+) -> float | None:
+    """AUC of the generator's probabilities from what is knowable at issue (``p_late_at_issue``)
+    on the test rows: the fair ceiling (invoice level, L = 30)."""
+    if truth is None or "p_late_at_issue" not in truth:
+        return None
+    return oracle_auc(
+        truth.drop(columns="p_late").rename(columns={"p_late_at_issue": "p_late"}),
+        data,
+        test,
+        late_after,
+    )
 
 
 def _slices(data: TrainingData, test: np.ndarray) -> dict[str, pd.Series]:
@@ -214,6 +259,31 @@ def gate(
     )
 
 
+def scorecard_lines(fitted: FittedModels) -> list[str]:
+    """The report's scorecard section (empty without a scorecard)."""
+    card = fitted.scorecard
+    if card is None:
+        return []
+    return points_section(card.points_table(), card.pdo, card.base_points, card.base_odds)
+
+
+def fit_context(fitted: FittedModels) -> dict[str, str]:
+    """Report lines saying which rows early-stopped, calibrated and refitted the model."""
+    rows = fitted.rows
+    refit = (
+        f"refitted on {rows['refit']} rows matured by the end of validation with "
+        f"{fitted.rounds} rounds"
+        if rows.get("refit")
+        else "not refitted (trained on the training window only)"
+    )
+    return {
+        "early stopping": f"{rows.get('early stopping', 0)} rows (first half of validation): "
+        f"{fitted.rounds} rounds",
+        "calibration rows": f"{rows.get('calibration', 0)} rows (second half of validation)",
+        "final model": refit,
+    }
+
+
 def _log_run(
     fitted: FittedModels,
     evaluations: list[Evaluation],
@@ -231,6 +301,8 @@ def _log_run(
         "n_trials": config.fit.n_trials,
         "engine": config.engine,
         "calibration": fitted.model.calibrator.method,
+        "rounds": fitted.rounds,
+        "refit_rows": fitted.rows.get("refit", 0),
         "test_window": f"{windows.valid_end.date()}..{windows.cutoff.date()}",
         **windows.as_dict(),
         **{f"lgb_{k}": v for k, v in fitted.params.items()},
@@ -240,6 +312,7 @@ def _log_run(
         CALIBRATED: "test",
         "LightGBM (uncalibrated)": "test_raw",
         "logistic baseline": "baseline_test",
+        SCORECARD: "scorecard_test",
     }
     for evaluation in evaluations:
         prefix = prefixes[evaluation.name]
@@ -261,6 +334,8 @@ def _log_run(
         {**fingerprint, "git_commit": git_commit(), "calibration_choice": fitted.calibration_reason}
     )
     (out / "features.json").write_text(json.dumps(fitted.baseline_features, indent=2))
+    if fitted.scorecard is not None:
+        (out / "scorecard.json").write_text(json.dumps(fitted.scorecard.to_dict(), indent=2))
     mlflow.log_artifacts(str(out), artifact_path="evaluation")
 
 
@@ -292,6 +367,7 @@ def evaluate_registered(
         name, data.y[test], p, amounts=data.amounts[test], slices=_slices(data, test)
     )
     oracle = oracle_auc(truth, data, test, features.late_after_days)
+    fair = fair_oracle_auc(truth, data, test, features.late_after_days)
     y = data.y[test]
     plots = report_plots(model, data.frame[test], y, {name: p}, name, out_dir)
     context = {
@@ -306,8 +382,9 @@ def evaluate_registered(
         context=context,
         plots=plots,
         oracle_auc=oracle,
+        fair_oracle_auc=fair,
     )
-    return path, summary_lines([evaluation], oracle)
+    return path, summary_lines([evaluation], oracle, fair)
 
 
 def train(
@@ -344,6 +421,8 @@ def _train_on(
     report_dir: Path | None,
     progress: Callable[[str], None],
 ) -> TrainingResult:
+    config, horizon_note = short_history_config(ledger, config)
+    notes = (horizon_note,) if horizon_note else ()
     progress("features")
     data = engine.build(ledger, config.level, config.features, progress)
     if config.level == "default":  # 12-month labels: windows on the observation date
@@ -351,6 +430,7 @@ def _train_on(
     else:
         windows = resolve_windows(data, config)
         masks = split_masks(data.as_of, data.matured_on, windows)
+        check_windows(masks, data.y, config.level, config.minimum)
     logger.info(
         "windows %s: %d train, %d valid, %d test rows",
         windows.as_dict(),
@@ -373,6 +453,7 @@ def _train_on(
         progress("evaluation")
         evaluations, probs = evaluate_fit(fitted, data, masks.test)
         oracle = oracle_auc(truth, data, masks.test, config.features.late_after_days)
+        fair = fair_oracle_auc(truth, data, masks.test, config.features.late_after_days)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(report_dir) if report_dir else Path(tmp)
             out.mkdir(parents=True, exist_ok=True)
@@ -386,6 +467,8 @@ def _train_on(
                 **fingerprint,
                 "rows train / valid / test": f"{masks.train.sum()} / {masks.valid.sum()} / {masks.test.sum()}",
                 "calibration": fitted.calibration_reason,
+                **fit_context(fitted),
+                **({"horizon": horizon_note} if horizon_note else {}),
             }
             write_report(
                 evaluations,
@@ -394,6 +477,8 @@ def _train_on(
                 context=context,
                 plots=plots,
                 oracle_auc=oracle,
+                fair_oracle_auc=fair,
+                sections=scorecard_lines(fitted),
             )
             fitted.model.metadata.update(
                 {
@@ -405,6 +490,13 @@ def _train_on(
                 }
             )
             _log_run(fitted, evaluations, windows, fingerprint, config, oracle, out)
+            if fair is not None:
+                mlflow.log_metrics(
+                    {
+                        "fair_oracle_auc": fair,
+                        "fair_oracle_gap": fair - evaluations[0].metrics["auc"],
+                    }
+                )
         progress("registry")
         version, _ = registry.log_model(fitted.model, data.frame[masks.valid].head(50), store)
         promoted, reason = gate(
@@ -424,6 +516,8 @@ def _train_on(
         oracle,
         Path(report_dir) if report_dir else None,
         run.info.run_id,
+        notes,
+        fair,
     )
 
 

@@ -162,3 +162,21 @@ def test_plots_reject_single_class(tmp_path: Path) -> None:
         plot_roc(np.zeros(3), {"m": np.array([0.1, 0.2, 0.3])}, tmp_path / "roc.png")
     with pytest.raises(ValueError, match="empty"):
         plot_importance({}, tmp_path / "importance.png")
+
+
+def test_report_shows_the_fair_ceiling_apart_from_the_full_truth(tmp_path: Path) -> None:
+    """Issue 19, finding 1: the gap to the fair ceiling (knowable at issue) is the room left."""
+    y = np.array([0, 0, 1, 1, 0, 1, 0, 0, 1, 0])
+    p = np.array([0.1, 0.2, 0.7, 0.6, 0.3, 0.4, 0.2, 0.1, 0.8, 0.5])
+    evaluation = evaluate_predictions("LightGBM (calibrated)", y, p)
+    path = write_report(
+        [evaluation], tmp_path, title="t", context={}, oracle_auc=0.9, fair_oracle_auc=0.85
+    )
+    text = path.read_text()
+    auc = evaluation.metrics["auc"]
+    assert f"| gap to fair ceiling | {0.85 - auc:.4f} |" in text
+    assert f"| gap to oracle AUC | {0.90 - auc:.4f} |" in text
+    assert "facts dated after issue" in text
+    lines = summary_lines([evaluation], oracle_auc=0.9, fair_oracle_auc=0.85)
+    assert lines[0] == "oracle AUC: 0.9000" and lines[1].startswith("fair ceiling AUC")
+    assert f"to fair ceiling {0.85 - auc:.4f}" in lines[2]

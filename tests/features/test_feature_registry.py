@@ -76,8 +76,11 @@ def test_directions_of_monotone_features(name: str, direction: int) -> None:
 
 
 def test_monotone_constraints_vector() -> None:
-    names = ["days_late_mean_12m", "legal_form", "share_paid_before_due_12m", "invoice_amount"]
+    names = ["share_paid_late_12m", "legal_form", "days_since_last_late_payment", "invoice_amount"]
     assert monotone_constraints(names) == [1, 0, -1, 0]
+    # expected directions the evidence contradicts are left free (issue 19, finding 5)
+    free = ["dispute_rate_12m", "days_late_max_12m", "n_director_changes_12m"]
+    assert monotone_constraints(free) == [0, 0, 0]
     with pytest.raises(UnknownFeatureError):
         monotone_constraints(["no_such_feature"])
 

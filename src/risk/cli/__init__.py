@@ -28,6 +28,7 @@ from risk.cli.models import (
     run_training,
     train_command,
 )
+from risk.cli.monitor import monitor_command
 from risk.cli.render import overview_tables, print_tables, validation_tables
 from risk.cli.sample import sample
 from risk.cli.serve import apikey, bento, serve
@@ -189,5 +190,6 @@ app.command("score")(score)
 app.command("serve")(serve)
 app.command("apikey")(apikey)
 app.command("bento")(bento)
+app.command("monitor")(monitor_command)
 app.add_typer(import_app, name="import", help="Bring your own ledger: ERP exports, SQL, FEC.")
 app.add_typer(enrich_app, name="enrich", help="Enrich the ledger from open data: BODACC, SIRENE.")

@@ -54,6 +54,9 @@ def _level(value: str, timing: bool = False) -> Level:
     return value  # type: ignore[return-value]
 
 
+TRUTH_COLUMNS = ("invoice_id", "p_late", "p_late_at_issue")
+
+
 def read_truth(ledger: Path) -> pd.DataFrame | None:
     """The generator's invoice truth next to a generated ledger, when there is one."""
     for name in ("invoice_truth.csv", "invoice_truth.parquet"):
@@ -61,9 +64,10 @@ def read_truth(ledger: Path) -> pd.DataFrame | None:
         if path.exists():
             if path.suffix == ".csv":
                 return pd.read_csv(
-                    path, usecols=["invoice_id", "p_late"], dtype={"invoice_id": "str"}
+                    path, usecols=lambda c: c in TRUTH_COLUMNS, dtype={"invoice_id": "str"}
                 )
-            return pd.read_parquet(path, columns=["invoice_id", "p_late"])
+            frame = pd.read_parquet(path)
+            return frame[[c for c in frame.columns if c in TRUTH_COLUMNS]]
     return None
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from risk.features.config import FeatureConfig
+from risk.features.constraints import constraints
 from risk.features.registry import FAMILIES, feature_specs
 from risk.features.spec import FeatureSpec
 
@@ -30,8 +31,10 @@ share still open, reminders, promises). Windows are part of the names (`12m` = t
 `3m` = the 90 days before t). A feature whose ledger columns are absent is left out of the frame
 and listed in `frame.attrs["missing_features"]`.
 
-Direction: how the feature moves the risk when known; it becomes a monotone constraint of the
-gradient-boosting model. `sector_late_rate` is added by `SectorLatenessEncoder`, fitted on the
+Direction: how the feature is expected to move the risk on its own. Constraint: the monotone
+constraint of the gradient-boosting models, set only where an unconstrained model's SHAP
+direction agrees at both levels (or the law says so), with its evidence; every other feature is
+free (see `risk.features.constraints`). `sector_late_rate` is added by `SectorLatenessEncoder`, fitted on the
 training rows only. Labels are defined in `risk.labels`.
 """
 
@@ -40,7 +43,14 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _row(spec: FeatureSpec) -> str:
+def _constraint(spec: FeatureSpec, config: FeatureConfig | None) -> str:
+    found = constraints(config).get(spec.name)
+    if found is None or spec.kind != "numeric":
+        return "free"
+    return f"{found.sign:+d}: {_escape(found.evidence)}"
+
+
+def _row(spec: FeatureSpec, config: FeatureConfig | None = None) -> str:
     needs = ", ".join(f"`{n}`" for n in spec.needs)
     level = {"invoice": " (invoice rows)", "snapshot": " (open-invoice snapshot rows)"}.get(
         spec.level, ""
@@ -49,6 +59,7 @@ def _row(spec: FeatureSpec) -> str:
         f"`{spec.name}`{level}",
         spec.kind,
         DIRECTION[spec.direction],
+        _constraint(spec, config),
         _escape(spec.description_en),
         _escape(spec.description_fr),
         needs,
@@ -66,9 +77,10 @@ def render(config: FeatureConfig | None = None) -> str:
         lines += [
             f"## {family.replace('_', ' ').capitalize()} ({len(chosen)})",
             "",
-            "| feature | kind | direction | meaning | signification | needs | reason code |",
-            "|---|---|---|---|---|---|---|",
-            *(_row(spec) for spec in chosen),
+            "| feature | kind | direction | constraint | meaning | signification | needs "
+            "| reason code |",
+            "|---|---|---|---|---|---|---|---|",
+            *(_row(spec, config) for spec in chosen),
             "",
         ]
     return "\n".join(lines)

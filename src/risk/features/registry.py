@@ -27,6 +27,7 @@ from risk.features import (
     sector,
 )  # fmt: skip
 from risk.features.config import FeatureConfig
+from risk.features.constraints import constraints
 from risk.features.spec import FeatureSpec, is_available
 from risk.ledger import Ledger
 
@@ -98,16 +99,21 @@ def missing_features(ledger: Ledger, level: str, config: FeatureConfig | None = 
 def monotone_constraints(names: Iterable[str], config: FeatureConfig | None = None) -> list[int]:
     """The +1 / -1 / 0 monotone-constraint vector of ``names`` (LightGBM's order).
 
+    Only the features of ``risk.features.constraints`` (each with its evidence) are
+    constrained; the others are free whatever their expected direction.
+
     Raises:
         UnknownFeatureError: a name is not in the registry.
     """
     by_name = {spec.name: spec for spec in feature_specs(config)}
+    table = constraints(config)
     out = []
     for name in names:
         if name not in by_name:
             raise UnknownFeatureError(f"feature {name!r} is not in the registry")
         spec = by_name[name]
-        out.append(spec.direction if spec.kind == "numeric" else 0)
+        found = table.get(name)
+        out.append(found.sign if found is not None and spec.kind == "numeric" else 0)
     return out
 
 

@@ -1,8 +1,11 @@
 """Probability calibration fitted on the validation window, stored as JSON (no pickle).
 
 Two methods: ``sigmoid`` (Platt scaling of the raw score) and ``isotonic`` (monotone step
-function). ``choose_calibrator`` fits both on the first part of the validation window (in time
-order), keeps the one with the lower log loss on the rest, and refits it on the whole window.
+function). ``choose_calibrator`` takes the calibration rows in time order: below
+``MIN_EVENTS_FOR_ISOTONIC`` late rows it keeps Platt scaling (an isotonic fit on a few dozen
+events is a staircase of a few steps, some of them at 0); above, it compares both by
+time-ordered cross-validation (each fold fits on the rows before it and is scored on its own)
+and refits the one with the lower mean log loss on all rows.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from sklearn.metrics import log_loss
 from risk.errors import ConfigError
 
 Method = Literal["sigmoid", "isotonic"]
-MIN_POSITIVES_FOR_ISOTONIC = 50
+MIN_EVENTS_FOR_ISOTONIC = 300
+CV_FOLDS = 3
 EPS = 1e-6
 
 
@@ -79,35 +83,51 @@ def fit_calibrator(raw_score: np.ndarray, y: np.ndarray, method: Method) -> Cali
     )
 
 
+def _time_ordered_folds(n: int, n_folds: int) -> list[tuple[slice, slice]]:
+    """Expanding folds over rows in time order: fold k fits on the first k parts."""
+    bounds = np.linspace(0, n, n_folds + 2).astype(int)
+    return [(slice(0, bounds[k]), slice(bounds[k], bounds[k + 1])) for k in range(1, n_folds + 1)]
+
+
+def _cv_log_loss(score: np.ndarray, target: np.ndarray, method: Method, n_folds: int) -> float:
+    losses = []
+    for fit, check in _time_ordered_folds(len(target), n_folds):
+        try:
+            fitted = fit_calibrator(score[fit], target[fit], method)
+        except ConfigError:
+            return float("inf")
+        losses.append(log_loss(target[check], fitted.predict(score[check]), labels=[0, 1]))
+    return float(np.mean(losses))
+
+
 def choose_calibrator(
-    raw_score: np.ndarray, y: np.ndarray, fit_share: float = 0.6
+    raw_score: np.ndarray,
+    y: np.ndarray,
+    min_events_for_isotonic: int = MIN_EVENTS_FOR_ISOTONIC,
+    n_folds: int = CV_FOLDS,
 ) -> tuple[Calibrator, dict[str, float], str]:
-    """Pick sigmoid or isotonic on held-out validation rows (given in time order).
+    """Pick sigmoid or isotonic for calibration rows given in time order (see module docs).
 
     Returns:
-        The calibrator refitted on all rows, the held-out log loss of each method, and a
-        sentence saying why the method was chosen.
+        The calibrator refitted on all rows, the cross-validated log loss of each method
+        compared (empty when the size rule decided), and a sentence saying why.
+
+    Raises:
+        ConfigError: fewer than two classes in ``y``.
     """
+    score = np.asarray(raw_score, dtype="float64")
     target = np.asarray(y, dtype="int64")
-    if target.sum() < MIN_POSITIVES_FOR_ISOTONIC:
+    events = int(target.sum())
+    if events < min_events_for_isotonic:
         reason = (
-            f"sigmoid: only {int(target.sum())} late rows in the validation window "
-            f"(isotonic needs >= {MIN_POSITIVES_FOR_ISOTONIC})"
+            f"sigmoid (Platt): {events} late rows in {len(target)} calibration rows "
+            f"(isotonic needs >= {min_events_for_isotonic})"
         )
-        return fit_calibrator(raw_score, target, "sigmoid"), {}, reason
-    cut = int(len(target) * fit_share)
-    losses: dict[str, float] = {}
-    for method in ("sigmoid", "isotonic"):
-        try:
-            fitted = fit_calibrator(raw_score[:cut], target[:cut], method)  # type: ignore[arg-type]
-            losses[method] = float(
-                log_loss(target[cut:], fitted.predict(raw_score[cut:]), labels=[0, 1])
-            )
-        except ConfigError:
-            losses[method] = float("inf")
+        return fit_calibrator(score, target, "sigmoid"), {}, reason
+    losses = {m: _cv_log_loss(score, target, m, n_folds) for m in ("sigmoid", "isotonic")}
     best: Method = "isotonic" if losses["isotonic"] < losses["sigmoid"] else "sigmoid"
     reason = (
-        f"{best}: held-out log loss sigmoid {losses['sigmoid']:.4f} vs isotonic "
-        f"{losses['isotonic']:.4f} on the last {1 - fit_share:.0%} of the validation window"
+        f"{best}: time-ordered {n_folds}-fold log loss sigmoid {losses['sigmoid']:.4f} vs "
+        f"isotonic {losses['isotonic']:.4f} on {len(target)} calibration rows ({events} late)"
     )
-    return fit_calibrator(raw_score, target, best), losses, reason
+    return fit_calibrator(score, target, best), losses, reason

@@ -2,13 +2,18 @@
 
 Pure with respect to MLflow: ``fit_models`` returns everything ``risk.train`` logs. Nothing
 here looks at the out-of-time test window except ``score_test``.
+
+Early stopping on the first half of the validation window, calibration on the second half
+(scored by a model cross-fitted like the refit one on every row matured before it),
+then a refit on every row matured by the end of validation with the rounds early stopping
+chose (see ``risk.model.split``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,10 +29,13 @@ from risk.model.calibration import choose_calibrator
 from risk.model.dataset import TrainingData
 from risk.model.distributed import Trainer
 from risk.model.lgbm import LightGBMConfig, train_lightgbm
-from risk.model.split import SplitMasks, TimeWindows, expanding_folds
+from risk.model.scorecard import WoEScorecard
+from risk.model.split import SplitMasks, TimeWindows, expanding_folds, validation_halves
 from risk.model.tune import TrialCallback, tune
 
 logger = logging.getLogger(__name__)
+
+SCORECARD = "WoE scorecard"
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class FitConfig:
         cv_folds: time-ordered folds inside the training window for tuning.
         sector_smoothing: pseudo-observations of the sector encoder.
         lightgbm: LightGBM parameters and controls.
+        refit: refit the booster and the baseline on train + validation with the rounds
+            chosen by early stopping (False: keep the train-only booster).
     """
 
     seed: int = 42
@@ -47,11 +57,16 @@ class FitConfig:
     cv_folds: int = 3
     sector_smoothing: float = 20.0
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
+    refit: bool = True
 
 
 @dataclass(frozen=True)
 class FittedModels:
-    """The calibrated LightGBM model, the baseline and how they were obtained."""
+    """The calibrated LightGBM model, the baseline and how they were obtained.
+
+    ``rounds`` is the number of trees early stopping chose; ``rows`` counts the rows of each
+    step (train, early stopping, calibration, refit).
+    """
 
     model: RiskModel
     baseline: Pipeline
@@ -60,6 +75,9 @@ class FittedModels:
     calibration_reason: str
     calibration_losses: dict[str, float]
     tuning_loss: float | None
+    rounds: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    scorecard: WoEScorecard | None = None
 
 
 def _sector_state(data: TrainingData, train: np.ndarray, smoothing: float) -> dict[str, Any] | None:
@@ -82,6 +100,22 @@ def _categories(data: TrainingData, train: np.ndarray) -> dict[str, list[str]]:
     return out
 
 
+def _shell(
+    data: TrainingData, rows: np.ndarray, smoothing: float, categories: dict[str, list[str]]
+) -> RiskModel:
+    """A model without booster nor calibrator whose sector encoder is fitted on ``rows``."""
+    sector = _sector_state(data, rows, smoothing)
+    features = [*data.features, SECTOR_RATE] if sector is not None else list(data.features)
+    return RiskModel(
+        level=data.level,
+        features=features,
+        categories=categories,
+        booster=None,  # type: ignore[arg-type]
+        calibrator=None,  # type: ignore[arg-type]
+        sector=sector,
+    )
+
+
 def fit_models(
     data: TrainingData,
     masks: SplitMasks,
@@ -91,23 +125,19 @@ def fit_models(
     progress: Callable[[str], None] = lambda stage: None,
     trainer: Trainer = train_lightgbm,
 ) -> FittedModels:
-    """Fit encoder and LightGBM on train, early-stop and calibrate on valid, fit the baseline.
+    """Fit encoder and LightGBM on train, early-stop on the first half of valid, calibrate on
+    its second half, then refit booster, encoder and baseline on every row matured by the end
+    of valid with the chosen rounds (``config.refit``).
 
     ``trainer`` fits the booster: in this process by default, or on a Dask cluster
     (:func:`risk.model.distributed.training_engine`). Tuning trials always run here.
     """
-    sector = _sector_state(data, masks.train, config.sector_smoothing)
-    features = [*data.features, SECTOR_RATE] if sector is not None else list(data.features)
-    shell = RiskModel(
-        level=data.level,
-        features=features,
-        categories=_categories(data, masks.train),
-        booster=None,  # type: ignore[arg-type]
-        calibrator=None,  # type: ignore[arg-type]
-        sector=sector,
-    )
+    refit_rows = masks.refit if masks.refit is not None else masks.train | masks.valid
+    categories = _categories(data, refit_rows if config.refit else masks.train)
+    shell = _shell(data, masks.train, config.sector_smoothing, categories)
+    features = shell.features
+    stop, calibrate = validation_halves(data.as_of, masks.valid)
     X_train = shell.prepare(data.frame[masks.train])  # noqa: N806
-    X_valid = shell.prepare(data.frame[masks.valid])  # noqa: N806
     y = data.y
     monotone = monotone_constraints(features)
     params, tuning_loss = dict(config.lightgbm.params), None
@@ -128,38 +158,79 @@ def fit_models(
             on_trial=on_trial,
         )
     progress("lightgbm")
-    lgb_config = LightGBMConfig(
-        params=params,
-        num_boost_round=config.lightgbm.num_boost_round,
-        early_stopping_rounds=config.lightgbm.early_stopping_rounds,
-        num_threads=config.lightgbm.num_threads,
-    )
+    lgb_config = replace(config.lightgbm, params=params)
     booster = trainer(
         X_train,
         y[masks.train],
-        X_valid,
-        y[masks.valid],
+        shell.prepare(data.frame[stop]),
+        y[stop],
         monotone=monotone,
         seed=config.seed,
         config=lgb_config,
         groups=data.frame.loc[masks.train, "customer_id"].to_numpy(),
     )
+    rounds = int(booster.best_iteration or booster.num_trees())
     progress("calibration")
     shell.booster = booster
-    calibrator, losses, reason = choose_calibrator(shell.raw_score(X_valid), y[masks.valid])
+    scorer = shell
+    if config.refit and calibrate.any():
+        # cross-fitting: the calibration rows are scored by a model fitted like the refit one
+        # (same rounds) on every row matured before they start, so the calibrator learns the
+        # score scale of the refitted model without seeing its own rows
+        first = np.datetime64(data.as_of[calibrate].min())
+        before = refit_rows & (data.matured_on.to_numpy() <= first)
+        scorer = _shell(data, before, config.sector_smoothing, categories)
+        scorer.booster = trainer(
+            scorer.prepare(data.frame[before]),
+            y[before],
+            None,
+            None,
+            monotone=monotone,
+            seed=config.seed,
+            config=replace(lgb_config, num_boost_round=rounds),
+            groups=data.frame.loc[before, "customer_id"].to_numpy(),
+        )
+    calibrator, losses, reason = choose_calibrator(
+        scorer.raw_score(scorer.prepare(data.frame[calibrate])), y[calibrate]
+    )
+    fit_rows = masks.train
+    if config.refit:
+        progress("refit")
+        fit_rows = refit_rows
+        shell = _shell(data, refit_rows, config.sector_smoothing, categories)
+        booster = trainer(
+            shell.prepare(data.frame[refit_rows]),
+            y[refit_rows],
+            None,
+            None,
+            monotone=monotone,
+            seed=config.seed,
+            config=replace(lgb_config, num_boost_round=rounds),
+            groups=data.frame.loc[refit_rows, "customer_id"].to_numpy(),
+        )
     model = RiskModel(
         shell.level,
         features,
-        shell.categories,
+        categories,
         booster,
         calibrator,
-        sector,
-        metadata={"windows": windows.as_dict(), "params": params},
+        shell.sector,
+        metadata={"windows": windows.as_dict(), "params": params, "rounds": rounds},
     )
     progress("baseline")
-    numeric = [name for name in features if name not in shell.categories]
-    baseline = fit_scorecard(X_train, y[masks.train], numeric, list(shell.categories), config.seed)
-    return FittedModels(model, baseline, features, params, reason, losses, tuning_loss)
+    numeric = [name for name in features if name not in categories]
+    fit_inputs = shell.prepare(data.frame[fit_rows])
+    baseline = fit_scorecard(fit_inputs, y[fit_rows], numeric, list(categories), config.seed)
+    scorecard = WoEScorecard(random_state=config.seed).fit(fit_inputs, y[fit_rows])
+    rows = {
+        "train": int(masks.train.sum()),
+        "early stopping": int(stop.sum()),
+        "calibration": int(calibrate.sum()),
+        "refit": int(fit_rows.sum()) if config.refit else 0,
+    }
+    return FittedModels(
+        model, baseline, features, params, reason, losses, tuning_loss, rounds, rows, scorecard
+    )
 
 
 def score_test(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> dict[str, np.ndarray]:
@@ -170,4 +241,9 @@ def score_test(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> di
         "LightGBM (calibrated)": fitted.model.calibrator.predict(raw),
         "LightGBM (uncalibrated)": 1.0 / (1.0 + np.exp(-raw)),
         "logistic baseline": fitted.baseline.predict_proba(inputs)[:, 1],
+        **(
+            {SCORECARD: fitted.scorecard.predict_proba(inputs)[:, 1]}
+            if fitted.scorecard is not None
+            else {}
+        ),
     }

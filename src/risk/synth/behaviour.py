@@ -17,6 +17,13 @@ unpaid ``L`` days after due) then has the closed form, with ``c = F - due``::
               + (1 - q) * (1 if k <= 1 else exp(-(k - 1) / s)),   k = min(L + 1, c)
 
 which is what ``invoice_truth.p_late`` stores.
+
+``p_late`` uses facts no model can know when the invoice is issued: whether the invoice will be
+disputed, the customer's latent in the month the invoice falls due (its drift since issue) and
+the date of a proceeding that opens after issue. ``invoice_truth.p_late_at_issue`` is the fair
+ceiling: the same formula from what is knowable at issue only, namely the customer's latent in
+the issue month, the due month's seasonal shift and the billing channel, the dispute averaged
+over its probability, and no future proceeding (``late_probability_at_issue``).
 """
 
 from __future__ import annotations
@@ -99,6 +106,42 @@ def late_probability(
         c <= 0.0, -np.expm1(-(1.0 - np.minimum(c, 0.0)) / EARLY_SCALE_DAYS), 0.0
     )
     return (1.0 - p_late_branch) * early_frozen + p_late_branch * tail
+
+
+def _seasonal_and_channel(invoices: InvoiceDraw) -> FloatArray:
+    """Latent shifts known at issue: the due month's season and paper billing."""
+    seasonal = np.zeros(13)
+    for calendar_month, shift in cal.SEASONAL_SHIFT.items():
+        seasonal[calendar_month] = shift
+    return seasonal[month_of_year(invoices.due_day)] + np.where(
+        invoices.electronic, 0.0, PAPER_SHIFT
+    )
+
+
+def _dispute_probability(invoices: InvoiceDraw, config: SampleConfig) -> FloatArray:
+    big = invoices.amount > 5000.0
+    return config.dispute_rate * np.where(invoices.electronic, 1.0, 1.5) * np.where(big, 1.4, 1.0)
+
+
+def late_probability_at_issue(
+    invoices: InvoiceDraw,
+    latent: npt.NDArray[np.float32],
+    window: Window,
+    config: SampleConfig,
+) -> FloatArray:
+    """P(late) from what is knowable when each invoice is issued (see the module docstring).
+
+    No random draw: adding it changes no generated table.
+    """
+    month = np.clip(month_number(invoices.issued_day) - window.start_month, 0, window.n_months - 1)
+    z = latent[invoices.customer, month].astype(np.float64) + _seasonal_and_channel(invoices)
+    never = np.full(invoices.size, 10**6, dtype=np.int64)
+    p_dispute = _dispute_probability(invoices, config)
+    out = np.zeros(invoices.size)
+    for shift, weight in ((0.0, 1.0 - p_dispute), (DISPUTE_SHIFT, p_dispute)):
+        p_branch, scale = _mixture(config, z + shift)
+        out += weight * late_probability(p_branch, scale, never, config.late_threshold_days)
+    return out
 
 
 def draw_behaviour(

@@ -11,7 +11,7 @@ import pandas as pd
 
 from risk.ledger import Ledger
 from risk.synth import calibration as cal
-from risk.synth.behaviour import Behaviour, draw_behaviour
+from risk.synth.behaviour import Behaviour, draw_behaviour, late_probability_at_issue
 from risk.synth.config import SampleConfig
 from risk.synth.customers import (
     CustomerDraw,
@@ -106,12 +106,14 @@ def _truth(
     ids: pd.Series,
     cust_ids: pd.Series,
     config: SampleConfig,
+    p_late_at_issue: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build ``invoice_truth`` and ``customer_truth``."""
     invoice_truth = pd.DataFrame(
         {
             "invoice_id": ids,
             "p_late": beh.p_late,
+            **({} if p_late_at_issue is None else {"p_late_at_issue": p_late_at_issue}),
             "days_late_drawn": beh.days_late,
             "frozen": beh.frozen,
             "late": beh.frozen | (beh.days_late > config.late_threshold_days),
@@ -179,4 +181,5 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
         credit_limits=credit_limits_frame(draw, timeline, window, invoices),
     )
     logger.info("generated %d customers and %d invoices", draw.size, inv.size)
-    return Portfolio(ledger, _truth(draw, timeline, latent, beh, ids, cust_ids, config))
+    fair = late_probability_at_issue(inv, latent, window, config)
+    return Portfolio(ledger, _truth(draw, timeline, latent, beh, ids, cust_ids, config, fair))
