@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from risk.enrich.dates import parse_french_date
+from risk.enrich.ledger_files import known_event_keys
 from risk.errors import LedgerError
 
 logger = logging.getLogger(__name__)
@@ -283,19 +284,10 @@ def match_announcements(
 def _status(found: pd.DataFrame, existing: pd.DataFrame | None) -> list[str]:
     """``added`` or ``duplicate`` (same customer, kind and publication date as a row already
     in the ledger or earlier in this batch, or the same announcement id already imported)."""
-    seen: set[tuple[str, str, pd.Timestamp]] = set()
+    seen = known_event_keys(existing)
     references: set[str] = set()
-    if existing is not None and not existing.empty:
-        seen = set(
-            zip(
-                existing["customer_id"].astype("str"),
-                existing["kind"].astype("str"),
-                pd.to_datetime(existing["published_on"]),
-                strict=True,
-            )
-        )
-        if "reference" in existing:
-            references = set(existing["reference"].dropna().astype("str"))
+    if existing is not None and "reference" in existing:
+        references = set(existing["reference"].dropna().astype("str"))
     out = []
     for row in found.itertuples(index=False):
         key = (str(row.customer_id), str(row.kind), pd.Timestamp(row.published_on))

@@ -100,3 +100,17 @@ def replace_column_values(directory: Path, name: str, key: str, updates: pd.Data
         ].to_numpy()
     write_table(current, path)
     return path
+
+
+def known_event_keys(existing: pd.DataFrame | None) -> set[tuple[str, str, pd.Timestamp]]:
+    """(customer, kind, publication date) of the legal events already in the ledger."""
+    if existing is None or existing.empty:
+        return set()
+    return set(
+        zip(
+            existing["customer_id"].astype("str"),
+            existing["kind"].astype("str"),
+            pd.to_datetime(existing["published_on"]),
+            strict=True,
+        )
+    )

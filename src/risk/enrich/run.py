@@ -16,6 +16,23 @@ from risk.errors import LedgerError
 logger = logging.getLogger(__name__)
 
 
+def customers_with_siren(directory: Path, what: str) -> pd.DataFrame:
+    """The ledger's customers, which must carry SIRENs (``what`` is matched by SIREN).
+
+    Raises:
+        LedgerError: the ledger has no customers table, or no customer has a SIREN.
+    """
+    customers = read_table(directory, "customers")
+    if customers is None:
+        raise LedgerError(f"ledger folder {directory} has no customers table")
+    if "siren" not in customers or customers["siren"].isna().all():
+        raise LedgerError(
+            f"table 'customers' of {directory}: column 'siren' is empty; {what} are matched "
+            "by SIREN (9 digits)"
+        )
+    return customers
+
+
 def enrich_bodacc(directory: Path, files: list[Path], dry_run: bool = False) -> BodaccMatch:
     """Add the collective proceedings of BODACC export ``files`` to the ledger's legal events.
 
@@ -25,14 +42,7 @@ def enrich_bodacc(directory: Path, files: list[Path], dry_run: bool = False) -> 
     Raises:
         LedgerError: the ledger has no customers table, or a file cannot be read.
     """
-    customers = read_table(directory, "customers")
-    if customers is None:
-        raise LedgerError(f"ledger folder {directory} has no customers table")
-    if "siren" not in customers or customers["siren"].isna().all():
-        raise LedgerError(
-            f"table 'customers' of {directory}: column 'siren' is empty; BODACC announcements "
-            "are matched by SIREN (9 digits)"
-        )
+    customers = customers_with_siren(directory, "BODACC announcements")
     announcements = read_announcements(files)
     existing = read_table(directory, "legal_events")
     result = match_announcements(announcements, customers, existing)
@@ -53,14 +63,7 @@ def enrich_sirene(
     Raises:
         LedgerError: the ledger has no customers table or no SIREN, or the file is unusable.
     """
-    customers = read_table(directory, "customers")
-    if customers is None:
-        raise LedgerError(f"ledger folder {directory} has no customers table")
-    if "siren" not in customers or customers["siren"].isna().all():
-        raise LedgerError(
-            f"table 'customers' of {directory}: column 'siren' is empty; SIRENE legal units "
-            "are matched by SIREN (9 digits)"
-        )
+    customers = customers_with_siren(directory, "SIRENE legal units")
     sirens = set(customers["siren"].dropna().astype("str"))
     units = read_legal_units(paths, sirens)
     result = compare_with_ledger(customers, units, _history(directory), overwrite=overwrite)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from risk.contracts import NAF_CODE_PATTERN
+from risk.enrich.ledger_files import known_event_keys
 from risk.enrich.sirene import SOURCE, attribute_changes, closures, period_at
 from risk.enrich.sirene_codes import SIZE_BANDS, band_label, legal_form_of
 
@@ -35,16 +36,9 @@ class SireneResult:
 
     def without_known_events(self, existing: pd.DataFrame | None) -> SireneResult:
         """Drop closures already in the ledger (same customer, kind and date)."""
-        if existing is None or existing.empty or self.events.empty:
+        known = known_event_keys(existing)
+        if not known or self.events.empty:
             return self
-        known = set(
-            zip(
-                existing["customer_id"].astype("str"),
-                existing["kind"].astype("str"),
-                pd.to_datetime(existing["published_on"]),
-                strict=True,
-            )
-        )
         keep = [
             (c, k, pd.Timestamp(d)) not in known
             for c, k, d in zip(
