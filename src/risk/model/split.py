@@ -97,7 +97,7 @@ class WindowMinimum:
     train_rows: int = 200
     train_events: int = 20
     valid_rows: int = 100
-    valid_events: int = 20
+    valid_events: int = 16  # 8 late rows per half: the least a 2-parameter Platt fit is given
     test_rows: int = 100
     test_events: int = 10
 

@@ -30,6 +30,8 @@ from risk.validation import validate_tables
 logger = logging.getLogger(__name__)
 
 BENTO_MODEL_NAMES = {level: name for level, name in registry.MODEL_NAMES.items()}
+#: levels a Bento packs when they are registered (the scorer works without them)
+OPTIONAL_LEVELS = ("timing",)
 MAX_ISSUES_SHOWN = 20
 
 
@@ -60,6 +62,7 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
             customer_model=load_bento_model("customer"),
             invoice_model=load_bento_model("invoice"),
             default_model=load_bento_model("default"),
+            timing_model=_optional_bento_model("timing"),
             policy=policy,
             scale=policy.grade_scale(),
         )
@@ -77,7 +80,13 @@ def import_to_bentoml(store: registry.Store, alias: str = registry.CHAMPION) -> 
 
     tags = []
     for level, name in BENTO_MODEL_NAMES.items():
-        model = registry.load_model(store, level, alias=alias)
+        try:
+            model = registry.load_model(store, level, alias=alias)
+        except registry.ModelNotFoundError:
+            if level not in OPTIONAL_LEVELS:
+                raise
+            logger.warning("no %s model with alias %r: the Bento is built without it", level, alias)
+            continue
         meta = {
             "mlflow_name": name,
             "mlflow_version": str(model.metadata.get("model_version")),
@@ -100,6 +109,13 @@ def _file_hashes(directory: Path) -> dict[str, str]:
         for p in sorted(directory.iterdir())
         if p.name in ("model.txt", "risk_model.json")
     }
+
+
+def _optional_bento_model(level: str) -> RiskModel | None:
+    try:
+        return load_bento_model(level)
+    except registry.ModelNotFoundError:
+        return None
 
 
 def load_bento_model(level: str) -> RiskModel:

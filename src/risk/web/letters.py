@@ -53,7 +53,12 @@ def next_action_letter(
         key_account=bool(item["key_account"]),
         top_reasons=tuple(p for p in str(item["customer_reasons_en"] or "").split("; ") if p),
     )
-    amounts = late_payment_amounts(
-        invoice.open_amount, due_on, snap.as_of.date(), rates, in_proceeding=bool(in_proceeding)
+    amounts = late_payment_amounts(  # the same rules as the worklist's penalties
+        invoice.open_amount,
+        due_on,
+        snap.as_of.date(),
+        rates,
+        proceeding_opened_on=_date(item.get("proceeding_published_on")),
+        public_buyer=bool(item.get("public_buyer", False)),
     )
     return invoice_id, render_message(action, invoice, amounts, lang)
