@@ -19,7 +19,7 @@ from risk.ledger import Ledger
 SEVERITY = (
     "director_change", "capital_decrease", "payment_order", "tax_privilege",
     "social_privilege", "proceeding_closed", "plan_adopted", "safeguard", "receivership",
-    "liquidation",
+    "liquidation", "company_closed",
 )  # fmt: skip
 COLLECTIVE = ("safeguard", "receivership", "liquidation")
 STATUS = ("proceeding_closed", "plan_adopted", *COLLECTIVE)

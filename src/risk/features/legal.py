@@ -24,7 +24,7 @@ NEEDS = ("legal_events.published_on", "legal_events.kind")
 SEVERITY: tuple[str, ...] = (
     "director_change", "capital_decrease", "payment_order", "tax_privilege",
     "social_privilege", "proceeding_closed", "plan_adopted", "safeguard", "receivership",
-    "liquidation",
+    "liquidation", "company_closed",
 )  # fmt: skip
 STATUS_KINDS = ("proceeding_closed", "plan_adopted", *COLLECTIVE_PROCEEDING_KINDS)
 #: counted kinds: feature stem -> kinds
