@@ -131,15 +131,7 @@ def customer_labels(
         positions_in(ids, inv["customer_id"])[has_date], to_days(late_on)[has_date]
     )
     late = _count_in(late_index, codes, start, end) > 0
-    proceeding = np.zeros(len(queries), dtype=bool)
-    events = ledger.legal_events
-    if events is not None and {"kind", "published_on"} <= set(events.columns):
-        chosen = events["kind"].isin(COLLECTIVE_PROCEEDING_KINDS).to_numpy()
-        index = EventIndex(
-            positions_in(ids, events["customer_id"])[chosen],
-            to_days(events["published_on"])[chosen],
-        )
-        proceeding = _count_in(index, codes, start, end) > 0
+    proceeding = _proceeding_in(ledger, ids, codes, start, end)
     known = end <= to_days(pd.Series([cutoff]))[0]
     out = pd.DataFrame(
         {
@@ -270,15 +262,7 @@ def default_labels(
         positions_in(ids, inv["customer_id"])[has_date], to_days(written)[has_date]
     )
     write_off = _count_in(write_off_index, codes, start, end) > 0
-    proceeding = np.zeros(len(queries), dtype=bool)
-    events = ledger.legal_events
-    if events is not None and {"kind", "published_on"} <= set(events.columns):
-        chosen = events["kind"].isin(COLLECTIVE_PROCEEDING_KINDS).to_numpy()
-        index = EventIndex(
-            positions_in(ids, events["customer_id"])[chosen],
-            to_days(events["published_on"])[chosen],
-        )
-        proceeding = _count_in(index, codes, start, end) > 0
+    proceeding = _proceeding_in(ledger, ids, codes, start, end)
     known = end <= to_days(pd.Series([cutoff]))[0]
     out = pd.DataFrame(
         {
@@ -292,3 +276,18 @@ def default_labels(
     out = out.mask(~pd.Series(known, index=queries.index), axis=0)
     out["label_known"] = known
     return out
+
+
+def _proceeding_in(
+    ledger: Ledger, ids: pd.Series, codes: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Per query: a collective proceeding published in ``[start, end)`` (days)."""
+    events = ledger.legal_events
+    if events is None or not {"kind", "published_on"} <= set(events.columns):
+        return np.zeros(len(codes), dtype=bool)
+    chosen = events["kind"].isin(COLLECTIVE_PROCEEDING_KINDS).to_numpy()
+    index = EventIndex(
+        positions_in(ids, events["customer_id"])[chosen],
+        to_days(events["published_on"])[chosen],
+    )
+    return _count_in(index, codes, start, end) > 0

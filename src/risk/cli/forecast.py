@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from risk.cli.models import print_outcome
 from risk.errors import LedgerError, RiskError
 
 if TYPE_CHECKING:
@@ -66,16 +67,7 @@ def print_timing_result(result: TimingResult) -> None:
     console.print(
         f"[bold]payment-timing v{result.version}[/bold] windows {result.windows.as_dict()}"
     )
-    for line in result.summary():
-        console.print(f"  {line}")
-    verdict = (
-        "[green]promoted to champion[/green]"
-        if result.promoted
-        else "[yellow]not promoted[/yellow]"
-    )
-    console.print(f"  gate: {verdict} — {result.gate_reason}")
-    if result.report is not None:
-        console.print(f"  report: {result.report}")
+    print_outcome(list(result.summary()), result.promoted, result.gate_reason, result.report)
 
 
 def forecast_table(frame: pd.DataFrame, title: str) -> Table:

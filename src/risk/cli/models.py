@@ -106,16 +106,18 @@ def print_result(result: TrainingResult) -> None:
         f"[bold]{registry.MODEL_NAMES[result.level]} v{result.version}[/bold] "
         f"windows {result.windows.as_dict()}"
     )
-    for line in result.summary():
+    report = result.report_dir / "report.md" if result.report_dir is not None else None
+    print_outcome(result.summary(), result.promoted, result.gate_reason, report)
+
+
+def print_outcome(lines: list[str], promoted: bool, gate_reason: str, report: Path | None) -> None:
+    """A trained model's summary lines, the champion gate's verdict and the report path."""
+    for line in lines:
         console.print(f"  {line}")
-    verdict = (
-        "[green]promoted to champion[/green]"
-        if result.promoted
-        else "[yellow]not promoted[/yellow]"
-    )
-    console.print(f"  gate: {verdict} — {result.gate_reason}")
-    if result.report_dir is not None:
-        console.print(f"  report: {result.report_dir / 'report.md'}")
+    verdict = "[green]promoted to champion[/green]" if promoted else "[yellow]not promoted[/yellow]"
+    console.print(f"  gate: {verdict} — {gate_reason}")
+    if report is not None:
+        console.print(f"  report: {report}")
 
 
 def train_command(
