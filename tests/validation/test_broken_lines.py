@@ -88,7 +88,9 @@ def test_any_damage_is_quarantined_and_counts_reconcile(
             at = 1 + seed % (len(line) - 2)
             lines[index] = line[:at] + bytes([0xC0 | seed % 2]) + b"\xff" + line[at:]
         elif kind == "cut":  # the line loses its end and its newline: merged with the next
-            lines[index] = line[: 3 + seed % 10]
+            # cut after the first comma: a cut inside the id ("I10" + "I11,C3,...") makes a
+            # well-formed row whose id is "I10I11", which no reader can tell from a real one
+            lines[index] = line[: line.index(b",") + 1 + seed % 10]
         else:
             lines[index] = line.rstrip(b"\n") + b",extra\n"
     if not lines[-1].endswith(b"\n"):
@@ -108,3 +110,22 @@ def test_any_damage_is_quarantined_and_counts_reconcile(
             assert f"I{index + 1}" not in kept
     reasons = " ".join(result.quarantine["invoices"]["reasons"])
     assert "_line: line " in reasons
+
+
+def test_a_line_with_one_field_is_a_broken_line_not_a_row_of_empty_values(tmp_path: Path) -> None:
+    # pandas pads a short line with empty strings, which look like real empty values
+    invoices = INVOICE_HEADER + b"".join(GOOD_INVOICES[:3]) + b"I4\n"
+    result = validate_ledger_dir(_folder(tmp_path, CUSTOMERS.replace(b"\xe9", b"e"), invoices))
+    reasons = result.quarantine["invoices"]["reasons"].tolist()
+    assert result.reports["invoices"].quarantined == 1
+    assert reasons[0].startswith("_line: line 5: 1 fields where the header has 6")
+
+
+def test_short_line_is_found_when_quoted_fields_hold_commas(tmp_path: Path) -> None:
+    customers = b'customer_id,name,country\nC1,"Acme, Inc.",FR\nC2,"Zed\nSA",FR\nC3\n'
+    invoices = INVOICE_HEADER + b"".join(GOOD_INVOICES[:3])
+    result = validate_ledger_dir(_folder(tmp_path, customers, invoices))
+    assert set(result.ledger.customers["customer_id"]) == {"C1", "C2"}
+    assert result.ledger.customers.set_index("customer_id").loc["C1", "name"] == "Acme, Inc."
+    reasons = result.quarantine["customers"]["reasons"].tolist()
+    assert reasons[0].startswith("_line: line 5: 1 fields where the header has 3")

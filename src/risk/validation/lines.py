@@ -17,6 +17,7 @@ import io
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -43,10 +44,35 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     if not isinstance(frame.index, pd.RangeIndex):  # the first row had more fields: pandas
         logger.warning("%s: the first row has more fields than the header", path)  # made an index
         return read_tolerant(path)
-    if frame.isna().to_numpy().any():  # a missing field: a line with fewer fields
+    if frame.isna().to_numpy().any() or not _fields_match_header(path.read_bytes()):
+        # a line with fewer fields: pandas pads it with empty values, which look like real ones
         logger.warning("%s: a line has fewer fields than the header; reading it line by line", path)
         return read_tolerant(path)
     return frame
+
+
+def _fields_match_header(raw: bytes) -> bool:
+    """Whether every non-blank line has as many fields as the header.
+
+    Without quotes the commas are counted per line, vectorised; with quotes (a field may hold
+    a comma or a line break) the records are counted by Python's ``csv`` module.
+    """
+    if b'"' in raw:
+        text = raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+        records = csv.reader(io.StringIO(text, newline=""))
+        width = len(next(records, []))
+        return all(len(record) in (0, width) for record in records)
+    data = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    if len(data) and data[-1] != ord("\n"):  # a last line without its line break
+        ends = np.append(ends, len(data))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    commas = np.concatenate(([0], np.cumsum(data == ord(","))))
+    per_line = commas[ends] - commas[starts]
+    content = (ends - starts) - (data[np.maximum(ends - 1, 0)] == ord("\r"))  # minus a \r
+    content[ends == starts] = 0
+    blank = content <= 0
+    return bool(np.all(blank[1:] | (per_line[1:] == per_line[0])))
 
 
 def _shown(text: str) -> str:
