@@ -28,6 +28,7 @@ TABLE_NAMES: tuple[str, ...] = (
     "reminders",
     "disputes",
     "credit_limits",
+    "invoice_statuses",
 )
 REQUIRED_TABLES: tuple[str, ...] = ("customers", "invoices")
 
@@ -67,6 +68,29 @@ LEGAL_EVENT_KINDS: tuple[str, ...] = (
     "company_closed",  # cessation: SIRENE état administratif C (unité légale cessée)
 )
 COLLECTIVE_PROCEEDING_KINDS: tuple[str, ...] = ("safeguard", "receivership", "liquidation")
+
+#: Lifecycle statuses of the French e-invoicing reform (cycle de vie, XP Z12-012 / DGFiP external
+#: specifications, code list of rule BR-FR-CDV-CL-06), official code -> ledger name. Codes of the
+#: list not named here (214, 220-228, 250-601: certification, factoring, e-reporting ...) are
+#: valid messages that the ledger does not use (``risk enrich statuses`` reports and skips them).
+INVOICE_STATUS_CODES: dict[str, str] = {
+    "200": "submitted",  # Déposée (mandatory)
+    "201": "issued",  # Émise par la plateforme
+    "202": "received",  # Reçue par la plateforme
+    "203": "made_available",  # Mise à disposition
+    "204": "in_hand",  # Prise en charge
+    "205": "approved",  # Approuvée
+    "206": "partially_approved",  # Approuvée partiellement
+    "207": "disputed",  # En litige
+    "208": "suspended",  # Suspendue
+    "209": "completed",  # Complétée
+    "210": "refused",  # Refusée (mandatory)
+    "211": "payment_transmitted",  # Paiement transmis
+    "212": "cashed",  # Encaissée (mandatory)
+    "213": "rejected",  # Rejetée (mandatory)
+    "501": "inadmissible",  # Irrecevable
+}
+INVOICE_STATUSES: tuple[str, ...] = tuple(INVOICE_STATUS_CODES.values())
 
 REMINDER_CHANNELS: tuple[str, ...] = ("email", "phone", "letter", "registered_letter", "sms")
 REMINDER_OUTCOMES: tuple[str, ...] = ("none", "promise_to_pay", "dispute", "paid")
@@ -435,6 +459,36 @@ CREDIT_LIMITS = Table(
     ),
 )
 
+INVOICE_STATUSES_TABLE = Table(
+    name="invoice_statuses",
+    foreign_keys={"invoice_id": "invoices.invoice_id"},
+    description=(
+        "Lifecycle statuses of electronic invoices returned by the e-invoicing platforms (French"
+        " reform, from September 2026): dated facts, known from ``status_on``. Status names map"
+        " the official codes: 200 submitted, 201 issued, 202 received, 203 made_available,"
+        " 204 in_hand, 205 approved, 206 partially_approved, 207 disputed, 208 suspended,"
+        " 209 completed, 210 refused, 211 payment_transmitted, 212 cashed, 213 rejected,"
+        " 501 inadmissible (docs/enrich.md)."
+    ),
+    columns=(
+        Column("invoice_id", "id", description="invoice the status is about"),
+        Column(
+            "status",
+            "str",
+            choices=INVOICE_STATUSES,
+            description="lifecycle status (ledger name of the official code)",
+        ),
+        Column("status_on", "date", description="date of the status (when it was set)"),
+        Column(
+            "reason",
+            "str",
+            required=False,
+            nullable=True,
+            description="reason given with the status (motif, e.g. a code like PU_ERR)",
+        ),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     table.name: table
     for table in (
@@ -446,5 +500,6 @@ TABLES: dict[str, Table] = {
         REMINDERS,
         DISPUTES,
         CREDIT_LIMITS,
+        INVOICE_STATUSES_TABLE,
     )
 }

@@ -15,6 +15,7 @@ EVENT_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "legal_events": ("published_on",),
     "reminders": ("sent_on",),
     "disputes": ("opened_on", "resolved_on"),
+    "invoice_statuses": ("status_on",),
 }
 
 
@@ -34,6 +35,7 @@ class Ledger:
     reminders: pd.DataFrame | None = None
     disputes: pd.DataFrame | None = None
     credit_limits: pd.DataFrame | None = None
+    invoice_statuses: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables present, by name, in contract order."""
@@ -77,7 +79,7 @@ class Ledger:
 
 def subset_ledger(ledger: Ledger, customer_ids: list[str]) -> Ledger:
     """The rows of ``ledger`` that belong to ``customer_ids`` (their invoices, and the payments,
-    reminders, disputes and credit notes of those invoices, their legal events and credit limits).
+    reminders, disputes, e-invoicing statuses and credit notes of those invoices, their legal events and credit limits).
 
     Customer-level features depend only on a customer's own rows, so scoring a few customers on
     their subset gives the same result as on the whole ledger, for a fraction of the work.
@@ -101,4 +103,5 @@ def subset_ledger(ledger: Ledger, customer_ids: list[str]) -> Ledger:
         reminders=rows(ledger.reminders, "invoice_id", invoice_ids),
         disputes=rows(ledger.disputes, "invoice_id", invoice_ids),
         credit_limits=rows(ledger.credit_limits, "customer_id", wanted),
+        invoice_statuses=rows(ledger.invoice_statuses, "invoice_id", invoice_ids),
     )

@@ -196,6 +196,29 @@ def test_optional_tables_are_checked(write_ledger) -> None:
     assert result.reports["reminders"].kept == 1
 
 
+def test_invoice_statuses_with_unknown_invoice_or_status_are_quarantined(write_ledger) -> None:
+    statuses = (
+        "invoice_id,status,status_on,reason\n"
+        "I1,submitted,2024-01-10,\n"
+        "I3,disputed,2024-03-05,PU_ERR\n"
+        "I9,approved,2024-03-06,\n"
+        "I1,paid_twice,2024-02-01,\n"
+        "I1,cashed,not a date,\n"
+    )
+    result = validate_ledger_dir(write_ledger(invoice_statuses=statuses))
+    issues = result.issues[result.issues["table"] == "invoice_statuses"]
+    assert set(zip(issues["row"], issues["column"], strict=True)) == {
+        (3, "invoice_id"),
+        (4, "status"),
+        (5, "status_on"),
+    }
+    assert "invoices.invoice_id" in issues.set_index("row").loc[3, "rule"]
+    assert "disputed" in issues.set_index("row").loc[4, "rule"]
+    kept = result.ledger.invoice_statuses
+    assert kept is not None and kept["status"].tolist() == ["submitted", "disputed"]
+    assert result.reports["invoice_statuses"].kept + result.reports["invoice_statuses"].quarantined == 5
+
+
 def test_quarantine_file_holds_raw_rows_with_every_reason(write_ledger, tmp_path: Path) -> None:
     directory = write_ledger(invoices=invoices_with("I9,C1,2024-31-01,2024-04-01,0,,0,false,fax"))
     result = validate_ledger_dir(directory)

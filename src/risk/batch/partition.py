@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 #: Tables keyed directly by ``customer_id``, and tables reached through ``invoice_id``.
 CUSTOMER_TABLES: tuple[str, ...] = ("customers", "invoices", "credit_notes", "legal_events")
 CUSTOMER_TABLES += ("credit_limits",)
-INVOICE_TABLES: tuple[str, ...] = ("payments", "reminders", "disputes")
+INVOICE_TABLES: tuple[str, ...] = ("payments", "reminders", "disputes", "invoice_statuses")
 
 
 def scoring_units(customers: pd.DataFrame) -> pd.Series:

@@ -46,6 +46,7 @@ _SALT = {
     "reminders": 13,
     "disputes": 17,
     "credit_limits": 19,
+    "invoice_statuses": 23,
 }
 
 

@@ -2,8 +2,8 @@
 
 Tables are checked in dependency order so that foreign keys point at rows that were kept:
 customers, then invoices (negative amounts become credit notes), credit notes, payments,
-legal events, reminders, disputes and credit limits. Counts reconcile per table: read = kept + quarantined (+ rows
-moved to ``credit_notes`` for invoices).
+legal events, reminders, disputes, credit limits and e-invoicing statuses. Counts reconcile per
+table: read = kept + quarantined (+ rows moved to ``credit_notes`` for invoices).
 """
 
 from __future__ import annotations
@@ -196,6 +196,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame]) -> ValidationResult:
         ("reminders", "invoice_id", invoice_ids, "invoices.invoice_id", reminder_failures),
         ("disputes", "invoice_id", invoice_ids, "invoices.invoice_id", dispute_failures),
         ("credit_limits", "customer_id", customer_ids, "customers.customer_id", None),
+        ("invoice_statuses", "invoice_id", invoice_ids, "invoices.invoice_id", None),
     ):
         if name not in raw:
             continue
