@@ -1,4 +1,4 @@
-"""``risk enrich``: legal events and company attributes from French open data (BODACC, SIRENE)."""
+"""``risk enrich``: legal events, company attributes and e-invoicing statuses from French data."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.table import Table
 from risk.errors import RiskError
 
 enrich_app = typer.Typer(
-    help="Enrich the ledger from open data files you downloaded: BODACC, SIRENE.",
+    help="Enrich the ledger from files you downloaded: BODACC, SIRENE, e-invoicing statuses.",
     no_args_is_help=True,
 )
 console = Console()
@@ -121,3 +121,39 @@ def sirene_command(
         console.print(f"report written to {report}")
     verb = "would be added (dry run)" if dry_run else f"added to {ledger}/legal_events"
     console.print(f"{len(result.events)} legal event(s) {verb} (company closures)")
+
+
+@enrich_app.command("statuses")
+def statuses_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="E-invoicing lifecycle statuses: a platform's CSV export (.csv) and/or CDAR "
+            "status messages (.xml)."
+        ),
+    ],
+    ledger: LedgerOption = Path("data/sample"),
+    dry_run: DryRun = False,
+    report: ReportOption = None,
+) -> None:
+    """Add e-invoicing statuses (submitted, approved, disputed, payment transmitted, ...) to
+    invoice_statuses, matched by invoice number."""
+    from risk.enrich.run import enrich_statuses
+
+    try:
+        result = enrich_statuses(ledger, files, dry_run=dry_run)
+    except RiskError as exc:
+        raise _fail(exc) from exc
+    counts = result.matched.groupby(["status", "added"]).size().reset_index(name="statuses")
+    console.print(_table("Statuses of known invoices", counts, limit=50))
+    console.print(_table("Not added", result.rejected))
+    if report is not None:
+        frames = [
+            result.matched.assign(outcome="matched"),
+            result.rejected.assign(outcome="rejected"),
+        ]
+        report.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat(frames, ignore_index=True).to_csv(report, index=False)
+        console.print(f"report written to {report}")
+    verb = "would be added (dry run)" if dry_run else f"added to {ledger}/invoice_statuses"
+    console.print(f"{len(result.statuses)} status(es) {verb}")

@@ -11,6 +11,7 @@ from risk.enrich.bodacc import BodaccMatch, match_announcements, read_announceme
 from risk.enrich.ledger_files import append_rows, read_table, replace_column_values
 from risk.enrich.sirene import read_legal_units
 from risk.enrich.sirene_compare import SireneResult, compare_with_ledger
+from risk.enrich.statuses import StatusMatch, match_statuses, read_statuses
 from risk.errors import LedgerError
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,25 @@ def enrich_sirene(
             logger.info("customers.%s: %d value(s) written", column, len(values))
         if not result.events.empty:
             append_rows(directory, "legal_events", result.events)
+    return result
+
+
+def enrich_statuses(directory: Path, files: list[Path], dry_run: bool = False) -> StatusMatch:
+    """Add the e-invoicing statuses of platform CSV exports and CDAR messages (``files``) to the
+    ledger's ``invoice_statuses``, matched by invoice number, never twice.
+
+    Raises:
+        LedgerError: the ledger has no invoices table, or a file cannot be read.
+    """
+    invoices = read_table(directory, "invoices")
+    if invoices is None:
+        raise LedgerError(f"ledger folder {directory} has no invoices table")
+    result = match_statuses(
+        read_statuses(files), invoices, read_table(directory, "invoice_statuses")
+    )
+    if not dry_run and not result.statuses.empty:
+        path = append_rows(directory, "invoice_statuses", result.statuses)
+        logger.info("%d status(es) added to %s", len(result.statuses), path)
     return result
 
 
