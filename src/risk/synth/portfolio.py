@@ -28,6 +28,7 @@ from risk.synth.latent import FailureTimeline, draw_failures, latent_paths
 from risk.synth.legal import legal_events_frame
 from risk.synth.reminders import reminders_frame
 from risk.synth.settlement import Settlement, settle
+from risk.synth.statuses import invoice_statuses_frame
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
 
     Returns:
         The ledger (customers, invoices, credit notes, payments, legal events, reminders,
-        disputes, credit-limit history) and
+        disputes, credit-limit history, e-invoicing statuses) and
         the truth tables. The same config always gives identical frames.
 
     Example:
@@ -180,6 +181,7 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
         disputes=disputes_frame(invoices, reminders),  # dated facts: no random draw
         credit_limits=credit_limits_frame(draw, timeline, window, invoices),
     )
+    ledger = ledger.with_tables(invoice_statuses=invoice_statuses_frame(ledger, config.seed))
     logger.info("generated %d customers and %d invoices", draw.size, inv.size)
     fair = late_probability_at_issue(inv, latent, window, config)
     return Portfolio(ledger, _truth(draw, timeline, latent, beh, ids, cust_ids, config, fair))
