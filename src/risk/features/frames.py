@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk.features import cold_start, customer, exposure, invoice, legal, payment, promises
+from risk.features import (
+    cold_start,
+    customer,
+    exposure,
+    invoice,
+    legal,
+    payment,
+    promises,
+    statuses,
+)
 from risk.features.config import FeatureConfig
 from risk.features.context import LedgerTimeline, Queries, make_queries
 from risk.features.registry import frame_specs, missing_features
@@ -42,6 +51,7 @@ CUSTOMER_FAMILIES: tuple[tuple[tuple[str, Compute, tuple[str, ...]], ...], ...] 
         ("customer", customer.compute, ()),
         ("legal", legal.compute, ()),
         ("broken promises", promises.compute, ()),
+        ("e-invoicing statuses", statuses.compute_customer, ()),
     ),
 )
 SHARED_INDEXES = ("invoices", "issues", "payments")

@@ -25,6 +25,7 @@ from risk.features import (
     payment,
     promises,
     sector,
+    statuses,
 )  # fmt: skip
 from risk.features.config import FeatureConfig
 from risk.features.constraints import constraints
@@ -33,7 +34,7 @@ from risk.ledger import Ledger
 
 FAMILIES: tuple[str, ...] = (
     "payment", "exposure", "invoice", "customer", "sector", "legal", "cold_start",
-    "invoice_state",
+    "invoice_state", "invoice_status",
 )  # fmt: skip
 
 
@@ -61,6 +62,7 @@ def feature_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...
         *legal.specs(config),
         *cold_start.specs(config),
         *invoice_state.specs(config),
+        *statuses.specs(config),
     )
 
 

@@ -2,9 +2,9 @@
 
 A row ``(invoice, t)`` holds the customer features as of ``t`` and the invoice features
 (``risk.features.invoice_features_as_of``, the one feature path) plus the invoice's own state at
-``t`` (``risk.features.invoice_state``). An invoice is *open at t* when it was issued on or before
-``t`` and not settled before ``t`` (a settlement dated ``t`` is not known at ``t``: the one clock
-of every feature). Nothing dated on or after ``t`` changes the row (property-tested).
+``t`` (``risk.features.invoice_state``; its e-invoicing status, ``risk.features.statuses``). An
+invoice is *open at t* when it was issued on or before ``t`` and not settled before ``t`` (a
+settlement dated ``t`` is not known at ``t``: the one clock of every feature). Nothing dated on or after ``t`` changes the row (property-tested).
 
 Row weights make sure long-open invoices do not dominate training: the ``j``-th snapshot of an
 invoice (``j = 0`` at issue) weighs ``1 / (1 + j)``, so an invoice open for ``n`` snapshots
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from risk.errors import ConfigError
-from risk.features import FeatureConfig, invoice_features_as_of
+from risk.features import FeatureConfig, invoice_features_as_of, statuses
 from risk.features import invoice_state as state
 from risk.features.context import LedgerTimeline, Queries
 from risk.features.frames import Progress, _noop
@@ -110,7 +110,9 @@ def snapshot_features(
     timeline = LedgerTimeline(ledger, config)
     positions = timeline.invoice_positions(queries["invoice_id"])
     codes = timeline.invoices["code"].to_numpy()[positions]
-    values = state.compute(timeline, positions, Queries(codes, to_days(frame["as_of"])))
+    snapshot_queries = Queries(codes, to_days(frame["as_of"]))
+    values = state.compute(timeline, positions, snapshot_queries)
+    values.update(statuses.compute_snapshot(timeline, positions, snapshot_queries))
     for name, column in values.items():
         frame[name] = np.asarray(column)
     if "snapshot_index" in queries:
