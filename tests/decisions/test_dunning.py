@@ -19,6 +19,7 @@ from risk.decisions.dunning import (
     next_action,
     next_actions,
 )
+from risk.decisions.reasons_fr import reason_fr
 from risk.errors import ConfigError
 
 DUE = date(2025, 3, 1)
@@ -100,6 +101,60 @@ def test_dispute_pauses_dunning(scenario: DunningScenario) -> None:
         invoice(disputed=True, dispute_raised_on=date(2025, 3, 20)), scenario, date(2025, 4, 5)
     )
     assert "disputed since 2025-03-20" in raised.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [("disputed", 207), ("suspended", 208), ("refused", 210)]
+)
+def test_einvoicing_dispute_or_suspension_pauses_the_invoice(
+    scenario: DunningScenario, status: str, code: int
+) -> None:
+    # due + 35: without the status the formal notice (step 6) would be due
+    state = invoice(last_step_done=5, platform_status=status, platform_status_on=date(2025, 3, 2))
+    action = next_action(state, scenario, date(2025, 4, 5))
+    assert (action.code, action.step, action.due_date) == (
+        "dispute_resolution",
+        0,
+        date(2025, 4, 5),
+    )
+    assert f"e-invoicing status {status} ({code}) on 2025-03-02" in action.reason
+    assert next_action(replace(state, platform_status=None), scenario, date(2025, 4, 5)).step == 6
+
+
+@pytest.mark.parametrize(("status", "code"), [("payment_transmitted", 211), ("cashed", 212)])
+def test_payment_transmitted_stops_dunning(
+    scenario: DunningScenario, status: str, code: int
+) -> None:
+    state = invoice(last_step_done=5, platform_status=status, platform_status_on=date(2025, 4, 3))
+    action = next_action(state, scenario, date(2025, 4, 5))
+    assert (action.code, action.due_date, action.step) == ("none", None, 0)
+    assert f"({code}) on 2025-04-03: cash imminent, dunning stopped" in action.reason
+    assert f"({code}) du 03/04/2025 : encaissement imminent, relances arrêtées" in reason_fr(
+        action.reason
+    )
+
+
+def test_approval_changes_nothing_and_a_proceeding_still_comes_first(
+    scenario: DunningScenario,
+) -> None:
+    approved = invoice(last_step_done=5, platform_status="approved")
+    plain = next_action(invoice(last_step_done=5), scenario, date(2025, 4, 5))
+    assert next_action(approved, scenario, date(2025, 4, 5)) == plain
+    in_proceeding = invoice(platform_status="payment_transmitted", in_proceeding=True,
+                            proceeding_published_on=date(2025, 3, 20))  # fmt: skip
+    assert next_action(in_proceeding, scenario, date(2025, 4, 5)).code == "declare_claim"
+
+
+def test_platform_status_reads_through_next_actions(scenario: DunningScenario) -> None:
+    frame = pd.DataFrame(
+        {"invoice_id": ["F1", "F2", "F3"], "customer_id": "C1", "due_on": DUE,
+         "open_amount": 100.0, "grade": "C",
+         "platform_status": ["suspended", None, "payment_transmitted"],
+         "platform_status_on": [pd.Timestamp("2025-03-02"), pd.NaT, pd.Timestamp("2025-04-01")]}
+    )  # fmt: skip
+    actions = next_actions(frame, scenario, date(2025, 4, 5))
+    assert actions["code"].tolist()[0] == "dispute_resolution"
+    assert actions["code"].tolist()[2] == "none" and actions["code"].tolist()[1] != "none"
 
 
 def test_promise_to_pay_pauses_then_a_broken_promise_escalates(scenario: DunningScenario) -> None:

@@ -153,3 +153,35 @@ def test_statuses_dated_on_or_after_the_as_of_never_change_features(
     before = snapshot_features(past, queries)[names]
     after = snapshot_features(everything, queries)[names]
     pd.testing.assert_frame_equal(before, after)
+
+
+def test_latest_decisive_status_before_the_date() -> None:
+    from risk.features.statuses import latest_status_at
+
+    ids = pd.Series(["I1", "I2", "I3", "I9"])
+    got = latest_status_at(ledger(), ids, pd.Timestamp("2024-02-18"))
+    # I1: disputed 01-05, approved 02-10 -> approved; I2: payment transmitted 02-17;
+    # I3: suspended 02-04; I9: no status ("submitted" is not decisive)
+    assert got["status"].tolist()[:3] == ["approved", "payment_transmitted", "suspended"]
+    assert pd.isna(got["status"].iloc[3]) and pd.isna(got["status_on"].iloc[3])
+    assert got["status_on"].iloc[1] == pd.Timestamp("2024-02-17")
+    earlier = latest_status_at(ledger(), ids, pd.Timestamp("2024-02-10"))
+    assert earlier["status"].iloc[0] == "disputed"  # the approval of the 10th is not known
+
+
+def test_worklist_pauses_and_stops_on_platform_statuses() -> None:
+    from risk.decisions.worklist import DecisionConfig, decide_rows
+
+    book = ledger()
+    as_of = pd.Timestamp("2024-03-09")  # I1: payment transmitted 03-07; I3: suspended 02-04
+    items = pd.DataFrame(
+        {"invoice_id": ["I1", "I3"], "customer_id": ["C1", "C2"],
+         "due_on": pd.to_datetime(["2024-01-31", "2024-03-17"]), "open_amount": [1000.0, 800.0],
+         "grade": ["C", "C"], "probability": [0.3, 0.3], "expected_at_risk": [300.0, 240.0],
+         "days_past_due": [38, -8], "model_versions": "test"}
+    )  # fmt: skip
+    rows = decide_rows(book, as_of, items, DecisionConfig()).set_index("invoice_id")
+    assert rows.loc["I1", "action"] == "none"
+    assert "payment_transmitted (211) on 2024-03-07" in rows.loc["I1", "action_reason"]
+    assert rows.loc["I3", "action"] == "dispute_resolution"
+    assert "suspended (208) on 2024-02-04" in rows.loc["I3", "action_reason"]

@@ -99,6 +99,10 @@ class InvoiceState:
         last_sent_on: date of the last reminder sent (a promise followed by a reminder has
             already been escalated).
         dispute_raised_on: day the customer disputed the invoice in answer to a reminder.
+        platform_status: latest decisive e-invoicing status known (``invoice_statuses``):
+            disputed, suspended or refused pause the invoice's dunning; payment_transmitted or
+            cashed stop it; approved, completed ... change nothing.
+        platform_status_on: date of that status.
     """
 
     invoice_id: str
@@ -118,6 +122,13 @@ class InvoiceState:
     public_buyer: bool = False
     last_sent_on: date | None = None
     dispute_raised_on: date | None = None
+    platform_status: str | None = None
+    platform_status_on: date | None = None
+
+
+#: e-invoicing statuses that pause an invoice's dunning, and those that stop it (cash coming).
+PAUSING_STATUSES = {"disputed": 207, "suspended": 208, "refused": 210}
+STOPPING_STATUSES = {"payment_transmitted": 211, "cashed": 212}
 
 
 @dataclass(frozen=True)
@@ -296,6 +307,8 @@ def next_action(invoice: InvoiceState, scenario: DunningScenario, as_of: date) -
         return _action(scenario.special["none"], None, 0, "nothing left to collect")
     if invoice.in_proceeding:
         return _proceeding_action(invoice, scenario, as_of)
+    if (platform := _platform_action(invoice, scenario, as_of)) is not None:
+        return platform
     if invoice.disputed:
         since = invoice.dispute_raised_on
         raised = f"disputed since {since.isoformat()}" if since else "disputed"
@@ -308,9 +321,28 @@ def next_action(invoice: InvoiceState, scenario: DunningScenario, as_of: date) -
     return _scenario_action(invoice, scenario, as_of)
 
 
+def _platform_action(
+    invoice: InvoiceState, scenario: DunningScenario, as_of: date
+) -> Action | None:
+    """Stop on payment transmitted / cashed, pause on disputed / suspended / refused (the
+    e-invoicing status known at ``as_of``); None for any other status."""
+    status, on = invoice.platform_status, invoice.platform_status_on
+    when = f" on {on.isoformat()}" if on else ""
+    if status in STOPPING_STATUSES:
+        code = STOPPING_STATUSES[status]
+        extra = f"e-invoicing status {status} ({code}){when}: cash imminent, dunning stopped"
+        return _action(scenario.special["none"], None, 0, _reason(invoice, scenario, as_of, extra))
+    if status in PAUSING_STATUSES:
+        code = PAUSING_STATUSES[status]
+        extra = f"e-invoicing status {status} ({code}){when}: dunning of this invoice paused"
+        reason = _reason(invoice, scenario, as_of, extra)
+        return _action(scenario.special["dispute_resolution"], as_of, 0, reason)
+    return None
+
+
 _DATE_FIELDS = (
     "promise_to_pay_until", "proceeding_published_on", "due_on", "issued_on",
-    "proceeding_opened_on", "last_sent_on", "dispute_raised_on",
+    "proceeding_opened_on", "last_sent_on", "dispute_raised_on", "platform_status_on",
 )  # fmt: skip
 
 

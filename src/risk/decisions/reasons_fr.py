@@ -63,6 +63,18 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"the opening judgment, earlier, is not in the ledger\)",
      "le jugement d'ouverture, antérieur, n'est pas dans le grand livre)"),
 )  # fmt: skip
+#: e-invoicing statuses that pause or stop dunning (risk.decisions.dunning), in French
+_STATUS_FR = {"disputed": "en litige", "suspended": "suspendue", "refused": "refusée",
+              "payment_transmitted": "paiement transmis", "cashed": "encaissée"}  # fmt: skip
+_PATTERNS += tuple(
+    (rf"e-invoicing status {name} \((\d+)\) on ([\d-]+): {en}",
+     rf"statut de facturation électronique « {fr} » (\1) du \2 : {fr_end}")
+    for name, fr in _STATUS_FR.items()
+    for en, fr_end in (
+        ("cash imminent, dunning stopped", "encaissement imminent, relances arrêtées"),
+        ("dunning of this invoice paused", "relances de cette facture suspendues"),
+    )
+)  # fmt: skip
 #: longest patterns first, so that a sentence is translated before any of its fragments.
 _COMPILED = tuple((re.compile(p), r) for p, r in sorted(_PATTERNS, key=lambda pr: -len(pr[0])))
 

@@ -27,6 +27,7 @@ from risk.decisions.rates import RateTable, load_rate_table
 from risk.decisions.reasons_fr import reason_fr
 from risk.explain import Reason
 from risk.features.sector import naf_section
+from risk.features.statuses import latest_status_at
 from risk.ledger import Ledger
 from risk.scoring import Scorer
 
@@ -125,6 +126,7 @@ def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: Dec
     raised = history["dispute_raised_on"].reindex(items["invoice_id"]).notna().to_numpy()
     issued = lookup_dates(items["invoice_id"], invoices["issued_on"])
     opened_on = lookup_dates(items["customer_id"], opened)
+    platform = latest_status_at(ledger, items["invoice_id"], as_of)
     return pd.DataFrame(
         {
             "invoice_id": items["invoice_id"],
@@ -148,6 +150,8 @@ def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: Dec
             "public_buyer": public,
             "last_sent_on": lookup_dates(items["invoice_id"], history["last_sent_on"]),
             "dispute_raised_on": lookup_dates(items["invoice_id"], history["dispute_raised_on"]),
+            "platform_status": platform["status"],
+            "platform_status_on": platform["status_on"],
         }
     )
 

@@ -7,9 +7,10 @@ A status is known at ``t`` when it is dated strictly before ``t``, like every fa
   took on average to approve the invoices it approved in that window;
 * **snapshot** (the open-invoice rows of the payment-timing model): whether the invoice is
   blocked at ``t`` (its latest decisive status is disputed, suspended or refused; a later
-  approval, completion, payment transmitted or cashed status unblocks it; on the same day the
-  blocking status counts), how many days its approval took, and whether the buyer's platform
-  said the payment was transmitted (cash imminent).
+  approval, completion, payment transmitted or cashed status unblocks it; statuses of the same
+  day are ordered by :data:`SAME_DAY_RANK`), how many days its approval took, and whether the
+  buyer's platform said the payment was transmitted (cash imminent). The dunning decisions read
+  the same latest decisive status (:func:`latest_status_at`).
 
 Without the table the features are left out (``missing_features``); a ledger with the table
 but no status for an invoice gives 0 / missing, the value of "nothing said yet".
@@ -18,18 +19,25 @@ but no status for an invoice gives 0 / missing, the value of "nothing said yet".
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from risk.features.config import FeatureConfig, window_label
 from risk.features.context import LedgerTimeline, Queries, positions_in
 from risk.features.spec import FeatureSpec
 from risk.features.spec_helpers import window_words
 from risk.features.timeline import EventIndex, to_days
+from risk.ledger import Ledger
 
 FAMILY = "invoice_status"
 NEEDS = ("invoice_statuses.invoice_id", "invoice_statuses.status", "invoice_statuses.status_on")
 BLOCKING = ("disputed", "suspended", "refused")
 UNBLOCKING = ("approved", "partially_approved", "completed", "payment_transmitted", "cashed")
 APPROVALS = ("approved", "partially_approved")
+#: order of decisive statuses set on the same day (the last one counts): an approval, then a
+#: dispute, then the payment transmitted, then cashed.
+SAME_DAY_RANK = {"approved": 0, "partially_approved": 0, "completed": 0,
+                 "disputed": 1, "suspended": 1, "refused": 1,
+                 "payment_transmitted": 2, "cashed": 3}  # fmt: skip
 
 
 def _spec(name: str, direction: int, texts: tuple[str, str, str, str], level: str) -> FeatureSpec:
@@ -145,7 +153,8 @@ def compute_snapshot(
     status, pos, day = events["status"], events["pos"], events["day"]
     decisive = np.isin(status, BLOCKING + UNBLOCKING)
     blocks = np.isin(status, BLOCKING)[decisive].astype(np.int64)
-    state = EventIndex(pos[decisive], day[decisive], {"blocks": blocks}, tiebreak=blocks)
+    rank = np.array([SAME_DAY_RANK[v] for v in status[decisive]], dtype=np.int64)
+    state = EventIndex(pos[decisive], day[decisive], {"blocks": blocks}, tiebreak=rank)
     hi = state.before(positions, days)
     last = state.values["blocks"][np.maximum(hi - 1, 0)] if len(state) else np.zeros(len(hi))
     disputed = np.where(hi > state.start(positions), last, 0).astype(np.float64)
@@ -162,3 +171,26 @@ def compute_snapshot(
         "days_to_approval": first - issued,
         "payment_transmitted": (n_sent > 0).astype(np.float64),
     }
+
+
+def latest_status_at(ledger: Ledger, invoice_ids: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The latest decisive e-invoicing status of each invoice dated before ``as_of``.
+
+    Returns:
+        ``status`` (missing when none) and ``status_on``, indexed like ``invoice_ids``.
+    """
+    out = pd.DataFrame(
+        {"status": pd.Series(pd.NA, index=invoice_ids.index, dtype="str"), "status_on": pd.NaT}
+    )
+    table = ledger.invoice_statuses
+    if table is None or table.empty:
+        return out
+    known = table[(table["status_on"] < pd.Timestamp(as_of)).to_numpy()]
+    known = known[known["status"].isin(list(SAME_DAY_RANK)).to_numpy()]
+    ordered = known.assign(rank=known["status"].map(SAME_DAY_RANK)).sort_values(
+        ["invoice_id", "status_on", "rank"], kind="stable"
+    )
+    last = ordered.groupby("invoice_id", sort=False).tail(1).set_index("invoice_id")
+    out["status"] = invoice_ids.map(last["status"]).astype("str")
+    out["status_on"] = pd.to_datetime(invoice_ids.map(last["status_on"]))
+    return out
