@@ -146,3 +146,22 @@ def test_cli_reports_and_writes(ledger_dir: Path, tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["enrich", "statuses", str(tmp_path / "none.csv"),
                                    "--ledger", str(ledger_dir)])  # fmt: skip
     assert bad.exit_code == 2 and "none.csv" in bad.output
+
+
+def test_generated_statuses_round_trip_through_a_platform_export(tmp_path: Path) -> None:
+    from risk.io import write_ledger
+    from risk.synth import SampleConfig, generate_portfolio
+    from risk.synth.statuses import platform_export_frame
+
+    ledger = generate_portfolio(SampleConfig(customers=40, years=1, seed=2)).ledger
+    export = tmp_path / "export.csv"
+    platform_export_frame(ledger.invoice_statuses).to_csv(export, sep=";", index=False)
+    write_ledger(ledger.with_tables(invoice_statuses=None), tmp_path / "ledger")
+    result = enrich_statuses(tmp_path / "ledger", [export])
+    assert result.rejected.empty
+    back = load_ledger(tmp_path / "ledger").invoice_statuses
+    key = ["invoice_id", "status_on", "status"]
+    pd.testing.assert_frame_equal(
+        back.sort_values(key).reset_index(drop=True)[key],
+        ledger.invoice_statuses.sort_values(key).reset_index(drop=True)[key],
+    )

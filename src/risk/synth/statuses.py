@@ -91,3 +91,19 @@ def invoice_statuses_frame(ledger: Ledger, seed: int) -> pd.DataFrame:
     frame = frame[(to_days(frame["status_on"]) <= end).astype(bool)]
     frame = frame.sort_values(["invoice_id", "status_on"], kind="stable").reset_index(drop=True)
     return frame.astype({"invoice_id": "str", "status": "str", "reason": "str"})
+
+
+def platform_export_frame(statuses: pd.DataFrame) -> pd.DataFrame:
+    """``invoice_statuses`` as a platform's CSV export would show them: French column names,
+    the official code and its French label (``risk enrich statuses`` reads it back)."""
+    from risk.contracts import INVOICE_STATUS_CODES
+
+    code_of = {name: code for code, name in INVOICE_STATUS_CODES.items()}
+    return pd.DataFrame(
+        {
+            "Numéro de facture": statuses["invoice_id"],
+            "Code statut": statuses["status"].map(code_of),
+            "Date statut": statuses["status_on"].dt.strftime("%d/%m/%Y"),
+            "Motif": statuses["reason"].fillna(""),
+        }
+    )
