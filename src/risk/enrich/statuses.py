@@ -66,7 +66,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                    "n facture", "facture", "issuerassignedid", "invoice"),
     "status": ("status", "statut", "status_code", "code_statut", "code statut", "statut_code"),
     "status_on": ("status_on", "status_date", "date_statut", "date statut", "date", "horodatage"),
-    "reason": ("reason", "motif", "reason_code", "code_motif", "code motif", "commentaire"),
+    "reason": ("reason", "motif", "reason_code", "code_motif", "code motif"),
 }  # fmt: skip
 
 NS = {
