@@ -236,7 +236,9 @@ class StatusMatch:
     rejected: pd.DataFrame
 
 
-def _why_rejected(raw: pd.DataFrame, names: pd.Series, dates: pd.Series, known: pd.Series):
+def _why_rejected(
+    raw: pd.DataFrame, names: pd.Series, dates: pd.Series, known: pd.Series
+) -> pd.Series:
     unused = raw["status_given"].map(is_unused_code)
     why = pd.Series("", index=raw.index, dtype="str")
     why = why.mask(dates.isna(), "unreadable status date")

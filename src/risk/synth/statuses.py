@@ -61,7 +61,9 @@ def invoice_statuses_frame(ledger: Ledger, seed: int) -> pd.DataFrame:
     electronic = (inv["channel"] == "electronic").fillna(False).to_numpy(dtype=bool)
     issued, due = to_days(inv["issued_on"]), to_days(inv["due_on"])
     paid = to_days(inv["paid_on"]) if "paid_on" in inv.columns else np.full(n, NEVER)
-    disputed = inv["disputed"].to_numpy(dtype=bool) if "disputed" in inv.columns else np.zeros(n)
+    disputed = (
+        inv["disputed"].to_numpy(dtype=bool) if "disputed" in inv.columns else np.zeros(n, bool)
+    )
     optional = sends.reindex(inv["customer_id"]).fillna(False).to_numpy(dtype=bool) & electronic
     ids = inv["invoice_id"].to_numpy()
     late = np.where(paid < NEVER, np.clip(paid - due, 0, None), 60)
