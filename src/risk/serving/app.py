@@ -185,7 +185,7 @@ def inline_ledger(inline: schemas.InlineLedger, max_rows: int) -> Ledger:
     }
     raw["legal_events"] = _rows(inline.legal_events, schemas.LegalEventRow)
     # an absent table would drop its features; an empty one means "none happened"
-    for name in ("payments", "reminders"):
+    for name in ("payments", "reminders", "invoice_statuses"):
         raw[name] = pd.DataFrame(columns=[c.name for c in TABLES[name].columns], dtype="str")
     try:
         result = validate_tables(raw)
