@@ -127,11 +127,13 @@ def test_payment_transmitted_stops_dunning(
 ) -> None:
     state = invoice(last_step_done=5, platform_status=status, platform_status_on=date(2025, 4, 3))
     action = next_action(state, scenario, date(2025, 4, 5))
-    assert (action.code, action.due_date, action.step) == ("none", None, 0)
+    # no reminder; the invoice comes back on 8 April (status + 5 days) if the cash is not in
+    assert (action.code, action.due_date, action.step) == ("none", date(2025, 4, 8), 0)
     assert f"({code}) on 2025-04-03: cash imminent, dunning stopped" in action.reason
     assert f"({code}) du 03/04/2025 : encaissement imminent, relances arrêtées" in reason_fr(
         action.reason
     )
+    assert "vérifier l'encaissement au 08/04/2025" in reason_fr(action.reason)
 
 
 def test_approval_changes_nothing_and_a_proceeding_still_comes_first(

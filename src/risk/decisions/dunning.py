@@ -129,6 +129,9 @@ class InvoiceState:
 #: e-invoicing statuses that pause an invoice's dunning, and those that stop it (cash coming).
 PAUSING_STATUSES = {"disputed": 207, "suspended": 208, "refused": 210}
 STOPPING_STATUSES = {"payment_transmitted": 211, "cashed": 212}
+#: days after a payment-transmitted (or cashed) status by which the cash should be in the ledger:
+#: the stopped invoice comes back to the worklist on that date if it is still open.
+CASH_CHECK_DAYS = 5
 
 
 @dataclass(frozen=True)
@@ -330,8 +333,12 @@ def _platform_action(
     when = f" on {on.isoformat()}" if on else ""
     if status in STOPPING_STATUSES:
         code = STOPPING_STATUSES[status]
-        extra = f"e-invoicing status {status} ({code}){when}: cash imminent, dunning stopped"
-        return _action(scenario.special["none"], None, 0, _reason(invoice, scenario, as_of, extra))
+        check = (on or as_of) + timedelta(days=CASH_CHECK_DAYS)
+        extra = (
+            f"e-invoicing status {status} ({code}){when}: cash imminent, dunning stopped; "
+            f"check the cash by {check.isoformat()}"
+        )
+        return _action(scenario.special["none"], check, 0, _reason(invoice, scenario, as_of, extra))
     if status in PAUSING_STATUSES:
         code = PAUSING_STATUSES[status]
         extra = f"e-invoicing status {status} ({code}){when}: dunning of this invoice paused"

@@ -75,6 +75,7 @@ _PATTERNS += tuple(
         ("dunning of this invoice paused", "relances de cette facture suspendues"),
     )
 )  # fmt: skip
+_PATTERNS += ((r"check the cash by ([\d-]+)", r"vérifier l'encaissement au \1"),)
 #: longest patterns first, so that a sentence is translated before any of its fragments.
 _COMPILED = tuple((re.compile(p), r) for p, r in sorted(_PATTERNS, key=lambda pr: -len(pr[0])))
 
