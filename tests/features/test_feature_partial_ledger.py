@@ -67,7 +67,7 @@ def test_missing_optional_tables_and_columns_only_drop_their_features() -> None:
         "days_since_collective_proceeding", "last_legal_event_kind",
         "days_since_last_legal_event", "n_privileges_12m", "n_payment_orders_12m",
         "n_director_changes_12m", "n_capital_decreases_12m", "customer_paperless",
-        "n_broken_promises_12m",
+        "n_broken_promises_12m", "n_status_disputes_12m", "approval_days_mean_12m",
     }  # fmt: skip
     assert "days_late_mean_12m" in frame.columns and "open_amount_total" in frame.columns
     assert not set(frame.attrs["missing_features"]) & set(frame.columns)
