@@ -8,34 +8,38 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from risk.cli.batch import score
-from risk.cli.decisions import worklist_command, worklist_table
-from risk.cli.enrich import enrich_app
-from risk.cli.features import features
-from risk.cli.forecast import forecast_command, print_timing_result, run_timing_training
-from risk.cli.imports import import_app
-from risk.cli.lazy import lazy_module
-from risk.cli.letters import letters_command
-from risk.cli.models import (
-    evaluate_command,
-    models_app,
-    print_result,
-    promote_command,
-    run_training,
-    train_command,
+from risk.cli.lazy import LazyCommand, lazy_group, lazy_module
+
+# Sub-commands live in their own modules, imported only when they run (``risk --help`` and
+# ``risk validate`` then import neither SQLAlchemy, MLflow, LightGBM nor BentoML).
+SUBCOMMANDS = (
+    LazyCommand("sample", "risk.cli.sample", "sample"),
+    LazyCommand("features", "risk.cli.features", "features"),
+    LazyCommand("train", "risk.cli.models", "train_command"),
+    LazyCommand("evaluate", "risk.cli.models", "evaluate_command"),
+    LazyCommand("promote", "risk.cli.models", "promote_command"),
+    LazyCommand("worklist", "risk.cli.decisions", "worklist_command"),
+    LazyCommand("letters", "risk.cli.letters", "letters_command"),
+    LazyCommand("forecast", "risk.cli.forecast", "forecast_command"),
+    LazyCommand("score", "risk.cli.batch", "score"),
+    LazyCommand("serve", "risk.cli.serve", "serve"),
+    LazyCommand("apikey", "risk.cli.serve", "apikey"),
+    LazyCommand("bento", "risk.cli.serve", "bento"),
+    LazyCommand("monitor", "risk.cli.monitor", "monitor_command"),
+    LazyCommand("models", "risk.cli.models", "models_app"),
+    LazyCommand(
+        "import", "risk.cli.imports", "import_app", "Bring your own ledger: ERP exports, SQL, FEC."
+    ),
+    LazyCommand(
+        "enrich",
+        "risk.cli.enrich",
+        "enrich_app",
+        "Enrich the ledger from open data: BODACC, SIRENE.",
+    ),
 )
-from risk.cli.monitor import monitor_command
-from risk.cli.render import overview_tables, print_tables, validation_tables
-from risk.cli.sample import sample
-from risk.cli.serve import apikey, bento, serve
-from risk.errors import LedgerError
-from risk.io import load_ledger, validate_ledger_dir, write_quarantine
-from risk.portfolio import portfolio_overview
-from risk.validation.usable import blocking_problems
 
 app = typer.Typer(
     name="risk",
@@ -43,6 +47,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=lazy_group(*SUBCOMMANDS),
 )
 console = Console(width=None if sys.stdout.isatty() else 150)
 
@@ -87,6 +92,11 @@ def validate(
     --strict, 2 fatal (folder, table or required column missing, unreadable file, no customer
     or no invoice kept).
     """
+    from risk.cli.render import print_tables, validation_tables
+    from risk.errors import LedgerError
+    from risk.io import validate_ledger_dir, write_quarantine
+    from risk.validation.usable import blocking_problems
+
     try:
         result = validate_ledger_dir(ledger_dir)
     except LedgerError as exc:
@@ -111,6 +121,11 @@ def validate(
 @app.command()
 def overview(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     """Portfolio overview: receivables, aged balance, DSO, late payers, top overdue customers."""
+    from risk.cli.render import overview_tables, print_tables
+    from risk.errors import LedgerError
+    from risk.io import load_ledger
+    from risk.portfolio import portfolio_overview
+
     try:
         loaded = load_ledger(ledger)
     except LedgerError as exc:
@@ -122,6 +137,7 @@ def overview(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
 def print_label_rates(ledger: Path) -> None:
     """Rows and label rates of both training frames (what the models learn from)."""
     from risk.features import FeatureConfig, customer_training_frame, invoice_training_frame
+    from risk.io import load_ledger
 
     loaded = load_ledger(ledger)
     config = FeatureConfig()
@@ -142,6 +158,14 @@ def print_label_rates(ledger: Path) -> None:
 @app.command(name="run")
 def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     """The main job on embedded defaults: sample, validation, overview, features, models."""
+    import pandas as pd
+
+    from risk.cli.decisions import worklist_table
+    from risk.cli.forecast import print_timing_result, run_timing_training
+    from risk.cli.models import print_result, run_training
+    from risk.cli.sample import sample
+    from risk.io import load_ledger
+
     if not (ledger / "customers.csv").exists() and not (ledger / "customers.parquet").exists():
         console.rule(f"Generating the sample portfolio into {ledger}")
         sample(out=ledger)
@@ -175,21 +199,3 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
         "`uv run risk serve --web-key me`, then open http://127.0.0.1:3000/app "
         "and sign in with the key it prints"
     )
-
-
-app.command()(sample)
-app.command()(features)
-app.command("train")(train_command)
-app.command("evaluate")(evaluate_command)
-app.command("promote")(promote_command)
-app.add_typer(models_app, name="models")
-app.command("worklist")(worklist_command)
-app.command("letters")(letters_command)
-app.command("forecast")(forecast_command)
-app.command("score")(score)
-app.command("serve")(serve)
-app.command("apikey")(apikey)
-app.command("bento")(bento)
-app.command("monitor")(monitor_command)
-app.add_typer(import_app, name="import", help="Bring your own ledger: ERP exports, SQL, FEC.")
-app.add_typer(enrich_app, name="enrich", help="Enrich the ledger from open data: BODACC, SIRENE.")
