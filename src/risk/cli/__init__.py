@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
@@ -29,6 +28,7 @@ from risk.cli.models import (
     train_command,
 )
 from risk.cli.monitor import monitor_command
+from risk.cli.options import view_date_of
 from risk.cli.render import overview_tables, print_tables, validation_tables
 from risk.cli.sample import sample
 from risk.cli.serve import apikey, bento, serve
@@ -116,7 +116,9 @@ def overview(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     except LedgerError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    print_tables(console, overview_tables(portfolio_overview(loaded, as_of)))
+    print_tables(
+        console, overview_tables(portfolio_overview(loaded, view_date_of(ledger, loaded, as_of)))
+    )
 
 
 def print_label_rates(ledger: Path) -> None:
@@ -163,7 +165,7 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
     registry, scoring = lazy_module("risk.registry"), lazy_module("risk.scoring")
     worklists = lazy_module("risk.decisions.worklist")
     scorer = scoring.Scorer.from_registry(registry.Store.resolve())
-    date = pd.Timestamp(as_of) if as_of else loaded.cutoff
+    date = view_date_of(ledger, loaded, as_of)
     worklist = worklists.build_worklist(scorer, loaded, date, worklists.WorklistFilters(top=10))
     console.print(worklist_table(worklist, shown=10))
     console.print(
