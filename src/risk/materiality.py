@@ -74,8 +74,11 @@ def material_past_due_spells(
 ) -> pd.DataFrame:
     """Spells ``[start, end)`` in which a customer is in default by the past-due trigger.
 
-    ``start`` is the day the material past-due run is ``past_due_days + 1`` days old; ``end``
-    the first day it is no longer material (NaT: still material at ``cutoff``).
+    A day is in default when (1) one of the customer's invoices is more than
+    ``past_due_days`` days past due (CRR art. 178(1)(b): "more than 90 days past due on any
+    material credit obligation") and (2) the customer's past-due amount has exceeded both
+    thresholds on each of the last ``past_due_days + 1`` days (the count restarts when one
+    threshold is no longer exceeded). ``end`` is NaT when the spell is still open at ``cutoff``.
 
     Returns:
         Columns ``customer_id``, ``start``, ``end`` (datetime64[ns]).
@@ -89,63 +92,79 @@ def material_past_due_spells(
     owner = positions_in(ids, inv["customer_id"])
     issued = to_days(inv["issued_on"])
     past_due_from = to_days(inv["due_on"]) + 1
+    delinquent_from = past_due_from + definition.past_due_days
     settled = np.where(is_settled, to_days(paid) + 1, NEVER)
     late = settled > past_due_from
-    codes = np.concatenate([owner, owner, owner[late], owner[late]])
-    days = np.concatenate([issued, settled, past_due_from[late], settled[late]])
-    exposure = np.concatenate([net, -net, np.zeros(2 * int(late.sum()))])
-    past_due = np.concatenate([np.zeros(2 * len(inv)), net[late], -net[late]])
+    zeros = np.zeros(len(inv))
+    codes = np.concatenate([owner, owner, owner, owner])
+    days = np.concatenate([issued, settled, past_due_from, settled])
+    exposure = np.concatenate([net, -net, zeros, zeros])
+    past_due = np.concatenate([zeros, zeros, np.where(late, net, 0.0), np.where(late, -net, 0.0)])
     keep = (days < NEVER) & (codes >= 0)
-    return _spells(ids, codes[keep], days[keep], exposure[keep], past_due[keep], definition)
+    seg = _segments(codes[keep], days[keep], exposure[keep], past_due[keep])
+    material = (seg.values[1] > definition.absolute) & (
+        seg.values[1] > definition.relative * seg.values[0]
+    )
+    run_codes, run_starts, run_ends = _runs(seg, material)
+    counted = run_starts + definition.past_due_days
+    old = counted < run_ends
+    delinquent = settled > delinquent_from
+    one = np.ones(int(delinquent.sum()))
+    none = np.zeros(int(old.sum()))
+    both = _segments(
+        np.concatenate([run_codes[old], run_codes[old], owner[delinquent], owner[delinquent]]),
+        np.concatenate(
+            [counted[old], run_ends[old], delinquent_from[delinquent], settled[delinquent]]
+        ),
+        np.concatenate([none + 1, none - 1, one * 0, one * 0]),
+        np.concatenate([none * 0, none * 0, one, -one]),
+    )
+    in_default = (both.values[0] > 0) & (both.values[1] > 0)
+    codes_out, starts, ends = _runs(both, in_default)
+    end_dates = pd.to_datetime(np.where(ends >= NEVER, 0, ends), unit="D")
+    return pd.DataFrame(
+        {
+            "customer_id": ids.to_numpy()[codes_out],
+            "start": pd.to_datetime(starts, unit="D").astype("datetime64[ns]"),
+            "end": pd.Series(end_dates.where(ends < NEVER)).astype("datetime64[ns]").to_numpy(),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Piecewise-constant per-customer series: ``values[k]`` holds on ``[starts, ends)``."""
+
+    codes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    values: tuple[np.ndarray, ...]
 
 
 def _per_code_cumsum(values: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Cumulative sums restarting at every ``first`` row (rows sorted by code)."""
     total = np.cumsum(values)
-    base = np.where(first, total - values, np.nan)
-    base = pd.Series(base).ffill().to_numpy()
+    base = pd.Series(np.where(first, total - values, np.nan)).ffill().to_numpy()
     return np.round(total - base, 2)
 
 
-def _spells(
-    ids: pd.Series,
-    codes: np.ndarray,
-    days: np.ndarray,
-    exposure: np.ndarray,
-    past_due: np.ndarray,
-    definition: DefaultDefinition,
-) -> pd.DataFrame:
+def _segments(codes: np.ndarray, days: np.ndarray, *deltas: np.ndarray) -> _Segments:
+    """Sweep dated changes (``deltas`` added on ``days``) into per-customer segments."""
     order = np.lexsort((days, codes))
     codes, days = codes[order], days[order]
-    first = np.r_[True, codes[1:] != codes[:-1]]
-    owed = _per_code_cumsum(exposure[order], first)
-    due = _per_code_cumsum(past_due[order], first)
-    last_of_day = np.r_[(codes[1:] != codes[:-1]) | (days[1:] != days[:-1]), True]
-    codes, days, owed, due = (
-        codes[last_of_day],
-        days[last_of_day],
-        owed[last_of_day],
-        due[last_of_day],
-    )
-    material = (due > definition.absolute) & (due > definition.relative * owed)
+    first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, bool)
+    sums = [_per_code_cumsum(d[order], first) for d in deltas]
+    last = np.r_[(codes[1:] != codes[:-1]) | (days[1:] != days[:-1]), True] if len(codes) else first
+    codes, days = codes[last], days[last]
     same_next = np.r_[codes[1:] == codes[:-1], False]
-    seg_end = np.where(same_next, np.r_[days[1:], NEVER], NEVER)
-    prev_material = np.r_[False, material[:-1] & (codes[1:] == codes[:-1])]
-    next_material = np.r_[material[1:] & same_next[:-1], False]
-    run_starts = days[material & ~prev_material]
-    run_ends = seg_end[material & ~next_material]
-    run_codes = codes[material & ~prev_material]
-    start = run_starts + definition.past_due_days
-    long_enough = run_ends > start
-    start_dates = pd.to_datetime(start[long_enough], unit="D")
-    end_days = run_ends[long_enough]
-    end_dates = pd.to_datetime(np.where(end_days >= NEVER, 0, end_days), unit="D").where(
-        end_days < NEVER
-    )
-    return pd.DataFrame(
-        {
-            "customer_id": ids.to_numpy()[run_codes[long_enough]],
-            "start": start_dates.astype("datetime64[ns]"),
-            "end": pd.Series(end_dates).astype("datetime64[ns]").to_numpy(),
-        }
-    )
+    ends = np.where(same_next, np.r_[days[1:], NEVER], NEVER)
+    return _Segments(codes, days, ends, tuple(v[last] for v in sums))
+
+
+def _runs(seg: _Segments, flag: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximal runs of adjacent flagged segments of a customer: codes, starts, ends."""
+    same_prev = np.r_[False, seg.codes[1:] == seg.codes[:-1]]
+    prev_flag = np.r_[False, flag[:-1]] & same_prev
+    next_flag = np.r_[flag[1:], False] & np.r_[same_prev[1:], False]
+    opens, closes = flag & ~prev_flag, flag & ~next_flag
+    return seg.codes[opens], seg.starts[opens], seg.ends[closes]

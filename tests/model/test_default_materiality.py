@@ -105,17 +105,22 @@ def test_two_immaterial_invoices_are_material_together() -> None:
     assert default_day(book([a_later, b])) == 21 + 90
 
 
-def test_consecutive_days_run_across_invoices_of_the_customer() -> None:
-    # 1,000 past due on days 1 .. 80 (first invoice), then the second one from day 81 .. 160:
-    # one run of 160 material days, default on day 1 + 90 = 91; neither invoice alone is
-    # more than 90 days past due (the per-invoice rule without materiality says 0)
+def test_a_customer_always_a_little_late_is_not_in_default() -> None:
+    # 1,000 past due on days 1 .. 80 (first invoice), then the second one on days 81 .. 160:
+    # material on 160 consecutive days, but no obligation is more than 90 days past due
+    # (CRR art. 178(1)(b): "more than 90 days past due on any material credit obligation")
     invoices = [invoice(1000.0, 0, 80), invoice(1000.0, 80, 160)]
-    assert default_day(book(invoices)) == 91
-    queries = pd.DataFrame({"customer_id": ["C1"], "as_of": [T]})
-    assert int(default_labels(book(invoices), queries, CUTOFF)["label_default"].iloc[0]) == 0
-    # a gap of one day (second one past due from day 82) restarts the count: 80 and 79 days
-    gap = [invoice(1000.0, 0, 80), invoice(1000.0, 81, 160)]
-    assert label(book(gap)) == 0
+    assert default_day(book(invoices)) is None
+    assert label(book(invoices)) == 0
+
+
+def test_the_count_restarts_when_a_threshold_is_no_longer_exceeded() -> None:
+    small = invoice(600.0, 0, None)  # past due from day 1, more than 90 days from day 91
+    assert default_day(book([small])) == 91
+    # a 100,000 invoice open on days 30 .. 40 (issued day 30, paid day 40, not yet due):
+    # 600 <= 1 % x 100,600 on those days, so the count restarts on day 41: 41 + 90 = 131
+    large = invoice(100_000.0, 60, 40, issued=30)
+    assert default_day(book([small, large])) == 131
 
 
 def test_credit_notes_and_received_amounts_are_netted() -> None:
@@ -139,7 +144,8 @@ def test_the_policy_file_carries_the_thresholds() -> None:
 
 
 def brute_force(invoices: list[dict], definition: DefaultDefinition) -> int:
-    """Walk every day from the first issue to the window's end with the rule as written."""
+    """Walk every day to the window's end with the rule as written: the past-due amount above
+    both thresholds on the last 91 days, and an invoice more than 90 days past due today."""
     run = 0
     for offset in range(-400, 365):
         today = day(offset)
@@ -156,7 +162,12 @@ def brute_force(invoices: list[dict], definition: DefaultDefinition) -> int:
                     due += net
         material = due > definition.absolute + 1e-9 and due > definition.relative * owed + 1e-9
         run = run + 1 if material else 0
-        if offset >= 0 and run > definition.past_due_days:
+        overdue = any(
+            (today - inv["due_on"]).days > definition.past_due_days
+            and (pd.isna(inv["paid_on"]) or inv["paid_on"] >= CUTOFF or inv["paid_on"] >= today)
+            for inv in invoices
+        )
+        if offset >= 0 and run > definition.past_due_days and overdue:
             return 1
     return 0
 
