@@ -20,6 +20,8 @@ Definitions (``L`` = ``late_after_days``, ``H`` = ``horizon_days``, ``cutoff`` =
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -29,7 +31,9 @@ from risk.features.config import FeatureConfig
 from risk.features.context import positions_in
 from risk.features.timeline import EventIndex, to_days
 from risk.ledger import Ledger
-from risk.materiality import DefaultDefinition, material_past_due_spells
+
+if TYPE_CHECKING:  # risk.materiality imports risk.features, which imports this module
+    from risk.materiality import DefaultDefinition
 
 INVOICE_LABEL = "label_late"
 CUSTOMER_LABEL = "label_event"
@@ -269,6 +273,8 @@ def default_labels(
             ids, inv["customer_id"], delinquent_from, settled, codes, start, end
         )
     else:
+        from risk.materiality import material_past_due_spells
+
         spells = material_past_due_spells(ledger, cutoff, materiality)
         past_due = _overlapping(
             ids, spells["customer_id"], spells["start"], spells["end"], codes, start, end

@@ -98,7 +98,9 @@ class InvoiceState:
         public_buyer: the client is a public buyer (its own track, no private-law steps).
         last_sent_on: date of the last reminder sent (a promise followed by a reminder has
             already been escalated).
-        dispute_raised_on: day the customer disputed the invoice in answer to a reminder.
+        dispute_raised_on: day the customer disputed the invoice (answer to a reminder, or
+            the ``disputes`` table's ``opened_on``).
+        dispute_note: the dispute's reason and owner, as reason parts.
     """
 
     invoice_id: str
@@ -118,6 +120,7 @@ class InvoiceState:
     public_buyer: bool = False
     last_sent_on: date | None = None
     dispute_raised_on: date | None = None
+    dispute_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -299,7 +302,10 @@ def next_action(invoice: InvoiceState, scenario: DunningScenario, as_of: date) -
     if invoice.disputed:
         since = invoice.dispute_raised_on
         raised = f"disputed since {since.isoformat()}" if since else "disputed"
-        reason = _reason(invoice, scenario, as_of, f"{raised}: dunning of this invoice paused")
+        paused = f"{raised}: dunning of this invoice paused"
+        if invoice.dispute_note:
+            paused = f"{paused}; {invoice.dispute_note}"
+        reason = _reason(invoice, scenario, as_of, paused)
         return _action(scenario.special["dispute_resolution"], as_of, 0, reason)
     promise = invoice.promise_to_pay_until
     if promise is not None and as_of <= promise:
