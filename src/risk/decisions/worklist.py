@@ -64,9 +64,9 @@ class DecisionConfig:
 def lookup_dates(keys: pd.Series, dates: pd.Series) -> pd.Series:
     """``dates`` looked up by ``keys`` as ``datetime.date`` or None."""
     found = pd.to_datetime(pd.Series(dates.reindex(keys.to_numpy()).to_numpy(), index=keys.index))
-    return pd.Series(
-        [d.date() if pd.notna(d) else None for d in found], index=keys.index, dtype=object
-    )
+    codes, uniques = pd.factorize(found)  # NaT -> -1, the last entry (None)
+    objects = np.array([*(d.date() for d in uniques), None], dtype=object)
+    return pd.Series(objects[codes], index=keys.index, dtype=object)
 
 
 def key_accounts(ledger: Ledger, as_of: pd.Timestamp) -> set[str]:
