@@ -71,20 +71,20 @@ def open_disputes(ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def dispute_notes(found: pd.DataFrame, invoice_ids: pd.Series) -> pd.Series:
     """The "; "-separated reason parts of each invoice's open dispute ("" without one)."""
-    reason = invoice_ids.map(found["reason"]).fillna("")
-    owner = invoice_ids.map(found["owner"]).fillna("")
+    out = pd.Series("", index=invoice_ids.index, dtype=object)
     has = invoice_ids.isin(found.index).to_numpy()
-    notes = [
-        (
-            (f"dispute reason: {r}" if r else "no dispute reason recorded")
-            + "; "
-            + (f"dispute owner: {o}" if o else "no dispute owner recorded: assign one")
-        )
-        if h
-        else ""
-        for r, o, h in zip(reason, owner, has, strict=True)
+    if not has.any():
+        return out
+    ids = invoice_ids[has]
+    reason = ids.map(found["reason"]).fillna("")
+    owner = ids.map(found["owner"]).fillna("")
+    out[has] = [
+        (f"dispute reason: {r}" if r else "no dispute reason recorded")
+        + "; "
+        + (f"dispute owner: {o}" if o else "no dispute owner recorded: assign one")
+        for r, o in zip(reason, owner, strict=True)
     ]
-    return pd.Series(notes, index=invoice_ids.index, dtype=object)
+    return out
 
 
 def disputed_amounts(

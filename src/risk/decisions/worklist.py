@@ -116,7 +116,13 @@ def _customer_column(ledger: Ledger, items: pd.DataFrame, name: str) -> pd.Serie
     return items["customer_id"].map(customers[name].astype(object))
 
 
-def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: DecisionConfig):
+def _state(
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    items: pd.DataFrame,
+    config: DecisionConfig,
+    found: pd.DataFrame | None = None,
+):
     invoices = ledger.invoices.set_index("invoice_id")
     public = _customer_column(ledger, items, "legal_form").isin(PUBLIC_FORMS).to_numpy()
     history = history_module.dunning_history(
@@ -125,7 +131,7 @@ def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: Dec
     opened = proceeding_openings(ledger, as_of)
     disputed = invoices["disputed"] if "disputed" in invoices else pd.Series(False, invoices.index)
     raised = history["dispute_raised_on"].reindex(items["invoice_id"]).notna().to_numpy()
-    found = open_disputes(ledger, as_of)
+    found = open_disputes(ledger, as_of) if found is None else found
     whole, _ = disputed_amounts(found, items["invoice_id"], items["open_amount"])
     raised_on = pd.concat(
         [history["dispute_raised_on"].dropna(), found["opened_on"][whole_ids(found, items, whole)]]
@@ -168,10 +174,9 @@ def whole_ids(found: pd.DataFrame, items: pd.DataFrame, whole) -> pd.Index:  # t
     return found.index.intersection(pd.Index(items["invoice_id"][whole]))
 
 
-def _partial_disputes(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame):  # type: ignore[no-untyped-def]
+def _partial_disputes(found: pd.DataFrame, items: pd.DataFrame):  # type: ignore[no-untyped-def]
     """Per item: the disputed amount and, for a partial dispute, the reason part saying the
-    rest is still chased."""
-    found = open_disputes(ledger, as_of)
+    rest is still chased (``found``: ``open_disputes``)."""
     whole, amount = disputed_amounts(found, items["invoice_id"], items["open_amount"])
     notes = dispute_notes(found, items["invoice_id"])
     opened = lookup_dates(items["invoice_id"], found["opened_on"])
@@ -244,9 +249,10 @@ def decide_rows(
     """
     as_of = pd.Timestamp(as_of)
     items = items.reset_index(drop=True)
-    state = _state(ledger, as_of, items, config)
+    found = open_disputes(ledger, as_of)
+    state = _state(ledger, as_of, items, config, found)
     countries = _customer_column(ledger, items, "country")
-    disputed_amount, partial_note = _partial_disputes(ledger, as_of, items)
+    disputed_amount, partial_note = _partial_disputes(found, items)
     disputed_amount = np.where(state["disputed"], items["open_amount"], disputed_amount)
     chased = items["open_amount"] - np.where(state["disputed"], 0.0, disputed_amount)
     actions = next_actions(state, config.scenario, as_of.date())
