@@ -106,3 +106,15 @@ def test_the_other_invoices_keep_their_actions(decided) -> None:
         assert row["amount_to_chase"] == row["open_amount"]
     # the same dunning step as an undisputed invoice of the same age and grade
     assert decided.loc["I2", "action"] == decided.loc["I3", "action"]
+
+
+def test_exports_and_customer_view_carry_the_disputed_amounts(decided) -> None:
+    from risk.decisions.export import export_frame
+    from risk.decisions.ranking import customer_actions
+
+    rows = decided.reset_index()
+    french = export_frame(rows, "fr")
+    assert {"montant en litige", "montant à relancer"} <= set(french.columns)
+    grouped = customer_actions(rows.sort_values("rank"))
+    # I1 whole (1,000) + I2 partial (400), by hand
+    assert grouped.loc[0, "total_disputed"] == 1000.0 + 400.0
