@@ -102,8 +102,13 @@ class CreditPolicy:
         self._check_grades()
         try:
             self.default_definition()
-        except ConfigError as exc:
-            raise ConfigError(f"credit policy: {exc}") from exc
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                "credit policy: default_past_due_days must be >= 0, "
+                "default_materiality_absolute >= 0 and 0 <= default_materiality_relative < 1, "
+                f"got {self.default_past_due_days!r}, {self.default_materiality_absolute!r}, "
+                f"{self.default_materiality_relative!r}"
+            ) from exc
         unknown = set(self.cash_in_advance_kinds) - set(COLLECTIVE_PROCEEDING_KINDS)
         if unknown:
             raise ConfigError(
