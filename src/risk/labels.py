@@ -20,6 +20,8 @@ Definitions (``L`` = ``late_after_days``, ``H`` = ``horizon_days``, ``cutoff`` =
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -29,6 +31,9 @@ from risk.features.config import FeatureConfig
 from risk.features.context import positions_in
 from risk.features.timeline import EventIndex, to_days
 from risk.ledger import Ledger
+
+if TYPE_CHECKING:  # risk.materiality imports risk.features, which imports this module
+    from risk.materiality import DefaultDefinition
 
 INVOICE_LABEL = "label_late"
 CUSTOMER_LABEL = "label_event"
@@ -215,6 +220,7 @@ def default_labels(
     cutoff: pd.Timestamp,
     past_due_days: int = DEFAULT_PAST_DUE_DAYS,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    materiality: DefaultDefinition | None = None,
 ) -> pd.DataFrame:
     """Default-like event of each (customer_id, as_of) row as known at ``cutoff``.
 
@@ -226,7 +232,12 @@ def default_labels(
       meets the window (paid on ``due_on + D + 1`` is ``D + 1`` days late, as in
       :func:`invoice_labels`) (a payment on or after ``cutoff`` is unknown, so the spell stays open).
       A customer already in default at ``t`` (an invoice 91 days past due still unpaid) is
-      labelled 1, as a credit-risk PD treats an exposure in default; or
+      labelled 1, as a credit-risk PD treats an exposure in default. With ``materiality``
+      (the credit policy's default definition, what the default model uses), the trigger is
+      the customer's: its past-due amount above both the absolute and the relative threshold
+      for more than ``materiality.past_due_days`` consecutive days
+      (:func:`risk.materiality.material_past_due_spells`, CRR art. 178, Regulation (EU)
+      2018/171); or
     * an invoice is written off (see :func:`write_off_dates`).
 
     Known when the whole window is before the cut-off (``t + H <= cutoff``).
@@ -237,6 +248,8 @@ def default_labels(
         cutoff: first day not in the data.
         past_due_days: D (90: "more than 90 days past due").
         horizon_days: H (365).
+        materiality: the customer-level past-due trigger with its thresholds (replaces the
+            per-invoice rule and ``past_due_days``); None: any invoice more than D days late.
 
     Returns:
         Indexed like ``queries``: ``label_default_proceeding``, ``label_default_past_due``,
@@ -252,10 +265,20 @@ def default_labels(
     start = to_days(queries["as_of"])
     end = start + horizon_days
     inv = ledger.invoices
-    delinquent_from = inv["due_on"] + pd.Timedelta(days=past_due_days + 1)
     paid = _paid_before(inv, cutoff)
-    settled = paid + pd.Timedelta(days=1)  # a payment on day d still leaves d past due
-    past_due = _overlapping(ids, inv["customer_id"], delinquent_from, settled, codes, start, end)
+    if materiality is None:
+        delinquent_from = inv["due_on"] + pd.Timedelta(days=past_due_days + 1)
+        settled = paid + pd.Timedelta(days=1)  # a payment on day d still leaves d past due
+        past_due = _overlapping(
+            ids, inv["customer_id"], delinquent_from, settled, codes, start, end
+        )
+    else:
+        from risk.materiality import material_past_due_spells
+
+        spells = material_past_due_spells(ledger, cutoff, materiality)
+        past_due = _overlapping(
+            ids, spells["customer_id"], spells["start"], spells["end"], codes, start, end
+        )
     written = write_off_dates(inv, ledger.credit_notes, cutoff)
     has_date = written.notna().to_numpy()
     write_off_index = EventIndex(

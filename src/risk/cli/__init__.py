@@ -121,6 +121,7 @@ def validate(
 @app.command()
 def overview(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     """Portfolio overview: receivables, aged balance, DSO, late payers, top overdue customers."""
+    from risk.cli.options import view_date_of
     from risk.cli.render import overview_tables, print_tables
     from risk.errors import LedgerError
     from risk.io import load_ledger
@@ -131,7 +132,9 @@ def overview(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     except LedgerError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    print_tables(console, overview_tables(portfolio_overview(loaded, as_of)))
+    print_tables(
+        console, overview_tables(portfolio_overview(loaded, view_date_of(ledger, loaded, as_of)))
+    )
 
 
 def print_label_rates(ledger: Path) -> None:
@@ -163,6 +166,7 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
     from risk.cli.decisions import worklist_table
     from risk.cli.forecast import print_timing_result, run_timing_training
     from risk.cli.models import print_result, run_training
+    from risk.cli.options import view_date_of
     from risk.cli.sample import sample
     from risk.io import load_ledger
 
@@ -187,7 +191,7 @@ def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None
     registry, scoring = lazy_module("risk.registry"), lazy_module("risk.scoring")
     worklists = lazy_module("risk.decisions.worklist")
     scorer = scoring.Scorer.from_registry(registry.Store.resolve())
-    date = pd.Timestamp(as_of) if as_of else loaded.cutoff
+    date = view_date_of(ledger, loaded, as_of)
     worklist = worklists.build_worklist(scorer, loaded, date, worklists.WorklistFilters(top=10))
     console.print(worklist_table(worklist, shown=10))
     console.print(

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from risk.cli.options import view_date_of
 from risk.decisions.export import export_frame, write_csv, write_excel
 from risk.decisions.ranking import customer_actions
 from risk.errors import LedgerError, RiskError
@@ -123,7 +124,7 @@ def worklist_command(
     try:
         loaded = load_ledger(ledger)
         scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
-        date = pd.Timestamp(as_of) if as_of else loaded.cutoff
+        date = view_date_of(ledger, loaded, as_of)
         filters = WorklistFilters(
             top=top or None,
             grades=tuple(grade or ()),

@@ -17,6 +17,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from risk.cli.models import print_outcome
+from risk.cli.options import view_date_of
 from risk.errors import LedgerError, RiskError
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def forecast_command(
         loaded = load_ledger(ledger)
         store = registry.Store.resolve(tracking_uri)
         model = registry.load_model(store, "timing")
-        date = pd.Timestamp(as_of) if as_of else loaded.cutoff
+        date = view_date_of(ledger, loaded, as_of)
         scenario = Scenario(delay_top, delay_days, sector, sector_hazard)
         scored = score_open_invoices(model, loaded, date)
         frame = cash_forecast(scored, weeks, _groups(by, scored, loaded, date, store), scenario)

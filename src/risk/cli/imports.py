@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -134,6 +136,14 @@ def fec_command(
         str, typer.Option(help="Comma-separated codes of the sales journals.")
     ] = "VE,VT",
     customer_prefix: Annotated[str, typer.Option(help="Customer account prefix.")] = "411",
+    closing_date: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Closing date of the fiscal year (default: from the file name "
+            "<SIREN>FEC<AAAAMMJJ>, else the last entry date); the ledger's default view date.",
+        ),
+    ] = None,
     fmt: FormatOption = "csv",
     max_quarantined: MaxQuarantined = 0.01,
 ) -> None:
@@ -142,7 +152,10 @@ def fec_command(
 
     journals = tuple(code.strip() for code in sales_journals.split(",") if code.strip())
     config = FecConfig(
-        terms_days=terms_days, sales_journals=journals, customer_prefix=customer_prefix
+        terms_days=terms_days,
+        sales_journals=journals,
+        customer_prefix=customer_prefix,
+        closing_date=pd.Timestamp(closing_date) if closing_date else None,
     )
     try:
         result = import_fec(file, config)

@@ -7,10 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
+from risk.cli.options import view_date_of
 from risk.errors import LedgerError, RiskError
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -58,7 +58,7 @@ def letters_command(
         loaded = load_ledger(ledger)
         config = replace(DecisionConfig(), creditor=load_creditor(creditor))
         scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
-        date = pd.Timestamp(as_of) if as_of else loaded.cutoff
+        date = view_date_of(ledger, loaded, as_of)
         unknown = sorted(set(customer or ()) - set(loaded.customers["customer_id"]))
         if unknown:
             raise typer.BadParameter(f"unknown customer_id(s): {', '.join(unknown)}")

@@ -40,6 +40,7 @@ from risk.contracts import COLLECTIVE_PROCEEDING_KINDS
 from risk.errors import ConfigError
 from risk.grades import GradeScale
 from risk.ledger import Ledger
+from risk.materiality import DefaultDefinition
 
 GRADES = ("A", "B", "C", "D", "E")
 SEGMENTS = ("private", "public", "guaranteed")
@@ -72,6 +73,9 @@ class CreditPolicy:
     rounding_share: float = 0.5
     rounding_min: float = 1.0
     rounding_max: float = 1000.0
+    default_past_due_days: int = 90
+    default_materiality_absolute: float = 500.0
+    default_materiality_relative: float = 0.01
 
     def __post_init__(self) -> None:
         lgd = self.loss_given_default
@@ -96,6 +100,15 @@ class CreditPolicy:
             )
         self._check_lgd()
         self._check_grades()
+        try:
+            self.default_definition()
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                "credit policy: default_past_due_days must be >= 0, "
+                "default_materiality_absolute >= 0 and 0 <= default_materiality_relative < 1, "
+                f"got {self.default_past_due_days!r}, {self.default_materiality_absolute!r}, "
+                f"{self.default_materiality_relative!r}"
+            ) from exc
         unknown = set(self.cash_in_advance_kinds) - set(COLLECTIVE_PROCEEDING_KINDS)
         if unknown:
             raise ConfigError(
@@ -131,6 +144,14 @@ class CreditPolicy:
             self.grade_scale()
         except ConfigError as exc:
             raise ConfigError(f"credit policy: master_scale: {exc}") from exc
+
+    def default_definition(self) -> DefaultDefinition:
+        """The past-due trigger of the default event, with its materiality thresholds."""
+        return DefaultDefinition(
+            past_due_days=int(self.default_past_due_days),
+            absolute=float(self.default_materiality_absolute),
+            relative=float(self.default_materiality_relative),
+        )
 
     def grade_scale(self) -> GradeScale:
         """The master scale published in the policy (PD upper bound of every grade but E)."""

@@ -34,6 +34,7 @@ from dataclasses import MISSING, dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from risk.decisions.scenario import (
@@ -98,7 +99,9 @@ class InvoiceState:
         public_buyer: the client is a public buyer (its own track, no private-law steps).
         last_sent_on: date of the last reminder sent (a promise followed by a reminder has
             already been escalated).
-        dispute_raised_on: day the customer disputed the invoice in answer to a reminder.
+        dispute_raised_on: day the customer disputed the invoice (answer to a reminder, or
+            the ``disputes`` table's ``opened_on``).
+        dispute_note: the dispute's reason and owner, as reason parts.
         platform_status: latest decisive e-invoicing status known (``invoice_statuses``):
             disputed, suspended or refused pause the invoice's dunning; payment_transmitted or
             cashed stop it; approved, completed ... change nothing.
@@ -122,6 +125,7 @@ class InvoiceState:
     public_buyer: bool = False
     last_sent_on: date | None = None
     dispute_raised_on: date | None = None
+    dispute_note: str = ""
     platform_status: str | None = None
     platform_status_on: date | None = None
 
@@ -315,7 +319,10 @@ def next_action(invoice: InvoiceState, scenario: DunningScenario, as_of: date) -
     if invoice.disputed:
         since = invoice.dispute_raised_on
         raised = f"disputed since {since.isoformat()}" if since else "disputed"
-        reason = _reason(invoice, scenario, as_of, f"{raised}: dunning of this invoice paused")
+        paused = f"{raised}: dunning of this invoice paused"
+        if invoice.dispute_note:
+            paused = f"{paused}; {invoice.dispute_note}"
+        reason = _reason(invoice, scenario, as_of, paused)
         return _action(scenario.special["dispute_resolution"], as_of, 0, reason)
     promise = invoice.promise_to_pay_until
     if promise is not None and as_of <= promise:
@@ -369,23 +376,32 @@ def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, list | tuple) and pd.isna(value))
 
 
-def next_actions(frame: pd.DataFrame, scenario: DunningScenario, as_of: date) -> pd.DataFrame:
-    """``next_action`` for every row of a frame of invoice states (O(n), one pass).
+#: fields next_action reads only in some states: blanked elsewhere so equal states share a key.
+_ONLY_IN_PROCEEDING = ("issued_on", "proceeding_published_on", "proceeding_opened_on")
+_ONLY_WHEN_DISPUTED = ("dispute_raised_on", "dispute_note")
 
-    Args:
-        frame: one row per invoice with the ``InvoiceState`` fields as columns; only
-            ``invoice_id``, ``customer_id``, ``due_on``, ``open_amount`` and ``grade`` are
-            required, the others take the ``InvoiceState`` defaults.
-        scenario: the dunning scenario.
-        as_of: today's date.
 
-    Returns:
-        One row per input row (same index): ``invoice_id`` then the ``Action`` fields.
-    """
+def _check_columns(frame: pd.DataFrame, scenario: DunningScenario) -> None:
     defaults = {f.name: f.default for f in fields(InvoiceState)}
     required = [f for f, d in defaults.items() if d is MISSING]
     if missing := [f for f in required if f not in frame]:
         raise ValueError(f"next_actions: missing columns {missing}")
+    unknown = ~frame["grade"].isin(list(scenario.grades))
+    if unknown.any():
+        first = frame[unknown.to_numpy()].iloc[0]
+        raise ValueError(
+            f"invoice {first['invoice_id']}: grade {first['grade']!r} is not in the dunning "
+            f"scenario's grades {sorted(scenario.grades)}"
+        )
+
+
+def next_actions_per_row(
+    frame: pd.DataFrame, scenario: DunningScenario, as_of: date
+) -> pd.DataFrame:
+    """``next_action`` on every row, one Python call per row (the reference of
+    :func:`next_actions`, kept for its tests and benchmark)."""
+    defaults = {f.name: f.default for f in fields(InvoiceState)}
+    _check_columns(frame, scenario)
     columns = {f: _column(frame, f, None if d is MISSING else d) for f, d in defaults.items()}
     actions = []
     for values in zip(*columns.values(), strict=True):
@@ -397,4 +413,68 @@ def next_actions(frame: pd.DataFrame, scenario: DunningScenario, as_of: date) ->
     out.insert(0, "invoice_id", columns["invoice_id"])
     for name in ("due_date", "deadline"):
         out[name] = pd.to_datetime(out[name])
+    return out
+
+
+def _state_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """The inputs of ``next_action`` with what it does not read in a row's state blanked:
+    ``open_amount`` reduced to its sign, proceeding fields outside a proceeding, dispute fields
+    without a dispute, the last reminder date without a promise."""
+    names = [f.name for f in fields(InvoiceState) if f.name not in ("invoice_id", "customer_id")]
+    keys = frame[[n for n in names if n in frame]].copy()
+    keys["open_amount"] = (keys["open_amount"].fillna(0.0) > 0).astype(float)
+    if "top_reasons" in keys:
+        keys["top_reasons"] = [
+            tuple(v) if isinstance(v, list | tuple) else () for v in keys["top_reasons"]
+        ]
+    in_proceeding = keys.get("in_proceeding", pd.Series(False, index=keys.index))
+    in_proceeding = in_proceeding.fillna(False).astype(bool)
+    disputed = keys.get("disputed", pd.Series(False, index=keys.index)).fillna(False).astype(bool)
+    promise = keys.get("promise_to_pay_until", pd.Series(None, index=keys.index))
+    blank = {
+        **dict.fromkeys(_ONLY_IN_PROCEEDING, ~in_proceeding),
+        **dict.fromkeys(_ONLY_WHEN_DISPUTED, ~disputed | in_proceeding),
+        "last_sent_on": promise.isna(),
+    }
+    for name, mask in blank.items():
+        if name in keys:
+            keys[name] = keys[name].astype(object).where(~mask.to_numpy(), None)
+    return keys
+
+
+def next_actions(frame: pd.DataFrame, scenario: DunningScenario, as_of: date) -> pd.DataFrame:
+    """``next_action`` for every row of a frame of invoice states.
+
+    ``next_action`` is a pure function of an invoice's state; thousands of open invoices share
+    the same state (grade, due date, step done, ...), so each distinct state is decided once
+    and the actions are spread back to the rows (the per-row loop is
+    :func:`next_actions_per_row`, which gives the same frame).
+
+    Args:
+        frame: one row per invoice with the ``InvoiceState`` fields as columns; only
+            ``invoice_id``, ``customer_id``, ``due_on``, ``open_amount`` and ``grade`` are
+            required, the others take the ``InvoiceState`` defaults.
+        scenario: the dunning scenario.
+        as_of: today's date.
+
+    Returns:
+        One row per input row (same index): ``invoice_id`` then the ``Action`` fields.
+
+    Raises:
+        ValueError: a required column is missing, or a grade is not in the scenario.
+    """
+    _check_columns(frame, scenario)
+    if frame.empty:
+        return next_actions_per_row(frame, scenario, as_of)
+    keys = _state_keys(frame)
+    text = keys.astype(str)  # exact: dates as ISO text, None / NaT as words
+    inverse = text.groupby(list(text.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(text))).groupby(inverse).first().to_numpy()
+    chosen = frame.iloc[first].copy()
+    for name in keys.columns:
+        chosen[name] = keys[name].iloc[first].to_numpy()
+    decided = next_actions_per_row(chosen, scenario, as_of)
+    out = decided.iloc[inverse].reset_index(drop=True)
+    out.index = frame.index
+    out["invoice_id"] = frame["invoice_id"].to_numpy()
     return out

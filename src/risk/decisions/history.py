@@ -174,21 +174,36 @@ def dunning_history(
     sent = reminders[reminders["sent_on"] < as_of]
     if sent.empty:
         return _empty_history()
-    kinds = sent["kind"].astype("str").tolist() if "kind" in sent else [None] * len(sent)
-    codes = [
-        mapping.step_of(c, str(label), k)
-        for c, label, k in zip(sent["channel"], sent["step"], kinds, strict=True)
-    ]
-    if unmapped := sum(code is None for code in codes):
-        logger.warning("%d reminder rows match no rule of %s", unmapped, mapping.source)
+    # each distinct (channel, step label, kind, public) is mapped once, then spread to the rows
+    kinds = sent["kind"].astype("str") if "kind" in sent else pd.Series("\x00", index=sent.index)
     public = sent["invoice_id"].isin(set(public_invoices)).to_numpy()
-    numbers = np.array(
+    keys = pd.DataFrame(
+        {
+            "channel": sent["channel"].astype("str").to_numpy(),
+            "label": sent["step"].astype("str").to_numpy(),
+            "kind": kinds.to_numpy(),
+            "public": public,
+        }
+    )
+    group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    distinct = keys.groupby(group, sort=True).first()
+    distinct_codes = [
+        mapping.step_of(c, label, None if "kind" not in sent else k)
+        for c, label, k in zip(
+            distinct["channel"], distinct["label"], distinct["kind"], strict=True
+        )
+    ]
+    distinct_numbers = np.array(
         [
             0 if code is None else scenario.step_number(code, bool(p))
-            for code, p in zip(codes, public, strict=True)
+            for code, p in zip(distinct_codes, distinct["public"], strict=True)
         ],
         dtype="int64",
     )
+    codes = np.array(distinct_codes, dtype=object)[group]
+    numbers = distinct_numbers[group]
+    if unmapped := int(sum(code is None for code in codes)):
+        logger.warning("%d reminder rows match no rule of %s", unmapped, mapping.source)
     frame = pd.DataFrame(
         {
             "invoice_id": sent["invoice_id"].to_numpy(),

@@ -82,19 +82,20 @@ def letter_context(
     for row in rows.itertuples(index=False):
         interest = row.interest
         total_interest += 0.0 if pd.isna(interest) else float(interest)
-        owed = row.open_amount + (0.0 if pd.isna(interest) else interest) + row.indemnity
+        claimed = getattr(row, "amount_to_chase", row.open_amount)  # a disputed part is not
+        owed = claimed + (0.0 if pd.isna(interest) else interest) + row.indemnity
         lines.append(
             {
                 "invoice_id": row.invoice_id,
                 "due_on": format_date(pd.Timestamp(row.due_on).date(), lang),
                 "days_late": max(int(row.days_past_due), 0),
-                "open_amount": _money(row.open_amount, lang),
+                "open_amount": _money(claimed, lang),
                 "interest": _money(interest, lang),
                 "indemnity": _money(row.indemnity, lang),
                 "total": _money(owed, lang),
             }
         )
-    total_open = float(rows["open_amount"].sum())
+    total_open = float(rows.get("amount_to_chase", rows["open_amount"]).sum())
     total_indemnity = float(rows["indemnity"].sum())
     code = rows["action"].iloc[0]
     deadline = rows["deadline"].dropna()

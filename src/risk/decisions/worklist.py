@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from risk.contracts import COLLECTIVE_PROCEEDING_KINDS, PUBLIC_FORMS
 from risk.decisions import history as history_module
 from risk.decisions.credit import active_proceedings
 from risk.decisions.creditor import Creditor, load_creditor
+from risk.decisions.disputes import dispute_notes, disputed_amounts, open_disputes
 from risk.decisions.dunning import DunningScenario, load_dunning_scenario, next_actions
 from risk.decisions.history import HistoryMapping, load_history_mapping
 from risk.decisions.penalties import late_payment_frame
@@ -63,9 +65,9 @@ class DecisionConfig:
 def lookup_dates(keys: pd.Series, dates: pd.Series) -> pd.Series:
     """``dates`` looked up by ``keys`` as ``datetime.date`` or None."""
     found = pd.to_datetime(pd.Series(dates.reindex(keys.to_numpy()).to_numpy(), index=keys.index))
-    return pd.Series(
-        [d.date() if pd.notna(d) else None for d in found], index=keys.index, dtype=object
-    )
+    codes, uniques = pd.factorize(found)  # NaT -> -1, the last entry (None)
+    objects = np.array([*(d.date() for d in uniques), None], dtype=object)
+    return pd.Series(objects[codes], index=keys.index, dtype=object)
 
 
 def key_accounts(ledger: Ledger, as_of: pd.Timestamp) -> set[str]:
@@ -115,7 +117,13 @@ def _customer_column(ledger: Ledger, items: pd.DataFrame, name: str) -> pd.Serie
     return items["customer_id"].map(customers[name].astype(object))
 
 
-def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: DecisionConfig):
+def _state(
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    items: pd.DataFrame,
+    config: DecisionConfig,
+    found: pd.DataFrame | None = None,
+):
     invoices = ledger.invoices.set_index("invoice_id")
     public = _customer_column(ledger, items, "legal_form").isin(PUBLIC_FORMS).to_numpy()
     history = history_module.dunning_history(
@@ -124,6 +132,12 @@ def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: Dec
     opened = proceeding_openings(ledger, as_of)
     disputed = invoices["disputed"] if "disputed" in invoices else pd.Series(False, invoices.index)
     raised = history["dispute_raised_on"].reindex(items["invoice_id"]).notna().to_numpy()
+    found = open_disputes(ledger, as_of) if found is None else found
+    whole, _ = disputed_amounts(found, items["invoice_id"], items["open_amount"])
+    raised_on = pd.concat(
+        [history["dispute_raised_on"].dropna(), found["opened_on"][whole_ids(found, items, whole)]]
+    )
+    raised_on = raised_on.groupby(level=0).min() if len(raised_on) else raised_on
     issued = lookup_dates(items["invoice_id"], invoices["issued_on"])
     opened_on = lookup_dates(items["customer_id"], opened)
     platform = latest_status_at(ledger, items["invoice_id"], as_of)
@@ -134,7 +148,9 @@ def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: Dec
             "due_on": pd.to_datetime(items["due_on"]).dt.date,
             "open_amount": items["open_amount"],
             "grade": items["grade"],
-            "disputed": items["invoice_id"].map(disputed).fillna(False).astype(bool) | raised,
+            "disputed": items["invoice_id"].map(disputed).fillna(False).astype(bool)
+            | raised
+            | whole,
             "promise_to_pay_until": lookup_dates(
                 items["invoice_id"], history["promise_to_pay_until"]
             ),
@@ -149,11 +165,33 @@ def _state(ledger: Ledger, as_of: pd.Timestamp, items: pd.DataFrame, config: Dec
             "issued_on": issued,
             "public_buyer": public,
             "last_sent_on": lookup_dates(items["invoice_id"], history["last_sent_on"]),
-            "dispute_raised_on": lookup_dates(items["invoice_id"], history["dispute_raised_on"]),
+            "dispute_raised_on": lookup_dates(items["invoice_id"], raised_on),
+            "dispute_note": dispute_notes(found, items["invoice_id"]).where(whole, ""),
             "platform_status": platform["status"],
             "platform_status_on": platform["status_on"],
         }
     )
+
+
+def whole_ids(found: pd.DataFrame, items: pd.DataFrame, whole) -> pd.Index:  # type: ignore[no-untyped-def]
+    """Invoice ids of ``found`` whose whole open amount is disputed."""
+    return found.index.intersection(pd.Index(items["invoice_id"][whole]))
+
+
+def _partial_disputes(found: pd.DataFrame, items: pd.DataFrame):  # type: ignore[no-untyped-def]
+    """Per item: the disputed amount and, for a partial dispute, the reason part saying the
+    rest is still chased (``found``: ``open_disputes``)."""
+    whole, amount = disputed_amounts(found, items["invoice_id"], items["open_amount"])
+    notes = dispute_notes(found, items["invoice_id"])
+    opened = lookup_dates(items["invoice_id"], found["opened_on"])
+    partial = (amount > 0) & ~whole
+    text = [
+        f"{a:.2f} of {o:.2f} disputed since {d}: dunning of the rest ({o - a:.2f}) continues; {n}"
+        if p
+        else ""
+        for a, o, d, n, p in zip(amount, items["open_amount"], opened, notes, partial, strict=True)
+    ]
+    return amount, pd.Series(text, index=items.index, dtype=object)
 
 
 def _penalties(state: pd.DataFrame, countries: pd.Series, as_of, config) -> pd.DataFrame:
@@ -215,11 +253,19 @@ def decide_rows(
     """
     as_of = pd.Timestamp(as_of)
     items = items.reset_index(drop=True)
-    state = _state(ledger, as_of, items, config)
-    actions = next_actions(state, config.scenario, as_of.date())
+    found = open_disputes(ledger, as_of)
+    state = _state(ledger, as_of, items, config, found)
     countries = _customer_column(ledger, items, "country")
-    penalties = _penalties(state, countries, as_of, config)
-    owed = items["open_amount"] + penalties["interest"].fillna(0.0) + penalties["indemnity"]
+    disputed_amount, partial_note = _partial_disputes(found, items)
+    disputed_amount = np.where(state["disputed"], items["open_amount"], disputed_amount)
+    chased = items["open_amount"] - np.where(state["disputed"], 0.0, disputed_amount)
+    actions = next_actions(state, config.scenario, as_of.date())
+    penalties = _penalties(state.assign(open_amount=chased), countries, as_of, config)
+    owed = chased + penalties["interest"].fillna(0.0) + penalties["indemnity"]
+    reasons = [
+        "; ".join(filter(None, (r, n)))
+        for r, n in zip(actions["reason"], partial_note, strict=True)
+    ]
     claim = actions["code"].isin(["declare_claim", "request_relief"])
     out = pd.DataFrame(
         {
@@ -238,13 +284,15 @@ def decide_rows(
             "action_date": actions["due_date"],
             "channel": actions["channel"],
             "owner": actions["owner"],
-            "action_reason": actions["reason"],
+            "action_reason": reasons,
             "deadline": actions["deadline"],
             "broken_promise": actions["broken_promise"],
             "interest": penalties["interest"].to_numpy(),
             "indemnity": penalties["indemnity"].to_numpy(),
             "claim_amount": owed.where(claim).to_numpy(),
             "disputed": state["disputed"],
+            "disputed_amount": disputed_amount,
+            "amount_to_chase": chased.where(~state["disputed"], 0.0).to_numpy(),
             "key_account": state["key_account"],
             "public_buyer": state["public_buyer"],
             "penalty_note": penalties["penalty_note"].to_numpy(),

@@ -21,7 +21,8 @@ Everything that cannot be placed is reported as ``Unmatched`` with its reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -44,6 +45,9 @@ class FecConfig:
             customer accounts are open invoices carried forward.
         customer_prefix: account prefix of customer accounts.
         tolerance: amounts closer than this are equal (lettering balance).
+        closing_date: closing date of the fiscal year; default: the date in the file name
+            (``<SIREN>FEC<AAAAMMJJ>``, article A47 A-1 of the Livre des procédures fiscales),
+            else the last entry date of the file.
     """
 
     terms_days: int = 30
@@ -51,6 +55,22 @@ class FecConfig:
     opening_journals: tuple[str, ...] = ("AN", "RAN")
     customer_prefix: str = "411"
     tolerance: float = 0.005
+    closing_date: pd.Timestamp | None = None
+
+
+FEC_FILE_NAME = re.compile(r"FEC(\d{8})", re.IGNORECASE)
+
+
+def closing_date(path: Path, lines: pd.DataFrame, config: FecConfig) -> tuple[pd.Timestamp, str]:
+    """The fiscal year's closing date and where it comes from (option, file name, last entry)."""
+    if config.closing_date is not None:
+        return pd.Timestamp(config.closing_date), "given"
+    named = FEC_FILE_NAME.search(path.stem)
+    if named:
+        stamp = pd.to_datetime(named.group(1), format="%Y%m%d", errors="coerce")
+        if not pd.isna(stamp):
+            return pd.Timestamp(stamp), f"file name {path.name}"
+    return pd.Timestamp(lines["entry_date"].max()), "last entry date of the file"
 
 
 def customer_lines(lines: pd.DataFrame, config: FecConfig) -> pd.DataFrame:
@@ -216,8 +236,15 @@ def import_fec(path: Path, config: FecConfig = FecConfig()) -> ImportResult:
         "one clock: the ledger as of a date counts entries dated before it; for the balance at "
         "the closing date, take the day after the closing date as the as-of date",
     )
+    closing, origin = closing_date(path, fec.lines, config)
+    notes = (
+        *notes,
+        f"closing date of the fiscal year: {closing.date()} ({origin}); commands given no "
+        f"--as-of view this ledger at the end of that day",
+    )
     unmatched = tuple(_unreadable(fec) + settled.unmatched)
-    return build_ledger(mapped, path.name, "fec", rebuilt, unmatched, notes)
+    result = build_ledger(mapped, path.name, "fec", rebuilt, unmatched, notes)
+    return replace(result, report=replace(result.report, closing_date=str(closing.date())))
 
 
 def raise_no_customer_lines(path: Path, config: FecConfig) -> None:

@@ -63,6 +63,7 @@ class ImportReport:
     rebuilt: dict[str, int] = field(default_factory=dict)
     unmatched: tuple[Unmatched, ...] = ()
     notes: tuple[str, ...] = ()
+    closing_date: str | None = None  # a FEC's fiscal-year closing (ISO), the default view date
 
     @property
     def reconciles(self) -> bool:

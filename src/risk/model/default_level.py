@@ -24,12 +24,14 @@ import numpy as np
 import pandas as pd
 
 from risk import labels as label_rules
+from risk.decisions.credit import CreditPolicy
 from risk.errors import ConfigError
 from risk.features import FeatureConfig
 from risk.features.frames import Progress, _noop, build_customer_frame, default_cutoff
 from risk.features.frames import snapshot_dates as monthly_snapshots
 from risk.features.registry import feature_specs
 from risk.ledger import Ledger
+from risk.materiality import DefaultDefinition
 from risk.model.split import SplitMasks, TimeWindows
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ def default_training_frame(
     cutoff: pd.Timestamp | None = None,
     dates: pd.DatetimeIndex | None = None,
     progress: Progress = _noop,
+    definition: DefaultDefinition | None = None,
 ) -> pd.DataFrame:
     """Customer snapshots with the default label; rows whose 12 months are not over dropped.
 
@@ -77,6 +80,8 @@ def default_training_frame(
         cutoff: first day not in the data (default: the day after the ledger's last date).
         dates: snapshot dates (default: monthly, up to ``cutoff`` - 12 months).
         progress: called with the name of each stage.
+        definition: the past-due trigger and its materiality thresholds (default: the
+            packaged credit policy's, ``risk.materiality``).
 
     Returns:
         ``customer_id, as_of``, the customer features and the ``label_default*`` columns
@@ -88,7 +93,11 @@ def default_training_frame(
         dates = monthly_snapshots(ledger, config, cutoff - pd.Timedelta(days=config.horizon_days))
     frame = build_customer_frame(ledger, dates, config, progress)
     progress("labels")
-    found = label_rules.default_labels(ledger, frame, cutoff, horizon_days=config.horizon_days)
+    if definition is None:
+        definition = CreditPolicy.load().default_definition()
+    found = label_rules.default_labels(
+        ledger, frame, cutoff, horizon_days=config.horizon_days, materiality=definition
+    )
     known = found["label_known"].to_numpy()
     out = pd.concat([frame, found.drop(columns="label_known")], axis=1)[known]
     out = out.astype({name: np.int64 for name in found.columns if name != "label_known"})
