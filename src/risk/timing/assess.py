@@ -14,6 +14,7 @@ from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.timing.backtest import backtest_frame, forecast_errors, plot_backtest
 from risk.timing.evaluate import bucket_table, headline, realised_outcomes
+from risk.timing.outcomes import exit_dates
 from risk.timing.score import score_open_invoices
 
 ISSUE_COLUMN = "p_issue_model"
@@ -47,10 +48,11 @@ def assess(
     and compare with the outcomes known at ``cutoff``."""
     late_after = int(model.metadata.get("late_after_days", 30))
     frames, backtests = [], {}
+    paid_on = exit_dates(ledger, cutoff).set_index("invoice_id")["paid_on"]  # lost: never paid
     for date in dates:
         result = score_open_invoices(model, ledger, date)
         rows = result.scores.assign(as_of=pd.Timestamp(date))
-        rows["paid_on"] = rows["invoice_id"].map(ledger.invoices.set_index("invoice_id")["paid_on"])
+        rows["paid_on"] = rows["invoice_id"].map(paid_on)
         rows = pd.concat([rows, realised_outcomes(rows, cutoff, late_after)], axis=1)
         if issue_model is not None:
             rows[ISSUE_COLUMN] = issue_model.predict_proba(result.frame)

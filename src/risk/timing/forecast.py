@@ -26,7 +26,7 @@ import pandas as pd
 from risk.errors import ConfigError, RiskError
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
-from risk.timing.predict import WEEK, survival_at
+from risk.timing.predict import WEEK, lost_share_at, survival_at
 from risk.timing.score import OpenInvoiceScores, score_open_invoices
 
 Z_80 = 1.2815515655446004  # standard normal quantile 0.90: the central 80 % band
@@ -83,14 +83,22 @@ class Scenario:
 
 
 def weekly_probabilities(
-    q: np.ndarray, weeks: int, shift_days: np.ndarray | None = None
+    q: np.ndarray,
+    weeks: int,
+    shift_days: np.ndarray | None = None,
+    lost: np.ndarray | None = None,
 ) -> np.ndarray:
     """``P[r, k]`` = P(paid in week k after ``t``), with row ``r``'s payment delayed by
-    ``shift_days[r]`` days."""
+    ``shift_days[r]`` days: the invoices leaving the open state that week times the share of
+    them paid, not lost (``lost``: P(lost | leaves in week k); None: none lost)."""
     shift = np.zeros(len(q)) if shift_days is None else np.asarray(shift_days, dtype="float64")
     edges = [survival_at(q, k * WEEK - shift) for k in range(weeks + 1)]
     surv = np.column_stack(edges) if len(q) else np.zeros((0, weeks + 1))
-    return surv[:, :-1] - surv[:, 1:]
+    exits = surv[:, :-1] - surv[:, 1:]
+    if lost is None or not len(q):
+        return exits
+    paid = [1.0 - lost_share_at(lost, (k * WEEK - shift) / WEEK) for k in range(weeks)]
+    return exits * np.column_stack(paid)
 
 
 def apply_scenario(scored: OpenInvoiceScores, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +154,7 @@ def cash_forecast(
         ``[group,] week, week_start, expected, low, high`` (amounts in the ledger currency).
     """
     q, shift = apply_scenario(scored, scenario or Scenario())
-    p = weekly_probabilities(q, weeks, shift)
+    p = weekly_probabilities(q, weeks, shift, scored.lost)
     amount = scored.scores["open_amount"].to_numpy(dtype="float64")
     groups = pd.Series("all", index=scored.scores.index) if by is None else by
     found = dict(groups.groupby(groups.to_numpy(), sort=True).groups.items())
