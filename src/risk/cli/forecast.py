@@ -40,6 +40,7 @@ def run_timing_training(
     """Train, assess, register and gate the payment-timing model with a progress display."""
     from risk import registry
     from risk.io import load_ledger
+    from risk.synth.open_truth import read_open_truth
     from risk.timing.hazard import HazardConfig
     from risk.timing.snapshots import SnapshotConfig
     from risk.timing.train import TimingConfig, train_timing
@@ -60,6 +61,7 @@ def run_timing_training(
             config,
             report_dir,
             progress=lambda stage: bar.update(task, description=f"payment-timing model: {stage}"),
+            truth=read_open_truth(ledger),
         )
 
 
@@ -226,8 +228,10 @@ def evaluate_timing(ledger: Path, tracking_uri: str | None, out: Path, version: 
         issue = registry.load_model(store, "invoice")
     except registry.ModelNotFoundError:
         issue = None
+    from risk.synth.open_truth import read_open_truth
+
     dates = [pd.Timestamp(d) for d in model.metadata["windows"]["eval_dates"].split(",")]
-    found = assess(model, loaded, dates, default_cutoff(loaded), issue)
+    found = assess(model, loaded, dates, default_cutoff(loaded), issue, read_open_truth(ledger))
     name = f"payment-timing v{model.metadata.get('model_version')}"
     path = write_assessment(
         found,

@@ -4,6 +4,8 @@ payment-timing model is compared with on generated ledgers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,23 @@ _EPOCH = pd.Timestamp("1970-01-01")
 
 def has_open_truth(truth: pd.DataFrame | None) -> bool:
     return truth is not None and set(OPEN_TRUTH_COLUMNS) <= set(truth.columns)
+
+
+def read_open_truth(ledger_dir: Path) -> pd.DataFrame | None:
+    """``invoice_id`` and the timing columns of the ``truth/invoice_truth`` file written next
+    to a generated ledger; None when there is none or it predates these columns."""
+    wanted = ("invoice_id", *OPEN_TRUTH_COLUMNS)
+    for name in ("invoice_truth.parquet", "invoice_truth.csv"):
+        path = Path(ledger_dir) / "truth" / name
+        if not path.exists():
+            continue
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path, usecols=lambda c: c in wanted, dtype={"invoice_id": "str"})
+        else:
+            frame = pd.read_parquet(path)
+            frame = frame[[c for c in frame.columns if c in wanted]]
+        return frame if has_open_truth(frame) else None
+    return None
 
 
 def _days(values: pd.Series) -> np.ndarray:

@@ -195,16 +195,18 @@ def train_timing(
     config: TimingConfig | None = None,
     report_dir: Path | None = None,
     progress: Callable[[str], None] = lambda stage: None,
+    truth: pd.DataFrame | None = None,
 ) -> TimingResult:
-    """Fit, assess (against the issue-date champion when there is one), log to MLflow,
-    register as ``payment-timing`` and apply the champion gate."""
+    """Fit, assess (against the issue-date champion when there is one, and the generator's
+    ``invoice_truth`` of a generated ledger when given), log to MLflow, register as
+    ``payment-timing`` and apply the champion gate."""
     config = config or TimingConfig()
     windows = timing_windows(ledger, config)
     with registry.training_run(store, LEVEL, f"{LEVEL}-{windows.cutoff.date()}"):
         model = fit_timing(ledger, config, windows, progress)
         progress("assessment at past dates")
         found: Assessment = assess(
-            model, ledger, windows.eval_dates, windows.cutoff, _issue_model(store)
+            model, ledger, windows.eval_dates, windows.cutoff, _issue_model(store), truth
         )
         metrics = {k: float(v) for k, v in found.metrics.items() if np.isfinite(v)}
         model.metadata["test_metrics"] = metrics
