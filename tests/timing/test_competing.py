@@ -169,3 +169,29 @@ def test_trained_model_has_a_lost_part_and_expected_loss(  # type: ignore[no-unt
     )
     q, lost = outcomes(model, scored.frame)
     assert lost.shape == q.shape and np.allclose(scored.q, q)
+
+
+def test_assessment_against_the_generator_truth_of_open_invoices(  # type: ignore[no-untyped-def]
+    small_portfolio, timing_store, trained_timing
+) -> None:
+    from risk.timing.assess import TRUTH_COLUMN, assess, summary
+
+    model = registry.load_model(timing_store, "timing")
+    ledger = small_portfolio.ledger
+    dates = [pd.Timestamp(d) for d in model.metadata["windows"]["eval_dates"].split(",")]
+    truth = small_portfolio.truth["invoice_truth"]
+    found = assess(model, ledger, dates[-1:], ledger.cutoff, truth=truth)
+    rows = found.scored
+    # open more than L days past due: late for certain, in the truth as in the model
+    past = rows["days_past_due"] > 30
+    assert past.any() and (rows.loc[past, TRUTH_COLUMN] == 1.0).all()
+    assert rows[TRUTH_COLUMN].between(0, 1).all()
+    metrics = found.metrics
+    assert 0.5 < metrics["test_truth_auc"] <= 1.0
+    assert metrics["test_auc_gap_to_truth"] == pytest.approx(
+        metrics["test_truth_auc"] - metrics["test_auc"]
+    )
+    assert "generator truth" in set(found.buckets["model"])
+    assert any("generator's truth" in line for line in summary(metrics))
+    # without the truth, none of it
+    assert "test_truth_auc" not in assess(model, ledger, dates[-1:], ledger.cutoff).metrics
