@@ -39,6 +39,7 @@ TARGET_FIT_SECONDS_PER_1M = 120.0
 TARGET_BUCKET_GAP = 0.02
 TARGET_ERROR = {"4w": 0.05, "13w": 0.03}
 TARGET_CAPTURE_RATIO = 2.5
+TARGET_TRUTH_GAP = 0.03
 
 
 def issue_date_model(portfolio, threads: int):  # type: ignore[no-untyped-def]
@@ -82,7 +83,8 @@ def main() -> None:
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     rows = model.metadata["rows_train"] + model.metadata["rows_valid"]
     per_million = seconds / rows * 1_000_000
-    found = assess(model, ledger, windows.eval_dates, windows.cutoff, issue)
+    truth = portfolio.truth["invoice_truth"]
+    found = assess(model, ledger, windows.eval_dates, windows.cutoff, issue, truth)
     m = found.metrics
     figures: dict[str, object] = {
         "customers": customers,
@@ -109,6 +111,9 @@ def main() -> None:
           f"1M rows), {figures['trees']} trees, load average {figures['load_average_1m']:.1f}")  # fmt: skip
     print(f"all open invoices, L=30: AUC {m['test_auc']:.3f} vs issue-date {m['issue_model_auc']:.3f}; "
           f"Brier {m['test_brier']:.3f} vs {m['issue_model_brier']:.3f}")  # fmt: skip
+    print(f"generator's truth (P(late | open at the date)): AUC {m['test_truth_auc']:.3f}; "
+          f"gap to the model {m['test_auc_gap_to_truth']:+.3f} (target <= {TARGET_TRUTH_GAP})")  # fmt: skip
+    figures["truth_auc_gap"] = m["test_auc_gap_to_truth"]
     table = found.buckets.pivot(
         index="bucket", columns="model", values=["mean_predicted", "realised", "auc"]
     )

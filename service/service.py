@@ -48,6 +48,7 @@ SCORING_ROUTES = (
     "/models",
     "/worklist",
     "/ledger/events",
+    "/forecast",
 )
 STATUS_ROUTE = "/ledger/status"
 
@@ -330,6 +331,32 @@ class RiskService:
                 scorer,
                 snapshot.version,
                 customer_ids=sorted(check.customers),
+            )
+            return out, record
+
+        return self._call(run, ctx)
+
+    @bentoml.api(route="/forecast")
+    def forecast(
+        self,
+        request: schemas.ForecastRequest,
+        /,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
+    ) -> schemas.CashForecastOut:
+        """Cash-in forecast of the invoices open at a date: expected cash per week with an 80 %
+        band, by customer, sector or grade, optionally under a stress scenario (the N largest
+        customers pay X days later, or a sector's hazard of payment is scaled)."""
+        from risk.serving.forecast import forecast_out, run_forecast
+
+        def run(scorer: Scorer, request_id: str) -> tuple[schemas.CashForecastOut, AuditRecord]:
+            ledger, version, cache = self._ledger(None, request)
+            as_of = _as_of(ledger, cache, request.as_of)
+            _stop_if_cancelled(ctx)
+            found = run_forecast(scorer, ledger, as_of, request)
+            out = forecast_out(found, request, request_id, scorer.versions, version)
+            shown = sorted({r.group for r in out.rows}) if request.by == "customer" else []
+            record = self._record(
+                request_id, "forecast", request, scorer, version, customer_ids=shown
             )
             return out, record
 

@@ -266,6 +266,7 @@ class Scorer:
         With a payment-timing model (``risk.timing``) every column comes from it, computed on
         the invoice's state at ``as_of``: ``probability`` = P(paid more than L days after due)
         (1 once more than L days past due), ``p_late_30``, ``p_late_60``, ``p_unpaid_13w``,
+        ``p_lost`` (written off or frozen by a proceeding), ``expected_loss``,
         ``expected_paid_on``, ``median_paid_on`` and ``expected_at_risk`` (open amount x
         ``risk.timing.predict.at_risk_probability``); without one, the issue-date model gives
         ``probability`` and ``expected_at_risk`` = P x open amount, the timing columns empty.
@@ -310,7 +311,10 @@ class Scorer:
             reasons_en=[reasons_text(r, "en") for r in reasons],
             reasons_fr=[reasons_text(r, "fr") for r in reasons],
             reasons=reasons,
-            **{name: np.nan for name in ("p_late_30", "p_late_60", "p_unpaid_13w")},
+            **{
+                name: np.nan
+                for name in ("p_late_30", "p_late_60", "p_unpaid_13w", "p_lost", "expected_loss")
+            },
             expected_paid_on=pd.NaT,
             median_paid_on=pd.NaT,
         )

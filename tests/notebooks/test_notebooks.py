@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_explore_portfolio", "02_retrain_challenger"]
+NAMES = ["01_explore_portfolio", "02_retrain_challenger", "03_cash_forecast"]
 KERNEL = "python3"
 # where a run could leak files into the working tree (MLflow's relative defaults, the default
 # local store, the default report folder, the sample's quarantine)
@@ -123,6 +123,24 @@ def test_retrain_challenger_runs(
         f"02_retrain_challenger executed in {seconds:.1f} s; MLflow files in tmp_path: "
         f"{sorted(p.name for p in tmp_path.iterdir())}"
     )
+
+
+def test_cash_forecast_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untouched_tree: None
+) -> None:
+    nb, seconds = execute("03_cash_forecast", tmp_path, monkeypatch)
+    result = result_line(nb)
+    assert result["weeks"] == 13 and result["open_invoices"] > 0 and result["sectors"] > 1
+    # only the open invoices' cash is forecast: at most their open amount
+    assert 0 < result["expected_13w"] <= result["open_amount"]
+    four = result["scenario_4w"]
+    assert four["top 10 customers +30 days"] < four["base"]
+    assert min(v for k, v in four.items() if k.startswith("sector")) < four["base"]
+    errors = result["backtest_errors"]
+    assert {"forecast_error_model_4w", "forecast_error_due_date_13w"} <= set(errors)
+    assert (tmp_path / "reports" / "cash_forecast.png").stat().st_size > 0
+    assert (tmp_path / "reports" / "forecast_backtest.png").stat().st_size > 0
+    print(f"03_cash_forecast executed in {seconds:.1f} s")
 
 
 @pytest.mark.parametrize("name", NAMES)

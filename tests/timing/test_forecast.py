@@ -90,3 +90,69 @@ def test_backtest_against_received_and_the_naive_forecasts() -> None:
     errors = forecast_errors(frame)
     assert errors["forecast_error_due_date_4w"] == pytest.approx(0.0)  # 500 vs 500
     assert errors["forecast_error_historical_delay_4w"] == pytest.approx(800 / 500)
+
+
+def test_scenario_in_words() -> None:
+    assert Scenario().describe() == "none"
+    both = Scenario(delay_top_customers=10, delay_days=30, sector="F", sector_hazard_factor=0.5)
+    assert both.describe() == (
+        "the 10 largest customers pay 30 days later; sector F's weekly hazard of payment x 0.5"
+    )
+
+
+def test_forecast_cash_in_rules_name_the_value(
+    small_portfolio, timing_store, trained_timing
+) -> None:  # type: ignore[no-untyped-def]
+    from risk import registry
+    from risk.timing.forecast import ForecastInputError, forecast_cash_in
+
+    ledger = small_portfolio.ledger
+    model = registry.load_model(timing_store, "timing")
+    first, cutoff = ledger.date_range
+    for weeks in (0, 53):
+        with pytest.raises(ForecastInputError, match=f"weeks must be in \\[1, 52\\], got {weeks}"):
+            forecast_cash_in(model, ledger, cutoff, weeks)
+    with pytest.raises(ForecastInputError, match="before the ledger's first event"):
+        forecast_cash_in(model, ledger, first - pd.Timedelta(days=1))
+    with pytest.raises(ForecastInputError, match="by must be one of"):
+        forecast_cash_in(model, ledger, cutoff, by="region")
+    with pytest.raises(ForecastInputError, match="sector 'U' is not a sector"):
+        forecast_cash_in(model, ledger, cutoff, scenario=Scenario(sector="U"))
+    with pytest.raises(ForecastInputError, match="needs the customers' grades"):
+        forecast_cash_in(model, ledger, cutoff, by="grade")
+
+
+def test_forecast_cash_in_groups(small_portfolio, timing_store, trained_timing) -> None:  # type: ignore[no-untyped-def]
+    from risk import registry
+    from risk.timing.forecast import forecast_cash_in
+
+    ledger = small_portfolio.ledger
+    model = registry.load_model(timing_store, "timing")
+    cutoff = ledger.cutoff
+    total = forecast_cash_in(model, ledger, cutoff, 5)
+    assert list(total.rows["group"]) == ["all"] * 5 and total.open_amount > 0
+    assert total.expected_total <= total.open_amount
+    graded = forecast_cash_in(
+        model, ledger, cutoff, 5, "grade", grades=lambda d: pd.Series({"nobody": "A"})
+    )
+    assert set(graded.rows["group"]) == {"unknown"}  # customers without a grade
+    assert graded.rows["expected"].to_numpy() == pytest.approx(total.rows["expected"].to_numpy())
+
+
+def test_nothing_open_is_zero_cash_every_week() -> None:
+    empty = OpenInvoiceScores(
+        AS_OF,
+        pd.DataFrame({"naf_section": pd.Categorical([])}),
+        np.zeros((0, 26)),
+        pd.DataFrame(
+            {
+                "invoice_id": [],
+                "customer_id": [],
+                "due_on": [],
+                "open_amount": [],
+                "days_past_due": [],
+            }
+        ),
+    )
+    out = cash_forecast(empty, weeks=3)
+    assert list(out["expected"]) == [0.0, 0.0, 0.0] and list(out["high"]) == [0.0, 0.0, 0.0]

@@ -43,8 +43,11 @@ Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
 #: The stages of a run, in order, as reported to ``on_stage``.
 STAGES: tuple[str, ...] = (
-    "validate", "hash", "score", "worklist", "write", "sql", "summary", "publish", "cleanup"
+    "validate", "hash", "score", "worklist", "forecast", "write", "sql", "summary", "publish",
+    "cleanup",
 )  # fmt: skip
+FORECAST_FILE = "forecast.csv"
+FORECAST_WEEKS = 13
 
 
 @dataclass(frozen=True)
@@ -290,9 +293,16 @@ def _score_and_write(
     summary.seconds["worklist"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    stage("forecast")
+    forecast = cash_in_forecast(scorer, ledger, as_of)
+    summary.seconds["forecast"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
     stage("write")
     frames = {"customer_scores": customers, "invoice_scores": invoices, "worklist": worklist}
     summary.outputs = [p.name for p in outputs.write_files(frames, folder)]
+    if forecast is not None:
+        summary.outputs.append(outputs.write_csv(forecast, folder / FORECAST_FILE).name)
     state.save_run_state(folder, hashes)
     if config.sql_url:
         stage("sql")
@@ -304,6 +314,21 @@ def _score_and_write(
     publish.write_summary(folder, {**summary.as_dict(), "settings": asdict(settings)})
     stage("publish")
     publish.publish(dest, folder)
+
+
+def cash_in_forecast(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    """The 13-week cash-in forecast of the invoices open at ``as_of`` (``forecast.csv``):
+    ``as_of, week, week_start, expected, low, high`` from ``risk.timing.forecast``; None (and a
+    warning) without a payment-timing model."""
+    from risk.timing.forecast import forecast_cash_in
+
+    if scorer.timing_model is None:
+        logger.warning("no payment-timing model: the run writes no %s", FORECAST_FILE)
+        return None
+    found = forecast_cash_in(scorer.timing_model, ledger, as_of, FORECAST_WEEKS)
+    return found.rows.drop(columns="group").assign(as_of=as_of)[
+        ["as_of", "week", "week_start", "expected", "low", "high"]
+    ]
 
 
 def _reconcile(

@@ -41,6 +41,7 @@ def run_timing_training(
     """Train, assess, register and gate the payment-timing model with a progress display."""
     from risk import registry
     from risk.io import load_ledger
+    from risk.synth.open_truth import read_open_truth
     from risk.timing.hazard import HazardConfig
     from risk.timing.snapshots import SnapshotConfig
     from risk.timing.train import TimingConfig, train_timing
@@ -61,6 +62,7 @@ def run_timing_training(
             config,
             report_dir,
             progress=lambda stage: bar.update(task, description=f"payment-timing model: {stage}"),
+            truth=read_open_truth(ledger),
         )
 
 
@@ -90,19 +92,16 @@ def forecast_table(frame: pd.DataFrame, title: str) -> Table:
     return table
 
 
-def _groups(by: GroupBy, scored, ledger, as_of, store) -> pd.Series | None:  # type: ignore[no-untyped-def]
+def _grades(ledger, store):  # type: ignore[no-untyped-def]
+    """``as_of -> grade per customer`` from the registered customer model."""
     from risk.scoring import Scorer
-    from risk.timing.forecast import sector_of
 
-    if by == GroupBy.total:
-        return None
-    if by == GroupBy.customer:
-        return scored.scores["customer_id"]
-    if by == GroupBy.sector:
-        return sector_of(scored)
-    scorer = Scorer.from_registry(store)
-    grades = scorer.score_customers(ledger, as_of, explain=False).set_index("customer_id")["grade"]
-    return scored.scores["customer_id"].map(grades).fillna("unknown")
+    def grades(as_of: pd.Timestamp) -> pd.Series:
+        scorer = Scorer.from_registry(store)
+        frame = scorer.score_customers(ledger, as_of, explain=False)
+        return frame.set_index("customer_id")["grade"]
+
+    return grades
 
 
 def forecast_command(
@@ -148,8 +147,7 @@ def forecast_command(
     customer's historical delay)."""
     from risk import registry
     from risk.io import load_ledger
-    from risk.timing.forecast import Scenario, cash_forecast
-    from risk.timing.score import score_open_invoices
+    from risk.timing.forecast import Scenario, forecast_cash_in
 
     try:
         loaded = load_ledger(ledger)
@@ -157,14 +155,18 @@ def forecast_command(
         model = registry.load_model(store, "timing")
         date = view_date_of(ledger, loaded, as_of)
         scenario = Scenario(delay_top, delay_days, sector, sector_hazard)
-        scored = score_open_invoices(model, loaded, date)
-        frame = cash_forecast(scored, weeks, _groups(by, scored, loaded, date, store), scenario)
+        found = forecast_cash_in(
+            model, loaded, date, weeks, by.value, scenario, _grades(loaded, store)
+        )
+        scored, frame = found.scored, found.rows
+        if by == GroupBy.total:
+            frame = frame.drop(columns="group")
     except (LedgerError, RiskError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     title = f"cash-in forecast of {len(scored.scores):,} open invoices as of {date.date()}"
     if not scenario.is_base:
-        title += f" (scenario: {scenario})"
+        title += f" (scenario: {scenario.describe()})"
     if by == GroupBy.total:
         console.print(forecast_table(frame, title))
         total = frame["expected"].sum()
@@ -227,8 +229,10 @@ def evaluate_timing(ledger: Path, tracking_uri: str | None, out: Path, version: 
         issue = registry.load_model(store, "invoice")
     except registry.ModelNotFoundError:
         issue = None
+    from risk.synth.open_truth import read_open_truth
+
     dates = [pd.Timestamp(d) for d in model.metadata["windows"]["eval_dates"].split(",")]
-    found = assess(model, loaded, dates, default_cutoff(loaded), issue)
+    found = assess(model, loaded, dates, default_cutoff(loaded), issue, read_open_truth(ledger))
     name = f"payment-timing v{model.metadata.get('model_version')}"
     path = write_assessment(
         found,

@@ -18,7 +18,8 @@ ERRORS = {
     "401": "No or malformed API key (send 'Authorization: Bearer <key>').",
     "403": "API key not recognised.",
     "404": "Unknown customer or invoice id.",
-    "409": "No ledger to score by id, or the ledger source refused the rows.",
+    "409": "No ledger to score by id, the ledger source refused the rows, or no "
+    "payment-timing model to forecast with.",
     "413": "Request body or row count over the limit.",
     "415": "Body is not application/json.",
     "422": "Content breaks a rule (ledger contracts, dates before an entity existed).",

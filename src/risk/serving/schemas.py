@@ -458,3 +458,74 @@ class ValidationErrorBody(BaseModel):
 
     error: str
     detail: list[ValidationIssue]
+
+
+# ---------------------------------------------------------------- cash-in forecast
+
+
+class ForecastScenario(Strict):
+    """A stress on the payment behaviour (``risk.timing.forecast.Scenario``)."""
+
+    delay_top_customers: int = Field(
+        0, ge=0, le=100_000, description="The N customers with the largest open amount...",
+        examples=[10],
+    )  # fmt: skip
+    delay_days: int = Field(
+        0, ge=0, le=3650, description="...pay this many days later.", examples=[30]
+    )
+    sector: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1,
+        pattern=r"^[A-U]$",
+        description="NAF section letter whose weekly hazard of payment is scaled...",
+        examples=["F"],
+    )
+    sector_hazard_factor: float = Field(
+        1.0, ge=0, le=100, description="...by this factor (0.5: half as fast).", examples=[0.5]
+    )
+
+
+class ForecastRequest(Strict):
+    as_of: Day | None = Field(
+        None,
+        description="Forecast date (default: the ledger's last event date; not before its first).",
+        examples=["2026-06-30"],
+    )
+    weeks: int = Field(13, ge=1, le=52, description="Weeks forecast.", examples=[13])
+    by: Literal["total", "customer", "sector", "grade"] = Field(
+        "total", description="Break down by customer, sector (NAF section) or grade."
+    )
+    top: int = Field(
+        100, ge=1, le=MAX_ROWS, description="Groups kept (largest expected cash first)."
+    )
+    scenario: ForecastScenario | None = Field(None, description="Stress scenario (default: none).")
+
+    _dates = field_validator("as_of")(_check_date)
+
+
+class ForecastWeek(Strict):
+    group: str = Field(description="Customer id, sector, grade, or 'all'.", examples=["all"])
+    week: int = Field(ge=1, description="Week after as_of (1 = the first 7 days).")
+    week_start: dt.date = Field(description="First day of the week.")
+    expected: float = Field(description="Expected cash received that week.")
+    low: float = Field(description="Lower end of the 80 % band.")
+    high: float = Field(description="Upper end of the 80 % band.")
+
+
+class CashForecastOut(Strict):
+    request_id: str = Field(description="Id of this call in the audit log.")
+    as_of: dt.date
+    weeks: int
+    by: Literal["total", "customer", "sector", "grade"]
+    scenario: str = Field(
+        description="The stress applied, in words ('none' without one).",
+        examples=["the 10 largest customers pay 30 days later"],
+    )
+    open_invoices: int = Field(description="Invoices open at as_of (all forecast).")
+    open_amount: float = Field(description="Their open amount.")
+    expected_total: float = Field(description="Expected cash over the weeks, every group.")
+    groups: int = Field(description="Groups in the breakdown (rows keep the `top` largest).")
+    models: dict[str, str]
+    ledger_version: str = Field(description="Version of the ledger forecast.")
+    rows: list[ForecastWeek] = Field(description="Expected cash per group and week, 80 % band.")

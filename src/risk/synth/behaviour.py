@@ -74,6 +74,8 @@ class Behaviour:
     next_opening: IntArray  # first proceeding opening after issue (NEVER if none)
     frozen: BoolArray  # open when a proceeding opened: never paid
     p_late: FloatArray
+    late_branch: FloatArray | None = None  # P(pays after the due date) given the latent
+    late_scale: FloatArray | None = None  # exponential scale of the days late, in days
 
 
 def _mixture(config: SampleConfig, z: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -184,4 +186,50 @@ def draw_behaviour(
         next_opening=opening,
         frozen=frozen,
         p_late=p_late,
+        late_branch=p_branch,
+        late_scale=scale,
     )
+
+
+def _days_late_at_least(p_late_branch: FloatArray, scale: FloatArray, m: FloatArray) -> FloatArray:
+    """P(D >= m) for the drawn days late ``D`` (the two-part mixture of the module docstring)."""
+    on_time = np.where(m <= 0.0, -np.expm1(-(1.0 - np.minimum(m, 0.0)) / EARLY_SCALE_DAYS), 0.0)
+    late = np.where(m <= 1.0, 1.0, np.exp(-(np.maximum(m, 1.0) - 1.0) / scale))
+    return (1.0 - p_late_branch) * on_time + p_late_branch * late
+
+
+def late_probability_open(
+    p_late_branch: FloatArray,
+    scale: FloatArray,
+    issued_day: FloatArray,
+    due_day: FloatArray,
+    opening_day: FloatArray,
+    as_of_day: FloatArray,
+    threshold: int,
+) -> FloatArray:
+    """The generator's P(late) of an invoice **still open at** ``as_of_day`` (not settled
+    before it), given its latent state: the truth of the payment-timing model.
+
+    The payment day is ``max(issued, due + D)``; the invoice is late when that day is at least
+    ``due + k``, ``k = min(L + 1, c)``, ``c = opening - due`` (frozen by a proceeding counts as
+    late). Open at ``t`` means not paid before ``t``: a payment day on or after ``t``, or on or
+    after the opening (frozen, never paid), i.e. on or after ``b = min(t, opening)``, so::
+
+        P(late | open at t) = P(pay day >= max(due + k, b)) / P(pay day >= b)
+
+    1 once ``t`` is past ``due + k`` (late for certain) and where the conditioning event has
+    probability 0. All days are day numbers (floats; ``opening_day`` = inf when none).
+    """
+
+    def pay_at_least(x: FloatArray) -> FloatArray:
+        return np.where(
+            x <= issued_day, 1.0, _days_late_at_least(p_late_branch, scale, x - due_day)
+        )
+
+    k = np.minimum(threshold + 1.0, opening_day - due_day)
+    open_from = np.minimum(as_of_day, opening_day)
+    numerator = pay_at_least(np.maximum(due_day + k, open_from))
+    denominator = pay_at_least(open_from)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(denominator > 0, numerator / denominator, 1.0)
+    return np.clip(ratio, 0.0, 1.0)

@@ -119,6 +119,11 @@ def _truth(
             "frozen": beh.frozen,
             "late": beh.frozen | (beh.days_late > config.late_threshold_days),
             "latent_lateness": beh.latent.astype(np.float64),
+            # what the generator knows about timing, for open invoices at any date
+            # (``risk.synth.open_truth.open_late_truth``)
+            "late_branch_probability": beh.late_branch,
+            "late_scale_days": beh.late_scale,
+            "opening_on": to_datetime(beh.next_opening, missing=beh.next_opening >= NEVER),
         }
     )
     failed = timeline.first_day < NEVER

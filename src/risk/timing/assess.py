@@ -12,11 +12,14 @@ import pandas as pd
 from risk.evaluate.markdown import markdown_table
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
+from risk.synth.open_truth import has_open_truth, open_late_truth
 from risk.timing.backtest import backtest_frame, forecast_errors, plot_backtest
-from risk.timing.evaluate import bucket_table, headline, realised_outcomes
+from risk.timing.evaluate import binary_metrics, bucket_table, headline, realised_outcomes
+from risk.timing.outcomes import exit_dates
 from risk.timing.score import score_open_invoices
 
 ISSUE_COLUMN = "p_issue_model"
+TRUTH_COLUMN = "p_truth"
 
 
 @dataclass(frozen=True)
@@ -42,18 +45,30 @@ def assess(
     dates: list[pd.Timestamp],
     cutoff: pd.Timestamp,
     issue_model: RiskModel | None = None,
+    truth: pd.DataFrame | None = None,
 ) -> Assessment:
     """Score every open invoice at each date with ``model`` (and ``issue_model`` when given)
-    and compare with the outcomes known at ``cutoff``."""
+    and compare with the outcomes known at ``cutoff``; on a generated ledger whose
+    ``invoice_truth`` (``truth``) carries the timing columns, the generator's P(late | open at
+    the date) is scored the same way (``test_truth_auc``, ``test_auc_gap_to_truth``)."""
     late_after = int(model.metadata.get("late_after_days", 30))
     frames, backtests = [], {}
+    paid_on = exit_dates(ledger, cutoff).set_index("invoice_id")["paid_on"]  # lost: never paid
     for date in dates:
         result = score_open_invoices(model, ledger, date)
         rows = result.scores.assign(as_of=pd.Timestamp(date))
-        rows["paid_on"] = rows["invoice_id"].map(ledger.invoices.set_index("invoice_id")["paid_on"])
+        rows["paid_on"] = rows["invoice_id"].map(paid_on)
         rows = pd.concat([rows, realised_outcomes(rows, cutoff, late_after)], axis=1)
         if issue_model is not None:
             rows[ISSUE_COLUMN] = issue_model.predict_proba(result.frame)
+        if has_open_truth(truth):
+            rows[TRUTH_COLUMN] = open_late_truth(
+                truth,
+                ledger.invoices,
+                rows["invoice_id"],
+                pd.Timestamp(date),
+                late_after,  # type: ignore[arg-type]
+            )
         frames.append(rows)
         backtests[pd.Timestamp(date)] = backtest_frame(ledger, result, cutoff)
     scored = pd.concat(frames, ignore_index=True)
@@ -61,6 +76,15 @@ def assess(
     if issue_model is not None:
         models["issue-date model"] = ISSUE_COLUMN
     metrics = headline(scored, ISSUE_COLUMN if issue_model is not None else None)
+    if TRUTH_COLUMN in scored:
+        models["generator truth"] = TRUTH_COLUMN
+        known = scored[TRUTH_COLUMN].notna().to_numpy()
+        truth_auc = binary_metrics(
+            scored.loc[known, "late"].to_numpy(dtype="float64"),
+            scored.loc[known, TRUTH_COLUMN].to_numpy(dtype="float64"),
+        )["auc"]
+        metrics["test_truth_auc"] = truth_auc
+        metrics["test_auc_gap_to_truth"] = truth_auc - metrics["test_auc"]
     errors = pd.DataFrame([forecast_errors(frame) for frame in backtests.values()])
     metrics.update({name: float(errors[name].mean()) for name in errors.columns})
     metrics.update({f"{name}_worst": float(errors[name].max()) for name in errors.columns})
@@ -130,5 +154,10 @@ def summary(metrics: dict[str, float]) -> list[str]:
         lines.append(
             f"issue-date model on the same rows: AUC {get('issue_model_auc'):.3f}, Brier "
             f"{get('issue_model_brier'):.3f}, capture {get('issue_model_capture_very_late_top10'):.1%}"
+        )
+    if "test_truth_auc" in metrics:
+        lines.append(
+            f"generator's truth on the same rows: AUC {get('test_truth_auc'):.3f} "
+            f"(model {get('test_auc_gap_to_truth'):+.3f} below it; target within 0.03)"
         )
     return lines

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from risk.ledger import Ledger
 from risk.timing.forecast import cash_forecast
+from risk.timing.outcomes import exit_dates
 from risk.timing.predict import WEEK
 from risk.timing.score import OpenInvoiceScores
 
@@ -56,7 +57,8 @@ def backtest_frame(
     scores = scored.scores
     as_of = scored.as_of
     amount = scores["open_amount"].to_numpy(dtype="float64")
-    paid = scores["invoice_id"].map(ledger.invoices.set_index("invoice_id")["paid_on"])
+    # what was received: payments only (a written-off or frozen invoice brings no cash)
+    paid = scores["invoice_id"].map(exit_dates(ledger, cutoff).set_index("invoice_id")["paid_on"])
     paid = paid.where(paid < cutoff)
     paid_days = (paid - as_of).dt.days.to_numpy(dtype="float64", na_value=np.nan)
     due_days = (scores["due_on"] - as_of).dt.days.to_numpy(dtype="float64")

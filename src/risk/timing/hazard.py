@@ -16,6 +16,7 @@ unpaid", i.e. towards the risk, like every other model of the project.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -52,6 +53,22 @@ TIMING_PARAMS: dict[str, Any] = {
 }
 
 
+#: metadata keys of the lost outcome: LightGBM text of P(lost | left the risk set in week k),
+#: and the training share of lost exits (used alone when too few exits were lost to fit on)
+LOST_MODEL = "lost_model"
+LOST_RATE = "lost_rate"
+MIN_LOST_EXITS = 10
+LOST_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "lambda_l2": 1.0,
+    "max_bin": 63,
+    "max_cat_to_onehot": 8,
+}
+
+
 @dataclass(frozen=True)
 class HazardConfig:
     """Controls of the hazard model.
@@ -75,6 +92,42 @@ class HazardConfig:
             raise ConfigError(f"HazardConfig.weeks must be in [14, 104], got {self.weeks}")
 
 
+def exit_counts(
+    as_of: pd.Series,
+    paid_on: pd.Series,
+    end: pd.Timestamp,
+    weeks: int,
+    lost_on: pd.Series | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed weeks of each row, the week it left the risk set (-1 when not in them) and
+    whether it left as lost (written off, proceeding: ``risk.timing.outcomes``), not paid.
+
+    Args:
+        as_of: snapshot date of each row.
+        paid_on: payment date (NaT while open or lost).
+        end: censoring day: facts dated on or after it are unknown.
+        weeks: most weeks per row.
+        lost_on: day the invoice was lost (NaT if not); before ``as_of`` it leaves in week 0.
+
+    Returns:
+        (number of (row, week) pairs, index of the exit week or -1, lost), per row.
+    """
+    t = to_days(as_of)
+    stop = to_days(pd.Series([pd.Timestamp(end)]))[0]
+    paid = to_days(paid_on)
+    lost = to_days(lost_on) if lost_on is not None else np.full(len(t), NEVER)
+    paid_known = (paid < stop) & (paid < NEVER)
+    lost_known = (lost < stop) & (lost < NEVER)
+    is_lost = lost_known & (~paid_known | (lost <= paid))
+    known = paid_known | lost_known
+    exit_day = np.where(is_lost, lost, paid)
+    exit_week = np.where(known, np.maximum((exit_day - t) // 7, 0), -1)
+    full_weeks = np.maximum((stop - t) // 7, 0)
+    count = np.where(known, np.minimum(exit_week + 1, weeks), np.minimum(full_weeks, weeks))
+    exit_week = np.where(known & (exit_week < weeks), exit_week, -1)
+    return count.astype(np.int64), exit_week.astype(np.int64), is_lost & (exit_week >= 0)
+
+
 def pair_counts(
     as_of: pd.Series, paid_on: pd.Series, end: pd.Timestamp, weeks: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -89,15 +142,8 @@ def pair_counts(
     Returns:
         (number of (row, week) pairs, index of the payment week or -1), per row.
     """
-    t = to_days(as_of)
-    paid = to_days(paid_on)
-    stop = to_days(pd.Series([pd.Timestamp(end)]))[0]
-    known = (paid < stop) & (paid < NEVER)
-    paid_week = np.where(known, (paid - t) // 7, -1)
-    full_weeks = np.maximum((stop - t) // 7, 0)
-    count = np.where(known, np.minimum(paid_week + 1, weeks), np.minimum(full_weeks, weeks))
-    paid_week = np.where(known & (paid_week < weeks), paid_week, -1)
-    return count.astype(np.int64), paid_week.astype(np.int64)
+    count, week, _ = exit_counts(as_of, paid_on, end, weeks)
+    return count, week
 
 
 def expand(
@@ -122,11 +168,13 @@ def _pairs(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def training_pairs(
     model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Inputs, target (1 = still unpaid at the end of the week) and weights of the pairs of
-    ``frame``'s rows censored at ``end``."""
-    count, paid_week = pair_counts(frame["as_of"], frame["paid_on"], end, weeks)
+    """Inputs, target (1 = still open at the end of the week: neither paid nor lost) and
+    weights of the pairs of ``frame``'s rows censored at ``end``."""
+    count, exit_week, _ = exit_counts(
+        frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on")
+    )
     rows, week = _pairs(count)
-    y = (week != paid_week[rows]).astype(np.int64)
+    y = (week != exit_week[rows]).astype(np.int64)
     weight = frame["snapshot_weight"].to_numpy(dtype="float64")[rows]
     return expand(model, frame, rows, week), y, weight
 
@@ -212,15 +260,87 @@ def fit_hazard(
 
 
 def continuation(model: RiskModel, frame: pd.DataFrame, weeks: int | None = None) -> np.ndarray:
-    """``q[r, k]``: P(still unpaid at the end of week k | unpaid at its start) of each row.
+    """``q[r, k]``: P(still open at the end of week k | open at its start) of each row (open:
+    neither paid nor lost).
 
     Returns:
         Array of shape (rows, weeks).
     """
+    return outcomes(model, frame, weeks)[0]
+
+
+def outcomes(
+    model: RiskModel, frame: pd.DataFrame, weeks: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(q, lost)``: ``q`` as :func:`continuation` and ``lost[r, k]`` = P(lost | the invoice
+    leaves the risk set in week k), each of shape (rows, weeks). A model without a lost part
+    (trained before it existed) gives ``lost`` = 0."""
     weeks = int(weeks or model.metadata.get("weeks", 26))
     if frame.empty:
-        return np.zeros((0, weeks))
+        return np.zeros((0, weeks)), np.zeros((0, weeks))
     rows, week = _pairs(np.full(len(frame), weeks))
     inputs = expand(model, frame, rows, week)
-    q = model.calibrator.predict(model.raw_score(inputs))
-    return q.reshape(len(frame), weeks)
+    q = model.calibrator.predict(model.raw_score(inputs)).reshape(len(frame), weeks)
+    text = model.metadata.get(LOST_MODEL)
+    if text:
+        lost = _lost_booster(str(text)).predict(inputs).reshape(len(frame), weeks)
+    else:
+        lost = np.full((len(frame), weeks), float(model.metadata.get(LOST_RATE, 0.0)))
+    return q, np.clip(lost, 0.0, 1.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _lost_booster(text: str) -> lgb.Booster:
+    return lgb.Booster(model_str=text)
+
+
+def exit_pairs(
+    model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Inputs, target (1 = lost, 0 = paid) and weights of the (row, exit week) pairs of the
+    rows that left the risk set before ``end`` within ``weeks``."""
+    _, exit_week, lost = exit_counts(
+        frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on")
+    )
+    rows = np.flatnonzero(exit_week >= 0)
+    weight = frame["snapshot_weight"].to_numpy(dtype="float64")[rows]
+    return expand(model, frame, rows, exit_week[rows]), lost[rows].astype(np.int64), weight
+
+
+def fit_lost_share(
+    model: RiskModel,
+    train: pd.DataFrame,
+    train_end: pd.Timestamp,
+    valid: pd.DataFrame,
+    valid_end: pd.Timestamp,
+    features: FeatureConfig,
+    config: HazardConfig,
+) -> None:
+    """Fit P(lost | left the risk set in week k) on the exits of the training rows (early
+    stopping on the validation exits when both outcomes occur there) into ``model.metadata``;
+    with fewer than ``MIN_LOST_EXITS`` lost exits, only their weighted share is kept."""
+    X, y, w = exit_pairs(model, train, train_end, config.weeks)  # noqa: N806
+    lost = int(y.sum())
+    rate = float(np.average(y, weights=w)) if len(y) and w.sum() > 0 else 0.0
+    model.metadata.update({LOST_RATE: rate, "lost_exits_train": lost, "exits_train": len(y)})
+    model.metadata.pop(LOST_MODEL, None)
+    if lost < MIN_LOST_EXITS or lost == len(y):
+        logger.info("lost outcome: %d of %d exits, constant share %.4f", lost, len(y), rate)
+        return
+    Xv, yv, wv = exit_pairs(model, valid, valid_end, config.weeks)  # noqa: N806
+    settings = LightGBMConfig(params=dict(LOST_PARAMS), num_threads=config.lightgbm.num_threads)
+    params = lgb_params(settings, _monotone(model, features), config.seed)
+    params["monotone_constraints_method"] = "basic"
+    train_set = lgb.Dataset(X, label=y, weight=w)
+    callbacks: list[Any] = [lgb.log_evaluation(period=0)]
+    valid_sets = []
+    if np.unique(yv).size == 2:
+        valid_sets = [lgb.Dataset(Xv, label=yv, weight=wv, reference=train_set)]
+        callbacks.append(lgb.early_stopping(20, verbose=False))
+    booster = lgb.train(
+        params, train_set, num_boost_round=200, valid_sets=valid_sets, callbacks=callbacks
+    )
+    model.metadata[LOST_MODEL] = booster.model_to_string(
+        num_iteration=booster.best_iteration or None
+    )
+    logger.info("lost outcome: %d of %d exits, LightGBM share model", lost, len(y))

@@ -56,10 +56,63 @@ def survival_at(q: np.ndarray, days: np.ndarray | float) -> np.ndarray:
     return np.where(d <= 0, 1.0, out)
 
 
-def p_paid_late(q: np.ndarray, days_past_due: np.ndarray, late_after_days: int) -> np.ndarray:
-    """P(paid more than ``late_after_days`` after the due date); 1 when already past it."""
+def _no_lost(q: np.ndarray, lost: np.ndarray | None) -> np.ndarray:
+    return np.zeros_like(q) if lost is None else np.asarray(lost, dtype="float64")
+
+
+def lost_share_at(lost: np.ndarray, weeks_from_t: np.ndarray | float) -> np.ndarray:
+    """P(lost | leaves in week ``k``) per row at (possibly fractional, per row) weeks ``k``
+    after ``t``: the modelled week, the mean of the last ``TAIL_WEEKS`` beyond them."""
+    n, weeks = lost.shape
+    k = np.floor(np.broadcast_to(np.asarray(weeks_from_t, dtype="float64"), (n,)))
+    tail = lost[:, -TAIL_WEEKS:].mean(axis=1)
+    inside = lost[np.arange(n), np.clip(k, 0, weeks - 1).astype(np.int64)]
+    return np.where(k >= weeks, tail, inside)
+
+
+def lost_by(q: np.ndarray, lost: np.ndarray | None, days: np.ndarray | float) -> np.ndarray:
+    """P(lost (written off, proceeding) before day ``t + d``): the sum over weeks of
+    P(leaves in week k) x P(lost | leaves in week k), linear within a week; beyond the
+    modelled weeks the remaining exits are lost in the tail share. 0 for ``d <= 0``; at
+    ``d = inf``, :func:`p_lost`."""
+    lost = _no_lost(q, lost)
+    n, weeks = q.shape
+    d = np.broadcast_to(np.asarray(days, dtype="float64"), (n,))
+    surv = survival_weeks(q)
+    exits = (surv[:, :-1] - surv[:, 1:]) * lost
+    cumulative = np.hstack([np.zeros((n, 1)), np.cumsum(exits, axis=1)])
+    rows = np.arange(n)
+    finite = np.where(np.isfinite(d), d, weeks * WEEK + 1.0)
+    k = np.clip(np.floor(finite / WEEK).astype(np.int64), 0, weeks - 1)
+    frac = np.clip(finite / WEEK - k, 0.0, 1.0)
+    inside = cumulative[rows, k] + frac * exits[rows, k]
+    tail_share = lost[:, -TAIL_WEEKS:].mean(axis=1)
+    beyond = cumulative[:, -1] + (surv[:, -1] - survival_at(q, finite)) * tail_share
+    beyond = np.where(np.isfinite(d), beyond, cumulative[:, -1] + surv[:, -1] * tail_share)
+    out = np.where(d > weeks * WEEK, beyond, inside)
+    return np.where(d <= 0, 0.0, out)
+
+
+def p_lost(q: np.ndarray, lost: np.ndarray | None) -> np.ndarray:
+    """P(the invoice is lost, never paid): written off or frozen by a proceeding."""
+    return lost_by(q, lost, np.inf)
+
+
+def not_paid_by(q: np.ndarray, lost: np.ndarray | None, days: np.ndarray | float) -> np.ndarray:
+    """P(not paid before day ``t + d``): still open then, or lost before it."""
+    return survival_at(q, days) + lost_by(q, lost, days)
+
+
+def p_paid_late(
+    q: np.ndarray,
+    days_past_due: np.ndarray,
+    late_after_days: int,
+    lost: np.ndarray | None = None,
+) -> np.ndarray:
+    """P(paid more than ``late_after_days`` after the due date, or never: lost); 1 when
+    already past it."""
     dpd = np.asarray(days_past_due, dtype="float64")
-    return np.where(dpd > late_after_days, 1.0, survival_at(q, late_after_days + 1 - dpd))
+    return np.where(dpd > late_after_days, 1.0, not_paid_by(q, lost, late_after_days + 1 - dpd))
 
 
 def expected_days(q: np.ndarray) -> np.ndarray:
@@ -85,11 +138,16 @@ def median_days(q: np.ndarray) -> np.ndarray:
     return np.where(has, inside, tail)
 
 
-def weekly_payment_probabilities(q: np.ndarray, weeks: int) -> np.ndarray:
-    """``P[r, k]`` = P(paid in week k after ``t``), k < ``weeks`` (tail weeks extrapolated)."""
+def weekly_payment_probabilities(
+    q: np.ndarray, weeks: int, lost: np.ndarray | None = None
+) -> np.ndarray:
+    """``P[r, k]`` = P(paid in week k after ``t``), k < ``weeks`` (tail weeks extrapolated):
+    the exits of the week that are payments, not losses."""
     edges = np.arange(weeks + 1) * WEEK
     surv = np.column_stack([survival_at(q, float(d)) if d > 0 else np.ones(len(q)) for d in edges])
-    return surv[:, :-1] - surv[:, 1:]
+    lost = _no_lost(q, lost)
+    paid_share = np.column_stack([1.0 - lost_share_at(lost, float(k)) for k in range(weeks)])
+    return (surv[:, :-1] - surv[:, 1:]) * (paid_share if len(q) else 1.0)
 
 
 def at_risk_probability(
@@ -110,29 +168,37 @@ def timing_columns(
     days_past_due: np.ndarray,
     open_amount: np.ndarray,
     late_after_days: int,
+    lost: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The scoring columns of open invoices at ``as_of`` from their continuation matrix.
+    """The scoring columns of open invoices at ``as_of`` from their continuation matrix and
+    lost shares (``risk.timing.hazard.outcomes``; None: no lost outcome).
 
     Returns:
-        ``probability`` (P(paid more than ``late_after_days`` after due)), ``p_late_30``,
-        ``p_late_60``, ``p_unpaid_13w``, ``expected_paid_on``, ``median_paid_on``,
-        ``expected_at_risk`` (open amount x ``at_risk_probability``).
+        ``probability`` (P(paid more than ``late_after_days`` after due, or never)),
+        ``p_late_30``, ``p_late_60``, ``p_unpaid_13w`` (not paid in 13 weeks: still open or
+        lost), ``p_lost`` (never paid: written off or frozen by a proceeding),
+        ``expected_paid_on``, ``median_paid_on`` (of leaving the open state),
+        ``expected_at_risk`` (open amount x ``at_risk_probability``) and ``expected_loss``
+        (open amount x ``p_lost``).
     """
     as_of = pd.Timestamp(as_of)
     dpd = np.asarray(days_past_due, dtype="float64")
-    p_late_60 = p_paid_late(q, dpd, RANK_LATE_AFTER_DAYS)
-    p_unpaid = survival_at(q, UNPAID_WEEKS * WEEK)
+    amount = np.asarray(open_amount, dtype="float64")
+    p_late_60 = p_paid_late(q, dpd, RANK_LATE_AFTER_DAYS, lost)
+    p_unpaid = not_paid_by(q, lost, UNPAID_WEEKS * WEEK)
+    lost_p = p_lost(q, lost)
     expected = pd.to_timedelta(np.round(expected_days(q)), unit="D")
     median = pd.to_timedelta(np.round(np.minimum(median_days(q), 36500)), unit="D")
     return pd.DataFrame(
         {
-            "probability": p_paid_late(q, dpd, late_after_days),
-            "p_late_30": p_paid_late(q, dpd, 30),
+            "probability": p_paid_late(q, dpd, late_after_days, lost),
+            "p_late_30": p_paid_late(q, dpd, 30, lost),
             "p_late_60": p_late_60,
             "p_unpaid_13w": p_unpaid,
+            "p_lost": lost_p,
             "expected_paid_on": as_of + expected,
             "median_paid_on": as_of + median,
-            "expected_at_risk": np.asarray(open_amount, dtype="float64")
-            * at_risk_probability(p_late_60, p_unpaid, dpd),
+            "expected_at_risk": amount * at_risk_probability(p_late_60, p_unpaid, dpd),
+            "expected_loss": amount * lost_p,
         }
     )

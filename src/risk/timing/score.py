@@ -12,7 +12,7 @@ from risk.explain import Reason, reasons_text, top_reasons
 from risk.features import FeatureConfig
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
-from risk.timing.hazard import PAIR_FEATURES, continuation, expand
+from risk.timing.hazard import PAIR_FEATURES, expand, outcomes
 from risk.timing.predict import (
     RANK_LATE_AFTER_DAYS,
     UNPAID_WEEKS,
@@ -31,6 +31,7 @@ class OpenInvoiceScores:
         as_of: the scoring date.
         frame: snapshot features (one row per open invoice).
         q: continuation probabilities, shape (rows, weeks).
+        lost: P(lost | leaves in week k), same shape (None: no lost outcome).
         scores: ``invoice_id, customer_id, due_on, open_amount, days_past_due`` and the
             columns of ``risk.timing.predict.timing_columns`` plus ``expected_days``.
     """
@@ -39,6 +40,7 @@ class OpenInvoiceScores:
     frame: pd.DataFrame
     q: np.ndarray
     scores: pd.DataFrame
+    lost: np.ndarray | None = None
 
 
 def feature_config(model: RiskModel) -> FeatureConfig:
@@ -65,12 +67,12 @@ def score_open_invoices(
     if invoice_ids is not None:
         queries = queries[queries["invoice_id"].isin(invoice_ids)].reset_index(drop=True)
     frame = snapshot_features(ledger, queries, feature_config(model)).reset_index(drop=True)
-    q = continuation(model, frame)
+    q, lost = outcomes(model, frame)
     due = ledger.invoices.set_index("invoice_id")["due_on"]
     open_amount = (frame["invoice_amount"] * frame["open_share"]).to_numpy(dtype="float64")
     dpd = frame["days_past_due"].to_numpy(dtype="float64")
     late_after = int(model.metadata.get("late_after_days", 30))
-    columns = timing_columns(q, as_of, dpd, open_amount, late_after)
+    columns = timing_columns(q, as_of, dpd, open_amount, late_after, lost)
     scores = pd.DataFrame(
         {
             "invoice_id": frame["invoice_id"].astype("str"),
@@ -82,7 +84,7 @@ def score_open_invoices(
     )
     scores = pd.concat([scores, columns], axis=1)
     scores["expected_days"] = expected_days(q) if len(q) else np.zeros(0)
-    return OpenInvoiceScores(as_of, frame, q, scores)
+    return OpenInvoiceScores(as_of, frame, q, scores, lost)
 
 
 def reason_week(days_past_due: np.ndarray, weeks: int) -> np.ndarray:
@@ -122,11 +124,11 @@ def invoice_scores(
     as_of = pd.Timestamp(as_of)
     queries = pd.DataFrame({"invoice_id": items["invoice_id"].to_numpy(), "as_of": as_of})
     frame = snapshot_features(ledger, queries, feature_config(model)).reset_index(drop=True)
-    q = continuation(model, frame)
+    q, lost = outcomes(model, frame)
     dpd = frame["days_past_due"].to_numpy(dtype="float64")
     late_after = int(model.metadata.get("late_after_days", 30))
     open_amount = items["open_amount"].to_numpy(dtype="float64")
-    columns = timing_columns(q, as_of, dpd, open_amount, late_after)
+    columns = timing_columns(q, as_of, dpd, open_amount, late_after, lost)
     reasons = timing_reasons(model, frame, top) if explain else [[] for _ in range(len(frame))]
     return pd.concat([items.reset_index(drop=True), columns], axis=1).assign(
         as_of=as_of,

@@ -28,7 +28,8 @@ from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.timing.assess import Assessment, assess, summary, write_assessment
-from risk.timing.hazard import LEVEL, HazardConfig, fit_hazard, training_pairs
+from risk.timing.hazard import LEVEL, HazardConfig, fit_hazard, fit_lost_share, training_pairs
+from risk.timing.outcomes import exit_dates
 from risk.timing.snapshots import (
     SnapshotConfig,
     snapshot_features,
@@ -116,12 +117,19 @@ def fit_timing(
     """Snapshot rows before ``valid_end``, then the hazard model on their (row, week) pairs."""
     progress("snapshot rows")
     frame = snapshot_frame(ledger, windows.valid_end, config.features, config.snapshots)
-    frame["paid_on"] = frame["invoice_id"].map(ledger.invoices.set_index("invoice_id")["paid_on"])
+    exits = exit_dates(ledger).set_index("invoice_id")
+    frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
+    frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
     train = (frame["as_of"] < windows.train_end).to_numpy()
     progress("hazard model")
     model = fit_hazard(
         frame[train], windows.train_end, frame[~train], windows.valid_end, config.features,
         config.hazard,
+    )  # fmt: skip
+    progress("lost outcome")
+    fit_lost_share(
+        model, frame[train], windows.train_end, frame[~train], windows.valid_end,
+        config.features, config.hazard,
     )  # fmt: skip
     model.metadata.update(
         {
@@ -187,16 +195,18 @@ def train_timing(
     config: TimingConfig | None = None,
     report_dir: Path | None = None,
     progress: Callable[[str], None] = lambda stage: None,
+    truth: pd.DataFrame | None = None,
 ) -> TimingResult:
-    """Fit, assess (against the issue-date champion when there is one), log to MLflow,
-    register as ``payment-timing`` and apply the champion gate."""
+    """Fit, assess (against the issue-date champion when there is one, and the generator's
+    ``invoice_truth`` of a generated ledger when given), log to MLflow, register as
+    ``payment-timing`` and apply the champion gate."""
     config = config or TimingConfig()
     windows = timing_windows(ledger, config)
     with registry.training_run(store, LEVEL, f"{LEVEL}-{windows.cutoff.date()}"):
         model = fit_timing(ledger, config, windows, progress)
         progress("assessment at past dates")
         found: Assessment = assess(
-            model, ledger, windows.eval_dates, windows.cutoff, _issue_model(store)
+            model, ledger, windows.eval_dates, windows.cutoff, _issue_model(store), truth
         )
         metrics = {k: float(v) for k, v in found.metrics.items() if np.isfinite(v)}
         model.metadata["test_metrics"] = metrics
