@@ -84,6 +84,7 @@ def start_server(tmp: Path, tracking_uri: str, ledger: Path) -> tuple[subprocess
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                wait_for_warm_up(tmp / "server.log", deadline + 480)
                 return process, url
         except httpx.HTTPError:
             pass
@@ -92,6 +93,20 @@ def start_server(tmp: Path, tracking_uri: str, ledger: Path) -> tuple[subprocess
         time.sleep(0.3)
     process.terminate()
     raise RuntimeError(f"service did not become ready; see {tmp / 'server.log'}")
+
+
+WARM_UP_DONE = ("month-end history ready", "month-end history failed", "month-end history from")
+
+
+def wait_for_warm_up(log: Path, deadline: float) -> None:
+    """Wait until the web pages' start-up work (portfolio scores, 24 month-end scorings in a
+    background thread) is over, so that it does not run during the measured phases."""
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if any(marker in text for marker in WARM_UP_DONE):
+            return
+        time.sleep(0.5)
+    print("warning: the web warm-up did not finish; figures include it", flush=True)
 
 
 async def load(
