@@ -97,7 +97,7 @@ def start_server(tmp: Path, tracking_uri: str, ledger: Path) -> tuple[subprocess
         cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # start-up is slow on a busy machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
