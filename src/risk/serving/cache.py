@@ -55,8 +55,7 @@ class ScoreCache:
 def _answers(customers: pd.DataFrame) -> dict[str, schemas.CustomerScore]:
     """Each scored row as the service's answer (request id and versions filled per call)."""
     return {
-        str(row["customer_id"]): customer_score(row, "", {}, "")
-        for _, row in customers.iterrows()
+        str(row["customer_id"]): customer_score(row, "", {}, "") for _, row in customers.iterrows()
     }
 
 
