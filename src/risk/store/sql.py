@@ -93,6 +93,11 @@ class SqlSource:
                 raw = self._raw(connection)
         except SQLAlchemyError as exc:
             raise LedgerError(f"{self.description}: cannot read the ledger: {exc}") from exc
+        if raw["customers"].empty:
+            raise LedgerError(
+                f"{self.description}: table ledger_customers is empty (no ledger stored; "
+                "load one with risk.store.SqlSource(url).import_ledger)"
+            )
         return validate_tables(raw)
 
     def read(self) -> tuple[Ledger, str]:
