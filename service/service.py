@@ -146,14 +146,17 @@ class RiskService:
             ledger, version, cache = self._ledger(request.ledger, request)
             customer_id = request.customer_id or request.ledger.customers[0].customer_id  # type: ignore[union-attr]
             as_of = _as_of(ledger, cache, request.as_of)
-            row = cache.customer(customer_id) if _hit(cache, as_of) else None  # type: ignore[union-attr]
-            if row is None:
+            out = (
+                cache.answer(customer_id, request_id, scorer.versions, version)  # type: ignore[union-attr]
+                if _hit(cache, as_of)
+                else None
+            )
+            if out is None:
                 _stop_if_cancelled(ctx)
                 if customer_id in set(ledger.customers["customer_id"]):
                     app.check_customer_existed(ledger, customer_id, as_of)
                 frame = scorer.score_customers(ledger, as_of, [customer_id], explain=True)
-                row = frame.iloc[0]
-            out = app.customer_score(row, request_id, scorer.versions, version)
+                out = app.customer_score(frame.iloc[0], request_id, scorer.versions, version)
             record = self._record(
                 request_id,
                 "score_customer",

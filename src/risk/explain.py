@@ -86,21 +86,27 @@ def sentence(spec: FeatureSpec | None, name: str, value: object, lang: str) -> s
 
 
 def top_reasons(
-    model: RiskModel, frame: pd.DataFrame, top: int = DEFAULT_TOP, direction: str = "both"
+    model: RiskModel,
+    frame: pd.DataFrame,
+    top: int = DEFAULT_TOP,
+    direction: str = "both",
+    inputs: pd.DataFrame | None = None,
 ) -> list[list[Reason]]:
     """The ``top`` drivers of each row's score: up (raising the risk), down, or both.
 
     Features whose value is missing are not turned into sentences (they stay in the full
     contributions); ``both`` returns the ``top`` strongest upward then the ``top`` strongest
-    downward drivers.
+    downward drivers. ``inputs``: ``model.prepare(frame)`` when the caller already has it.
     """
     if frame.empty:
         return []
-    inputs = model.prepare(frame)
+    if inputs is None:
+        inputs = model.prepare(frame)
     contrib = model.contributions(inputs)
     impacts = probability_impacts(model, contrib).to_numpy()
     values = contrib.drop(columns="base_value").to_numpy()
     missing = inputs.isna().to_numpy()
+    cells = inputs.to_numpy(dtype=object)  # one conversion, not a pandas lookup per reason
     specs = _specs()
     names = list(inputs.columns)
     out: list[list[Reason]] = []
@@ -116,7 +122,7 @@ def top_reasons(
         reasons = []
         for col in chosen:
             name = names[col]
-            value = inputs.iat[row, col]
+            value = cells[row, col]
             value = (
                 None if _is_missing(value) else (value.item() if hasattr(value, "item") else value)
             )

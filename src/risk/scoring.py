@@ -122,10 +122,16 @@ class Scorer:
             horizon_days=int(model.metadata.get("horizon_days", 180)),
         )
 
-    def _explain(self, model: RiskModel, frame: pd.DataFrame, explain: bool) -> list[list[Reason]]:
+    def _explain(
+        self,
+        model: RiskModel,
+        frame: pd.DataFrame,
+        explain: bool,
+        inputs: pd.DataFrame | None = None,
+    ) -> list[list[Reason]]:
         if not explain or frame.empty:
             return [[] for _ in range(len(frame))]
-        return top_reasons(model, frame, top=self.top_reasons)
+        return top_reasons(model, frame, top=self.top_reasons, inputs=inputs)
 
     def customer_features(
         self, ledger: Ledger, as_of: pd.Timestamp, customer_ids: list[str] | None = None
@@ -170,16 +176,24 @@ class Scorer:
             scored = self._with_group_members(ledger, customer_ids)
             ledger = subset_ledger(ledger, scored)
         frame = self.customer_features(ledger, as_of, scored).reset_index(drop=True)
-        p = self.customer_model.predict_proba(frame)
-        pd_default = self.default_model.predict_proba(frame)
+        # each model's inputs are prepared once per call (shared by prediction and reasons)
+        inputs = self.customer_model.prepare(frame) if len(frame) else frame
+        p = self.customer_model.predict_prepared(inputs)
+        pd_default = self.default_model.predict_prepared(
+            inputs
+            if self.default_model.same_inputs(self.customer_model) or not len(frame)
+            else self.default_model.prepare(frame)
+        )
         grades = self.scale.grade(pd_default) if len(p) else np.array([], dtype=object)
-        inputs = self._limit_inputs(ledger, as_of, frame, pd_default, grades)
-        limits = suggest_limits(inputs, self.policy)
+        limits = suggest_limits(
+            self._limit_inputs(ledger, as_of, frame, pd_default, grades), self.policy
+        )
         if customer_ids is not None:
             wanted = frame["customer_id"].isin(customer_ids).to_numpy()
             frame, p, grades = frame[wanted].reset_index(drop=True), p[wanted], grades[wanted]
             pd_default = pd_default[wanted]
-        reasons = self._explain(self.customer_model, frame, explain)
+            inputs = inputs[wanted].reset_index(drop=True)
+        reasons = self._explain(self.customer_model, frame, explain, inputs)
         out = pd.DataFrame(
             {
                 "customer_id": frame["customer_id"].astype("str"),
@@ -302,8 +316,9 @@ class Scorer:
         frame = invoice_features_as_of(
             ledger, queries, self._feature_config(self.invoice_model)
         ).reset_index(drop=True)
-        p = self.invoice_model.predict_proba(frame)
-        reasons = self._explain(self.invoice_model, frame, explain)
+        inputs = self.invoice_model.prepare(frame) if len(frame) else frame
+        p = self.invoice_model.predict_prepared(inputs)
+        reasons = self._explain(self.invoice_model, frame, explain, inputs)
         out = items.assign(
             as_of=as_of,
             probability=p,

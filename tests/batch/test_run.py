@@ -193,3 +193,44 @@ def test_a_killed_run_resumes_to_the_same_result(
     clean = tmp_path / "clean"
     run_batch(ledger_dir, clean, batch_scorer, BatchConfig(chunk_customers=8))
     assert_same_outputs(dest, clean)
+
+
+def _run_from_database(url: str, batch_portfolio, batch_scorer, ledger_dir: Path, tmp: Path):
+    from risk.store import SqlSource
+
+    source = SqlSource(url)
+    try:
+        source.import_ledger(batch_portfolio.ledger)
+        config = BatchConfig(chunk_customers=10**6)
+        from_db = run_batch(url, tmp / "db", batch_scorer, config)
+    finally:
+        source.drop()
+    from_folder = run_batch(ledger_dir, tmp / "folder", batch_scorer, config)
+    assert from_db.rows == from_folder.rows and from_db.reconciles
+    theirs = read_outputs(tmp / "folder")
+    for name, frame in read_outputs(tmp / "db").items():
+        pd.testing.assert_frame_equal(frame, theirs[name], check_dtype=False)
+
+
+def test_batch_reads_a_sqlite_ledger_as_the_service_does(
+    batch_scorer, batch_portfolio, ledger_dir: Path, tmp_path: Path
+) -> None:
+    """The batch's ledger source is ``risk.store``'s: a database URL scores like the folder."""
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    _run_from_database(url, batch_portfolio, batch_scorer, ledger_dir, tmp_path)
+
+
+@pytest.mark.postgres
+def test_batch_reads_a_postgresql_ledger(
+    batch_scorer, batch_portfolio, ledger_dir: Path, tmp_path: Path, fresh_postgres_database: str
+) -> None:
+    _run_from_database(fresh_postgres_database, batch_portfolio, batch_scorer, ledger_dir, tmp_path)
+
+
+def test_batch_on_a_database_without_a_ledger_is_a_ledger_error(
+    batch_scorer, tmp_path: Path
+) -> None:
+    from risk.errors import LedgerError
+
+    with pytest.raises(LedgerError):
+        run_batch(f"sqlite:///{tmp_path}/empty.db", tmp_path / "out", batch_scorer)

@@ -83,3 +83,17 @@ def test_reasons_text_joins_upward_drivers(
     for reasons in top_reasons(fitted.model, rows, top=2, direction="up"):
         assert all(r.direction == "up" for r in reasons) and len(reasons) <= 2
         assert reasons_text(reasons, lang) == "; ".join(r.text(lang) for r in reasons)
+
+
+def test_top_reasons_from_prepared_inputs_equal_those_from_the_frame(
+    fitted, invoice_data, windows_and_masks
+) -> None:
+    _, masks = windows_and_masks
+    rows = invoice_data.frame[masks.test].head(40)
+    inputs = fitted.model.prepare(rows)
+    given = top_reasons(fitted.model, rows, top=3, inputs=inputs)
+    assert given == top_reasons(fitted.model, rows, top=3)
+    for row, reasons in enumerate(given):
+        for reason in reasons:  # the value shown is the model's input, as a plain Python value
+            cell = inputs.iloc[row][reason.feature]
+            assert reason.value == (cell.item() if hasattr(cell, "item") else cell)

@@ -47,6 +47,35 @@ def test_customer_scores_carry_grade_reasons_limit_and_versions(scorer, portfoli
         scorer.score_customers(ledger, ledger.cutoff, customer_ids=["NOPE"])
 
 
+def test_customer_scores_prepare_each_model_once_and_match_its_predictions(
+    scorer, portfolio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call prepares each model's inputs once (shared by prediction and reasons); the
+    probabilities are the models' own predictions on the customer features."""
+    from risk.model.bundle import RiskModel
+
+    ledger = portfolio.ledger
+    ids = list(ledger.customers["customer_id"][:5])
+    features = scorer.customer_features(ledger, ledger.cutoff)
+    features = features[features["customer_id"].isin(ids)].reset_index(drop=True)
+    expected_p = scorer.customer_model.predict_proba(features)
+    expected_pd = scorer.default_model.predict_proba(features)
+    prepared: list[str] = []
+    original = RiskModel.prepare
+
+    def counting(self: RiskModel, frame: pd.DataFrame) -> pd.DataFrame:
+        prepared.append(self.level)
+        return original(self, frame)
+
+    monkeypatch.setattr(RiskModel, "prepare", counting)
+    scores = scorer.score_customers(ledger, ledger.cutoff, customer_ids=ids, explain=True)
+    distinct = 1 + (not scorer.default_model.same_inputs(scorer.customer_model))
+    assert len(prepared) == distinct, prepared
+    by_id = scores.set_index("customer_id").loc[features["customer_id"]]
+    assert by_id["probability"].to_numpy() == pytest.approx(expected_p)
+    assert by_id["pd_default"].to_numpy() == pytest.approx(expected_pd)
+
+
 def test_invoice_scores_and_empty_requests(scorer, portfolio) -> None:
     ledger = portfolio.ledger
     scores = scorer.score_invoices(ledger, ledger.cutoff, explain=False)

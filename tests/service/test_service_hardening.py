@@ -211,10 +211,14 @@ def test_cached_score_equals_the_scoring_core(
         direct = service.scorer.score_customers(  # type: ignore[union-attr]
             snapshot.ledger, cache.as_of, [trained.customer_id], explain=True
         ).iloc[0]
-        cached = cache.customer(trained.customer_id)
-        assert cached["probability"] == pytest.approx(direct["probability"])
-        assert cached["grade"] == direct["grade"] and cached["reasons_en"] == direct["reasons_en"]
-        assert cached["suggested_limit"] == pytest.approx(direct["suggested_limit"])
+        cached = cache.answer(trained.customer_id, "r1", {"m": "1"}, snapshot.version)
+        assert cached is not None and cached.request_id == "r1" and cached.models == {"m": "1"}
+        assert cached.ledger_version == snapshot.version
+        assert cached.probability == pytest.approx(direct["probability"])
+        assert cached.grade == direct["grade"] and cached.reasons_en == direct["reasons_en"]
+        assert [r.feature for r in cached.reasons] == [r.feature for r in direct["reasons"]]
+        assert cached.credit_limit.suggested_limit == pytest.approx(direct["suggested_limit"])
+        assert cache.answer("NOPE", "r2", {}, snapshot.version) is None
     finally:
         service.ledgers.stop()
 

@@ -94,6 +94,30 @@ def test_audit_log_on_sqlite(tmp_path: Path) -> None:
     assert row["model_versions"] == {"payment-risk-customer": "3"} and row["latency_ms"] == 12.5
 
 
+def test_concurrent_audit_writes_are_each_committed_once(tmp_path: Path) -> None:
+    """Writers that arrive together share a transaction; each returns once its row is stored."""
+    import dataclasses
+    from concurrent.futures import ThreadPoolExecutor
+
+    log = AuditLog(f"sqlite:///{tmp_path}/audit.db")
+    ids = [f"r{i:03d}" for i in range(64)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: log.write(dataclasses.replace(_record(), request_id=i)), ids))
+    assert sorted(row["request_id"] for row in log.read(limit=1000)) == ids
+    log.close()
+
+
+def test_audit_write_into_a_dropped_table_raises_for_the_writer(tmp_path: Path) -> None:
+    from risk.serving.audit import AuditUnavailableError, score_audit
+
+    log = AuditLog(f"sqlite:///{tmp_path}/audit.db")
+    score_audit.drop(log.engine)
+    with pytest.raises(AuditUnavailableError, match="score_audit"):
+        log.write(_record())
+    assert "unavailable" in log.error
+    log.close()
+
+
 @pytest.mark.postgres
 def test_audit_log_on_postgresql(fresh_postgres_database: str) -> None:
     log = AuditLog(fresh_postgres_database)

@@ -1,7 +1,8 @@
 """The batch rescoring job: validate, partition, score chunks, merge, rank, write.
 
 0. the output folder (and the database) are checked writable, and ``DEST/.lock`` is taken;
-1. the ledger folder is validated; rejected rows go to the run's ``quarantine/`` with their
+1. the ledger (a folder or a database URL, read through ``risk.store`` as the service reads
+   it) is validated; rejected rows go to the run's ``quarantine/`` with their
    reasons; the run stops when a table's quarantined share passes ``max_quarantined_share``;
 2. customers are split into chunks of whole scoring units (:mod:`risk.batch.partition`);
 3. each chunk is scored by the scoring core (pandas in-process or on Dask) and written to
@@ -31,7 +32,7 @@ from risk.batch import merge, outputs, partition, publish, sql, state
 from risk.batch.chunks import ChunkScores, read_chunks, run_pandas, write_chunk
 from risk.batch.incremental import Scope, incremental_scope
 from risk.batch.quarantine import MAX_QUARANTINED_SHARE, check_quarantined_share
-from risk.io import QUARANTINE_DIRNAME, validate_ledger_dir, write_quarantine
+from risk.io import QUARANTINE_DIRNAME, write_quarantine
 from risk.ledger import Ledger
 from risk.scoring import Scorer
 from risk.validation import ValidationResult
@@ -165,7 +166,7 @@ def _row_counts(result: ValidationResult) -> dict[str, dict[str, int]]:
 
 
 def run_batch(
-    ledger_dir: Path,
+    ledger_dir: Path | str,
     dest: Path,
     scorer: Scorer,
     config: BatchConfig | None = None,
@@ -175,7 +176,8 @@ def run_batch(
     """Rescore a whole portfolio into a new run folder of ``dest`` and publish it.
 
     Args:
-        ledger_dir: ledger folder (CSV or Parquet tables).
+        ledger_dir: ledger folder (CSV or Parquet tables) or database URL (``sqlite:///...``,
+            ``postgresql://...``; see ``risk.store``).
         dest: output folder; the run is published as ``DEST/latest``.
         scorer: loaded models (``Scorer.from_registry``).
         config: run settings.
@@ -186,7 +188,7 @@ def run_batch(
         The run summary, also written to ``DEST/latest/summary.json``.
 
     Raises:
-        LedgerError: the ledger folder or a required table is missing or unreadable.
+        LedgerError: the ledger source or a required table is missing or unreadable.
         QuarantineThresholdError: too large a share of a table was quarantined.
         IncrementalRunError: ``since_last_run`` with another as-of date than the last run.
         DaskEngineError: the Dask scheduler does not answer or a chunk failed.
@@ -206,7 +208,7 @@ def run_batch(
 
 
 def _run_locked(
-    ledger_dir: Path,
+    ledger_dir: Path | str,
     dest: Path,
     scorer: Scorer,
     config: BatchConfig,
@@ -215,7 +217,9 @@ def _run_locked(
 ) -> BatchSummary:
     clock = time.perf_counter()
     stage("validate")
-    result = validate_ledger_dir(ledger_dir)
+    from risk.store import validate_source  # SQLAlchemy only when the batch runs
+
+    result = validate_source(ledger_dir)
     check_quarantined_share(result, config.max_quarantined_share)
     ledger = result.ledger
     as_of = pd.Timestamp(config.as_of) if config.as_of is not None else ledger.cutoff

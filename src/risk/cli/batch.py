@@ -101,7 +101,13 @@ def summary_tables(summary: BatchSummary) -> list[Table]:
 
 
 def score(
-    ledger: Annotated[Path, typer.Option("--ledger", help="Ledger folder (CSV or Parquet).")],
+    ledger: Annotated[
+        str,
+        typer.Option(
+            "--ledger",
+            help="Ledger folder (CSV or Parquet) or database URL (sqlite:///..., postgresql://...).",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     as_of: Annotated[
         datetime | None,

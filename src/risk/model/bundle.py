@@ -140,7 +140,22 @@ class RiskModel:
         """Calibrated probability of late payment for each row of a features frame."""
         if frame.empty:
             return np.zeros(0, dtype="float64")
-        return self.calibrator.predict(self.raw_score(self.prepare(frame)))
+        return self.predict_prepared(self.prepare(frame))
+
+    def predict_prepared(self, inputs: pd.DataFrame) -> np.ndarray:
+        """``predict_proba`` of inputs already prepared (see ``prepare``), e.g. shared with the
+        explanation of the same rows."""
+        if inputs.empty:
+            return np.zeros(0, dtype="float64")
+        return self.calibrator.predict(self.raw_score(inputs))
+
+    def same_inputs(self, other: RiskModel) -> bool:
+        """Whether ``prepare`` gives ``other`` the very inputs it gives this model."""
+        return (
+            self.features == other.features
+            and self.categories == other.categories
+            and self.sector == other.sector
+        )
 
     def contributions(self, inputs: pd.DataFrame) -> pd.DataFrame:
         """TreeSHAP contributions (log-odds) per input, plus ``base_value``; they add up to the

@@ -105,11 +105,26 @@ class AuditUnavailableError(RiskError):
     """The audit database cannot be written: no score may be served unaudited."""
 
 
+class _Pending:
+    """One row waiting for a group commit; ``error`` is set when its transaction failed."""
+
+    __slots__ = ("done", "error", "row")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self.done = threading.Event()
+        self.error: Exception | None = None
+
+
 class AuditLog:
     """Writes ``AuditRecord`` rows to the ``score_audit`` table (created when absent).
 
     An unreachable database never raises at start: ``error`` says why, ``check()`` retries (at
     most every ``retry_s`` seconds) and ``write`` raises ``AuditUnavailableError`` until it works.
+
+    Concurrent writes are committed together (group commit): the first writer inserts every row
+    queued meanwhile in one transaction, the others wait for it; each ``write`` still returns only
+    once its own row is committed, or raises when that transaction failed.
     """
 
     def __init__(self, url: str, retry_s: float = 2.0, connect_timeout_s: int = 3) -> None:
@@ -122,13 +137,21 @@ class AuditLog:
         if parsed.drivername.startswith("postgresql"):
             args["connect_timeout"] = connect_timeout_s
         self.where = parsed.render_as_string(hide_password=True)
-        self.engine: Engine = create_engine(parsed, pool_pre_ping=True, connect_args=args)
+        # a SQLite file has no connection to lose: no ping (a query) before every transaction
+        self.engine: Engine = create_engine(
+            parsed,
+            pool_pre_ping=not parsed.drivername.startswith("sqlite"),
+            connect_args=args,
+        )
         if parsed.drivername.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_wal)
         self.error = ""
         self.retry_s = retry_s
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._committing = False
         self._create()
         if not self.error:
             logger.info("audit log at %s", self.where)
@@ -162,22 +185,47 @@ class AuditLog:
             return self.error
 
     def write(self, record: AuditRecord) -> None:
-        """Insert one row.
+        """Insert one row (committed with the rows other threads are writing at the same time).
 
         Raises:
             AuditUnavailableError: the database refused or cannot be reached (redacted reason).
         """
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(score_audit).values(**record.row()))
-        except SQLAlchemyError as exc:
+        pending = _Pending(record.row())
+        with self._queue_lock:
+            self._queue.append(pending)
+            leader = not self._committing
+            self._committing = True
+        if leader:
+            self._commit_queued()
+        pending.done.wait()
+        if pending.error is not None and not isinstance(pending.error, SQLAlchemyError):
+            raise pending.error
+        if pending.error is not None:
             with self._lock:
-                message = self._fail(exc)
+                message = self._fail(pending.error)
                 self._checked = time.monotonic()
-            raise AuditUnavailableError(message) from exc
+            raise AuditUnavailableError(message) from pending.error
         if self.error:
             with self._lock:
                 self.error = ""
+
+    def _commit_queued(self) -> None:
+        """Commit queued rows, one transaction per round, until the queue is empty."""
+        while True:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._committing = False
+                    return
+            error: Exception | None = None
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(insert(score_audit), [p.row for p in batch])
+            except Exception as exc:  # every waiter must wake up, whatever went wrong
+                error = exc
+            for pending in batch:
+                pending.error = error
+                pending.done.set()
 
     def read(self, limit: int = 100) -> list[dict[str, Any]]:
         """Latest rows first, JSON columns decoded (for tests and inspection)."""

@@ -3,20 +3,25 @@
 Built by the batch code path (``Scorer.score_customers`` / ``score_invoices`` over the whole
 ledger, reasons included) when a ledger version is published, and refreshed for the customers
 an event batch touched (with the other members of their groups: limits are consolidated per
-group). A score by id at the cut-off date is then a lookup.
+group). A score by id at the cut-off date is then a lookup: each customer's answer (reasons
+and credit limit included) is kept ready as a ``schemas.CustomerScore``, and a call only stamps
+its request id, model and ledger versions on a copy.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from risk.ledger import Ledger, subset_ledger
 from risk.portfolio import open_amounts
 from risk.scoring import Scorer
+from risk.serving import schemas
+from risk.serving.app import customer_score
 from risk.store.snapshot import LedgerSnapshot
 
 logger = logging.getLogger(__name__)
@@ -30,15 +35,28 @@ class ScoreCache:
     as_of: pd.Timestamp
     customers: pd.DataFrame  # index customer_id; columns of Scorer.score_customers
     invoices: pd.DataFrame  # index invoice_id; columns of Scorer.score_invoices
+    answers: Mapping[str, schemas.CustomerScore] = field(default_factory=dict)
 
-    def customer(self, customer_id: str) -> pd.Series | None:
-        try:
-            return self.customers.loc[customer_id]
-        except KeyError:
+    def answer(
+        self, customer_id: str, request_id: str, models: dict[str, str], ledger_version: str
+    ) -> schemas.CustomerScore | None:
+        """The cached answer for ``customer_id`` stamped for one call (None: not cached)."""
+        ready = self.answers.get(customer_id)
+        if ready is None:
             return None
+        return ready.model_copy(
+            update={"request_id": request_id, "models": models, "ledger_version": ledger_version}
+        )
 
     def has_invoices(self, invoice_ids: list[str]) -> bool:
         return self.invoices.index.isin(invoice_ids).sum() == len(set(invoice_ids))
+
+
+def _answers(customers: pd.DataFrame) -> dict[str, schemas.CustomerScore]:
+    """Each scored row as the service's answer (request id and versions filled per call)."""
+    return {
+        str(row["customer_id"]): customer_score(row, "", {}, "") for _, row in customers.iterrows()
+    }
 
 
 def _customers(
@@ -73,11 +91,13 @@ def build_cache(scorer: Scorer, snapshot: LedgerSnapshot) -> ScoreCache | None:
     except ValueError:
         return None
     started = time.perf_counter()
+    customers = _customers(scorer, snapshot.ledger, as_of, None)
     cache = ScoreCache(
         snapshot.version,
         as_of,
-        _customers(scorer, snapshot.ledger, as_of, None),
+        customers,
         _invoices(scorer, snapshot.ledger, as_of, None),
+        _answers(customers),
     )
     logger.info(
         "scores cached for ledger %s at %s: %d customers, %d open invoices in %.1f s",
@@ -118,7 +138,7 @@ def update_cache(
         return build_cache(scorer, snapshot)
     ids = _with_groups(ledger.customers, set(changed))
     if not ids:
-        return ScoreCache(snapshot.version, as_of, previous.customers, previous.invoices)
+        return replace(previous, version=snapshot.version)
     customers = _customers(scorer, ledger, as_of, ids)
     invoice_ids = _open_invoice_ids(subset_ledger(ledger, ids), as_of)
     invoices = _invoices(scorer, ledger, as_of, invoice_ids)
@@ -129,4 +149,5 @@ def update_cache(
         as_of,
         pd.concat([kept_customers, customers]),
         pd.concat([kept_invoices, invoices]) if len(invoices) else kept_invoices,
+        {**previous.answers, **_answers(customers)},
     )

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from risk.errors import LedgerError
-from risk.io import find_table_files, load_ledger, write_table
+from risk.io import find_table_files, load_ledger, validate_ledger_dir, write_table
 from risk.ledger import Ledger
+from risk.validation import ValidationResult
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,14 @@ class FolderSource:
                 continue
             digest.update(f"{name}:{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
         return digest.hexdigest()[:16]
+
+    def validate(self) -> ValidationResult:
+        """Every table read and checked with the ledger contracts (kept and quarantined rows).
+
+        Raises:
+            LedgerError: the folder or a required table is missing or malformed.
+        """
+        return validate_ledger_dir(self.directory)
 
     def read(self) -> tuple[Ledger, str]:
         """Raises: LedgerError: the folder or a required table is missing or malformed."""

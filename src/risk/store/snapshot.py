@@ -11,6 +11,7 @@ from typing import Protocol
 import pandas as pd
 
 from risk.ledger import Ledger
+from risk.validation import ValidationResult
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class LedgerSource(Protocol):
         """Cheap token that changes when the content changes."""
         ...
 
+    def validate(self) -> ValidationResult:
+        """Every table checked with the ledger contracts: the ledger of kept rows, the
+        quarantined rows with their reasons, row counts (what the batch job reads)."""
+        ...
+
     def read(self) -> tuple[Ledger, str]:
         """The validated ledger and its version (the fingerprint it was read at)."""
         ...
@@ -69,6 +75,16 @@ def open_source(spec: str | Path) -> LedgerSource:
     if "://" in text:
         return SqlSource(text)
     return FolderSource(Path(text))
+
+
+def validate_source(spec: str | Path) -> ValidationResult:
+    """Read and validate the ledger at ``spec`` (folder path or database URL), as the batch job
+    and the service both do.
+
+    Raises:
+        risk.errors.LedgerError: the source, a required table or column is missing or unreadable.
+    """
+    return open_source(spec).validate()
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from risk.contracts import TABLES
 from risk.errors import LedgerError
 from risk.ledger import Ledger
 from risk.store.snapshot import as_text
-from risk.validation import validate_tables
+from risk.validation import ValidationResult, validate_tables
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +82,27 @@ class SqlSource:
                 raw[name] = frame.drop(columns="row_id").fillna("")
         return raw
 
-    def read(self) -> tuple[Ledger, str]:
-        """Raises: LedgerError: the database cannot be read or holds no customers."""
+    def validate(self) -> ValidationResult:
+        """Every stored table checked with the ledger contracts (kept and quarantined rows).
+
+        Raises:
+            LedgerError: the database cannot be read or holds no customers.
+        """
         try:
             with self.engine.connect() as connection:
                 raw = self._raw(connection)
         except SQLAlchemyError as exc:
             raise LedgerError(f"{self.description}: cannot read the ledger: {exc}") from exc
-        result = validate_tables(raw)
+        if raw["customers"].empty:
+            raise LedgerError(
+                f"{self.description}: table ledger_customers is empty (no ledger stored; "
+                "load one with risk.store.SqlSource(url).import_ledger)"
+            )
+        return validate_tables(raw)
+
+    def read(self) -> tuple[Ledger, str]:
+        """Raises: LedgerError: the database cannot be read or holds no customers."""
+        result = self.validate()
         if result.n_quarantined:
             logger.warning(
                 "%d stored row(s) of %s break the contracts", result.n_quarantined, self.description
