@@ -123,6 +123,7 @@ def run_engine(
     shutil.rmtree(dest, ignore_errors=True)
     start = time.perf_counter()
     config = BatchConfig(engine=engine, chunk_customers=chunk, scheduler=scheduler)  # type: ignore[arg-type]
+    load_before = os.getloadavg()[0]
     summary = run_batch(folder, dest, scorer, config)
     wall = time.perf_counter() - start
     rows_in = sum(r["read"] for r in summary.rows.values())
@@ -146,6 +147,8 @@ def run_engine(
             "end to end (invoices)": invoices / wall,
         },
         "reconciles": summary.reconciles,
+        "peak_rss_mb_so_far": peak_rss_mb(),
+        "load_average_before_after": (load_before, os.getloadavg()[0]),
     }
 
 
@@ -203,6 +206,8 @@ def main() -> None:
     figures["peak_rss_mb"] = {"driver": peak_rss_mb(), "largest_child": children}
     figures["load_average"] = os.getloadavg()
     name = "batch-quick" if args.quick else "batch"
+    if args.customers:
+        name = f"batch-{customers}c"
     print(
         json.dumps(
             {k: figures[k] for k in ("explain_sample", "peak_rss_mb", "load_average")}, indent=1
