@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from risk.features.config import FeatureConfig
 from risk.features.spec import has_column
-from risk.features.timeline import NEVER, EventIndex, event_keys, to_days
+from risk.features.timeline import NEVER, EventIndex, event_keys, sort_order, to_days
 from risk.ledger import Ledger
 from risk.lookup import arrow_positions
 
@@ -78,7 +78,7 @@ class LedgerTimeline:
             }
         )
         by_day = event_keys(frame["code"].to_numpy(), frame["issued"].to_numpy())
-        order = np.lexsort((frame["amount"].to_numpy(), by_day))  # ties broken by amount
+        order = sort_order(by_day, frame["amount"].to_numpy())  # ties broken by amount
         return frame.iloc[order].reset_index(drop=True)
 
     @cached_property
