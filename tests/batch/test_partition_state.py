@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from risk.batch.partition import (
     chunk_of_customers,
     chunk_of_rows,
-    row_owners,
     iter_chunks,
     n_chunks_for,
     plan_chunks,
     restrict_to_customers,
+    row_owners,
 )
 from risk.batch.state import (
     IncrementalRunError,
@@ -170,9 +170,13 @@ def test_row_sized_chunks_keep_units_whole_and_cut_at_the_row_target(customers, 
     assert numbers == list(range(len(numbers)))  # numbered without gaps
     unit_rows = rows.groupby(units).sum()
     per_chunk = rows.groupby(chunk_of.to_numpy()).sum()
-    largest_unit = pd.Series(unit_rows.to_numpy()).groupby(
-        pd.Series(chunk_of.to_numpy()).groupby(units).first().loc[unit_rows.index].to_numpy()
-    ).max()
+    largest_unit = (
+        pd.Series(unit_rows.to_numpy())
+        .groupby(
+            pd.Series(chunk_of.to_numpy()).groupby(units).first().loc[unit_rows.index].to_numpy()
+        )
+        .max()
+    )
     assert (per_chunk <= target + largest_unit - 1).all()  # cut at the target
     assert len(numbers) <= -(-int(rows.sum()) // target)  # no more chunks than rows / target
     chunks = list(iter_chunks(ledger, len(numbers), owners=owners, chunk_of=chunk_of))

@@ -16,6 +16,7 @@ import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -238,4 +239,4 @@ def plan_chunks(
     if chunk_of is None:
         chunk_of = chunk_of_customers(customers, n_chunks)
     grouped = pd.Series(chunk_of.index, index=chunk_of.to_numpy()).groupby(level=0)
-    return {int(n): tuple(sorted(ids)) for n, ids in grouped}
+    return {int(cast(int, n)): tuple(sorted(ids)) for n, ids in grouped}

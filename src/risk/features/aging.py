@@ -42,8 +42,10 @@ def _position(
     Monotone in ``day`` for a fixed code, so ``max`` / ``min`` of days map to ``max`` / ``min``
     of positions: one binary search per interval bound, shared by every bucket, and the
     first query on or after ``day + 1`` is the first one after ``day``."""
-    side = "right" if after else "left"
-    return np.searchsorted(sorted_keys, event_keys(codes, days), side=side)
+    needles = event_keys(codes, days)
+    if after:
+        return np.searchsorted(sorted_keys, needles, side="right")
+    return np.searchsorted(sorted_keys, needles, side="left")
 
 
 def _cover_max(n: int, lo: np.ndarray, hi: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -73,10 +73,7 @@ class EventIndex:
         presorted: bool = False,
     ) -> None:
         keys = event_keys(codes, days)
-        if presorted:
-            order = np.arange(len(keys))
-        else:
-            order = sort_order(keys, tiebreak)
+        order = np.arange(len(keys)) if presorted else sort_order(keys, tiebreak)
         self.keys = keys[order]
         self.codes = np.asarray(codes, dtype=np.int64)[order]
         self.days = np.asarray(days, dtype=np.int64)[order]
