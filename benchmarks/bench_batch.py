@@ -114,6 +114,32 @@ def cluster_start(scheduler: str | None) -> dict[str, Any]:
     return {"start_s": seconds, "threads": threads, "local_shape": shape}
 
 
+class StageClock:
+    """``on_stage`` hook of ``run_batch``: wall and CPU seconds (this process), peak resident
+    memory and the 1-minute load average at the end of each stage."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, dict[str, float]] = {}
+        self._current: str | None = None
+        self._mark = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float]:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        return time.perf_counter(), used.ru_utime + used.ru_stime
+
+    def __call__(self, stage: str | None) -> None:
+        now = self._now()
+        if self._current is not None:
+            self.stages[self._current] = {
+                "wall_s": now[0] - self._mark[0],
+                "cpu_s": now[1] - self._mark[1],
+                "peak_rss_mb": peak_rss_mb(),
+                "load_1min": os.getloadavg()[0],
+            }
+        self._current, self._mark = stage, now
+
+
 def run_engine(
     scorer: Any, folder: Path, engine: str, chunk: int, scheduler: str | None = None
 ) -> dict[str, Any]:
@@ -123,7 +149,10 @@ def run_engine(
     shutil.rmtree(dest, ignore_errors=True)
     start = time.perf_counter()
     config = BatchConfig(engine=engine, chunk_customers=chunk, scheduler=scheduler)  # type: ignore[arg-type]
-    summary = run_batch(folder, dest, scorer, config)
+    load_before = os.getloadavg()[0]
+    clock = StageClock()
+    summary = run_batch(folder, dest, scorer, config, on_stage=clock)
+    clock(None)
     wall = time.perf_counter() - start
     rows_in = sum(r["read"] for r in summary.rows.values())
     invoices = summary.rows["invoices"]["kept"]
@@ -146,6 +175,9 @@ def run_engine(
             "end to end (invoices)": invoices / wall,
         },
         "reconciles": summary.reconciles,
+        "peak_rss_mb_so_far": peak_rss_mb(),
+        "stages (driver process)": clock.stages,
+        "load_average_before_after": (load_before, os.getloadavg()[0]),
     }
 
 
@@ -203,6 +235,8 @@ def main() -> None:
     figures["peak_rss_mb"] = {"driver": peak_rss_mb(), "largest_child": children}
     figures["load_average"] = os.getloadavg()
     name = "batch-quick" if args.quick else "batch"
+    if args.customers:
+        name = f"batch-{customers}c"
     print(
         json.dumps(
             {k: figures[k] for k in ("explain_sample", "peak_rss_mb", "load_average")}, indent=1

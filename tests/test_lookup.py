@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risk.lookup import fast_isin, positions_in
+from risk.lookup import FEW_VALUES_RATIO, fast_isin, positions_in
 from risk.model.dataset import _date_then_text_order
 
 ids = st.one_of(st.none(), st.sampled_from(["C1", "C2", "C10", "é", "", " C1"]))
@@ -21,6 +21,20 @@ def test_positions_in_is_get_indexer(values, keys) -> None:
     expected = key_index.get_indexer(series)
     expected[series.isna().to_numpy()] = -1  # a missing value is never found
     np.testing.assert_array_equal(positions_in(series, key_index), expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ids, max_size=4), st.lists(ids, min_size=1, max_size=40))
+def test_few_values_among_many_keys_find_the_first_key(values, keys) -> None:
+    """Few values among many keys (the values are hashed, the keys probed): first match."""
+    keys = keys * (FEW_VALUES_RATIO * 4 + 1)  # repeated: the first occurrence is the answer
+    assert len(keys) > FEW_VALUES_RATIO * len(values)
+    expected = [
+        -1 if v is None or v not in keys else next(i for i, k in enumerate(keys) if k == v)
+        for v in values
+    ]
+    found = positions_in(pd.Series(values, dtype="str"), pd.Series(keys, dtype="str"))
+    assert found.tolist() == expected
 
 
 @settings(max_examples=200, deadline=None)

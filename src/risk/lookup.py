@@ -27,5 +27,29 @@ def fast_isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
 
 def positions_in(values: pd.Series | np.ndarray, keys: pd.Series | pd.Index) -> np.ndarray:
     """Position in ``keys`` (unique) of each value, -1 when absent: ``Index.get_indexer``."""
-    found = pc.index_in(_text(values), value_set=_text(keys))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return arrow_positions(_text(values), _text(keys))
+
+
+#: hash the values instead of the keys when the keys are this many times more numerous
+FEW_VALUES_RATIO = 4
+
+
+def arrow_positions(values: pa.Array, keys: pa.Array) -> np.ndarray:
+    """Position of each value in ``keys`` (first match), -1 when absent or missing.
+
+    Hashing is the costly half of a lookup, so a few values (a table's disputes or credit
+    notes) looked up among many keys (the invoices) are hashed themselves and the keys are
+    probed against them, instead of hashing every key for a few probes.
+    """
+    if len(keys) <= FEW_VALUES_RATIO * len(values):
+        found = pc.index_in(values, value_set=keys)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    distinct = pc.drop_null(pc.unique(values))
+    which = pc.index_in(keys, value_set=distinct).fill_null(-1)
+    which = which.to_numpy(zero_copy_only=False).astype(np.int64)
+    hits = np.flatnonzero(which >= 0)  # ascending: np.unique's first index is the first key
+    first_key = np.full(len(distinct) + 1, -1, dtype=np.int64)  # last slot: not found
+    matched, first = np.unique(which[hits], return_index=True)
+    first_key[matched] = hits[first]
+    slot = pc.index_in(values, value_set=distinct).fill_null(-1)
+    return first_key[slot.to_numpy(zero_copy_only=False).astype(np.int64)]

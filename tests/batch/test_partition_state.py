@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from risk.batch.partition import (
     chunk_of_customers,
+    chunk_of_rows,
     iter_chunks,
     n_chunks_for,
     plan_chunks,
     restrict_to_customers,
+    row_owners,
 )
 from risk.batch.state import (
     IncrementalRunError,
@@ -118,3 +123,81 @@ def test_a_chunk_digest_changes_with_its_own_customers_only() -> None:
     # the digest is that of the chunk's sorted "customer=hash" lines, whatever the plan order
     reordered = {n: tuple(reversed(ids)) for n, ids in reversed(list(plan.items()))}
     assert chunk_hashes(customer_hashes(ledger), reordered) == before
+
+
+def sized_ledger(invoices_per_customer: list[int], groups: list[int | None]) -> Ledger:
+    """Customers with the given invoice counts, each invoice paid once; ``groups``: group
+    number of each customer (None: no group)."""
+    ids = [f"C{i}" for i in range(len(invoices_per_customer))]
+    customers = pd.DataFrame(
+        {"customer_id": ids, "group_id": [None if g is None else f"G{g}" for g in groups]}
+    ).astype({"customer_id": "str"})
+    owner = np.repeat(ids, invoices_per_customer)
+    invoice_ids = [f"I{i}" for i in range(len(owner))]
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": invoice_ids,
+            "customer_id": owner,
+            "issued_on": D("2025-01-10"),
+            "amount": 10.0,
+        }
+    ).astype({"invoice_id": "str", "customer_id": "str"})
+    payments = pd.DataFrame(
+        {"payment_id": [f"P{i}" for i in range(len(owner))], "invoice_id": invoice_ids}
+    ).assign(amount=10.0)
+    return Ledger(customers, invoices, payments=payments)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.one_of(st.none(), st.integers(0, 3))),
+        min_size=1,
+        max_size=25,
+    ),
+    st.integers(1, 120),
+)
+def test_row_sized_chunks_keep_units_whole_and_cut_at_the_row_target(customers, target) -> None:
+    ledger = sized_ledger([n for n, _ in customers], [g for _, g in customers])
+    owners = row_owners(ledger)
+    chunk_of = chunk_of_rows(ledger.customers, owners, target)
+    # rows of each customer: its own row, its invoices and their payments
+    rows = pd.Series([1 + 2 * n for n, _ in customers], index=chunk_of.index)
+    units = ledger.customers["group_id"].fillna(ledger.customers["customer_id"]).to_numpy()
+    unit_chunks = pd.Series(chunk_of.to_numpy()).groupby(units).nunique()
+    assert (unit_chunks == 1).all()  # a group (or a customer) is never split
+    numbers = sorted(set(chunk_of))
+    assert numbers == list(range(len(numbers)))  # numbered without gaps
+    unit_rows = rows.groupby(units).sum()
+    per_chunk = rows.groupby(chunk_of.to_numpy()).sum()
+    largest_unit = (
+        pd.Series(unit_rows.to_numpy())
+        .groupby(
+            pd.Series(chunk_of.to_numpy()).groupby(units).first().loc[unit_rows.index].to_numpy()
+        )
+        .max()
+    )
+    assert (per_chunk <= target + largest_unit - 1).all()  # cut at the target
+    assert len(numbers) <= -(-int(rows.sum()) // target)  # no more chunks than rows / target
+    chunks = list(iter_chunks(ledger, len(numbers), owners=owners, chunk_of=chunk_of))
+    assert sum(len(c.ledger.invoices) for c in chunks) == len(ledger.invoices)
+    assert sum(len(c.ledger.payments) for c in chunks) == len(ledger.payments)
+
+
+def test_one_huge_customer_gets_a_chunk_of_its_own_and_the_rest_stay_balanced() -> None:
+    """The skew customer-sized chunks suffer from: one customer with 2,000 invoices."""
+    ledger = sized_ledger([2_000] + [5] * 200, [None] * 201)
+    chunk_of = chunk_of_rows(ledger.customers, row_owners(ledger), 400)
+    rows = pd.Series([1 + 2 * 2_000] + [11] * 200, index=chunk_of.index)
+    per_chunk = rows.groupby(chunk_of.to_numpy()).sum()
+    huge = chunk_of["C0"]
+    assert per_chunk[huge] <= 4_001 + 399  # the huge customer, and at most a target's rest
+    others = per_chunk.drop(huge)
+    assert others.max() <= 400 + 10 and len(others) >= (200 * 11) // 400
+    assert rows.sum() == per_chunk.sum()
+
+
+def test_chunk_rows_must_be_positive() -> None:
+    ledger = tiny_ledger()
+    with pytest.raises(ValueError, match="chunk_rows must be at least 1"):
+        chunk_of_rows(ledger.customers, row_owners(ledger), 0)

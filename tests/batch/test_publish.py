@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import pickle
+import shutil
 import signal
 import stat
 import subprocess
@@ -64,6 +65,35 @@ def clean_run(batch_scorer, ledger_dir: Path, tmp_path_factory: pytest.TempPathF
     return dest
 
 
+@pytest.fixture(scope="module")
+def earlier_runs(
+    batch_scorer, ledger_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[bool, Path]:
+    """A complete run as of ``EARLIER`` (without and with SQL), made once: each test starts
+    from a copy of it (the run's folder, its ``latest`` link and its database) instead of
+    scoring the same night again."""
+    runs = {}
+    for sql in (False, True):
+        root = tmp_path_factory.mktemp("earlier-sql" if sql else "earlier")
+        url = f"sqlite:///{root}/scores.db" if sql else None
+        config = BatchConfig(as_of=EARLIER, chunk_customers=15, sql_url=url)
+        run_batch(ledger_dir, root / "scores", batch_scorer, config)
+        runs[sql] = root
+    return runs
+
+
+def _start_from(earlier: Path, folder: Path) -> Path:
+    """Copy a made run (``scores`` and ``scores.db`` when present) into ``folder``; the
+    published run's folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(earlier / "scores", folder / "scores", symlinks=True)
+    if (earlier / "scores.db").exists():
+        shutil.copy2(earlier / "scores.db", folder / "scores.db")
+    first = latest_run(folder / "scores")
+    assert first is not None and published(folder / "scores")[0] == "2025-11-30"
+    return first
+
+
 def _run_folders(dest: Path) -> list[str]:
     return [p.name for p in (dest / "runs").iterdir() if p.is_dir()]
 
@@ -86,7 +116,12 @@ def _mount_tmpfs(path: Path, size: int) -> bool:
 
 @pytest.mark.parametrize("free_share", [0.05, 0.5, 0.9])
 def test_disk_full_leaves_the_previous_run_published(
-    batch_scorer, ledger_dir: Path, clean_run: Path, tmp_path: Path, free_share: float
+    batch_scorer,
+    ledger_dir: Path,
+    clean_run: Path,
+    earlier_runs: dict[bool, Path],
+    tmp_path: Path,
+    free_share: float,
 ) -> None:
     """A real ENOSPC (a small tmpfs) at several points of the second run."""
     disk = tmp_path / "disk"
@@ -94,8 +129,7 @@ def test_disk_full_leaves_the_previous_run_published(
         pytest.skip("cannot mount a tmpfs here (needs root): see the injected-failure test")
     try:
         dest = disk / "scores"
-        run_batch(ledger_dir, dest, batch_scorer, BatchConfig(as_of=EARLIER, chunk_customers=15))
-        first = latest_run(dest)
+        first = _start_from(earlier_runs[False], disk)
         before = {p: p.read_bytes() for p in first.rglob("*") if p.is_file()}  # type: ignore[union-attr]
         needed = sum(len(b) for b in before.values())  # less than a run and its chunks
         free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
@@ -120,12 +154,16 @@ def test_disk_full_leaves_the_previous_run_published(
 
 @pytest.mark.parametrize("failing", STAGES)
 def test_a_failure_at_any_stage_publishes_nothing(
-    batch_scorer, ledger_dir: Path, clean_run: Path, tmp_path: Path, failing: str
+    batch_scorer,
+    ledger_dir: Path,
+    clean_run: Path,
+    earlier_runs: dict[bool, Path],
+    tmp_path: Path,
+    failing: str,
 ) -> None:
     """An OSError (disk full) raised as each stage starts, through the stage hook."""
     dest = tmp_path / "scores"
-    run_batch(ledger_dir, dest, batch_scorer, BatchConfig(as_of=EARLIER, chunk_customers=15))
-    first = latest_run(dest)
+    first = _start_from(earlier_runs[False], tmp_path)
 
     def fail(stage: str) -> None:
         if stage == failing:
@@ -166,13 +204,16 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.parametrize("killed_at", STAGES)
 def test_sigkill_at_any_stage_leaves_one_whole_run(
-    batch_scorer, ledger_dir: Path, clean_run: Path, tmp_path: Path, killed_at: str
+    batch_scorer,
+    ledger_dir: Path,
+    clean_run: Path,
+    earlier_runs: dict[bool, Path],
+    tmp_path: Path,
+    killed_at: str,
 ) -> None:
     dest = tmp_path / "scores"
     url = f"sqlite:///{tmp_path}/scores.db"
-    config = BatchConfig(as_of=EARLIER, chunk_customers=15, sql_url=url)
-    run_batch(ledger_dir, dest, batch_scorer, config)
-    first = latest_run(dest)
+    first = _start_from(earlier_runs[True], tmp_path)
     model = tmp_path / "scorer.pkl"
     model.write_bytes(pickle.dumps(batch_scorer))
     args = [sys.executable, "-c", CHILD, str(model), str(ledger_dir), str(dest), killed_at, url]

@@ -59,6 +59,17 @@ def test_chunked_run_equals_one_chunk_and_the_scoring_core(
     assert len(csv) == len(mine) and (csv["probability"] - mine["probability"]).abs().max() < 1e-12
 
 
+def test_chunks_cut_by_rows_score_like_one_chunk(
+    batch_scorer, ledger_dir: Path, tmp_path: Path
+) -> None:
+    """Chunks of about 2,000 ledger rows (customers kept whole) give the one-chunk outputs."""
+    by_rows = BatchConfig(chunk_customers=10**6, chunk_rows=2_000)
+    cut = run_batch(ledger_dir, tmp_path / "rows", batch_scorer, by_rows)
+    run_batch(ledger_dir, tmp_path / "one", batch_scorer, BatchConfig(chunk_customers=10**6))
+    assert cut.chunks["total"] > 5
+    assert_same_outputs(tmp_path / "rows", tmp_path / "one")
+
+
 def test_reason_codes_follow_the_explain_mode(
     batch_scorer, ledger_dir: Path, tmp_path: Path
 ) -> None:

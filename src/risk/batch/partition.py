@@ -16,6 +16,7 @@ import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,48 @@ def chunk_of_customers(customers: pd.DataFrame, n_chunks: int) -> pd.Series:
     hashes = pd.util.hash_pandas_object(units, index=False).to_numpy()
     chunks = (hashes % np.uint64(n_chunks)).astype("int64")
     return pd.Series(chunks, index=customers["customer_id"].astype("str").to_numpy(), name="chunk")
+
+
+def chunk_of_rows(
+    customers: pd.DataFrame, owners: dict[str, np.ndarray], chunk_rows: int
+) -> pd.Series:
+    """Chunk number of every customer, chunks cut at about ``chunk_rows`` ledger rows.
+
+    A scoring unit (a customer, or a whole group) is never split: units are laid out in the
+    order of their stable hash (as :func:`chunk_of_customers`) and a unit goes to the chunk
+    where its first row falls, ``rows before it // chunk_rows``. So a chunk holds about
+    ``chunk_rows`` rows (more when one unit alone is larger), whatever the customers' sizes,
+    and the assignment depends only on the units and their row counts.
+
+    Args:
+        customers: the ledger's customers table.
+        owners: :func:`row_owners` of the ledger (the customer of every row of every table).
+        chunk_rows: target rows per chunk (every table's rows, the customer's own row too).
+
+    Raises:
+        ValueError: ``chunk_rows`` is not positive.
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    n = len(customers)
+    rows = np.ones(n, dtype=np.int64)  # the customer's own row
+    for name, owner in owners.items():
+        if name != "customers":
+            rows += np.bincount(owner[owner >= 0], minlength=n)[:n]
+    units = scoring_units(customers)
+    unit_codes, unit_names = pd.factorize(units)
+    unit_rows = np.bincount(unit_codes, weights=rows, minlength=len(unit_names)).astype(np.int64)
+    hashes = pd.util.hash_pandas_object(pd.Series(unit_names), index=False).to_numpy()
+    order = np.lexsort((np.asarray(unit_names, dtype=object).astype(str), hashes))
+    before = np.cumsum(unit_rows[order]) - unit_rows[order]
+    unit_chunk = np.empty(len(unit_names), dtype=np.int64)
+    unit_chunk[order] = before // chunk_rows
+    _, dense = np.unique(unit_chunk, return_inverse=True)  # numbered 0, 1, ... without gaps
+    return pd.Series(
+        dense[unit_codes].astype("int64"),
+        index=customers["customer_id"].astype("str").to_numpy(),
+        name="chunk",
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +166,7 @@ def iter_chunks(
     n_chunks: int,
     only: set[int] | None = None,
     owners: dict[str, np.ndarray] | None = None,
+    chunk_of: pd.Series | None = None,
 ) -> Iterator[Chunk]:
     """Yield the sub-ledger of each chunk, one at a time (memory: one chunk beyond the ledger).
 
@@ -131,11 +175,13 @@ def iter_chunks(
         n_chunks: number of chunks (see :func:`n_chunks_for`).
         only: chunk numbers to yield (default: all).
         owners: :func:`row_owners` of ``ledger`` when already computed.
+        chunk_of: chunk of every customer (default: :func:`chunk_of_customers`).
 
     Yields:
         :class:`Chunk` in increasing chunk number; empty chunks are skipped.
     """
-    chunk_of = chunk_of_customers(ledger.customers, n_chunks)
+    if chunk_of is None:
+        chunk_of = chunk_of_customers(ledger.customers, n_chunks)
     rows = _row_chunks(ledger, chunk_of, owners if owners is not None else row_owners(ledger))
     positions = {name: _positions(values, n_chunks) for name, values in rows.items()}
     for number in range(n_chunks):
@@ -185,8 +231,12 @@ def decision_ledger(ledger: Ledger, customer_ids: set[str], as_of: pd.Timestamp)
     )
 
 
-def plan_chunks(customers: pd.DataFrame, n_chunks: int) -> dict[int, tuple[str, ...]]:
-    """Customer ids of every non-empty chunk, sorted, by chunk number."""
-    chunk_of = chunk_of_customers(customers, n_chunks)
+def plan_chunks(
+    customers: pd.DataFrame, n_chunks: int, chunk_of: pd.Series | None = None
+) -> dict[int, tuple[str, ...]]:
+    """Customer ids of every non-empty chunk, sorted, by chunk number (``chunk_of``: the
+    chunk of every customer, default :func:`chunk_of_customers`)."""
+    if chunk_of is None:
+        chunk_of = chunk_of_customers(customers, n_chunks)
     grouped = pd.Series(chunk_of.index, index=chunk_of.to_numpy()).groupby(level=0)
-    return {int(n): tuple(sorted(ids)) for n, ids in grouped}
+    return {int(cast(int, n)): tuple(sorted(ids)) for n, ids in grouped}

@@ -60,6 +60,8 @@ class BatchConfig:
     engine: Engine = "pandas"
     scheduler: str | None = None
     chunk_customers: int = 5000
+    #: when set, chunks are cut at about this many ledger rows instead (customers kept whole)
+    chunk_rows: int | None = None
     since_last_run: bool = False
     sql_url: str | None = None
     top: int | None = 50
@@ -120,8 +122,14 @@ def score_in_chunks(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], dict[str, float]]:
     """Score the ledger chunk by chunk, reusing completed chunks; return the merged scores."""
     as_of = pd.Timestamp(settings.as_of)
-    n_chunks = partition.n_chunks_for(len(scope_ledger.customers), config.chunk_customers)
-    plan = partition.plan_chunks(scope_ledger.customers, n_chunks)
+    chunk_of = None
+    if config.chunk_rows is not None:
+        owners = owners if owners is not None else partition.row_owners(scope_ledger)
+        chunk_of = partition.chunk_of_rows(scope_ledger.customers, owners, config.chunk_rows)
+        n_chunks = int(chunk_of.max()) + 1 if len(chunk_of) else 1
+    else:
+        n_chunks = partition.n_chunks_for(len(scope_ledger.customers), config.chunk_customers)
+    plan = partition.plan_chunks(scope_ledger.customers, n_chunks, chunk_of)
     folder = state.open_manifest(dest, settings)
     content = state.chunk_hashes(hashes, plan)
     todo = {n for n in plan if state.completed_chunk(folder, n, content[n]) is None}
@@ -140,7 +148,9 @@ def score_in_chunks(
             progress(completed, len(plan))
 
     if todo:
-        chunks = partition.iter_chunks(scope_ledger, n_chunks, only=todo, owners=owners)
+        chunks = partition.iter_chunks(
+            scope_ledger, n_chunks, only=todo, owners=owners, chunk_of=chunk_of
+        )
         _run_engine(chunks, scorer, as_of, config, done)
     customers, invoices = read_chunks(folder / f"chunk-{n:05d}" for n in sorted(plan))
     counts = {"total": len(plan), "resumed": len(plan) - len(todo), "computed": len(todo)}
@@ -225,7 +235,12 @@ def _run_locked(
     as_of = pd.Timestamp(config.as_of) if config.as_of is not None else ledger.cutoff
     versions = ", ".join(f"{k} v{v}" for k, v in scorer.versions.items())
     settings = state.RunSettings(
-        as_of.date().isoformat(), versions, config.explain, config.chunk_customers, config.top
+        as_of.date().isoformat(),
+        versions,
+        config.explain,
+        config.chunk_customers,
+        config.top,
+        config.chunk_rows,
     )
     run_id = publish.new_run_id()
     summary = BatchSummary(settings.as_of, versions, run_id=run_id, rows=_row_counts(result))

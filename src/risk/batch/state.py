@@ -63,10 +63,15 @@ class RunSettings:
     explain: str
     chunk_customers: int
     top: int | None
+    chunk_rows: int | None = None
 
     def key(self) -> str:
-        """Short digest of the settings."""
-        text = json.dumps(asdict(self), sort_keys=True)
+        """Short digest of the settings (``chunk_rows`` counts only when set, so that the
+        states of customer-sized runs keep their key)."""
+        settings = asdict(self)
+        if settings["chunk_rows"] is None:
+            del settings["chunk_rows"]
+        text = json.dumps(settings, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

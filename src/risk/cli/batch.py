@@ -123,6 +123,10 @@ def score(
     ),
     scheduler: SchedulerOption = None,
     chunk_customers: Annotated[int, typer.Option(min=1, help="Customers per chunk.")] = 5000,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(min=1, help="Cut chunks at about this many ledger rows instead."),
+    ] = None,
     since_last_run: Annotated[
         bool,
         typer.Option(help="Rescore only customers whose ledger rows changed (same as-of date)."),
@@ -162,6 +166,7 @@ def score(
         engine=engine.value,  # type: ignore[arg-type]
         scheduler=scheduler,
         chunk_customers=chunk_customers,
+        chunk_rows=chunk_rows,
         since_last_run=since_last_run,
         sql_url=sql_url,
         top=top or None,

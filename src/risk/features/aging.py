@@ -33,15 +33,19 @@ BUCKET_DAYS: tuple[tuple[int | None, int | None], ...] = (
 )
 
 
-def _runs(
-    sorted_keys: np.ndarray, codes: np.ndarray, first_day: np.ndarray, last_day: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions ``[lo, hi)`` of the sorted queries of ``codes`` with a day in the range."""
-    lo = np.searchsorted(sorted_keys, event_keys(codes, first_day), side="left")
-    hi = np.searchsorted(sorted_keys, event_keys(codes, last_day), side="right")
-    empty = last_day < first_day
-    hi = np.where(empty, lo, np.maximum(hi, lo))
-    return lo, hi
+def _position(
+    sorted_keys: np.ndarray, codes: np.ndarray, days: np.ndarray, after: bool = False
+) -> np.ndarray:
+    """Per (code, day), the position of the first sorted query of ``code`` on or after ``day``
+    (``after``: strictly after ``day``, i.e. one past its last query on or before ``day``).
+
+    Monotone in ``day`` for a fixed code, so ``max`` / ``min`` of days map to ``max`` / ``min``
+    of positions: one binary search per interval bound, shared by every bucket, and the
+    first query on or after ``day + 1`` is the first one after ``day``."""
+    needles = event_keys(codes, days)
+    if after:
+        return np.searchsorted(sorted_keys, needles, side="right")
+    return np.searchsorted(sorted_keys, needles, side="left")
 
 
 def _cover_max(n: int, lo: np.ndarray, hi: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -143,28 +147,39 @@ def aged_balance(
     p_pos, p_start, p_amount, p_running = _payment_pieces(timeline)
     sweep = _Sweep(keys, q_codes, _whole_cents(amount, p_amount))
 
-    # contributions: each invoice (+amount) and each payment (-amount) from its first day
+    # contributions: each invoice (+amount) and each payment (-amount) from its first day;
+    # a contribution covers the queries [lo, hi) of its customer, lo = first query on or
+    # after its first day, hi = first query after its last day (positions, not days)
+    n_inv = len(codes)
     c_codes = np.concatenate((codes, codes[p_pos]))
-    c_start = np.concatenate((start, np.maximum(start[p_pos], p_start)))
-    c_end = np.concatenate((paid, paid[p_pos]))
     c_due = np.concatenate((due, due[p_pos]))
     c_value = np.concatenate((amount, -p_amount))
+    c_lo = _position(keys, c_codes, np.concatenate((start, np.maximum(start[p_pos], p_start))))
+    c_hi = _position(keys, c_codes, np.concatenate((paid, paid[p_pos])), after=True)
+    # bucket bounds: the first query past due + high, shared (due + high + 1 = next low)
+    past = {
+        high: _position(keys, c_codes, c_due + high, after=True)
+        for _, high in BUCKET_DAYS
+        if high is not None
+    }
+    del c_due
     out: dict[str, np.ndarray] = {}
     total = np.zeros(len(keys))
     for name, (low, high) in zip(bucket_names, BUCKET_DAYS, strict=True):
-        first = c_start if low is None else np.maximum(c_start, c_due + low)
-        last = c_end if high is None else np.minimum(c_end, c_due + high)
-        balance = sweep.total(*_runs(keys, c_codes, first, last), c_value)
+        lo = c_lo if low is None else np.maximum(c_lo, past[low - 1])
+        hi = c_hi if high is None else np.minimum(c_hi, past[high])
+        balance = sweep.total(lo, np.maximum(hi, lo), c_value)
         out[f"open_amount_{name}"] = balance
         total += balance
+    del past
     out["open_amount_total"] = total
-    lo, hi = _runs(keys, codes, start, paid)
+    lo, hi = c_lo[:n_inv], np.maximum(c_hi[:n_inv], c_lo[:n_inv])
     count = sweep.count(lo, hi)
     out["n_open_invoices"] = count.astype(np.float64)
     oldest = _cover_max(len(keys), lo, hi, -due.astype(np.float64)) + q_days
     out["open_days_past_due_max"] = np.where(count > 0, oldest, np.nan)
     out["open_invoice_amount_max"] = _largest_open(
-        keys, codes, start, paid, amount, p_pos, p_start, p_running
+        len(keys), c_lo, c_hi, n_inv, amount, p_pos, p_running
     )
     if order is None:
         return out
@@ -174,33 +189,35 @@ def aged_balance(
 
 
 def _largest_open(
-    keys: np.ndarray,
-    codes: np.ndarray,
-    start: np.ndarray,
-    paid: np.ndarray,
+    n: int,
+    c_lo: np.ndarray,
+    c_hi: np.ndarray,
+    n_inv: int,
     amount: np.ndarray,
     p_pos: np.ndarray,
-    p_start: np.ndarray,
     p_running: np.ndarray,
 ) -> np.ndarray:
     """Largest open amount per sorted query (0 when none open).
 
     An invoice's open amount is constant between payments: pieces ``[start, first payment]``,
-    ``[payment j + 1 day, payment j+1]``, ..., ``[last payment + 1 day, paid]``.
+    ``[payment j + 1 day, payment j+1]``, ..., ``[last payment + 1 day, paid]``. ``c_lo`` and
+    ``c_hi`` are the query runs of the invoices (first ``n_inv``) then of the payments (from
+    the payment's first day to the invoice's payment day), so every piece's run is read from
+    them: a piece ending the day before the next payment's first day ends at that payment's
+    ``lo``.
     """
-    piece_start = np.maximum(start[p_pos], p_start)
-    n = len(p_pos)
-    same_next = np.zeros(n, dtype=bool)
+    inv_lo, inv_hi = c_lo[:n_inv], c_hi[:n_inv]
+    pay_lo, pay_hi = c_lo[n_inv:], c_hi[n_inv:]
+    m = len(p_pos)
+    same_next = np.zeros(m, dtype=bool)
     same_next[:-1] = p_pos[1:] == p_pos[:-1]
-    next_start = np.empty(n, dtype=np.int64)
-    next_start[:-1] = piece_start[1:]
-    piece_end = np.where(same_next, next_start - 1, paid[p_pos])
-    first_payment = np.full(len(start), np.iinfo(np.int64).max)
-    np.minimum.at(first_payment, p_pos, piece_start)
-    base_end = np.minimum(paid, first_payment - 1)
-    all_codes = np.concatenate((codes, codes[p_pos]))
-    lo, hi = _runs(
-        keys, all_codes, np.concatenate((start, piece_start)), np.concatenate((base_end, piece_end))
-    )
+    next_lo = np.empty(m, dtype=np.int64)
+    next_lo[:-1] = pay_lo[1:]
+    piece_hi = np.where(same_next, next_lo, pay_hi)
+    first_payment_lo = np.full(n_inv, np.iinfo(np.int64).max)
+    np.minimum.at(first_payment_lo, p_pos, pay_lo)
+    base_hi = np.minimum(inv_hi, first_payment_lo)
+    lo = np.concatenate((inv_lo, pay_lo))
+    hi = np.maximum(np.concatenate((base_hi, piece_hi)), lo)
     values = np.concatenate((amount, amount[p_pos] - p_running))
-    return np.maximum(_cover_max(len(keys), lo, hi, values), 0.0)
+    return np.maximum(_cover_max(n, lo, hi, values), 0.0)

@@ -12,12 +12,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from risk.features.config import FeatureConfig
 from risk.features.spec import has_column
-from risk.features.timeline import NEVER, EventIndex, event_keys, to_days
+from risk.features.timeline import NEVER, EventIndex, event_keys, sort_order, to_days
 from risk.ledger import Ledger
+from risk.lookup import arrow_positions
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class LedgerTimeline:
             }
         )
         by_day = event_keys(frame["code"].to_numpy(), frame["issued"].to_numpy())
-        order = np.lexsort((frame["amount"].to_numpy(), by_day))  # ties broken by amount
+        order = sort_order(by_day, frame["amount"].to_numpy())  # ties broken by amount
         return frame.iloc[order].reset_index(drop=True)
 
     @cached_property
@@ -199,8 +199,7 @@ def positions_in(table_ids: pd.Series | pd.Index, wanted: pd.Series | pd.Index) 
 
     Uses pyarrow's hash lookup, several times faster than ``Index.get_indexer`` on strings.
     """
-    found = pc.index_in(_arrow_ids(wanted), value_set=_arrow_ids(table_ids))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return arrow_positions(_arrow_ids(wanted), _arrow_ids(table_ids))
 
 
 def make_queries(timeline: LedgerTimeline, customer_ids: pd.Series, as_of: pd.Series) -> Queries:

@@ -61,12 +61,13 @@ def _noop(stage: str) -> None:
     """Default progress callback."""
 
 
-def _sorted(queries: Queries) -> tuple[Queries, np.ndarray]:
-    """Queries sorted by (customer, day), for cache-friendly lookups; and the inverse order."""
+def _sorted(queries: Queries) -> tuple[Queries, np.ndarray, np.ndarray]:
+    """Queries sorted by (customer, day), for cache-friendly lookups; the order and its
+    inverse."""
     order = np.argsort(event_keys(queries.codes, queries.days), kind="stable")
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    return Queries(queries.codes[order], queries.days[order]), inverse
+    return Queries(queries.codes[order], queries.days[order]), order, inverse
 
 
 def _unsort(values: object, inverse: np.ndarray) -> object:
@@ -99,10 +100,14 @@ def _assemble(
 
 
 def _customer_values(
-    timeline: LedgerTimeline, queries: Queries, progress: Progress
+    timeline: LedgerTimeline,
+    queries: Queries,
+    progress: Progress,
+    sorted_queries: tuple[Queries, np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, object]:
-    """Customer-level feature values of each query, in the query order."""
-    ordered, inverse = _sorted(queries)
+    """Customer-level feature values of each query, in the query order (``sorted_queries``:
+    ``_sorted(queries)`` when the caller has it already)."""
+    ordered, _, inverse = sorted_queries or _sorted(queries)
     for name in SHARED_INDEXES:
         getattr(timeline, name)
 
@@ -196,10 +201,10 @@ def _invoice_frame(
     keys["as_of"] = as_of
     codes = timeline.invoices["code"].to_numpy()[positions]
     q = Queries(codes=codes, days=to_days(keys["as_of"]))
-    values = _customer_values(timeline, q, progress)
+    sorted_queries = _sorted(q)
+    values = _customer_values(timeline, q, progress, sorted_queries)
     progress("invoice")
-    ordered, inverse = _sorted(q)
-    order = np.argsort(inverse)
+    ordered, order, inverse = sorted_queries
     inv_values = invoice.compute(timeline, positions[order], ordered)
     values.update(_unsort_all(inv_values, inverse))
     return _assemble(keys, values, "invoice", timeline)

@@ -36,6 +36,21 @@ def event_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
     return shifted
 
 
+def sort_order(keys: np.ndarray, tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """Order sorting ``keys``, equal keys by ``tiebreak`` then by position (stable).
+
+    ``np.lexsort`` sorts once per column; when no key repeats (most event tables: one event
+    per owner and day) the tiebreak cannot change the order, so one sort of the keys suffices.
+    """
+    order = np.argsort(keys, kind="stable")
+    if tiebreak is None or len(keys) < 2:
+        return order
+    ordered = keys[order]
+    if not (ordered[1:] == ordered[:-1]).any():
+        return order
+    return np.lexsort((tiebreak, keys))
+
+
 class EventIndex:
     """Events sorted by (code, day), with per-code prefix sums, maxima and dates.
 
@@ -58,12 +73,7 @@ class EventIndex:
         presorted: bool = False,
     ) -> None:
         keys = event_keys(codes, days)
-        if presorted:
-            order = np.arange(len(keys))
-        elif tiebreak is None:
-            order = np.argsort(keys, kind="stable")
-        else:
-            order = np.lexsort((tiebreak, keys))
+        order = np.arange(len(keys)) if presorted else sort_order(keys, tiebreak)
         self.keys = keys[order]
         self.codes = np.asarray(codes, dtype=np.int64)[order]
         self.days = np.asarray(days, dtype=np.int64)[order]
