@@ -39,7 +39,15 @@ from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.default_level import default_feature_config, observation_windows
 from risk.model.distributed import Engine, TrainingEngine, training_engine
-from risk.model.fit import SCORECARD, FitConfig, FittedModels, fit_models, score_test
+from risk.model.fit import (
+    SCORECARD,
+    VOLUME_BASELINE,
+    VOLUME_FEATURES,
+    FitConfig,
+    FittedModels,
+    fit_models,
+    score_test,
+)
 from risk.model.lgbm import gain_importance
 from risk.model.split import (
     TimeWindows,
@@ -267,6 +275,32 @@ def scorecard_lines(fitted: FittedModels) -> list[str]:
     return points_section(card.points_table(), card.pdo, card.base_points, card.base_odds)
 
 
+def volume_gain(evaluations: list[Evaluation]) -> float | None:
+    """Test AUC of the champion candidate minus that of the volume-only baseline (None when
+    there is no volume baseline, i.e. not the customer level)."""
+    by_name = {e.name: e.metrics["auc"] for e in evaluations}
+    if VOLUME_BASELINE not in by_name:
+        return None
+    return float(by_name[CALIBRATED] - by_name[VOLUME_BASELINE])
+
+
+def volume_lines(evaluations: list[Evaluation]) -> list[str]:
+    """The report's paragraph on the volume-only baseline (empty at other levels)."""
+    gain = volume_gain(evaluations)
+    if gain is None:
+        return []
+    verdict = "beats" if gain > 0 else "does NOT beat"
+    return [
+        "## Baseline to beat: volume only",
+        "",
+        f"A LightGBM on the volume features alone ({', '.join(VOLUME_FEATURES)}), fitted on "
+        f"the same windows, is the baseline the customer model must beat: the model {verdict} "
+        f"it by {gain:+.4f} test AUC. A label that volume alone predicts measures how much a "
+        "customer trades, not how it pays.",
+        "",
+    ]
+
+
 def fit_context(fitted: FittedModels) -> dict[str, str]:
     """Report lines saying which rows early-stopped, calibrated and refitted the model."""
     rows = fitted.rows
@@ -313,6 +347,7 @@ def _log_run(
         "LightGBM (uncalibrated)": "test_raw",
         "logistic baseline": "baseline_test",
         SCORECARD: "scorecard_test",
+        VOLUME_BASELINE: "volume_baseline_test",
     }
     for evaluation in evaluations:
         prefix = prefixes[evaluation.name]
@@ -330,6 +365,9 @@ def _log_run(
         mlflow.log_metrics(
             {"oracle_auc": oracle, "oracle_gap": oracle - evaluations[0].metrics["auc"]}
         )
+    gain = volume_gain(evaluations)
+    if gain is not None:
+        mlflow.log_metric("auc_gain_over_volume_baseline", gain)
     mlflow.set_tags(
         {**fingerprint, "git_commit": git_commit(), "calibration_choice": fitted.calibration_reason}
     )
@@ -357,6 +395,7 @@ def evaluate_registered(
     features = FeatureConfig(
         late_after_days=int(model.metadata.get("late_after_days", 30)),
         horizon_days=int(model.metadata.get("horizon_days", 180)),
+        late_share_threshold=float(model.metadata.get("late_share_threshold", 0.25)),
     )
     data = training_data(ledger, level, features)
     valid_end = pd.Timestamp(model.metadata["windows"]["valid_end"])
@@ -478,7 +517,7 @@ def _train_on(
                 plots=plots,
                 oracle_auc=oracle,
                 fair_oracle_auc=fair,
-                sections=scorecard_lines(fitted),
+                sections=[*volume_lines(evaluations), *scorecard_lines(fitted)],
             )
             fitted.model.metadata.update(
                 {
@@ -486,6 +525,7 @@ def _train_on(
                     "engine": config.engine,
                     "late_after_days": config.features.late_after_days,
                     "horizon_days": config.features.horizon_days,
+                    "late_share_threshold": config.features.late_share_threshold,
                     "test_metrics": evaluations[0].metrics,
                 }
             )
