@@ -267,6 +267,35 @@ def gate(
     )
 
 
+def register_scorecard(
+    store: registry.Store,
+    config: TrainConfig,
+    data: TrainingData,
+    test: np.ndarray,
+    fitted: FittedModels,
+    evaluations: list[Evaluation],
+) -> str | None:
+    """Register the scorecard as the level's challenger scorecard, with its test metrics and
+    its gate verdict against the current champion (a scorecard is never promoted by itself:
+    ``risk promote`` acts on the LightGBM model). None without a scorecard."""
+    if fitted.scorecard is None:
+        return None
+    metrics = {e.name: e.metrics for e in evaluations}
+    card = metrics.get(SCORECARD, {})
+    verdict, reason = gate(store, config, data, test, card.get(config.gate_metric, float("nan")))
+    tags = {
+        **{f"test_{k}": f"{v:.6f}" for k, v in card.items() if np.isfinite(v)},
+        "lightgbm_test_auc": f"{metrics[CALIBRATED]['auc']:.6f}",
+        "gate_beats_champion": str(verdict).lower(),
+        "gate_reason": reason,
+        "pdo": f"{fitted.scorecard.pdo:g}",
+        "base_points": f"{fitted.scorecard.base_points:g}",
+    }
+    version = registry.log_scorecard(fitted.scorecard, fitted.model, store, tags)
+    mlflow.set_tag("scorecard_version", version)
+    return version
+
+
 def scorecard_lines(fitted: FittedModels) -> list[str]:
     """The report's scorecard section (empty without a scorecard)."""
     card = fitted.scorecard
@@ -542,6 +571,7 @@ def _train_on(
         promoted, reason = gate(
             store, config, data, masks.test, evaluations[0].metrics[config.gate_metric]
         )
+        register_scorecard(store, config, data, masks.test, fitted, evaluations)
         if promoted:
             registry.set_champion(store, config.level, version, reason)
         mlflow.set_tags({"gate_promoted": str(promoted).lower(), "gate_reason": reason})
