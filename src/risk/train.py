@@ -50,6 +50,7 @@ from risk.model.fit import (
 )
 from risk.model.lgbm import gain_importance
 from risk.model.split import (
+    SplitMasks,
     TimeWindows,
     WindowMinimum,
     check_windows,
@@ -57,6 +58,7 @@ from risk.model.split import (
     fit_horizon,
     split_masks,
 )
+from risk.monitor.drift import reference_profile
 
 logger = logging.getLogger(__name__)
 
@@ -304,6 +306,22 @@ def scorecard_lines(fitted: FittedModels) -> list[str]:
     return points_section(card.points_table(), card.pdo, card.base_points, card.base_odds)
 
 
+#: Rows of the training window profiled for monitoring (every k-th row beyond it).
+PROFILE_ROWS = 50_000
+
+
+def training_profile(model: RiskModel, data: TrainingData, masks: SplitMasks) -> dict[str, Any]:
+    """Binned score and inputs of the final model's training rows: the reference the batch
+    summary's monitoring section measures drift against (``risk.monitor.batch``)."""
+    rows = np.flatnonzero(masks.refit if masks.refit is not None else masks.train)
+    if len(rows) > PROFILE_ROWS:
+        rows = rows[np.linspace(0, len(rows) - 1, PROFILE_ROWS).astype(int)]
+    frame = data.frame.iloc[rows]
+    inputs = model.prepare(frame)
+    scores = model.calibrator.predict(model.raw_score(inputs))
+    return reference_profile(inputs, scores, model.features)
+
+
 def volume_gain(evaluations: list[Evaluation]) -> float | None:
     """Test AUC of the champion candidate minus that of the volume-only baseline (None when
     there is no volume baseline, i.e. not the customer level)."""
@@ -518,6 +536,7 @@ def _train_on(
                 mlflow.log_metric("cv_log_loss", loss)
 
         fitted = fit_models(data, masks, windows, config.fit, on_trial, progress, engine.trainer)
+        fitted.model.metadata["reference_profile"] = training_profile(fitted.model, data, masks)
         progress("evaluation")
         evaluations, probs = evaluate_fit(fitted, data, masks.test)
         oracle = oracle_auc(truth, data, masks.test, config.features.late_after_days)
