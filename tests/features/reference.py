@@ -110,9 +110,7 @@ class Reference:
             out[f"days_late_ewm_{h}d"] = sum(wt * d for wt, d in ewm) / total if ewm else NAN
         for lo, hi in ((30, 90), (90, 180)):  # invoices due in [t - hi, t - lo), paid by due
             cohort = [
-                i
-                for i in self.invoices_of.get(customer_id, [])
-                if lo < _days(t, i["due_on"]) <= hi
+                i for i in self.invoices_of.get(customer_id, []) if lo < _days(t, i["due_on"]) <= hi
             ]
             out[f"on_time_share_due_{lo}_{hi}d"] = _mean(
                 [self._paid(i) is not None and self._paid(i) <= i["due_on"] for i in cohort]
