@@ -29,7 +29,7 @@ from risk.features.registry import monotone_constraints
 from risk.model.baseline import fit_scorecard
 from risk.model.dataset import training_data
 from risk.model.distributed import train_lightgbm_dask
-from risk.model.fit import FitConfig, fit_models, score_test
+from risk.model.fit import VOLUME_BASELINE, FitConfig, fit_models, score_test
 from risk.model.lgbm import train_lightgbm
 from risk.model.split import derive_windows, split_masks
 from risk.synth import SampleConfig, generate_portfolio
@@ -60,6 +60,11 @@ def quality(portfolio, level: str) -> dict[str, float]:
         "baseline_auc": base["auc"],
         "baseline_ece": base["ece"],
         "scorecard_auc": classification_metrics(y, probs["WoE scorecard"])["auc"],
+        **(
+            {"volume_baseline_auc": classification_metrics(y, probs[VOLUME_BASELINE])["auc"]}
+            if VOLUME_BASELINE in probs
+            else {}
+        ),
         "refit_rows": fitted.rows.get("refit", 0),
         "rounds": fitted.rounds,
         "calibration": fitted.model.calibrator.method,

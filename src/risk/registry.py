@@ -34,6 +34,11 @@ from risk.model.bundle import BUNDLE_FILE, RiskModel
 logger = logging.getLogger(__name__)
 
 CHAMPION = "champion"
+CHALLENGER = "challenger"
+#: The registered name of a level's weight-of-evidence scorecard (a challenger of its own).
+SCORECARD_SUFFIX = "-scorecard"
+SCORECARD_FILE = "scorecard.json"
+POINTS_FILE = "points_table.csv"
 MODEL_NAMES = {
     "invoice": "payment-risk-invoice",
     "customer": "payment-risk-customer",
@@ -222,6 +227,97 @@ def log_model(model: RiskModel, example: pd.DataFrame, store: Store) -> tuple[st
     client.set_model_version_tag(MODEL_NAMES[model.level], version, FILES_TAG, files)
     client.set_model_version_tag(MODEL_NAMES[model.level], version, HASH_TAG, sha)
     return version, sha
+
+
+@dataclass
+class RegisteredScorecard:
+    """A registered WoE scorecard with the input preparation of the model it was fitted beside
+    (sector rate, categories, column order); ``metadata`` says which version it is."""
+
+    card: Any  # risk.model.scorecard.WoEScorecard
+    inputs: RiskModel  # prepare() only: its booster is not registered with the scorecard
+    metadata: dict[str, Any]
+
+    def predict_proba(self, frame: pd.DataFrame) -> Any:
+        """Probability of the event for each row of a features frame."""
+        return self.card.predict_proba(self.inputs.prepare(frame))[:, 1]
+
+
+def scorecard_name(level: str) -> str:
+    """Registered-model name of the level's scorecard (``payment-risk-invoice-scorecard``)."""
+    return MODEL_NAMES[level] + SCORECARD_SUFFIX
+
+
+def log_scorecard(
+    card: Any, model: RiskModel, store: Store, tags: dict[str, str] | None = None
+) -> str:
+    """Log ``card`` (JSON, its points table as CSV, the input preparation of ``model``) in the
+    active run and register it as a new version of :func:`scorecard_name` holding the
+    ``challenger`` alias, with per-file hashes as every registered version; return the version.
+    """
+    client = store.client()
+    name = scorecard_name(model.level)
+    run = mlflow.active_run()
+    if run is None:
+        raise RiskError("log_scorecard needs an active MLflow run (registry.training_run)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / SCORECARD_FILE).write_text(json.dumps(card.to_dict(), indent=2, sort_keys=True))
+        card.points_table().to_csv(folder / POINTS_FILE, index=False)
+        (folder / BUNDLE_FILE).write_text(json.dumps(model.to_json(), indent=2, sort_keys=True))
+        files = json.dumps(file_hashes(folder), sort_keys=True, separators=(",", ":"))
+        sha = directory_sha256(folder)
+        mlflow.log_artifacts(str(folder), artifact_path="scorecard")
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(name)
+    version = client.create_model_version(
+        name, source=f"{run.info.artifact_uri}/scorecard", run_id=run.info.run_id
+    ).version
+    for key, value in {FILES_TAG: files, HASH_TAG: sha, **(tags or {})}.items():
+        client.set_model_version_tag(name, str(version), key, value)
+    client.set_registered_model_alias(name, CHALLENGER, str(version))
+    return str(version)
+
+
+def load_scorecard(
+    store: Store, level: str, alias: str | None = CHALLENGER, version: str | None = None
+) -> RegisteredScorecard:
+    """Load a registered scorecard by alias (default ``challenger``) or version, hash-verified.
+
+    Raises:
+        ModelNotFoundError: no such scorecard, version or alias.
+        ModelIntegrityError: the artifacts changed since registration.
+    """
+    from risk.model.scorecard import WoEScorecard
+
+    client = store.client()
+    name = scorecard_name(level)
+    try:
+        mv = (
+            client.get_model_version(name, version)
+            if version
+            else client.get_model_version_by_alias(name, alias or CHALLENGER)
+        )
+    except MlflowException as exc:
+        what = f"version {version}" if version else f"alias {alias!r}"
+        raise ModelNotFoundError(
+            f"no scorecard {name!r} with {what} in {store.tracking_uri}: train the "
+            f"{level} model with `risk train --level {level}`"
+        ) from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
+            )
+        )
+        what = f"scorecard {name} version {mv.version}"
+        check_files(local, mv.tags.get(FILES_TAG), mv.tags.get(HASH_TAG), what)
+        card = WoEScorecard.from_dict(json.loads((local / SCORECARD_FILE).read_text()))
+        inputs = RiskModel.from_parts(None, json.loads((local / BUNDLE_FILE).read_text()))  # type: ignore[arg-type]
+    metadata = {"model_name": name, "model_version": str(mv.version), "run_id": mv.run_id}
+    return RegisteredScorecard(card, inputs, {**inputs.metadata, **metadata, **mv.tags})
 
 
 def _version_uri(level: str, alias: str | None, version: str | None) -> str:

@@ -39,9 +39,18 @@ from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.default_level import default_feature_config, observation_windows
 from risk.model.distributed import Engine, TrainingEngine, training_engine
-from risk.model.fit import SCORECARD, FitConfig, FittedModels, fit_models, score_test
+from risk.model.fit import (
+    SCORECARD,
+    VOLUME_BASELINE,
+    VOLUME_FEATURES,
+    FitConfig,
+    FittedModels,
+    fit_models,
+    score_test,
+)
 from risk.model.lgbm import gain_importance
 from risk.model.split import (
+    SplitMasks,
     TimeWindows,
     WindowMinimum,
     check_windows,
@@ -49,6 +58,7 @@ from risk.model.split import (
     fit_horizon,
     split_masks,
 )
+from risk.monitor.drift import reference_profile
 
 logger = logging.getLogger(__name__)
 
@@ -259,12 +269,83 @@ def gate(
     )
 
 
+def register_scorecard(
+    store: registry.Store,
+    config: TrainConfig,
+    data: TrainingData,
+    test: np.ndarray,
+    fitted: FittedModels,
+    evaluations: list[Evaluation],
+) -> str | None:
+    """Register the scorecard as the level's challenger scorecard, with its test metrics and
+    its gate verdict against the current champion (a scorecard is never promoted by itself:
+    ``risk promote`` acts on the LightGBM model). None without a scorecard."""
+    if fitted.scorecard is None:
+        return None
+    metrics = {e.name: e.metrics for e in evaluations}
+    card = metrics.get(SCORECARD, {})
+    verdict, reason = gate(store, config, data, test, card.get(config.gate_metric, float("nan")))
+    tags = {
+        **{f"test_{k}": f"{v:.6f}" for k, v in card.items() if np.isfinite(v)},
+        "lightgbm_test_auc": f"{metrics[CALIBRATED]['auc']:.6f}",
+        "gate_beats_champion": str(verdict).lower(),
+        "gate_reason": reason,
+        "pdo": f"{fitted.scorecard.pdo:g}",
+        "base_points": f"{fitted.scorecard.base_points:g}",
+    }
+    version = registry.log_scorecard(fitted.scorecard, fitted.model, store, tags)
+    mlflow.set_tag("scorecard_version", version)
+    return version
+
+
 def scorecard_lines(fitted: FittedModels) -> list[str]:
     """The report's scorecard section (empty without a scorecard)."""
     card = fitted.scorecard
     if card is None:
         return []
     return points_section(card.points_table(), card.pdo, card.base_points, card.base_odds)
+
+
+#: Rows of the training window profiled for monitoring (every k-th row beyond it).
+PROFILE_ROWS = 50_000
+
+
+def training_profile(model: RiskModel, data: TrainingData, masks: SplitMasks) -> dict[str, Any]:
+    """Binned score and inputs of the final model's training rows: the reference the batch
+    summary's monitoring section measures drift against (``risk.monitor.batch``)."""
+    rows = np.flatnonzero(masks.refit if masks.refit is not None else masks.train)
+    if len(rows) > PROFILE_ROWS:
+        rows = rows[np.linspace(0, len(rows) - 1, PROFILE_ROWS).astype(int)]
+    frame = data.frame.iloc[rows]
+    inputs = model.prepare(frame)
+    scores = model.calibrator.predict(model.raw_score(inputs))
+    return reference_profile(inputs, scores, model.features)
+
+
+def volume_gain(evaluations: list[Evaluation]) -> float | None:
+    """Test AUC of the champion candidate minus that of the volume-only baseline (None when
+    there is no volume baseline, i.e. not the customer level)."""
+    by_name = {e.name: e.metrics["auc"] for e in evaluations}
+    if VOLUME_BASELINE not in by_name:
+        return None
+    return float(by_name[CALIBRATED] - by_name[VOLUME_BASELINE])
+
+
+def volume_lines(evaluations: list[Evaluation]) -> list[str]:
+    """The report's paragraph on the volume-only baseline (empty at other levels)."""
+    gain = volume_gain(evaluations)
+    if gain is None:
+        return []
+    verdict = "beats" if gain > 0 else "does NOT beat"
+    return [
+        "## Baseline to beat: volume only",
+        "",
+        f"A LightGBM on the volume features alone ({', '.join(VOLUME_FEATURES)}), fitted on "
+        f"the same windows, is the baseline the customer model must beat: the model {verdict} "
+        f"it by {gain:+.4f} test AUC. A label that volume alone predicts measures how much a "
+        "customer trades, not how it pays.",
+        "",
+    ]
 
 
 def fit_context(fitted: FittedModels) -> dict[str, str]:
@@ -313,6 +394,7 @@ def _log_run(
         "LightGBM (uncalibrated)": "test_raw",
         "logistic baseline": "baseline_test",
         SCORECARD: "scorecard_test",
+        VOLUME_BASELINE: "volume_baseline_test",
     }
     for evaluation in evaluations:
         prefix = prefixes[evaluation.name]
@@ -330,6 +412,9 @@ def _log_run(
         mlflow.log_metrics(
             {"oracle_auc": oracle, "oracle_gap": oracle - evaluations[0].metrics["auc"]}
         )
+    gain = volume_gain(evaluations)
+    if gain is not None:
+        mlflow.log_metric("auc_gain_over_volume_baseline", gain)
     mlflow.set_tags(
         {**fingerprint, "git_commit": git_commit(), "calibration_choice": fitted.calibration_reason}
     )
@@ -357,6 +442,7 @@ def evaluate_registered(
     features = FeatureConfig(
         late_after_days=int(model.metadata.get("late_after_days", 30)),
         horizon_days=int(model.metadata.get("horizon_days", 180)),
+        late_share_threshold=float(model.metadata.get("late_share_threshold", 0.25)),
     )
     data = training_data(ledger, level, features)
     valid_end = pd.Timestamp(model.metadata["windows"]["valid_end"])
@@ -450,6 +536,7 @@ def _train_on(
                 mlflow.log_metric("cv_log_loss", loss)
 
         fitted = fit_models(data, masks, windows, config.fit, on_trial, progress, engine.trainer)
+        fitted.model.metadata["reference_profile"] = training_profile(fitted.model, data, masks)
         progress("evaluation")
         evaluations, probs = evaluate_fit(fitted, data, masks.test)
         oracle = oracle_auc(truth, data, masks.test, config.features.late_after_days)
@@ -478,7 +565,7 @@ def _train_on(
                 plots=plots,
                 oracle_auc=oracle,
                 fair_oracle_auc=fair,
-                sections=scorecard_lines(fitted),
+                sections=[*volume_lines(evaluations), *scorecard_lines(fitted)],
             )
             fitted.model.metadata.update(
                 {
@@ -486,6 +573,7 @@ def _train_on(
                     "engine": config.engine,
                     "late_after_days": config.features.late_after_days,
                     "horizon_days": config.features.horizon_days,
+                    "late_share_threshold": config.features.late_share_threshold,
                     "test_metrics": evaluations[0].metrics,
                 }
             )
@@ -502,6 +590,7 @@ def _train_on(
         promoted, reason = gate(
             store, config, data, masks.test, evaluations[0].metrics[config.gate_metric]
         )
+        register_scorecard(store, config, data, masks.test, fitted, evaluations)
         if promoted:
             registry.set_champion(store, config.level, version, reason)
         mlflow.set_tags({"gate_promoted": str(promoted).lower(), "gate_reason": reason})

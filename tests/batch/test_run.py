@@ -54,6 +54,19 @@ def test_chunked_run_equals_one_chunk_and_the_scoring_core(
     pd.testing.assert_frame_equal(mine, core.reset_index(drop=True), check_dtype=False)
     summary = json.loads((tmp_path / "a" / "latest" / "summary.json").read_text())
     assert summary["reconciles"] and summary["scored"]["customers"] == len(ledger.customers)
+    # monitoring: the customer model's score and inputs against its training window (issue 19)
+    monitoring = summary["monitoring"]
+    from risk.monitor.drift import psi_against_profile
+
+    profile = batch_scorer.customer_model.metadata["reference_profile"]
+    expected_psi = psi_against_profile(profile["score"], mine["probability"].to_numpy())
+    assert monitoring["score_psi"] == pytest.approx(expected_psi, abs=1e-4)
+    assert 0 < len(monitoring["top_features"]) <= 10
+    psis = [row["psi"] for row in monitoring["top_features"]]
+    assert psis == sorted(psis, reverse=True)
+    assert all(
+        ("alert" in row["status"]) == (row["psi"] > 0.25) for row in monitoring["top_features"]
+    )
     assert not (tmp_path / "a" / ".chunks" / "2025-12-31").exists()  # cleaned after publishing
     csv = pd.read_csv(tmp_path / "a" / "latest" / "customer_scores.csv")
     assert len(csv) == len(mine) and (csv["probability"] - mine["probability"]).abs().max() < 1e-12

@@ -104,6 +104,17 @@ class Reference:
         recent = [late[id(i)] for i in window if _days(t, i["paid_on"]) <= r]
         older = [late[id(i)] for i in window if _days(t, i["paid_on"]) > r]
         out["days_late_trend_3m_vs_12m"] = _mean(recent) - _mean(older)
+        for h in (30, 90, 180):  # weight 2 ** (-age / h), every settlement before t
+            ewm = [(2.0 ** (-_days(t, i["paid_on"]) / h), late[id(i)]) for i in settled]
+            total = sum(wt for wt, _ in ewm)
+            out[f"days_late_ewm_{h}d"] = sum(wt * d for wt, d in ewm) / total if ewm else NAN
+        for lo, hi in ((30, 90), (90, 180)):  # invoices due in [t - hi, t - lo), paid by due
+            cohort = [
+                i for i in self.invoices_of.get(customer_id, []) if lo < _days(t, i["due_on"]) <= hi
+            ]
+            out[f"on_time_share_due_{lo}_{hi}d"] = _mean(
+                [self._paid(i) is not None and self._paid(i) <= i["due_on"] for i in cohort]
+            )
         late_days = [i["paid_on"] for i in settled if late[id(i)] > 0]
         out["days_since_last_late_payment"] = _days(t, max(late_days)) if late_days else NAN
         if "disputed" in self.ledger.invoices.columns:
@@ -295,6 +306,7 @@ class Reference:
         out["invoice_amount_to_mean_12m"] = inv["amount"] / _mean(amounts) if amounts else NAN
         out["invoice_terms_days"] = _days(inv["due_on"], inv["issued_on"])
         out["issue_month"] = inv["issued_on"].month
+        out["due_month"] = inv["due_on"].month
         if "channel" in self.ledger.invoices.columns:
             out["invoice_channel"] = None if _missing(inv["channel"]) else inv["channel"]
         # open dispute at t: a reminder answered "dispute" before t on an invoice not settled

@@ -82,11 +82,12 @@ def test_customer_label_proceeding_and_known_horizon() -> None:
             "as_of": [liquidation - pd.Timedelta(days=10), liquidation - pd.Timedelta(days=9)],
         }
     )
-    cutoff = liquidation + pd.Timedelta(days=1)  # second window ends on 07-02: known exactly
+    # the second window ends on 07-02; its invoices' outcomes are known L = 30 days later
+    cutoff = liquidation + pd.Timedelta(days=1 + config.late_after_days)
     labels = customer_labels(ledger, queries, cutoff, config)
     assert labels["label_proceeding"].tolist() == [0, 1]
     assert labels["label_known"].tolist() == [True, True]
-    short = customer_labels(ledger, queries, liquidation, config)
+    short = customer_labels(ledger, queries, cutoff - pd.Timedelta(days=1), config)
     assert short["label_known"].tolist() == [True, False]
 
 
@@ -95,7 +96,7 @@ def test_customer_training_frame_keeps_observed_horizons_only() -> None:
     config = FeatureConfig(horizon_days=60)
     cutoff = pd.Timestamp("2024-08-01")
     frame = customer_training_frame(ledger, config, cutoff)
-    assert (frame["as_of"] + pd.Timedelta(days=60) <= cutoff).all()
+    assert (frame["as_of"] + pd.Timedelta(days=60 + config.late_after_days) <= cutoff).all()
     assert set(frame["customer_id"]) == {"C1"}  # C2 never had an invoice
     assert frame["label_event"].isin([0, 1]).all()
     assert frame.attrs["cutoff"] == "2024-08-01"

@@ -35,6 +35,7 @@ def test_minimal_ledger_gives_the_features_it_can(
     produced = [c for c in frame.columns if c not in KEYS]
     assert produced == [
         "invoice_amount", "invoice_amount_to_mean_12m", "invoice_terms_days", "issue_month",
+        "due_month",
         "n_invoices_issued_total", "relationship_age_days",
     ]  # fmt: skip
     missing = frame.attrs["missing_features"]

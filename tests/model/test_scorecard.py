@@ -86,3 +86,34 @@ def test_the_scorecard_is_a_challenger_in_the_training_report(
     assert (
         roc_auc_score(y, probs["LightGBM (calibrated)"]) > roc_auc_score(y, probs[SCORECARD]) - 0.01
     )
+
+
+def test_the_scorecard_is_registered_as_a_challenger(
+    fitted, invoice_data, windows_and_masks, store
+) -> None:
+    """Registered under its own name with the challenger alias, hash-checked, and it scores a
+    features frame as the fitted scorecard does on the model's prepared inputs."""
+    from risk import registry
+    from risk.model.bundle import BUNDLE_FILE
+
+    _, masks = windows_and_masks
+    frame = invoice_data.frame[masks.test].head(300)
+    with registry.training_run(store, "invoice", "scorecard-test"):
+        version = registry.log_scorecard(fitted.scorecard, fitted.model, store, {"test_auc": "1"})
+    loaded = registry.load_scorecard(store, "invoice")
+    assert loaded.metadata["model_version"] == version
+    assert loaded.metadata["test_auc"] == "1"
+    expected = fitted.scorecard.predict_proba(fitted.model.prepare(frame))[:, 1]
+    np.testing.assert_array_equal(loaded.predict_proba(frame), expected)
+    assert loaded.card.pdo == fitted.scorecard.pdo
+    assert loaded.card.base_points == fitted.scorecard.base_points
+    mv = store.client().get_model_version(registry.scorecard_name("invoice"), version)
+    assert "challenger" in mv.aliases
+    # a changed artifact is refused, as for every registered model
+    source = mv.source.removeprefix("file://")
+    from pathlib import Path
+
+    bundle = Path(source) / BUNDLE_FILE
+    bundle.write_text(bundle.read_text().replace('"level"', '"level" ', 1))
+    with pytest.raises(registry.ModelIntegrityError, match="changed"):
+        registry.load_scorecard(store, "invoice", version=version)

@@ -60,9 +60,38 @@ def test_customer_level_trains(portfolio, store, tmp_path: Path) -> None:
         portfolio.ledger, TrainConfig(level="customer"), store, report_dir=tmp_path / "c"
     )
     assert result.promoted
-    assert result.metrics["auc"] > 0.7
+    # the behavioural label (issue 19) is harder than "any late invoice": 0.70 at 1,500 customers
+    assert result.metrics["auc"] > 0.6
     model = registry.load_model(store, "customer")
     assert model.level == "customer" and "in_collective_proceeding" in model.features
+    # the volume-only baseline is reported and logged, and the model beats it
+    by_name = {e.name: e.metrics["auc"] for e in result.evaluations}
+    assert by_name["LightGBM (calibrated)"] > by_name["volume-only baseline"]
+    report = (tmp_path / "c" / "report.md").read_text()
+    assert "Baseline to beat: volume only" in report
+    run = store.client().get_run(result.run_id)
+    gain = run.data.metrics["auc_gain_over_volume_baseline"]
+    assert gain == pytest.approx(by_name["LightGBM (calibrated)"] - by_name["volume-only baseline"])
+    # the scorecard is a registered challenger; the model keeps its monitoring reference
+    card = registry.load_scorecard(store, "customer")
+    assert card.metadata["model_version"] == run.data.tags["scorecard_version"]
+    assert set(model.metadata["reference_profile"]["features"]) == set(model.features)
+
+
+def test_customer_validation_spans_several_snapshot_dates_split_by_time(portfolio) -> None:
+    """Early stopping on the earlier snapshot dates of validation, calibration on the later
+    ones: several dates each, never a split of one date by customer id."""
+    from risk.features import FeatureConfig
+    from risk.model.dataset import training_data
+    from risk.model.split import derive_windows, split_masks, validation_halves
+
+    data = training_data(portfolio.ledger, "customer", FeatureConfig())
+    windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
+    masks = split_masks(data.as_of, data.matured_on, windows)
+    stop, calibrate = validation_halves(data.as_of, masks.valid)
+    assert data.as_of[stop].nunique() >= 2 and data.as_of[calibrate].nunique() >= 2
+    assert data.as_of[stop].max() < data.as_of[calibrate].min()
+    assert (data.matured_on[masks.valid] <= windows.valid_end).all()
 
 
 def test_cli_train_list_promote_evaluate(

@@ -73,3 +73,37 @@ def test_backtest_flags_an_underestimated_month_and_grade() -> None:
     assert table["underestimated"].tolist() == [False, True]
     found = alerts(pd.DataFrame(columns=["variable", "psi", "status"]), table)
     assert len(found) == 1 and f"2025-02 grade {grade}" in found[0].message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(-1e3, 1e3)), min_size=3, max_size=150),
+    st.lists(st.one_of(st.none(), st.floats(-2e3, 2e3)), min_size=1, max_size=150),
+    st.integers(2, 10),
+)
+def test_stored_profile_gives_the_psi_of_the_raw_values(expected, actual, n_bins) -> None:
+    """The binned profile kept with a model measures the same PSI as the training rows."""
+    from risk.monitor.drift import psi_against_profile, variable_profile
+
+    e = pd.Series(expected, dtype="float64")
+    a = pd.Series(actual, dtype="float64")
+    profile = variable_profile(e, n_bins)
+    assert psi_against_profile(profile, a) == pytest.approx(
+        population_stability_index(e, a, n_bins), rel=1e-9, abs=1e-12
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=80),
+    st.lists(st.sampled_from(["a", "b", "d", None]), min_size=1, max_size=80),
+)
+def test_stored_profile_of_categories_gives_the_psi_of_the_raw_values(expected, actual) -> None:
+    """Levels unseen in training (``d``) count at the floor share, as in the raw PSI."""
+    from risk.monitor.drift import psi_against_profile, variable_profile
+
+    e = pd.Series(expected, dtype="category")
+    a = pd.Series(actual, dtype="category")
+    assert psi_against_profile(variable_profile(e), a) == pytest.approx(
+        population_stability_index(e, a), rel=1e-9, abs=1e-12
+    )

@@ -34,6 +34,7 @@ from risk.batch.incremental import Scope, incremental_scope
 from risk.batch.quarantine import MAX_QUARANTINED_SHARE, check_quarantined_share
 from risk.io import QUARANTINE_DIRNAME, write_quarantine
 from risk.ledger import Ledger
+from risk.monitor.batch import monitoring_section
 from risk.scoring import Scorer
 from risk.validation import ValidationResult
 
@@ -330,7 +331,10 @@ def _score_and_write(
     summary.seconds["write"] = time.perf_counter() - clock
     _reconcile(summary, result, scope, customers, invoices, worklist)
     stage("summary")
-    publish.write_summary(folder, {**summary.as_dict(), "settings": asdict(settings)})
+    monitoring = monitoring_section(ledger, as_of, scorer, customers["probability"])
+    publish.write_summary(
+        folder, {**summary.as_dict(), "settings": asdict(settings), "monitoring": monitoring}
+    )
     stage("publish")
     publish.publish(dest, folder)
 

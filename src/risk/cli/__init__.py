@@ -152,9 +152,12 @@ def print_label_rates(ledger: Path) -> None:
         f"{config.late_after_days} days late"
     )
     console.print(
-        f"customer frame: {len(customer_frame):,} customer-months, "
-        f"{customer_frame['label_event'].mean():.1%} with a late invoice or a proceeding in the "
-        f"next {config.horizon_days} days"
+        f"customer frame: {len(customer_frame):,} customer-months with an invoice due in the "
+        f"next {config.horizon_days} days, {customer_frame['label_event'].mean():.1%} with more "
+        f"than {config.late_share_threshold:.0%} of that amount paid more than "
+        f"{config.late_after_days} days late (or a proceeding); "
+        f"{customer_frame.attrs['label_out_of_scope']:,} customer-months without an invoice due "
+        "left out"
     )
 
 

@@ -15,6 +15,8 @@ class FeatureConfig:
         late_after_days: L, an invoice is late when paid more than L days after its due date
             (or still unpaid L days after it).
         horizon_days: H, the customer label looks at the H days that follow the snapshot date.
+        late_share_threshold: S, the customer label is 1 when more than this share of the
+            amount of its invoices due in the horizon is paid more than L days late.
         snapshot_freq: pandas frequency of the customer snapshot dates ("MS" = month start).
         history_window_days: window of the payment-behaviour features (365 = "12m").
         recent_window_days: recent part of the lateness trend (90 = "3m").
@@ -29,6 +31,7 @@ class FeatureConfig:
 
     late_after_days: int = 30
     horizon_days: int = 180
+    late_share_threshold: float = 0.25
     snapshot_freq: str = "MS"
     history_window_days: int = 365
     recent_window_days: int = 90
@@ -47,6 +50,11 @@ class FeatureConfig:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"FeatureConfig.{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.late_share_threshold < 1:
+            raise ConfigError(
+                "FeatureConfig.late_share_threshold must be in [0, 1), got "
+                f"{self.late_share_threshold}"
+            )
         if self.late_after_days < 0 or self.min_history_days < 0:
             raise ConfigError("FeatureConfig.late_after_days and min_history_days must be >= 0")
         if self.recent_window_days >= self.history_window_days:

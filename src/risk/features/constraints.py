@@ -23,7 +23,9 @@ in the constrained direction; left free for a reversed sign at one level at leas
 -1 direction), ``partial_payment_rate_12m`` (-0.70 / -0.41), ``credit_limit_utilisation``
 (+0.28 / -0.79), ``open_amount_31_60`` and ``open_amount_61_90`` (reversed at the customer
 level), ``days_late_recency_weighted_12m`` (-0.12 / -0.18), ``company_age_years`` (-0.07 /
-+0.05); legal counts other than the proceeding itself are too rare to give evidence.
++0.05), ``days_late_trend_3m_vs_12m`` (+0.44 / -0.39 once the customer label measured behaviour
+and the exponentially weighted lateness joined the features; it was +0.44 / +0.20 before, issue
+19); legal counts other than the proceeding itself are too rare to give evidence.
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ def constraints(config: FeatureConfig | None = None) -> dict[str, Constraint]:
     """
     config = config or FeatureConfig()
     w = window_label(config.history_window_days)
-    r = window_label(config.recent_window_days)
     d = window_label(config.dso_window_days)
     shap = "an unconstrained model's SHAP direction agrees at both levels"
     return {
@@ -65,9 +66,6 @@ def constraints(config: FeatureConfig | None = None) -> dict[str, Constraint]:
         ),
         f"n_invoices_paid_late_60d_{w}": Constraint(
             1, f"severe past lateness repeats; {shap} (+0.66 / +0.59)"
-        ),
-        f"days_late_trend_{r}_vs_{w}": Constraint(
-            1, f"a customer paying later than before keeps drifting; {shap} (+0.44 / +0.20)"
         ),
         "days_since_last_late_payment": Constraint(
             -1,

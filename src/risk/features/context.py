@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from risk.features.config import FeatureConfig
+from risk.features.payment_weights import EWM_ORIGIN, HALF_LIVES
 from risk.features.spec import has_column
 from risk.features.timeline import NEVER, EventIndex, event_keys, sort_order, to_days
 from risk.ledger import Ledger
@@ -172,6 +173,10 @@ class LedgerTimeline:
             "paid_day": paid.astype(np.int32),
             "paid_x_late": paid * late,
         }
+        for h in HALF_LIVES:  # exponential weights (payment.HALF_LIVES), shifted to stay finite
+            weight = np.exp2((paid - EWM_ORIGIN) / h)
+            values[f"ewm_weight_{h}"] = weight
+            values[f"ewm_late_{h}"] = weight * late
         if self.has("invoices.disputed"):
             disputed = self.ledger.invoices["disputed"].to_numpy(dtype=bool)
             values["disputed"] = disputed[inv["row"].to_numpy()][settled].astype(np.int8)
@@ -183,7 +188,15 @@ class LedgerTimeline:
             reminder_index = EventIndex(rem["pos"].to_numpy(), rem["sent"].to_numpy())
             values["reminders"] = self._count_until_paid(reminder_index)[settled].astype(np.int32)
         codes = inv["code"].to_numpy()[settled]
-        return EventIndex(codes, paid, values)  # integer values: the order of ties is moot
+        # stable sort of the canonical invoice order: float sums do not depend on the input order
+        return EventIndex(codes, paid, values)
+
+    @cached_property
+    def dues(self) -> EventIndex:
+        """Invoices by customer and due day, with ``on_time`` (paid by the due day)."""
+        inv = self.invoices
+        on_time = (inv["paid"].to_numpy() <= inv["due"].to_numpy()).astype(np.int8)
+        return EventIndex(inv["code"].to_numpy(), inv["due"].to_numpy(), {"on_time": on_time})
 
 
 def _arrow_ids(values: pd.Series | pd.Index) -> pa.Array:

@@ -92,6 +92,19 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
             ),
         ),
         spec(
+            "due_month",
+            0,
+            "categorical",
+            (
+                "Month of the due date: payment runs follow it (an invoice due in August or "
+                "December is paid later).",
+                "Mois de l'échéance : les paiements le suivent (une facture échue en août ou "
+                "en décembre est payée plus tard).",
+                "invoice due in month {value}",
+                "facture échue au mois {value}",
+            ),
+        ),
+        spec(
             "invoice_channel",
             0,
             "categorical",
@@ -139,13 +152,16 @@ def compute(timeline: LedgerTimeline, positions: np.ndarray, queries: Queries) -
     lo = issues.before(queries.codes, queries.days - config.history_window_days)
     mean_amount = safe_ratio(issues.window_sum("amount", lo, hi, start), hi - lo)
     issued = inv["issued"].to_numpy()[positions]
-    month = pd.DatetimeIndex(issued.astype("datetime64[D]")).month.to_numpy()
+    month = _months(issued)
     out: dict[str, object] = {
         "invoice_amount": amount,
         f"invoice_amount_to_mean_{window_label(config.history_window_days)}": amount / mean_amount,
         "invoice_terms_days": (inv["due"].to_numpy()[positions] - issued).astype(np.float64),
         "issue_month": pd.Categorical.from_codes(
             month - 1, dtype=pd.CategoricalDtype(list(MONTHS))
+        ),
+        "due_month": pd.Categorical.from_codes(
+            _months(inv["due"].to_numpy()[positions]) - 1, dtype=pd.CategoricalDtype(list(MONTHS))
         ),
     }
     if timeline.has("invoices.channel"):
@@ -159,3 +175,8 @@ def compute(timeline: LedgerTimeline, positions: np.ndarray, queries: Queries) -
         np.float64
     )
     return out
+
+
+def _months(days: np.ndarray) -> np.ndarray:
+    """Calendar month (1-12) of each day number (days since 1970-01-01)."""
+    return pd.DatetimeIndex(days.astype("datetime64[D]")).month.to_numpy()

@@ -11,6 +11,7 @@ import numpy as np
 
 from risk.features.config import FeatureConfig, window_label
 from risk.features.context import LedgerTimeline, Queries
+from risk.features.payment_weights import DUE_COHORTS, HALF_LIVES
 from risk.features.spec import FeatureSpec
 from risk.features.spec_helpers import window_words
 from risk.features.timeline import safe_ratio
@@ -87,6 +88,42 @@ def specs(config: FeatureConfig) -> tuple[FeatureSpec, ...]:
                 f"recent payments {{value:.0f}} days late on average (last {we})",
                 f"paiements récents en moyenne {{value:.0f}} jours en retard ({wf})",
             ),
+        ),
+        *(
+            spec(
+                f"days_late_ewm_{h}d",
+                1,
+                (
+                    f"Exponentially weighted mean days late of every invoice settled before the "
+                    f"date, half-life {h} days (a payment {h} days old weighs half a payment "
+                    "made today).",
+                    "Retard moyen pondéré exponentiellement des factures réglées avant la date, "
+                    f"demi-vie {h} jours (un paiement vieux de {h} jours pèse moitié moins).",
+                    f"paid {{value:.0f}} days late on average, recent payments first (half-life "
+                    f"{h} days)",
+                    f"payé en moyenne {{value:.0f}} jours en retard, paiements récents d'abord "
+                    f"(demi-vie {h} jours)",
+                ),
+            )
+            for h in HALF_LIVES
+        ),
+        *(
+            spec(
+                f"on_time_share_due_{lo}_{hi}d",
+                -1,
+                (
+                    f"Share of the invoices due {lo} to {hi} days before the date (due in "
+                    f"[t - {hi}, t - {lo})) paid by their due date; an invoice still unpaid "
+                    "counts as not on time (NaN: none due).",
+                    f"Part des factures échues entre {lo} et {hi} jours avant la date payées à "
+                    "l'échéance ; une facture encore impayée compte comme en retard "
+                    "(NaN : aucune échue).",
+                    f"{{value:.0%}} of the invoices due {lo}-{hi} days ago paid on time",
+                    f"{{value:.0%}} des factures échues il y a {lo} à {hi} jours payées à "
+                    "l'échéance",
+                ),
+            )
+            for lo, hi in DUE_COHORTS
         ),
         spec(
             f"share_paid_late_{w}",
@@ -239,6 +276,8 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, np.ndarray]
         f"days_to_pay_mean_{w}": mean("days_to_pay"),
         f"share_paid_before_due_{w}": mean("before_due"),
         "days_since_last_late_payment": _days_since_last_late(timeline, queries),
+        **_exponentially_weighted(timeline, queries, start, hi),
+        **_due_cohorts(timeline, queries),
     }
     optional = {"partial": "partial_payment_rate", "disputed": "dispute_rate"}
     for value, name in optional.items():
@@ -282,3 +321,37 @@ def _days_since_last_late(timeline: LedgerTimeline, queries: Queries) -> np.ndar
     idx = timeline.settlements
     hi = idx.before(queries.codes, queries.days)
     return queries.days - idx.last_flagged_day("late_0", hi, queries.codes)
+
+
+def _exponentially_weighted(
+    timeline: LedgerTimeline, queries: Queries, start: np.ndarray, hi: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Mean days late of the settlements before t, weight ``2 ** (-(t - paid) / h)``.
+
+    The factor ``2 ** (-t / h)`` is common to numerator and denominator, so the mean is
+    ``sum(d * e) / sum(e)`` with ``e = 2 ** ((paid - origin) / h)`` summed over the owner's
+    settlements before t (prefix sums within one customer's block).
+    """
+    idx = timeline.settlements
+    return {
+        f"days_late_ewm_{h}d": safe_ratio(
+            idx.window_sum(f"ewm_late_{h}", start, hi, start),
+            idx.window_sum(f"ewm_weight_{h}", start, hi, start),
+        )
+        for h in HALF_LIVES
+    }
+
+
+def _due_cohorts(timeline: LedgerTimeline, queries: Queries) -> dict[str, np.ndarray]:
+    """Share of the invoices due in ``[t - hi, t - lo)`` paid by their due date.
+
+    Known at t: an invoice due before t was either paid by its due day (so before t) or not.
+    """
+    idx = timeline.dues
+    out = {}
+    for lo, hi in DUE_COHORTS:
+        first = idx.before(queries.codes, queries.days - hi)
+        last = idx.before(queries.codes, queries.days - lo)
+        on_time = idx.window_sum("on_time", first, last, idx.start(queries.codes))
+        out[f"on_time_share_due_{lo}_{hi}d"] = safe_ratio(on_time, last - first)
+    return out

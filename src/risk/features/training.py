@@ -62,23 +62,33 @@ def customer_training_frame(
     dates: pd.DatetimeIndex | None = None,
     progress: Progress = _noop,
 ) -> pd.DataFrame:
-    """The customer frame with labels; rows whose horizon is not over at ``cutoff`` dropped.
+    """The customer frame with labels; rows whose label is not known at ``cutoff`` dropped, and
+    rows of customers with no invoice due in the horizon dropped (out of scope, never good).
+
+    Snapshot dates default to every ``snapshot_freq`` up to ``cutoff - (H + L)``, the last date
+    whose label is known.
 
     Returns:
-        ``build_customer_frame`` plus ``label_late_invoice``, ``label_proceeding`` and
-        ``label_event`` (int 0/1).
+        ``build_customer_frame`` plus ``label_n_due``, ``label_late_share``,
+        ``label_late_invoice``, ``label_proceeding`` and ``label_event`` (int 0/1).
+        ``attrs["label_out_of_scope"]`` counts the known rows dropped for having no invoice due.
     """
     config = config or FeatureConfig()
     cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(ledger)
     if dates is None:
-        dates = snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=config.horizon_days))
+        maturity = label_rules.customer_label_maturity_days(config)
+        dates = snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=maturity))
     frame = build_customer_frame(ledger, dates, config, progress)
     progress("labels")
     found = label_rules.customer_labels(ledger, frame, cutoff, config)
     known = found["label_known"].to_numpy()
-    out = pd.concat([frame, found.drop(columns="label_known")], axis=1)[known]
-    out = out.astype({name: np.int64 for name in found.columns if name != "label_known"})
+    in_scope = found["label_in_scope"].to_numpy()
+    kept = known & in_scope
+    out = pd.concat([frame, found.drop(columns=["label_known", "label_in_scope"])], axis=1)[kept]
+    integer = ["label_late_invoice", "label_proceeding", "label_n_due", label_rules.CUSTOMER_LABEL]
+    out = out.astype(dict.fromkeys(integer, np.int64))
     out = out.reset_index(drop=True)
     out.attrs.update(frame.attrs)
     out.attrs["cutoff"] = str(cutoff.date())
+    out.attrs["label_out_of_scope"] = int((known & ~in_scope).sum())
     return out

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from risk import labels as label_rules
 from risk.features import FeatureConfig, customer_training_frame, invoice_training_frame
 from risk.features.frames import Progress, _noop
 from risk.features.registry import feature_specs
@@ -129,7 +130,10 @@ def assemble(
         key = frame["invoice_id"]
     else:
         as_of = frame["as_of"]
-        matured = as_of + pd.Timedelta(days=config.horizon_days)
+        days = config.horizon_days  # default: the 12-month window of proceedings and arrears
+        if level == "customer":  # every invoice due in the horizon has a known outcome
+            days = label_rules.customer_label_maturity_days(config)
+        matured = as_of + pd.Timedelta(days=days)
         amounts = frame.get("open_amount_total", pd.Series(1.0, index=frame.index))
         key = frame["customer_id"]
     order = _date_then_text_order(as_of, key)

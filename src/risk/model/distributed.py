@@ -41,6 +41,7 @@ from risk.cluster import DaskEngineError, dask_client
 from risk.errors import RiskError
 from risk.features import FeatureConfig, default_cutoff, snapshot_dates
 from risk.features.frames import Progress, _noop
+from risk.labels import customer_label_maturity_days
 from risk.ledger import Ledger
 from risk.model.dataset import Level, TrainingData, assemble, labelled_frame, training_data
 from risk.model.lgbm import (
@@ -165,8 +166,9 @@ def training_data_on_cluster(
         DaskEngineError: a chunk failed on a worker.
     """
     cutoff = default_cutoff(ledger)
+    days = customer_label_maturity_days(config) if level == "customer" else config.horizon_days
     dates = (
-        snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=config.horizon_days))
+        snapshot_dates(ledger, config, cutoff - pd.Timedelta(days=days))
         if level in ("customer", "default")
         else None
     )

@@ -36,6 +36,30 @@ from risk.model.tune import TrialCallback, tune
 logger = logging.getLogger(__name__)
 
 SCORECARD = "WoE scorecard"
+VOLUME_BASELINE = "volume-only baseline"
+#: How much the customer trades: counts and amounts, no payment behaviour. A customer model
+#: that does not beat a LightGBM on these alone measures volume, not behaviour (issue 19).
+VOLUME_FEATURES: tuple[str, ...] = (
+    "n_invoices_settled_12m",
+    "n_invoices_settled_total",
+    "n_invoices_issued_total",
+    "n_open_invoices",
+    "open_amount_total",
+    "open_invoice_amount_max",
+)
+
+
+@dataclass(frozen=True)
+class VolumeBaseline:
+    """A LightGBM on the volume features only (customer level): the baseline to beat."""
+
+    features: list[str]
+    booster: Any
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Probability of the event from the volume features of ``frame`` (uncalibrated)."""
+        raw = self.booster.predict(frame[self.features].astype("float64"), raw_score=True)
+        return 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype=np.float64)))
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,7 @@ class FittedModels:
     rounds: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     scorecard: WoEScorecard | None = None
+    volume: VolumeBaseline | None = None
 
 
 def _sector_state(data: TrainingData, train: np.ndarray, smoothing: float) -> dict[str, Any] | None:
@@ -222,6 +247,11 @@ def fit_models(
     fit_inputs = shell.prepare(data.frame[fit_rows])
     baseline = fit_scorecard(fit_inputs, y[fit_rows], numeric, list(categories), config.seed)
     scorecard = WoEScorecard(random_state=config.seed).fit(fit_inputs, y[fit_rows])
+    volume = (
+        fit_volume_baseline(data, masks.train, stop, fit_rows if config.refit else None, config)
+        if data.level == "customer"
+        else None
+    )
     rows = {
         "train": int(masks.train.sum()),
         "early stopping": int(stop.sum()),
@@ -229,8 +259,57 @@ def fit_models(
         "refit": int(fit_rows.sum()) if config.refit else 0,
     }
     return FittedModels(
-        model, baseline, features, params, reason, losses, tuning_loss, rounds, rows, scorecard
+        model,
+        baseline,
+        features,
+        params,
+        reason,
+        losses,
+        tuning_loss,
+        rounds,
+        rows,
+        scorecard,
+        volume,
     )
+
+
+def fit_volume_baseline(
+    data: TrainingData,
+    train: np.ndarray,
+    stop: np.ndarray,
+    refit: np.ndarray | None,
+    config: FitConfig,
+) -> VolumeBaseline | None:
+    """LightGBM on :data:`VOLUME_FEATURES` (those in the frame), fitted like the champion:
+    early-stopped on ``stop``, then refitted on ``refit`` with the chosen rounds (when given).
+    None when the frame has none of them."""
+    names = [name for name in VOLUME_FEATURES if name in data.frame.columns]
+    if not names:
+        return None
+    frame = data.frame[names].astype("float64")
+    y = data.y
+    monotone = [0] * len(names)
+    booster = train_lightgbm(
+        frame[train],
+        y[train],
+        frame[stop],
+        y[stop],
+        monotone=monotone,
+        seed=config.seed,
+        config=config.lightgbm,
+    )
+    if refit is not None:
+        rounds = int(booster.best_iteration or booster.num_trees())
+        booster = train_lightgbm(
+            frame[refit],
+            y[refit],
+            None,
+            None,
+            monotone=monotone,
+            seed=config.seed,
+            config=replace(config.lightgbm, num_boost_round=rounds),
+        )
+    return VolumeBaseline(names, booster)
 
 
 def score_test(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> dict[str, np.ndarray]:
@@ -244,6 +323,11 @@ def score_test(fitted: FittedModels, data: TrainingData, test: np.ndarray) -> di
         **(
             {SCORECARD: fitted.scorecard.predict_proba(inputs)[:, 1]}
             if fitted.scorecard is not None
+            else {}
+        ),
+        **(
+            {VOLUME_BASELINE: fitted.volume.predict_proba(data.frame[test])}
+            if fitted.volume is not None
             else {}
         ),
     }

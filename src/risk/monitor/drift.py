@@ -157,3 +157,73 @@ def alerts(psi: pd.DataFrame, backtest: pd.DataFrame) -> list[DriftAlert]:
                 )
             )  # fmt: skip
     return out
+
+
+def variable_profile(values: pd.Series | np.ndarray, n_bins: int = 10) -> dict[str, object]:
+    """The binned distribution of one variable, kept with a model as its PSI reference.
+
+    Numeric: the inner quantile edges of the known values and the share of each bin (the last
+    bin holds the missing values); categorical: the share of each level (``missing`` included).
+    :func:`psi_against_profile` of it equals :func:`population_stability_index` of the values.
+    """
+    series = pd.Series(values)
+    if isinstance(series.dtype, pd.CategoricalDtype) or not is_numeric_dtype(series.dtype):
+        text = series.astype("object").where(series.notna(), MISSING).map(str)
+        shares = text.value_counts(normalize=True, sort=False).sort_index()
+        return {"levels": list(shares.index), "shares": [float(s) for s in shares]}
+    x = series.to_numpy(dtype="float64", na_value=np.nan)
+    known = x[~np.isnan(x)]
+    edges = np.unique(np.quantile(known, np.linspace(0, 1, n_bins + 1)[1:-1])) if len(known) else []
+    size = len(edges) + 2
+    index = np.where(np.isnan(x), size - 1, np.searchsorted(edges, x, side="right"))
+    counts = np.bincount(index, minlength=size).astype(float)
+    return {"edges": [float(e) for e in edges], "shares": list(counts / max(counts.sum(), 1.0))}
+
+
+def psi_against_profile(profile: dict[str, object], actual: pd.Series | np.ndarray) -> float:
+    """PSI of ``actual`` against a stored :func:`variable_profile` (same bins, same floor)."""
+    series = pd.Series(actual)
+    expected = np.asarray(profile["shares"], dtype=float)
+    if "levels" in profile:
+        text = series.astype("object").where(series.notna(), MISSING).map(str)
+        levels = list(profile["levels"])  # type: ignore[arg-type]
+        new = sorted(set(text) - set(levels))
+        lookup = {v: i for i, v in enumerate([*levels, *new])}
+        size = len(lookup)
+        index = text.map(lookup).to_numpy(dtype=np.int64)
+        expected = np.concatenate([expected, np.zeros(len(new))])
+    else:
+        edges = np.asarray(profile["edges"], dtype=float)
+        size = len(edges) + 2
+        x = series.to_numpy(dtype="float64", na_value=np.nan)
+        index = np.where(np.isnan(x), size - 1, np.searchsorted(edges, x, side="right"))
+    e = np.maximum(expected, FLOOR)
+    a = _shares(index, size)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def reference_profile(
+    inputs: pd.DataFrame, scores: np.ndarray, names: list[str], n_bins: int = 10
+) -> dict[str, object]:
+    """The training window's profile kept with a model: its score and each input."""
+    return {
+        "score": variable_profile(scores, n_bins),
+        "features": {name: variable_profile(inputs[name], n_bins) for name in names},
+    }
+
+
+def profile_psi(
+    profile: dict[str, object], inputs: pd.DataFrame, scores: np.ndarray
+) -> tuple[float, pd.DataFrame]:
+    """Score PSI and the PSI table of every profiled input present in ``inputs`` (largest
+    first, with its status) against a stored :func:`reference_profile`."""
+    features: dict[str, dict[str, object]] = profile["features"]  # type: ignore[assignment]
+    rows = []
+    for name, reference in features.items():
+        if name in inputs:
+            value = psi_against_profile(reference, inputs[name])
+            status = "alert" if value > PSI_ALERT else "watch" if value > PSI_WARN else "stable"
+            rows.append({"variable": name, "psi": value, "status": status})
+    table = pd.DataFrame(rows, columns=["variable", "psi", "status"])
+    table = table.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
+    return psi_against_profile(profile["score"], scores), table  # type: ignore[arg-type]

@@ -130,6 +130,7 @@ def monitor(
     config = FeatureConfig(
         late_after_days=int(model.metadata.get("late_after_days", 30)),
         horizon_days=int(model.metadata.get("horizon_days", 180)),
+        late_share_threshold=float(model.metadata.get("late_share_threshold", 0.25)),
     )
     valid_end = pd.Timestamp(model.metadata["windows"]["valid_end"])
     data = training_data(ledger, level, config)
