@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 from risk.ledger import Ledger
 from risk.scoring import Scorer
 from risk.serving.audit import AuditLog
+from risk.serving.limits import FailureLimiter
 from risk.serving.settings import ServiceSettings
 from risk.web import pages
 from risk.web.actions import DEFAULT_ACTIONS_URL, ActionLog
@@ -35,6 +36,7 @@ from risk.web.security import (
     PRE_CSRF_COOKIE,
     Keys,
     SecurityHeaders,
+    client_address,
     current_session,
     pre_csrf,
     prefix,
@@ -64,8 +66,12 @@ class WebApp:
         self.context = context
         self.settings = ServiceSettings.from_env(env)
         self.keys = Keys(self.settings)
-        self.sessions = SessionStore(
-            idle_seconds=float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60
+        # failed sign-ins per client address, as the API counts failed keys (RISK_AUTH_FAILURES
+        # a minute, then 429 with Retry-After)
+        self.failures = FailureLimiter(self.settings.auth_failures)
+        self.sessions = SessionStore(  # the audit database: sessions outlive a restart
+            env.get("RISK_WEB_SESSIONS_URL") or self.settings.audit_url,
+            idle_seconds=float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60,
         )
         self.actions_url = env.get("RISK_ACTIONS_URL") or DEFAULT_ACTIONS_URL
         self.scores_url = env.get("RISK_SCORES_URL") or None
@@ -191,8 +197,21 @@ async def signin(request: Request) -> Response:
     cookie_token = request.cookies.get(PRE_CSRF_COOKIE, "")
     if not cookie_token or form.get("csrf") != cookie_token:
         return web.error(request, None, 403, "forbidden", "CSRF token missing or wrong")
+    address = client_address(request)
+    wait = web.failures.retry_after(address)
+    if wait is not None:
+        logger.info(
+            "web sign-in refused for %s: too many failed keys, retry in %d s", address, wait
+        )
+        response = web.render(
+            request, "signin.html", None, status=429, csrf=cookie_token, next=form.get("next", ""),
+            retry_after=wait, keys_error=web.keys.error,
+        )  # fmt: skip
+        response.headers["retry-after"] = str(wait)
+        return response
     found = await run_in_threadpool(web.keys.sign_in, str(form.get("key", "")))
     if found is None:
+        web.failures.record(address)
         token = pre_csrf(request)
         return web.render(
             request, "signin.html", None, status=401, csrf=token, next=form.get("next", ""),

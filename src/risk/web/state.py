@@ -111,8 +111,9 @@ class PortfolioState:
         sections = self._sections()
         overview = portfolio_overview(self.base, as_of)
         dashboard = build_dashboard(
-            self.base, overview, scores["grade"], before, before_at, scorer.scale
-        )
+            self.base, overview, scores["grade"], before, before_at, scorer.scale,
+            scorer.timing_model,
+        )  # fmt: skip
         alerts = Alerts(
             grade_worsened=grade_worsened(scores["grade"], before, list(scorer.scale.letters)),
             legal_events=recent_legal_events(ledger, as_of),
