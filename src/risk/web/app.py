@@ -198,6 +198,9 @@ class WebApp:
         self, scorer: Scorer, ledger: Ledger, version: str, cache: Any, service: Any
     ) -> PortfolioState:
         ledgers = getattr(service, "ledgers", None)
+        with self._changes_lock:  # the version the changes that follow are counted from
+            if version not in (v for v, _ in self._changes):
+                self._changes.append((version, None))
         return PortfolioState(
             scorer, ledger, ActionLog(self.actions_url), scores_url=self.scores_url,
             version=version, cache=cache,
