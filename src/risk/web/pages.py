@@ -20,6 +20,7 @@ from risk.serving.audit import AuditRecord
 from risk.web import views
 from risk.web.actions import CHANNELS, KINDS, ActionError, CollectionAction
 from risk.web.letters import next_action_letter
+from risk.web.lookup import rows_of
 from risk.web.security import current_session, prefix
 from risk.web.sessions import COOKIE, Session
 from risk.web.sheet import customer_sheet
@@ -262,7 +263,7 @@ async def record_action(request: Request) -> Response:
     if customer_id not in snap.customers.index:
         return web.error(request, session, 404, "not_found", f"no open invoice of {customer_id}")
     row = snap.customers.loc[customer_id]
-    open_ids = snap.invoices.loc[snap.invoices["customer_id"] == customer_id, "invoice_id"]
+    open_ids = rows_of(snap.invoices, "customer_id", customer_id)["invoice_id"]
     try:
         action = parse_action(form, customer_id, row, snap.as_of, session.key_name, list(open_ids))
     except ActionError as exc:
