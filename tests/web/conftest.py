@@ -60,7 +60,11 @@ def web_app(scorer_and_ledger, tmp_path_factory: pytest.TempPathFactory) -> Iter
     tmp = tmp_path_factory.mktemp("web")
     audit = AuditLog(f"sqlite:///{tmp}/audit.db")
     context = SimpleNamespace(scorer=scorer, ledger=ledger, audit=audit, not_ready="")
-    env = {"RISK_API_KEYS": web_keys(), "RISK_ACTIONS_URL": f"sqlite:///{tmp}/actions.db"}
+    env = {
+        "RISK_API_KEYS": web_keys(),
+        "RISK_ACTIONS_URL": f"sqlite:///{tmp}/actions.db",
+        "RISK_AUDIT_URL": f"sqlite:///{tmp}/audit.db",
+    }
     web = create_app(lambda: context, env)
     web.state.web.state().wait_history()  # the sheet shows the month-end history
     outer = Starlette(routes=[Mount("/app", app=web)])

@@ -65,7 +65,13 @@ def web_server(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> It
 
     tmp = tmp_path_factory.mktemp("web-live")
     env = service_env(trained, tmp)
-    env.update(RISK_API_KEYS=web_keys(), RISK_ACTIONS_URL=f"sqlite:///{tmp}/actions.db")
+    ledger = tmp / "ledger"  # recorded actions are ledger events: they rewrite the folder
+    shutil.copytree(trained.ledger_dir, ledger)
+    env.update(
+        RISK_API_KEYS=web_keys(),
+        RISK_ACTIONS_URL=f"sqlite:///{tmp}/actions.db",
+        RISK_LEDGER=str(ledger),
+    )
     server = start_server(env, tmp / "server.log", timeout=300)
     try:
         assert wait_ready(server.url, timeout=300).status_code == 200

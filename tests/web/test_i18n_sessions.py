@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,9 @@ def test_session_idle_and_absolute_expiry() -> None:
     store = SessionStore(idle_seconds=60, absolute_seconds=300, clock=clock)
     sid, session = store.create("ops", "collector")
     clock.now += 59
-    assert store.get(sid) is session  # activity restarts the idle clock
+    assert store.get(sid).csrf == session.csrf  # activity restarts the idle clock
     clock.now += 59
-    assert store.get(sid) is session
+    assert store.get(sid).csrf == session.csrf
     clock.now += 61
     assert store.get(sid) is None  # idle for 61 s
     sid, _ = store.create("ops", "viewer")
@@ -67,6 +68,40 @@ def test_session_idle_and_absolute_expiry() -> None:
         clock.now += 55
         found = store.get(sid)
     assert found is None  # 330 s after creation, past the absolute limit
+
+
+def test_sessions_outlive_a_restart_and_expire_there_too(tmp_path: Path) -> None:
+    """A second store on the same database (a restarted service, a second worker) sees the
+    session, its expiry and its sign-out; the table holds the id's digest, never the id."""
+    clock = Clock()
+    url = f"sqlite:///{tmp_path}/audit.db"
+    first = SessionStore(url, idle_seconds=600, absolute_seconds=3600, clock=clock)
+    sid, session = first.create("anna", "collector")
+    first.close()
+    second = SessionStore(url, idle_seconds=600, absolute_seconds=3600, clock=clock)
+    found = second.get(sid)
+    assert found is not None
+    assert (found.key_name, found.role, found.csrf) == ("anna", "collector", session.csrf)
+    with second.engine.connect() as connection:
+        stored = connection.exec_driver_sql("select digest from web_sessions").scalars().all()
+    assert stored == [hashlib.sha256(sid.encode()).hexdigest()]
+    clock.now += 601
+    assert second.get(sid) is None  # idle past the limit, on the other store
+    assert second.count() == 0  # refused and deleted
+    other, _ = second.create("victor", "viewer")
+    third = SessionStore(url, idle_seconds=600, absolute_seconds=3600, clock=clock)
+    third.delete(other)  # signing out on one worker signs out on all
+    assert second.get(other) is None
+
+
+def test_expired_sessions_are_purged_on_sign_in(tmp_path: Path) -> None:
+    clock = Clock()
+    store = SessionStore(f"sqlite:///{tmp_path}/a.db", idle_seconds=60, clock=clock)
+    store.create("a", "viewer")
+    store.create("b", "viewer")
+    clock.now += 61
+    store.create("c", "viewer")
+    assert store.count() == 1
 
 
 def test_sign_out_deletes_and_csrf_compares() -> None:

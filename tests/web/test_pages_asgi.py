@@ -203,7 +203,14 @@ def test_not_ready_is_503(scorer_and_ledger) -> None:
 
     context = SimpleNamespace(scorer=None, ledger=None, audit=None, not_ready="no model")
     app = Starlette(
-        routes=[Mount("/app", create_app(lambda: context, {"RISK_API_KEYS": web_keys()}))]
+        routes=[
+            Mount(
+                "/app",
+                create_app(
+                    lambda: context, {"RISK_API_KEYS": web_keys(), "RISK_AUDIT_URL": "sqlite://"}
+                ),
+            )
+        ]
     )
     with TestClient(app) as client:
         pages = Pages(client, None, None)  # type: ignore[arg-type]

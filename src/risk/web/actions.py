@@ -156,6 +156,35 @@ class ActionLog:
         self.engine.dispose()
 
 
+OUTCOMES = {"promise": "promise_to_pay", "dispute": "dispute"}
+
+
+def action_events(action: CollectionAction) -> dict[str, pd.DataFrame]:
+    """The ledger events of an action (``POST /ledger/events`` rows, as text): one reminder
+    row per invoice, dated the day before the view date (the scoring core counts what happened
+    strictly before its as-of date, so it counts at that view date).
+
+    Reminders and calls record the scenario step done; a promise carries its date (outcome
+    ``promise_to_pay``), a dispute its outcome ``dispute``; both keep the step reached (at
+    least 1: the ledger's reminder steps start at 1). The note stays in the actions' table.
+    """
+    sent_on = (pd.Timestamp(action.effective_on) - pd.Timedelta(days=1)).date().isoformat()
+    promised = action.promised_on.isoformat() if action.promised_on else ""
+    channel = action.channel or ("phone" if action.kind in ("call", "promise") else "email")
+    rows = [
+        {
+            "invoice_id": str(invoice_id),
+            "sent_on": sent_on,
+            "step": str(max(int(action.step), 1)),
+            "channel": channel,
+            "outcome": OUTCOMES.get(action.kind, "none"),
+            "promised_on": promised,
+        }
+        for invoice_id in action.invoice_ids
+    ]
+    return {"reminders": pd.DataFrame(rows, dtype="str")}
+
+
 def apply_actions(ledger: Ledger, actions: Sequence[CollectionAction]) -> Ledger:
     """The ledger with the actions as reminder rows and disputed invoices.
 

@@ -26,15 +26,17 @@ from starlette.templating import Jinja2Templates
 from risk.ledger import Ledger
 from risk.scoring import Scorer
 from risk.serving.audit import AuditLog
+from risk.serving.limits import FailureLimiter
 from risk.serving.settings import ServiceSettings
 from risk.web import pages
-from risk.web.actions import DEFAULT_ACTIONS_URL, ActionLog
+from risk.web.actions import DEFAULT_ACTIONS_URL, ActionError, ActionLog
 from risk.web.i18n import LANGS, Translator, negotiate
 from risk.web.security import (
     LANG_COOKIE,
     PRE_CSRF_COOKIE,
     Keys,
     SecurityHeaders,
+    client_address,
     current_session,
     pre_csrf,
     prefix,
@@ -47,6 +49,26 @@ from risk.web.state import PortfolioState
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+CHANGES_KEPT = 1000
+
+
+def ledger_events(ledgers: Any) -> Callable[[Any], tuple[frozenset[str], Ledger, str, Any]]:
+    """The service's ledger-events path for recorded actions: check, persist and publish the
+    rows (``LedgerState.append``, as ``POST /ledger/events``); refused rows raise."""
+
+    def append(frames: Any) -> tuple[frozenset[str], Ledger, str, Any]:
+        check, snapshot = ledgers.append(frames)
+        if sum(check.quarantined.values()):
+            rules = "; ".join(
+                f"{i.table} row {i.row} {i.column}: {i.rule}" for i in check.issues.itertuples()
+            )
+            raise ActionError(f"action not recorded, the ledger refused it: {rules}")
+        current, cache = ledgers.view
+        if current is None or current.version != snapshot.version:
+            cache = None
+        return check.customers, snapshot.ledger, snapshot.version, cache
+
+    return append
 
 
 class ServiceContext(Protocol):
@@ -64,47 +86,140 @@ class WebApp:
         self.context = context
         self.settings = ServiceSettings.from_env(env)
         self.keys = Keys(self.settings)
-        self.sessions = SessionStore(
-            idle_seconds=float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60
+        # failed sign-ins per client address, as the API counts failed keys (RISK_AUTH_FAILURES
+        # a minute, then 429 with Retry-After)
+        self.failures = FailureLimiter(self.settings.auth_failures)
+        self.sessions = SessionStore(  # the audit database: sessions outlive a restart
+            env.get("RISK_WEB_SESSIONS_URL") or self.settings.audit_url,
+            idle_seconds=float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60,
         )
         self.actions_url = env.get("RISK_ACTIONS_URL") or DEFAULT_ACTIONS_URL
         self.scores_url = env.get("RISK_SCORES_URL") or None
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self._state: PortfolioState | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._changes: list[tuple[str, frozenset[str] | None]] = []
+        self._changes_lock = threading.Lock()
+        self._rebuilding: str | None = None
 
     def state(self) -> PortfolioState | None:
-        """The portfolio state, built on first use (None while the service has no model)."""
-        with self._lock:
-            if self._state is None:
-                service = self.context()
-                scorer = None if service is None else service.scorer
-                ledger = None if service is None else service.ledger
-                if scorer is None or ledger is None:
-                    return None
-                self._state = self._new_state(scorer, ledger)
-            return self._state
+        """The portfolio state of the service's current ledger version (None while the service
+        has no model or no ledger).
 
-    def _new_state(self, scorer: Scorer, ledger: Ledger) -> PortfolioState:
+        A new version whose changes are known (event batches: the customers they touched, same
+        cut-off) is applied at once, for those customers only; any other change (a reload)
+        rebuilds the state in a background thread, the pages showing the previous version
+        until it is ready.
+        """
+        service = self.context()
+        scorer = None if service is None else service.scorer
+        view = None if service is None else self._view(service)
+        if scorer is None or view is None:
+            return None
+        ledger, version, cache = view
+        with self._lock:
+            state = self._state
+            if state is None:
+                self._state = self._new_state(scorer, ledger, version, cache, service)
+                return self._state
+            if state.version == version:
+                return state
+            changed = self._changes_since(state.version, version)
+            as_of = cache.as_of if cache is not None else None
+            if changed is not None and as_of == state.as_of:
+                state.advance(ledger, version, cache, changed)
+                return state
+            self._rebuild(scorer, ledger, version, cache, service)
+            return state
+
+    def _view(self, service: ServiceContext) -> tuple[Ledger, str, Any] | None:
+        """(ledger, version, score cache) the service currently scores by id."""
+        ledgers = getattr(service, "ledgers", None)
+        if ledgers is None:  # an object with a fixed ledger (pages on their own, tests)
+            return None if service.ledger is None else (service.ledger, "", None)
+        self.attach(ledgers)
+        snapshot, cache = ledgers.view
+        if snapshot is None:
+            return None
+        return snapshot.ledger, snapshot.version, cache
+
+    def attach(self, ledgers: Any) -> None:
+        """Note the customers each new ledger version changed (wraps the ledger state's
+        ``prepare`` hook once), so that the pages redo only those."""
+        if getattr(ledgers, "_web_attached", False):
+            return
+        prepare = ledgers.prepare
+
+        def noting(snapshot: Any, changed: frozenset[str] | None, previous: object) -> object:
+            result = prepare(snapshot, changed, previous) if prepare is not None else None
+            with self._changes_lock:
+                self._changes.append((snapshot.version, changed))
+                del self._changes[:-CHANGES_KEPT]
+            return result
+
+        ledgers.prepare = noting
+        ledgers._web_attached = True
+
+    def _changes_since(self, old: str, new: str) -> frozenset[str] | None:
+        """Customers changed between two versions, or None when unknown (a reload)."""
+        with self._changes_lock:
+            versions = [v for v, _ in self._changes]
+            if old not in versions or new not in versions:
+                return None
+            start, end = versions.index(old), versions.index(new)
+            steps = [c for _, c in self._changes[start + 1 : end + 1]]
+        if start >= end or any(c is None for c in steps):
+            return None
+        return frozenset().union(*steps)  # type: ignore[arg-type]
+
+    def _rebuild(
+        self, scorer: Scorer, ledger: Ledger, version: str, cache: Any, service: Any
+    ) -> None:
+        if self._rebuilding == version:
+            return
+        self._rebuilding = version
+
+        def build() -> None:
+            try:
+                state = self._new_state(scorer, ledger, version, cache, service)
+                state.snapshot()
+            except Exception:  # the pages keep the previous version and report it in the log
+                logger.exception("web pages: ledger %s not loaded", version)
+                return
+            with self._lock:
+                self._state = state
+                if self._rebuilding == version:
+                    self._rebuilding = None
+            logger.info("web pages on ledger %s", version)
+
+        threading.Thread(target=build, name="risk-web-rebuild", daemon=True).start()
+
+    def _new_state(
+        self, scorer: Scorer, ledger: Ledger, version: str, cache: Any, service: Any
+    ) -> PortfolioState:
+        ledgers = getattr(service, "ledgers", None)
+        with self._changes_lock:  # the version the changes that follow are counted from
+            if version not in (v for v, _ in self._changes):
+                self._changes.append((version, None))
         return PortfolioState(
-            scorer, ledger, ActionLog(self.actions_url), scores_url=self.scores_url
-        )
+            scorer, ledger, ActionLog(self.actions_url), scores_url=self.scores_url,
+            version=version, cache=cache,
+            events=None if ledgers is None else ledger_events(ledgers),
+        )  # fmt: skip
 
     def warm(self, service: ServiceContext) -> None:
         """Build the portfolio state of ``service`` in a background thread (at start-up), so
         that the first page does not wait for the scores and the worklist."""
-        scorer, ledger = service.scorer, service.ledger
-        if scorer is None or ledger is None:
-            return
+        ledgers = getattr(service, "ledgers", None)
+        if ledgers is not None:
+            self.attach(ledgers)
 
         def build() -> None:
-            with self._lock:
-                if self._state is None:
-                    self._state = self._new_state(scorer, ledger)
-                state = self._state
             try:
-                state.snapshot()
-                logger.info("web pages ready")
+                state = self.state()
+                if state is not None:
+                    state.snapshot()
+                    logger.info("web pages ready")
             except Exception:  # the pages report it when asked; the API keeps serving
                 logger.exception("web pages: portfolio state failed")
 
@@ -191,8 +306,21 @@ async def signin(request: Request) -> Response:
     cookie_token = request.cookies.get(PRE_CSRF_COOKIE, "")
     if not cookie_token or form.get("csrf") != cookie_token:
         return web.error(request, None, 403, "forbidden", "CSRF token missing or wrong")
+    address = client_address(request)
+    wait = web.failures.retry_after(address)
+    if wait is not None:
+        logger.info(
+            "web sign-in refused for %s: too many failed keys, retry in %d s", address, wait
+        )
+        response = web.render(
+            request, "signin.html", None, status=429, csrf=cookie_token, next=form.get("next", ""),
+            retry_after=wait, keys_error=web.keys.error,
+        )  # fmt: skip
+        response.headers["retry-after"] = str(wait)
+        return response
     found = await run_in_threadpool(web.keys.sign_in, str(form.get("key", "")))
     if found is None:
+        web.failures.record(address)
         token = pre_csrf(request)
         return web.render(
             request, "signin.html", None, status=401, csrf=token, next=form.get("next", ""),

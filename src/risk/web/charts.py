@@ -26,9 +26,11 @@ def bar_chart(
     texts: Sequence[str],
     title: str,
     width: int = 560,
+    band: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> Markup:
-    """Horizontal bars, one per label, with the value's text at the end of the bar."""
-    top = max(_finite(values) or [0.0]) or 1.0
+    """Horizontal bars, one per label, with the value's text at the end of the bar; ``band``
+    (lows, highs) draws a whisker from low to high across each bar (e.g. an 80 % band)."""
+    top = max(_finite([*values, *(band[1] if band else [])]) or [0.0]) or 1.0
     inner = width - LABEL_WIDTH - VALUE_WIDTH
     height = BAR_HEIGHT * len(labels) + 4
     parts = [
@@ -44,7 +46,19 @@ def bar_chart(
             f"{escape(label)}</text>"
             f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{length:.1f}" height="{BAR_HEIGHT - 6}" '
             f'class="bar"/>'
-            f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{y + 15}" class="chart-value">'
+        )
+        end = length
+        if band is not None:
+            low, high = (max(float(b[i]), 0.0) / top * inner for b in band)
+            if math.isfinite(low) and math.isfinite(high):
+                mid = y + BAR_HEIGHT / 2
+                parts.append(
+                    f'<line x1="{LABEL_WIDTH + low:.1f}" y1="{mid:.1f}" '
+                    f'x2="{LABEL_WIDTH + high:.1f}" y2="{mid:.1f}" class="band"/>'
+                )
+                end = max(length, high)
+        parts.append(
+            f'<text x="{LABEL_WIDTH + end + 6:.1f}" y="{y + 15}" class="chart-value">'
             f"{escape(text)}</text>"
         )
     parts.append("</svg>")

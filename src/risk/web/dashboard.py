@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from risk.grades import GradeScale
 from risk.ledger import Ledger
 from risk.portfolio import PortfolioOverview, days_sales_outstanding, open_amounts
-from risk.web.cashin import cash_in_by_week, overdue_amount
+from risk.web.cashin import CashIn, cash_in
+
+if TYPE_CHECKING:
+    from risk.model.bundle import RiskModel
 
 MONTHS = 24
 TOP_N = 10
@@ -23,8 +27,7 @@ class Dashboard:
     dso_by_month: pd.DataFrame  # month_end, dso_days
     grades: pd.DataFrame  # grade, n_now, n_before
     previous_as_of: pd.Timestamp | None
-    cash_in: pd.DataFrame  # week, starts_on, amount
-    cash_in_overdue: float
+    cash_in: CashIn  # forecast with its band, or by due date (``cash_in.basis``)
     top10_share: float
 
 
@@ -72,7 +75,10 @@ def build_dashboard(
     grades_before: pd.Series | None,
     previous_as_of: pd.Timestamp | None,
     scale: GradeScale,
+    timing_model: RiskModel | None = None,
 ) -> Dashboard:
+    """The dashboard at ``overview.as_of``; the cash-in is the payment-timing forecast when
+    ``timing_model`` is given, else by due date."""
     as_of = overview.as_of
     items = open_amounts(ledger, as_of)
     return Dashboard(
@@ -80,7 +86,6 @@ def build_dashboard(
         dso_by_month=dso_by_month(ledger, as_of),
         grades=grade_counts(grades_now, grades_before, scale),
         previous_as_of=previous_as_of,
-        cash_in=cash_in_by_week(items, as_of),
-        cash_in_overdue=overdue_amount(items, as_of),
+        cash_in=cash_in(ledger, as_of, timing_model),
         top10_share=top_share(items),
     )

@@ -28,6 +28,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "Sign in with your API key (ask your administrator: `risk apikey NAME`).",
         "Connectez-vous avec votre clé d'API (demandez-la à l'administrateur : `risk apikey NOM`).",
     ),
+    "too_many_signins": (
+        "Too many sign-in attempts with a wrong key from this address. Try again in "
+        "{seconds} seconds.",
+        "Trop de tentatives de connexion avec une clé erronée depuis cette adresse. Réessayez "
+        "dans {seconds} secondes.",
+    ),
     "bad_key": ("API key not recognised.", "Clé d'API non reconnue."),
     "expired": ("Your session expired: sign in again.", "Session expirée : reconnectez-vous."),
     "signed_out": ("You are signed out.", "Vous êtes déconnecté."),
@@ -54,6 +60,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "cash_in": (
         "Cash-in by week, 13 weeks (by due date, not a forecast)",
         "Encaissements par semaine, 13 semaines (selon l'échéance, pas une prévision)",
+    ),
+    "cash_in_forecast": (
+        "Cash-in forecast by week, 13 weeks (payment-timing model, 80 % band)",
+        "Prévision des encaissements par semaine, 13 semaines (modèle de délai de paiement, "
+        "intervalle à 80 %)",
+    ),
+    "cash_beyond": (
+        "not expected within the 13 weeks",
+        "non attendu dans les 13 semaines",
     ),
     "already_overdue": ("already overdue", "déjà échu"),
     "week_of": ("week of", "semaine du"),

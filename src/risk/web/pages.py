@@ -14,11 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from risk.errors import LedgerError
 from risk.scoring import UnknownEntityError
 from risk.serving.audit import AuditRecord
 from risk.web import views
 from risk.web.actions import CHANNELS, KINDS, ActionError, CollectionAction
 from risk.web.letters import next_action_letter
+from risk.web.lookup import rows_of
 from risk.web.security import current_session, prefix
 from risk.web.sessions import COOKIE, Session
 from risk.web.sheet import customer_sheet
@@ -231,7 +233,9 @@ def parse_action(form: Any, customer_id: str, row: pd.Series | None, as_of: pd.T
         except ValueError as exc:
             raise ActionError(f"promised_on: a date YYYY-MM-DD ({exc})") from exc
     invoices = list(row["action_invoices"]) if row is not None and kind != "promise" else open_ids
-    step = int(row["step"]) if row is not None and kind in ("reminder", "call") else 0
+    step = 0
+    if row is not None:  # a reminder or call does the current step; others keep the one reached
+        step = int(row["step"]) if kind in ("reminder", "call") else max(int(row["step"]) - 1, 0)
     channel = (
         str(form.get("channel", "")) if kind == "reminder" else ("phone" if kind == "call" else "")
     )
@@ -259,12 +263,17 @@ async def record_action(request: Request) -> Response:
     if customer_id not in snap.customers.index:
         return web.error(request, session, 404, "not_found", f"no open invoice of {customer_id}")
     row = snap.customers.loc[customer_id]
-    open_ids = snap.invoices.loc[snap.invoices["customer_id"] == customer_id, "invoice_id"]
+    open_ids = rows_of(snap.invoices, "customer_id", customer_id)["invoice_id"]
     try:
         action = parse_action(form, customer_id, row, snap.as_of, session.key_name, list(open_ids))
     except ActionError as exc:
         return web.error(request, session, 422, "bad_request", str(exc))
-    snap = await run_in_threadpool(state.record, action)
+    try:
+        snap = await run_in_threadpool(state.record, action)
+    except ActionError as exc:
+        return web.error(request, session, 422, "bad_request", str(exc))
+    except LedgerError as exc:
+        return web.error(request, session, 409, "bad_request", f"action not recorded: {exc}")
     await run_in_threadpool(
         _audit, web, session, "web_action", request,
         customer_ids=[customer_id], invoice_ids=list(action.invoice_ids),

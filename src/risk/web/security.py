@@ -68,6 +68,11 @@ def set_cookie(request: Request, response: Response, name: str, value: str, **kw
     )
 
 
+def client_address(request: Request) -> str:
+    """The peer's address, as the API's rate limit sees it (no proxy header is trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
 def current_session(request: Request, store: SessionStore) -> Session | None:
     return store.get(request.cookies.get(COOKIE))
 

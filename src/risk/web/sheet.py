@@ -10,6 +10,7 @@ import pandas as pd
 
 from risk.scoring import UnknownEntityError
 from risk.web.actions import CollectionAction
+from risk.web.lookup import rows_of, rows_of_any
 from risk.web.state import Snapshot
 
 IDENTITY = ("siren", "naf_code", "employees", "legal_form", "group_id", "country", "created_on")
@@ -58,7 +59,7 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     if customer_id not in customers.index:
         raise UnknownEntityError(f"unknown customer_id: {customer_id}")
     info = customers.loc[customer_id]
-    items = snap.invoices[snap.invoices["customer_id"] == customer_id].sort_values(
+    items = rows_of(snap.invoices, "customer_id", customer_id).sort_values(
         ["days_past_due", "invoice_id"], ascending=[False, True]
     )
     row = snap.customers.loc[customer_id] if customer_id in snap.customers.index else None
@@ -66,8 +67,8 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     ledger = snap.ledger
     base = snap.base or ledger  # recorded actions are listed apart, not as reminder rows
     if base.reminders is not None:
-        mine = ledger.invoices.loc[ledger.invoices["customer_id"] == customer_id, "invoice_id"]
-        reminders = base.reminders[base.reminders["invoice_id"].isin(mine)].sort_values(
+        mine = rows_of(ledger.invoices, "customer_id", customer_id)["invoice_id"]
+        reminders = rows_of_any(base.reminders, "invoice_id", mine).sort_values(
             "sent_on", ascending=False
         )
     else:
@@ -80,7 +81,7 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     )
     history = None
     if snap.history is not None:
-        history = snap.history[snap.history["customer_id"] == customer_id].sort_values("month_end")
+        history = rows_of(snap.history, "customer_id", customer_id).sort_values("month_end")
     score = snap.scores.loc[customer_id]
     assert isinstance(score, pd.Series)
     reasons_en = _split(row["customer_reasons_en"]) if row is not None else []

@@ -1,25 +1,40 @@
-"""What the pages read, computed once from the service's scorer and ledger and kept up to date
-when a collector records an action (only that customer's rows are decided again).
+"""What the pages read: one ``Snapshot`` per ledger version of the service, kept up to date.
 
-Scores, the invoice worklist and the dashboard are computed when first needed; the month-end
-grade history (24 scorings of the portfolio) runs in a background thread, so that the customer
-sheet shows it as soon as it is there and never waits for it.
+The first snapshot is built from the service's current scores (``risk.serving.cache``: every
+customer and open invoice scored at the ledger's cut-off for that ledger version) when they are
+there, else by scoring. When the service's ledger changes, ``advance`` decides again only the
+customers an event batch touched (their scores come from the service's refreshed cache); a
+reload, or a moved cut-off, rebuilds the snapshot. A collector's action is a ledger event
+(reminder rows through the service's ``POST /ledger/events`` path, ``record``) and changes that
+customer's next action at once; without a ledger-events path (pages on their own), actions are
+applied from their own table (``risk.web.actions.apply_actions``).
+
+The month-end grade history (24 scorings of the portfolio) runs in a background thread, so that
+the customer sheet shows it as soon as it is there and never waits for it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
-from risk.decisions.worklist import DecisionConfig, WorklistFilters, build_worklist, decide_worklist
+from risk.decisions.worklist import (
+    DecisionConfig,
+    WorklistFilters,
+    build_worklist,
+    decide_worklist,
+    scored_items,
+)
 from risk.features.sector import naf_section
-from risk.ledger import Ledger
+from risk.ledger import Ledger, subset_ledger
 from risk.portfolio import portfolio_overview
 from risk.scoring import Scorer
-from risk.web.actions import ActionLog, CollectionAction, apply_actions
+from risk.web.actions import ActionLog, CollectionAction, action_events, apply_actions
 from risk.web.alerts import (
     Alerts,
     broken_promises,
@@ -28,13 +43,17 @@ from risk.web.alerts import (
     limits_exceeded,
     recent_legal_events,
 )
-from risk.web.dashboard import Dashboard, build_dashboard
+from risk.web.dashboard import Dashboard, build_dashboard, grade_counts
 from risk.web.history import history_from_batch
 from risk.web.worklist import customer_rows, step_numbers
 
 logger = logging.getLogger(__name__)
 
 HISTORY_MONTHS = 24
+
+# the service's ledger-events path: table -> text rows; returns the customers touched, the new
+# ledger, its version and the service's score cache for it
+Events = Callable[[Mapping[str, pd.DataFrame]], tuple[frozenset[str], Ledger, str, Any]]
 
 
 @dataclass
@@ -52,6 +71,16 @@ class Snapshot:
     base: Ledger | None = None  # the ledger as loaded (without the recorded actions)
     history: pd.DataFrame | None = None  # customer_id, month_end, probability, grade
     sections: pd.Series = field(default_factory=lambda: pd.Series(dtype="object"))
+    version: str = ""  # the service's ledger version these figures are of
+    before: pd.Series | None = None  # grades at the previous month end
+
+
+def cached_scores(cache: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    """The service's cached customer scores at ``as_of`` (index customer_id), or None."""
+    if cache is None or getattr(cache, "as_of", None) != as_of:
+        return None
+    customers: pd.DataFrame = cache.customers
+    return customers.drop(columns=["customer_id"], errors="ignore")
 
 
 def previous_month_end(as_of: pd.Timestamp) -> pd.Timestamp:
@@ -71,10 +100,16 @@ class PortfolioState:
         config: DecisionConfig | None = None,
         history: bool = True,
         scores_url: str | None = None,
+        version: str = "",
+        cache: Any = None,
+        events: Events | None = None,
     ) -> None:
         self.scorer = scorer
         self.base = ledger
         self.actions = actions
+        self.version = version
+        self.cache = cache
+        self.events = events
         self.as_of = pd.Timestamp(as_of) if as_of is not None else ledger.cutoff
         self.config = config or DecisionConfig()
         self.steps = step_numbers(self.config.scenario)
@@ -98,9 +133,12 @@ class PortfolioState:
             return self._snapshot
 
     def _build(self) -> Snapshot:
-        ledger = apply_actions(self.base, self.actions.read())
+        # with the ledger-events path, recorded actions are already reminder rows of the ledger
+        ledger = self.base if self.events else apply_actions(self.base, self.actions.read())
         as_of, scorer = self.as_of, self.scorer
-        scores = scorer.score_customers(ledger, as_of, explain=False).set_index("customer_id")
+        scores = cached_scores(self.cache, as_of)
+        if scores is None:
+            scores = scorer.score_customers(ledger, as_of, explain=False).set_index("customer_id")
         before_at = previous_month_end(as_of)
         before = None
         if before_at >= ledger.date_range[0]:
@@ -111,8 +149,9 @@ class PortfolioState:
         sections = self._sections()
         overview = portfolio_overview(self.base, as_of)
         dashboard = build_dashboard(
-            self.base, overview, scores["grade"], before, before_at, scorer.scale
-        )
+            self.base, overview, scores["grade"], before, before_at, scorer.scale,
+            scorer.timing_model,
+        )  # fmt: skip
         alerts = Alerts(
             grade_worsened=grade_worsened(scores["grade"], before, list(scorer.scale.letters)),
             legal_events=recent_legal_events(ledger, as_of),
@@ -131,6 +170,8 @@ class PortfolioState:
             previous_as_of=before_at if before is not None else None,
             base=self.base,
             sections=sections,
+            version=self.version,
+            before=before,
         )
 
     def _sections(self) -> pd.Series:
@@ -177,31 +218,81 @@ class PortfolioState:
         if self._history_thread is not None:
             self._history_thread.join(timeout)
 
-    # ------------------------------------------------------------ actions
+    # ------------------------------------------------------------ changes
 
-    def record(self, action: CollectionAction) -> Snapshot:
-        """Store an action and decide that customer's invoices again on the updated ledger."""
+    def advance(
+        self, ledger: Ledger, version: str, cache: Any, changed: Collection[str]
+    ) -> Snapshot:
+        """The snapshot of a new ledger version whose events touched only ``changed`` customers
+        (same cut-off date): their scores (the service's cache when it has them), invoice rows,
+        next action and alerts are computed again, the rest is kept."""
         with self._lock:
             snap = self.snapshot()
+            if version == self.version and version:
+                return snap  # already there (a recorded action advanced it)
+            self.base, self.version, self.cache = ledger, version, cache
+            ids = sorted(set(changed) & set(ledger.customers["customer_id"].astype("str")))
+            if not ids:
+                self._snapshot = replace(snap, ledger=ledger, base=ledger, version=version)
+                return self._snapshot
+            self._snapshot = self._update(snap, ledger, ids)
+            return self._snapshot
+
+    def _update(self, snap: Snapshot, ledger: Ledger, ids: list[str]) -> Snapshot:
+        as_of, scorer = self.as_of, self.scorer
+        sub = subset_ledger(ledger, ids)  # customer features read only their own rows
+        fresh = cached_scores(self.cache, as_of)
+        if fresh is not None and fresh.index.isin(ids).sum() == len(ids):
+            mine = fresh.loc[ids]
+        else:
+            mine = scorer.score_customers(sub, as_of, ids, explain=False).set_index("customer_id")
+        scores = pd.concat([snap.scores[~snap.scores.index.isin(ids)], mine])
+        items = scored_items(scorer, sub, as_of) if len(sub.invoices) else pd.DataFrame()
+        decided = decide_worklist(scorer, sub, as_of, items, self.config) if len(items) else items
+        kept = snap.invoices[~snap.invoices["customer_id"].isin(ids)]
+        invoices = pd.concat([kept, decided], ignore_index=True) if len(decided) else kept
+        rows = customer_rows(decided, ledger.customers, snap.sections, as_of, self.steps)
+        customers = snap.customers[~snap.customers.index.isin(ids)]
+        if len(rows):
+            customers = pd.concat([customers, rows]) if len(customers.columns) else rows
+        alerts = snap.alerts
+        promises = alerts.broken_promises
+        alerts = replace(
+            alerts,
+            grade_worsened=grade_worsened(scores["grade"], snap.before, list(scorer.scale.letters)),
+            broken_promises=pd.concat(
+                [promises[~promises["customer_id"].isin(ids)], broken_promises(sub, as_of)],
+                ignore_index=True,
+            ).sort_values("promised_on", ascending=False),
+            limits_exceeded=limits_exceeded(scores.reset_index()),
+            claims_to_declare=claims_to_declare(invoices, as_of),
+        )
+        dashboard = replace(
+            snap.dashboard,
+            grades=grade_counts(scores["grade"], snap.before, scorer.scale),
+        )
+        return replace(
+            snap, ledger=ledger, base=ledger, scores=scores, invoices=invoices,
+            customers=customers, alerts=alerts, dashboard=dashboard, version=self.version,
+        )  # fmt: skip
+
+    def record(self, action: CollectionAction) -> Snapshot:
+        """Store an action and decide that customer's invoices again on the updated ledger.
+
+        With the service's ledger-events path the action becomes reminder rows of the ledger
+        (a new ledger version, the customer rescored by the service); else it is applied from
+        the pages' own table.
+        """
+        with self._lock:
+            snap = self.snapshot()
+            if self.events is not None:
+                touched, ledger, version, cache = self.events(action_events(action))
+                self.actions.write(action)  # the note and who recorded it
+                return self.advance(ledger, version, cache, {action.customer_id, *touched})
             self.actions.write(action)
             ledger = apply_actions(snap.ledger, [action])
-            mine = snap.invoices["customer_id"] == action.customer_id
-            items = snap.invoices[mine].reset_index(drop=True)
-            others = snap.invoices[~mine]
-            if not items.empty:
-                decided = decide_worklist(self.scorer, ledger, self.as_of, items, self.config)
-                invoices = pd.concat([others, decided], ignore_index=True)
-            else:
-                invoices = snap.invoices
-            customers = customer_rows(
-                invoices, ledger.customers, snap.sections, self.as_of, self.steps
+            self._snapshot = self._update(
+                replace(snap, ledger=ledger), ledger, [action.customer_id]
             )
-            alerts = replace(
-                snap.alerts,
-                broken_promises=broken_promises(ledger, self.as_of),
-                claims_to_declare=claims_to_declare(invoices, self.as_of),
-            )
-            self._snapshot = replace(
-                snap, ledger=ledger, invoices=invoices, customers=customers, alerts=alerts
-            )
+            self._snapshot = replace(self._snapshot, base=self.base)
             return self._snapshot

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from risk.portfolio import AGING_BUCKETS
+from risk.web.cashin import FORECAST
 from risk.web.charts import bar_chart, line_chart
 from risk.web.i18n import Translator
 from risk.web.sheet import Sheet
@@ -49,13 +50,23 @@ def dashboard_view(snap: Snapshot, t: Translator) -> dict[str, Any]:
         t("grades"),
     )
     cash = board.cash_in
-    cash_labels = [t("already_overdue")] + [
-        f"{t('week_of')} {t.date(d)}" for d in cash["starts_on"]
-    ]
-    cash_values = [board.cash_in_overdue, *cash["amount"]]
-    cash_chart = bar_chart(
-        cash_labels, cash_values, [t.money(v) for v in cash_values], t("cash_in")
-    )
+    weeks = cash.weeks
+    cash_labels = [f"{t('week_of')} {t.date(d)}" for d in weeks["starts_on"]]
+    cash_values = [float(v) for v in weeks["amount"]]
+    lows, highs = [float(v) for v in weeks["low"]], [float(v) for v in weeks["high"]]
+    if cash.basis == FORECAST:
+        cash_title = t("cash_in_forecast")
+        cash_texts = [
+            f"{t.money(v)} ({t.money(lo)} – {t.money(hi)})"
+            for v, lo, hi in zip(cash_values, lows, highs, strict=True)
+        ]
+        cash_chart = bar_chart(cash_labels, cash_values, cash_texts, cash_title, band=(lows, highs))
+    else:
+        cash_title = t("cash_in")
+        cash_labels = [t("already_overdue"), *cash_labels]
+        cash_values = [cash.overdue, *cash_values]
+        cash_texts = [t.money(v) for v in cash_values]
+        cash_chart = bar_chart(cash_labels, cash_values, cash_texts, cash_title)
     return {
         "snap": snap,
         "ov": ov,
@@ -66,7 +77,10 @@ def dashboard_view(snap: Snapshot, t: Translator) -> dict[str, Any]:
         "grade_chart": grade_chart,
         "grade_rows": list(grades.itertuples()),
         "cash_chart": cash_chart,
-        "cash_rows": list(zip(cash_labels, cash_values, strict=True)),
+        "cash_rows": list(zip(cash_labels, cash_texts, strict=True)),
+        "cash_title": cash_title,
+        "cash_basis": cash.basis,
+        "cash_beyond": cash.beyond,
         "board": board,
         "alerts": snap.alerts,
         "names": snap.ledger.customers.set_index("customer_id").get("name", pd.Series(dtype=str)),
