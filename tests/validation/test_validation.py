@@ -216,7 +216,10 @@ def test_invoice_statuses_with_unknown_invoice_or_status_are_quarantined(write_l
     assert "disputed" in issues.set_index("row").loc[4, "rule"]
     kept = result.ledger.invoice_statuses
     assert kept is not None and kept["status"].tolist() == ["submitted", "disputed"]
-    assert result.reports["invoice_statuses"].kept + result.reports["invoice_statuses"].quarantined == 5
+    assert (
+        result.reports["invoice_statuses"].kept + result.reports["invoice_statuses"].quarantined
+        == 5
+    )
 
 
 def test_quarantine_file_holds_raw_rows_with_every_reason(write_ledger, tmp_path: Path) -> None:

@@ -164,7 +164,6 @@ def print_label_rates(ledger: Path) -> None:
 @app.command(name="run")
 def run_main_job(ledger: LedgerDir = DEFAULT_LEDGER, as_of: AsOf = None) -> None:
     """The main job on embedded defaults: sample, validation, overview, features, models."""
-    import pandas as pd
 
     from risk.cli.decisions import worklist_table
     from risk.cli.forecast import print_timing_result, run_timing_training
