@@ -1,7 +1,7 @@
 """Credit report figures on the sample (run in the worktree after `uv run risk run`)."""
+
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from risk import registry
@@ -14,7 +14,12 @@ pd.set_option("display.width", 250)
 pd.set_option("display.max_colwidth", 400)
 ledger = load_ledger(Path("data/sample"))
 frame = default_training_frame(ledger, FeatureConfig())
-cols = ["label_default", "label_default_proceeding", "label_default_past_due", "label_default_write_off"]
+cols = [
+    "label_default",
+    "label_default_proceeding",
+    "label_default_past_due",
+    "label_default_write_off",
+]
 print("default label rows", len(frame), frame[cols].mean().round(4).to_dict())
 scorer = Scorer.from_registry(registry.Store.resolve())
 s = scorer.score_customers(ledger, ledger.cutoff, explain=False)
@@ -22,7 +27,9 @@ print("customers", len(s))
 print("grades (all):", s["grade"].value_counts().sort_index().to_dict())
 exp = s[s["exposure"] > 0]
 print("grades (with exposure):", exp["grade"].value_counts().sort_index().to_dict(), len(exp))
-print("pd_default mean", s["pd_default"].mean().round(4), "median", s["pd_default"].median().round(4))
+print(
+    "pd_default mean", s["pd_default"].mean().round(4), "median", s["pd_default"].median().round(4)
+)
 print("late probability mean", s["probability"].mean().round(4))
 cur = s[s["current_limit"] > 0]
 ratio = cur["suggested_limit"] / cur["current_limit"]
@@ -30,11 +37,33 @@ within = ratio.between(0.5, 2.0)
 print(f"within 0.5x-2x of current: {within.sum()} / {len(cur)} = {within.mean():.1%}")
 print("below 0.5x:", (ratio < 0.5).sum(), "above 2x:", (ratio > 2).sum())
 print("decisions:", s["decision"].value_counts().to_dict())
-print("exposure over current limit:", (exp["exposure"] > exp["current_limit"]).sum(), "of", len(exp))
-print("exposure over suggested (reduce):", (exp["reduce_by"] > 0).sum(), "reduce total", exp["reduce_by"].sum().round(0))
-print("zero suggestions:", (s["suggested_limit"] == 0).sum(), "of which with proceeding rule:", s.loc[s["suggested_limit"] == 0, "rules"].str.contains("cash in advance").sum())
+print(
+    "exposure over current limit:", (exp["exposure"] > exp["current_limit"]).sum(), "of", len(exp)
+)
+print(
+    "exposure over suggested (reduce):",
+    (exp["reduce_by"] > 0).sum(),
+    "reduce total",
+    exp["reduce_by"].sum().round(0),
+)
+print(
+    "zero suggestions:",
+    (s["suggested_limit"] == 0).sum(),
+    "of which with proceeding rule:",
+    s.loc[s["suggested_limit"] == 0, "rules"].str.contains("cash in advance").sum(),
+)
 cur = cur.assign(ratio=ratio, diff=cur["suggested_limit"] - cur["current_limit"])
-show = ["customer_id", "grade", "pd_default", "probability", "exposure", "current_limit", "suggested_limit", "decision", "rules"]
+show = [
+    "customer_id",
+    "grade",
+    "pd_default",
+    "probability",
+    "exposure",
+    "current_limit",
+    "suggested_limit",
+    "decision",
+    "rules",
+]
 print("\nLargest decreases:")
 print(cur.nsmallest(6, "diff")[show].to_string(index=False))
 print("\nLargest increases:")
@@ -46,4 +75,8 @@ print(s[s["customer_id"] == "C000209"][show].to_string(index=False))
 inv = ledger.invoices
 small = inv.groupby("customer_id")["amount"].median().sort_values().head(3)
 print("\nsmallest typical invoices:", small.round(2).to_dict())
-print(s[s["customer_id"].isin(small.index)][["customer_id", "suggested_limit", "current_limit", "exposure", "rules"]].to_string(index=False))
+print(
+    s[s["customer_id"].isin(small.index)][
+        ["customer_id", "suggested_limit", "current_limit", "exposure", "rules"]
+    ].to_string(index=False)
+)
