@@ -181,10 +181,10 @@ def truncate(ledger: Ledger, t: pd.Timestamp) -> Ledger:
     inv = ledger.invoices[ledger.invoices["issued_on"] < t].copy()
     inv["paid_on"] = inv["paid_on"].where(inv["paid_on"] < t)
     kept = set(inv["invoice_id"])
+    if t <= cutoff(ledger) and "disputed" in inv.columns:
+        inv["disputed"] = inv["disputed"] & inv["paid_on"].notna()
     out = {"invoices": inv.reset_index(drop=True)}
     if t <= cutoff(ledger):
-        if "disputed" in inv.columns:
-            inv["disputed"] = inv["disputed"] & inv["paid_on"].notna()
         if "credit_limit" in ledger.customers.columns:
             out["customers"] = ledger.customers.assign(credit_limit=np.nan)
     if ledger.payments is not None:
