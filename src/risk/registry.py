@@ -281,6 +281,46 @@ def log_scorecard(
     return str(version)
 
 
+def _model_version(
+    store: Store, name: str, version: str | None, alias: str, kind: str, level: str
+) -> Any:
+    """The registered version ``version`` of ``name``, else the one holding ``alias``.
+
+    Raises:
+        ModelNotFoundError: no such version or alias, with the command that trains one.
+    """
+    client = store.client()
+    try:
+        if version:
+            return client.get_model_version(name, version)
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        what = f"version {version}" if version else f"alias {alias!r}"
+        raise ModelNotFoundError(
+            f"no {kind} {name!r} with {what} in {store.tracking_uri}: train one with "
+            f"`risk train --level {level}`"
+        ) from exc
+
+
+@contextmanager
+def _verified_artifacts(name: str, mv: Any, kind: str) -> Iterator[Path]:
+    """Download version ``mv`` of ``name`` to a temporary folder, checked against the hashes
+    recorded at registration, and yield the folder (removed on exit).
+
+    Raises:
+        ModelIntegrityError: the artifacts changed since registration.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
+            )
+        )
+        what = f"{kind} {name} version {mv.version}"
+        check_files(local, mv.tags.get(FILES_TAG), mv.tags.get(HASH_TAG), what)
+        yield local
+
+
 def load_scorecard(
     store: Store, level: str, alias: str | None = CHALLENGER, version: str | None = None
 ) -> RegisteredScorecard:
@@ -292,28 +332,9 @@ def load_scorecard(
     """
     from risk.model.scorecard import WoEScorecard
 
-    client = store.client()
     name = scorecard_name(level)
-    try:
-        mv = (
-            client.get_model_version(name, version)
-            if version
-            else client.get_model_version_by_alias(name, alias or CHALLENGER)
-        )
-    except MlflowException as exc:
-        what = f"version {version}" if version else f"alias {alias!r}"
-        raise ModelNotFoundError(
-            f"no scorecard {name!r} with {what} in {store.tracking_uri}: train the "
-            f"{level} model with `risk train --level {level}`"
-        ) from exc
-    with tempfile.TemporaryDirectory() as tmp:
-        local = Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
-            )
-        )
-        what = f"scorecard {name} version {mv.version}"
-        check_files(local, mv.tags.get(FILES_TAG), mv.tags.get(HASH_TAG), what)
+    mv = _model_version(store, name, version, alias or CHALLENGER, "scorecard", level)
+    with _verified_artifacts(name, mv, "scorecard") as local:
         card = WoEScorecard.from_dict(json.loads((local / SCORECARD_FILE).read_text()))
         inputs = RiskModel.from_parts(None, json.loads((local / BUNDLE_FILE).read_text()))  # type: ignore[arg-type]
     metadata = {"model_name": name, "model_version": str(mv.version), "run_id": mv.run_id}
@@ -334,28 +355,10 @@ def load_model(
         ModelNotFoundError: no such model, version or alias.
         ModelIntegrityError: the artifacts changed since registration.
     """
-    client = store.client()
     name = MODEL_NAMES[level]
-    try:
-        mv = (
-            client.get_model_version(name, version)
-            if version
-            else client.get_model_version_by_alias(name, alias or CHAMPION)
-        )
-    except MlflowException as exc:
-        what = f"version {version}" if version else f"alias {alias!r}"
-        raise ModelNotFoundError(
-            f"no model {name!r} with {what} in {store.tracking_uri}: train one with "
-            f"`risk train --level {level}`"
-        ) from exc
-    with tempfile.TemporaryDirectory() as tmp:
-        local = Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
-            )
-        )
-        what = f"model {name} version {mv.version}"
-        check_files(local, mv.tags.get(FILES_TAG), mv.tags.get(HASH_TAG), what)
+    mv = _model_version(store, name, version, alias or CHAMPION, "model", level)
+    what = f"model {name} version {mv.version}"
+    with _verified_artifacts(name, mv, "model") as local:
         booster_file = check_mlmodel(local, what)
         bundles = sorted(local.rglob(BUNDLE_FILE))
         if len(bundles) != 1:
