@@ -216,6 +216,28 @@ def _day_numbers(values: pd.Series, column: str, allow_missing: bool = False) ->
     return days
 
 
+def _penalty_inputs(
+    invoices: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The columns the late-payment computation reads, as arrays: net open amount, due day,
+    proceeding opening day (NaT = none), contractual rate (NaN = none), public buyer, French law.
+
+    Raises:
+        ValueError: on missing amounts or due dates.
+    """
+    amounts = invoices["open_amount"].to_numpy(dtype=float)
+    if np.isnan(amounts).any():
+        raise ValueError("late_payment_frame: column 'open_amount' has missing values")
+    due = _day_numbers(invoices["due_on"], "due_on")
+    opened = _day_numbers(
+        _optional(invoices, "proceeding_opened_on", pd.NaT), "proceeding_opened_on", True
+    )
+    rates = _optional(invoices, "contractual_rate", np.nan).to_numpy(dtype=float)
+    public = _optional(invoices, "public_buyer", False).fillna(False).to_numpy(bool)
+    french = _optional(invoices, "french_law", True).fillna(True).to_numpy(bool)
+    return amounts, due, opened, rates, public, french
+
+
 def late_payment_frame(invoices: pd.DataFrame, as_of: date, table: RateTable) -> pd.DataFrame:
     """``late_payment_amounts`` over a frame of open invoices, with a note per row.
 
@@ -241,16 +263,7 @@ def late_payment_frame(invoices: pd.DataFrame, as_of: date, table: RateTable) ->
     Raises:
         ValueError: on missing amounts or due dates, or a contractual rate outside [0, 1].
     """
-    amounts = invoices["open_amount"].to_numpy(dtype=float)
-    if np.isnan(amounts).any():
-        raise ValueError("late_payment_frame: column 'open_amount' has missing values")
-    due = _day_numbers(invoices["due_on"], "due_on")
-    opened = _day_numbers(
-        _optional(invoices, "proceeding_opened_on", pd.NaT), "proceeding_opened_on", True
-    )
-    rates = _optional(invoices, "contractual_rate", np.nan).to_numpy(dtype=float)
-    public = _optional(invoices, "public_buyer", False).fillna(False).to_numpy(bool)
-    french = _optional(invoices, "french_law", True).fillna(True).to_numpy(bool)
+    amounts, due, opened, rates, public, french = _penalty_inputs(invoices)
     cents = np.rint(amounts * 100).astype(np.int64)
     days_late = np.maximum((np.datetime64(as_of, "D") - due).astype(np.int64), 0)
     interest_cents = np.zeros(len(amounts), dtype=np.int64)
@@ -316,16 +329,7 @@ def late_payment_frame_per_row(
     Raises:
         ValueError: on missing amounts or due dates, or a contractual rate outside [0, 1].
     """
-    amounts = invoices["open_amount"].to_numpy(dtype=float)
-    if np.isnan(amounts).any():
-        raise ValueError("late_payment_frame: column 'open_amount' has missing values")
-    due = _day_numbers(invoices["due_on"], "due_on")
-    opened = _day_numbers(
-        _optional(invoices, "proceeding_opened_on", pd.NaT), "proceeding_opened_on", True
-    )
-    rates = _optional(invoices, "contractual_rate", np.nan).to_numpy(dtype=float)
-    public = _optional(invoices, "public_buyer", False).fillna(False).to_numpy(bool)
-    french = _optional(invoices, "french_law", True).fillna(True).to_numpy(bool)
+    amounts, due, opened, rates, public, french = _penalty_inputs(invoices)
     rows = []
     for i in range(len(invoices)):
         if not french[i]:
