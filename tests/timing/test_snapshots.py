@@ -125,11 +125,59 @@ def _with_future(ledger: Ledger, t: pd.Timestamp, shift: int, data: st.DataObjec
 def test_records_dated_after_the_snapshot_never_change_its_row(
     offset: int, shift: int, data: st.DataObject
 ) -> None:
-    ledger = tiny_ledger()
+    ledger = _peer_ledger()  # the tiny ledger and two more invoices of C1 (peer dues)
     t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=offset)
     queries = open_invoice_queries(ledger, t)
     before = snapshot_features(ledger, queries)
     after = snapshot_features(_with_future(ledger, t, shift, data), queries)
     columns = [c for c in before.columns if c not in ("customer_id", "issued_on")]
+    assert set(PEERS) <= set(columns)  # the peer-dues features are checked too
     pd.testing.assert_frame_equal(before[columns], after[columns], check_dtype=False)
     assert np.isfinite(before["open_share"]).all()
+
+
+def _peer_ledger(i4_paid_on: str = "2024-03-20") -> Ledger:
+    """The tiny ledger with two more invoices of C1: I4 due 02-09 paid on ``i4_paid_on``, I5 due
+    02-19 still open."""
+    import io
+
+    from tiny import TABLES
+
+    from risk.validation import validate_tables
+
+    tables = dict(TABLES)
+    tables["invoices"] = (
+        TABLES["invoices"]
+        + f"I4,C1,2024-01-10,2024-02-09,200.00,{i4_paid_on},200.00,false,paper\n"
+        + "I5,C1,2024-01-20,2024-02-19,300.00,,0.00,false,paper\n"
+    )
+    tables["payments"] = TABLES["payments"] + f"P4,I4,{i4_paid_on},200.00\n"
+    raw = {name: pd.read_csv(io.StringIO(text), dtype=str) for name, text in tables.items()}
+    result = validate_tables(raw)
+    assert result.n_quarantined == 0, result
+    return result.ledger
+
+
+PEERS = ["peer_paid_share_same_due", "peer_unpaid_share_due_60d", "peer_days_late_so_far_due_90d"]
+
+
+def test_peer_dues_by_hand() -> None:
+    t = pd.Timestamp("2024-03-01")
+    queries = pd.DataFrame({"invoice_id": ["I1", "I3"], "as_of": t})
+    rows = snapshot_features(_peer_ledger(), queries).set_index("invoice_id")
+    # I1 (C1, due 01-31). Its customer's other invoices due within 15 days of 01-31 and before
+    # t: I2 (due 02-14, settled 01-29) and I4 (due 02-09, settled 03-20: not known at t): 1 of 2
+    assert rows.loc["I1", "peer_paid_share_same_due"] == pytest.approx(1 / 2)
+    # due in [t - 60, t): I2 settled; I4 and I5 (due 02-19, open) unpaid at t: 2 of 3
+    assert rows.loc["I1", "peer_unpaid_share_due_60d"] == pytest.approx(2 / 3)
+    # days late counted up to t (2024 is a leap year): I2 01-29 - 02-14 = -16; I4 and I5 open
+    # at t: 03-01 - 02-09 = 21 and 03-01 - 02-19 = 11
+    assert rows.loc["I1", "peer_days_late_so_far_due_90d"] == pytest.approx((-16 + 21 + 11) / 3)
+    # C2 has no other invoice: nothing to say
+    assert rows.loc["I3", PEERS].isna().all()
+    # a payment dated on t itself is not known at t: the row does not change
+    same_day = snapshot_features(_peer_ledger("2024-03-01"), queries).set_index("invoice_id")
+    pd.testing.assert_frame_equal(rows[PEERS], same_day[PEERS])
+    # ... one dated the day before is
+    before = snapshot_features(_peer_ledger("2024-02-29"), queries).set_index("invoice_id")
+    assert before.loc["I1", "peer_paid_share_same_due"] == 1.0

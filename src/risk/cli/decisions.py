@@ -24,11 +24,17 @@ _TITLES = {
     "fr": ("Relances à faire au {as_of} ({n} {what})", "clients", "factures"),
 }
 _HEADERS = {
-    "en": ("#", "customer", "invoices", "owed (net)", "days past due", "next action", "when",
-           "why"),
-    "fr": ("#", "client", "factures", "dû (net)", "jours de retard", "action", "quand",
-           "pourquoi"),
+    "en": ("#", "customer", "invoices", "owed (net)", "expected loss", "days past due",
+           "next action", "when", "why"),
+    "fr": ("#", "client", "factures", "dû (net)", "perte attendue", "jours de retard", "action",
+           "quand", "pourquoi"),
 }  # fmt: skip
+_JUSTIFY = ("right", "left", "left", "right", "right", "right", "left", "left", "left")
+
+
+def _money(value: object) -> str:
+    """``1,234.50``, or ``-`` when missing (no payment-timing model: no expected loss)."""
+    return f"{float(value):,.2f}" if pd.notna(value) else "-"  # type: ignore[arg-type]
 
 
 def _short_list(invoices: str, shown: int = 3) -> str:
@@ -45,8 +51,7 @@ def worklist_table(
     title, customers, invoices = _TITLES[lang]
     what = customers if per_customer else invoices
     table = Table(title=title.format(as_of=as_of, n=len(worklist), what=what))
-    for header, justify in zip(_HEADERS[lang], ("right", "left", "left", "right", "right",
-                                                "left", "left", "left"), strict=True):  # fmt: skip
+    for header, justify in zip(_HEADERS[lang], _JUSTIFY, strict=True):
         table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in worklist.head(shown).itertuples(index=False):
         when = row.action_date.date().isoformat() if pd.notna(row.action_date) else "-"
@@ -54,8 +59,9 @@ def worklist_table(
         listed = _short_list(row.invoices) if per_customer else row.invoice_id
         owed = row.total_open if per_customer else row.open_amount
         late = row.max_days_past_due if per_customer else row.days_past_due
+        loss = getattr(row, "total_expected_loss" if per_customer else "expected_loss", None)
         why = str(getattr(row, f"why_{lang}") or "").split("; ")[0]
-        table.add_row(str(row.rank), who, listed, f"{owed:,.2f}", str(late),
+        table.add_row(str(row.rank), who, listed, f"{owed:,.2f}", _money(loss), str(late),
                       getattr(row, f"action_{lang}"), when, why)  # fmt: skip
     return table
 

@@ -13,14 +13,14 @@ DIALECTS = ("en", "fr")
 INVOICE_COLUMNS = (
     "rank", "priority", "customer_id", "customer_name", "invoice_id", "grade", "open_amount",
     "disputed_amount", "amount_to_chase", "due_on", "days_past_due", "action", "action_date", "deadline", "channel", "owner",
-    "interest", "indemnity", "claim_amount", "expected_at_risk", "probability", "why",
-    "action_reason", "penalty_note", "broken_promise", "disputed", "key_account",
+    "interest", "indemnity", "claim_amount", "expected_at_risk", "expected_loss", "probability",
+    "why", "action_reason", "penalty_note", "broken_promise", "disputed", "key_account",
     "public_buyer", "as_of", "model_versions",
 )  # fmt: skip
 CUSTOMER_COLUMNS = (
     "rank", "priority", "customer_id", "customer_name", "grade", "n_invoices", "invoices",
     "total_open", "total_overdue", "total_disputed", "max_days_past_due", "total_interest", "total_indemnity",
-    "total_expected_at_risk", "action", "action_date", "deadline", "channel", "owner", "why",
+    "total_expected_at_risk", "total_expected_loss", "action", "action_date", "deadline", "channel", "owner", "why",
     "action_reason", "penalty_note", "broken_promise", "public_buyer", "as_of",
 )  # fmt: skip
 HEADERS_FR = {
@@ -40,6 +40,7 @@ HEADERS_FR = {
     "total_interest": "total pénalités", "total_indemnity": "total indemnités",
     "total_expected_at_risk": "total à risque", "disputed_amount": "montant en litige",
     "amount_to_chase": "montant à relancer", "total_disputed": "total en litige",
+    "expected_loss": "perte attendue", "total_expected_loss": "total perte attendue",
 }  # fmt: skip
 VALUES_FR = {
     "priority": {"legal deadline": "délai légal", "due now": "à faire",
@@ -58,7 +59,8 @@ STATEMENT_HEADERS_FR = {
 MONEY = {
     "debit", "credit", "balance", "amount", "paid_amount", "credited_amount", "open_amount", "interest", "indemnity", "claim_amount", "expected_at_risk", "total_open",
     "total_overdue", "total_interest", "total_indemnity", "total_expected_at_risk",
-    "disputed_amount", "amount_to_chase", "total_disputed",
+    "disputed_amount", "amount_to_chase", "total_disputed", "expected_loss",
+    "total_expected_loss",
 }  # fmt: skip
 PERCENT = {"probability"}
 DATES = {"due_on", "action_date", "deadline", "as_of", "date"}

@@ -90,6 +90,7 @@ def customer_actions(worklist: pd.DataFrame) -> pd.DataFrame:
         Customers in the order of their most urgent row, with that row's action fields and
         ``n_invoices``, ``invoices``, ``total_open`` (net open amount), ``total_overdue``,
         ``total_interest``, ``total_indemnity``, ``total_expected_at_risk``,
+        ``total_expected_loss`` (payment-timing model; NaN without it),
         ``total_disputed`` (amounts in dispute, paused),
         ``max_days_past_due`` and ``rank`` from 1.
     """
@@ -108,6 +109,11 @@ def customer_actions(worklist: pd.DataFrame) -> pd.DataFrame:
             "total_interest": grouped["interest"].sum(min_count=1),
             "total_indemnity": grouped["indemnity"].sum(min_count=1),
             "total_expected_at_risk": grouped["expected_at_risk"].sum(),
+            "total_expected_loss": (
+                grouped["expected_loss"].sum(min_count=1)
+                if "expected_loss" in ordered
+                else pd.Series(np.nan, index=grouped.size().index)
+            ),
             "total_disputed": (
                 grouped["disputed_amount"].sum()
                 if "disputed_amount" in ordered

@@ -38,7 +38,11 @@ logger = logging.getLogger(__name__)
 KEY_ACCOUNT_SALES_QUANTILE = 0.9  # top 10 % of customers by 12-month sales are key accounts
 #: features that describe the open balance itself, not the customer's risk: never a "why".
 WHY_EXCLUDED_FEATURES = ("n_open_invoices", "open_invoice_amount_max")
-PASS_THROUGH = ("p_late_60", "p_unpaid_13w", "expected_paid_on")
+PASS_THROUGH = ("p_late_60", "p_unpaid_13w", "expected_paid_on", "p_lost")
+#: open amount x P(lost: written off or frozen by a proceeding) from the payment-timing model
+#: (``risk.timing.predict.timing_columns``); empty (NaN) when open invoices are scored by the
+#: issue-date model, which has no lost outcome
+EXPECTED_LOSS = "expected_loss"
 
 
 @dataclass(frozen=True)
@@ -276,6 +280,11 @@ def decide_rows(
             "probability": items["probability"],
             "open_amount": items["open_amount"],
             "expected_at_risk": items["expected_at_risk"],
+            EXPECTED_LOSS: (
+                items[EXPECTED_LOSS].to_numpy(dtype="float64")
+                if EXPECTED_LOSS in items
+                else np.full(len(items), np.nan)
+            ),
             "due_on": items["due_on"],
             "days_past_due": items["days_past_due"],
             "action": actions["code"],

@@ -23,6 +23,7 @@ from risk.features import (
     invoice_state,
     legal,
     payment,
+    peer_dues,
     promises,
     sector,
     statuses,
@@ -34,7 +35,7 @@ from risk.ledger import Ledger
 
 FAMILIES: tuple[str, ...] = (
     "payment", "exposure", "invoice", "customer", "sector", "legal", "cold_start",
-    "invoice_state", "invoice_status",
+    "invoice_state", "invoice_status", "peer_dues",
 )  # fmt: skip
 
 
@@ -63,6 +64,7 @@ def feature_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...
         *cold_start.specs(config),
         *invoice_state.specs(config),
         *statuses.specs(config),
+        *peer_dues.specs(config),
     )
 
 

@@ -153,11 +153,13 @@ def headline(scored: pd.DataFrame, issue_column: str | None) -> dict[str, float]
     }
     amount = scored["open_amount"].to_numpy(dtype="float64")
     very_late = scored["very_late"].to_numpy(dtype="float64")
+    # the worklist's own order (``expected_at_risk``, ``risk.timing.predict.at_risk_probability``:
+    # P(> 60 days late) x open amount, P(unpaid 13 weeks) x open amount once past 60 days)
     out["test_capture_very_late_top10"] = capture_top_amount(
-        scored["p_late_60"].to_numpy() * amount, amount, very_late
-    )
-    out["test_capture_very_late_top10_at_risk"] = capture_top_amount(
         scored["expected_at_risk"].to_numpy(), amount, very_late
+    )
+    out["test_capture_very_late_top10_p_late_60"] = capture_top_amount(
+        scored["p_late_60"].to_numpy() * amount, amount, very_late
     )
     out["test_concordance_paid_on"] = concordance(
         scored["expected_days"].to_numpy(),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from risk.errors import ConfigError
-from risk.features import FeatureConfig, invoice_features_as_of, statuses
+from risk.features import FeatureConfig, invoice_features_as_of, peer_dues, statuses
 from risk.features import invoice_state as state
 from risk.features.context import LedgerTimeline, Queries
 from risk.features.frames import Progress, _noop
@@ -113,6 +113,7 @@ def snapshot_features(
     snapshot_queries = Queries(codes, to_days(frame["as_of"]))
     values = state.compute(timeline, positions, snapshot_queries)
     values.update(statuses.compute_snapshot(timeline, positions, snapshot_queries))
+    values.update(peer_dues.compute(timeline, positions, snapshot_queries))
     for name, column in values.items():
         frame[name] = np.asarray(column)
     if "snapshot_index" in queries:
