@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -256,3 +257,55 @@ def test_batch_on_a_database_without_a_ledger_is_a_ledger_error(
 
     with pytest.raises(LedgerError):
         run_batch(f"sqlite:///{tmp_path}/empty.db", tmp_path / "out", batch_scorer)
+
+
+def test_monitoring_is_logged_as_an_mlflow_run_in_the_given_store(
+    batch_scorer, ledger_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19, Deliver 8: each batch run logs its monitoring (PSI of the score and of every
+    input, grade migration since the previous run, alerts) as an MLflow run in the tracking
+    store it was given, tagged with the as-of date and the customer model's version."""
+    from risk import registry
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)  # MLflow's relative default (./mlruns) would land here
+    uri = f"sqlite:///{tmp_path}/tracking/mlflow.db"
+    dest = tmp_path / "out"
+    config = BatchConfig(chunk_customers=10**6, tracking_uri=uri, as_of=pd.Timestamp("2025-09-30"))
+    run_batch(ledger_dir, dest, batch_scorer, config)
+    first_grades = read_outputs(dest)["customer_scores"].set_index("customer_id")["grade"]
+    run_batch(ledger_dir, dest, batch_scorer, replace(config, as_of=pd.Timestamp("2025-12-31")))
+    summary = json.loads((dest / "latest" / "summary.json").read_text())
+    second_grades = read_outputs(dest)["customer_scores"].set_index("customer_id")["grade"]
+
+    store = registry.Store.resolve(uri)
+    runs = store.client().search_runs(
+        [registry.experiment_id(store, "customer")],
+        "tags.kind = 'batch-monitor'",
+        order_by=["tags.as_of ASC"],
+    )
+    assert [r.data.tags["as_of"] for r in runs] == ["2025-09-30", "2025-12-31"]
+    version = str(batch_scorer.customer_model.metadata["model_version"])
+    assert {r.data.tags["model_version"] for r in runs} == {version}
+    assert all(r.info.status == "FINISHED" for r in runs)
+    last = runs[1]
+    assert summary["monitoring"]["mlflow"]["run_id"] == last.info.run_id
+    metrics = last.data.metrics
+    monitoring = summary["monitoring"]
+    assert metrics["score_psi"] == pytest.approx(monitoring["score_psi"])
+    profiled = batch_scorer.customer_model.metadata["reference_profile"]["features"]
+    assert {f"psi_{name}" for name in profiled} <= set(metrics)
+    for row in monitoring["feature_psi"]:
+        assert metrics[f"psi_{row['variable']}"] == pytest.approx(row["psi"])
+    assert metrics["n_alerts"] == len(monitoring["alerts"])
+    # grade migration, from its definition: of the customers graded in both runs, the share
+    # in each (previous, current) pair of grades, by previous grade
+    both = first_grades.index.intersection(second_grades.index)
+    pairs = pd.crosstab(first_grades[both], second_grades[both], normalize="index")
+    for before, row in pairs.iterrows():
+        for after, share in row.items():
+            assert metrics[f"migration_{before}_to_{after}"] == pytest.approx(share, abs=1e-4)
+    unchanged = float((first_grades[both] == second_grades[both]).mean())
+    assert metrics["migration_unchanged_share"] == pytest.approx(unchanged, abs=1e-4)
+    assert not any(k.startswith("migration_") for k in runs[0].data.metrics)  # first run
+    assert not (tmp_path / "mlruns").exists()

@@ -138,3 +138,44 @@ def test_a_ledger_too_small_for_a_level_says_so(store) -> None:
     tiny = generate_portfolio(SampleConfig(customers=12, years=2, seed=3)).ledger
     with pytest.raises(WindowError, match="customer model cannot be trained on this ledger"):
         train(tiny, TrainConfig(level="customer"), store)
+
+
+def test_calibration_rows_are_scored_by_boosters_that_never_saw_their_customer(
+    short_portfolio,
+) -> None:
+    """Cross-fitted calibration (issue 19): each calibration row's raw score comes from a
+    booster fitted like the refitted one (same rounds) on the refit rows of the other
+    customers, about (k-1)/k of them, so its scores spread like the refitted model's."""
+    from risk.model.fit import _customer_fold_scores, _FoldFit
+    from risk.model.lgbm import LightGBMConfig, train_lightgbm
+
+    data = training_data(short_portfolio.ledger, "invoice", FeatureConfig())
+    windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
+    masks = split_masks(data.as_of, data.matured_on, windows)
+    _, calibrate = validation_halves(data.as_of, masks.valid)
+    fits: list[set[str]] = []
+    fit_rows: list[int] = []
+
+    def recording_trainer(*args, groups, **kwargs):  # the real fit, its customers noted
+        fits.append({str(g) for g in groups})
+        fit_rows.append(len(groups))
+        return train_lightgbm(*args, **kwargs)
+
+    fitted = fit_models(data, masks, windows, FitConfig(seed=1))
+    lgb = LightGBMConfig(num_boost_round=fitted.rounds)
+    monotone = [0] * len(fitted.model.features)
+    fold_fit = _FoldFit(
+        data, fitted.model.categories, monotone, FitConfig(seed=1), lgb, recording_trainer
+    )
+    scores = _customer_fold_scores(fold_fit, masks.refit, calibrate, 5)
+    assert scores.shape == (calibrate.sum(),) and np.isfinite(scores).all()
+    assert len(fits) == 5
+    customers = data.frame["customer_id"].astype(str).to_numpy()
+    refit_customers = set(customers[masks.refit])
+    scored = set(customers[calibrate])
+    for seen, rows in zip(fits, fit_rows, strict=True):
+        assert seen < refit_customers
+        assert 0.7 < rows / masks.refit.sum() < 0.9  # four folds of five (balanced by rows)
+    # every calibration customer is left out of at least one fit: the one that scored it
+    assert all(any(c not in seen for seen in fits) for c in scored)
+    assert "customer-fold boosters" in fitted.calibration_reason

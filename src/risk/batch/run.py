@@ -34,7 +34,12 @@ from risk.batch.incremental import Scope, incremental_scope
 from risk.batch.quarantine import MAX_QUARANTINED_SHARE, check_quarantined_share
 from risk.io import QUARANTINE_DIRNAME, write_quarantine
 from risk.ledger import Ledger
-from risk.monitor.batch import monitoring_section
+from risk.monitor.batch import (
+    log_monitoring_run,
+    monitoring_section,
+    previous_grades,
+    redacted_uri,
+)
 from risk.scoring import Scorer
 from risk.validation import ValidationResult
 
@@ -68,6 +73,8 @@ class BatchConfig:
     top: int | None = 50
     max_quarantined_share: float = MAX_QUARANTINED_SHARE
     keep_runs: int = 7
+    #: MLflow store the run's monitoring is logged in (``risk.monitor.batch``); None: no run
+    tracking_uri: str | None = None
 
 
 @dataclass
@@ -331,12 +338,35 @@ def _score_and_write(
     summary.seconds["write"] = time.perf_counter() - clock
     _reconcile(summary, result, scope, customers, invoices, worklist)
     stage("summary")
-    monitoring = monitoring_section(ledger, as_of, scorer, customers["probability"])
+    monitoring = monitoring_section(
+        ledger, as_of, scorer, customers, previous_grades(publish.latest_run(dest))
+    )
+    if config.tracking_uri:
+        monitoring["mlflow"] = _log_monitoring(config.tracking_uri, monitoring, as_of, summary)
     publish.write_summary(
         folder, {**summary.as_dict(), "settings": asdict(settings), "monitoring": monitoring}
     )
     stage("publish")
     publish.publish(dest, folder)
+
+
+def _log_monitoring(
+    tracking_uri: str, monitoring: dict[str, Any], as_of: pd.Timestamp, summary: BatchSummary
+) -> dict[str, str]:
+    """Log the monitoring section as an MLflow run in ``tracking_uri``; a store that cannot be
+    written is a warning (the scores are still published), recorded in the summary."""
+    from mlflow.exceptions import MlflowException
+
+    from risk.registry import Store
+
+    store = Store.resolve(tracking_uri)
+    where = redacted_uri(store.tracking_uri)
+    try:
+        run_id = log_monitoring_run(store, monitoring, as_of, summary.run_id)
+    except (MlflowException, OSError) as exc:
+        logger.warning("monitoring not logged to MLflow (%s): %s", where, exc)
+        return {"tracking_uri": where, "error": str(exc)[:500]}
+    return {"tracking_uri": where, "run_id": run_id}
 
 
 def cash_in_forecast(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from dataclasses import replace
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -178,7 +179,10 @@ def score(
         check_writable(out)  # before loading models or reading the ledger
         if sql_url:
             check_sql(sql_url)
-        scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
+        store = registry.Store.resolve(tracking_uri)
+        scorer = Scorer.from_registry(store)
+        # the run's monitoring goes to the store the models came from, by its explicit URI
+        config = replace(config, tracking_uri=store.tracking_uri)
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("chunks", total=None)
 

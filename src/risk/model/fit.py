@@ -3,10 +3,21 @@
 Pure with respect to MLflow: ``fit_models`` returns everything ``risk.train`` logs. Nothing
 here looks at the out-of-time test window except ``score_test``.
 
-Early stopping on the first half of the validation window, calibration on the second half
-(scored by a model cross-fitted like the refit one on every row matured before it),
+Early stopping on the first half of the validation window, calibration on the second half,
 then a refit on every row matured by the end of validation with the rounds early stopping
 chose (see ``risk.model.split``).
+
+The calibrator maps the refitted booster's scores, so the calibration rows must be scored by
+models fitted like it on data that never held them. Two ways (``FitConfig.calibration_scores``):
+
+* ``"customer folds"`` (default): the refit window's customers are split into
+  ``calibration_folds`` groups; each group's calibration rows are scored by a booster fitted,
+  like the refit one (same rounds), on the refit rows of the other customers. Each scoring
+  model has (k-1)/k of the refit rows, so its scores spread like the refitted model's; a
+  customer's own rows never score it. Other customers' outcomes of the same months are seen.
+* ``"time"``: one booster fitted on the refit rows matured before the calibration half starts
+  (out of time, but on fewer rows: its scores spread less than the refitted model's, which
+  made the calibrated customer model worse, issue 19).
 """
 
 from __future__ import annotations
@@ -14,10 +25,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
 from risk.features import SectorLatenessEncoder
@@ -74,6 +86,9 @@ class FitConfig:
         lightgbm: LightGBM parameters and controls.
         refit: refit the booster and the baseline on train + validation with the rounds
             chosen by early stopping (False: keep the train-only booster).
+        calibration_scores: how the calibration rows are scored for a refitted booster
+            (module docstring): by customer folds of the refit window, or out of time.
+        calibration_folds: customer folds of ``"customer folds"``.
     """
 
     seed: int = 42
@@ -82,6 +97,8 @@ class FitConfig:
     sector_smoothing: float = 20.0
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
     refit: bool = True
+    calibration_scores: Literal["customer folds", "time"] = "customer folds"
+    calibration_folds: int = 5
 
 
 @dataclass(frozen=True)
@@ -197,27 +214,24 @@ def fit_models(
     rounds = int(booster.best_iteration or booster.num_trees())
     progress("calibration")
     shell.booster = booster
-    scorer = shell
     if config.refit and calibrate.any():
-        # cross-fitting: the calibration rows are scored by a model fitted like the refit one
-        # (same rounds) on every row matured before they start, so the calibrator learns the
-        # score scale of the refitted model without seeing its own rows
-        first = np.datetime64(data.as_of[calibrate].min())
-        before = refit_rows & (data.matured_on.to_numpy() <= first)
-        scorer = _shell(data, before, config.sector_smoothing, categories)
-        scorer.booster = trainer(
-            scorer.prepare(data.frame[before]),
-            y[before],
-            None,
-            None,
-            monotone=monotone,
-            seed=config.seed,
-            config=replace(lgb_config, num_boost_round=rounds),
-            groups=data.frame.loc[before, "customer_id"].to_numpy(),
+        lgb_refit = replace(lgb_config, num_boost_round=rounds)
+        fold_fit = _FoldFit(data, categories, monotone, config, lgb_refit, trainer)
+        raw = (
+            _customer_fold_scores(fold_fit, refit_rows, calibrate, config.calibration_folds)
+            if config.calibration_scores == "customer folds"
+            else _out_of_time_scores(fold_fit, refit_rows, calibrate)
         )
-    calibrator, losses, reason = choose_calibrator(
-        scorer.raw_score(scorer.prepare(data.frame[calibrate])), y[calibrate]
-    )
+    else:
+        raw = shell.raw_score(shell.prepare(data.frame[calibrate]))
+    calibrator, losses, reason = choose_calibrator(raw, y[calibrate])
+    if config.refit and calibrate.any():
+        reason += (
+            f"; calibration rows scored by {config.calibration_folds} customer-fold boosters "
+            "of the refit window"
+            if config.calibration_scores == "customer folds"
+            else "; calibration rows scored by a booster fitted on the rows matured before them"
+        )
     fit_rows = masks.train
     if config.refit:
         progress("refit")
@@ -271,6 +285,61 @@ def fit_models(
         scorecard,
         volume,
     )
+
+
+@dataclass(frozen=True)
+class _FoldFit:
+    """Fits a booster like the refitted one (encoder, rounds, constraints) on some rows."""
+
+    data: TrainingData
+    categories: dict[str, list[str]]
+    monotone: list[int]
+    config: FitConfig
+    lightgbm: LightGBMConfig
+    trainer: Trainer
+
+    def raw_scores(self, fit: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Raw scores of the ``score`` rows by a booster fitted on the ``fit`` rows."""
+        data = self.data
+        model = _shell(data, fit, self.config.sector_smoothing, self.categories)
+        model.booster = self.trainer(
+            model.prepare(data.frame[fit]),
+            data.y[fit],
+            None,
+            None,
+            monotone=self.monotone,
+            seed=self.config.seed,
+            config=self.lightgbm,
+            groups=data.frame.loc[fit, "customer_id"].to_numpy(),
+        )
+        return model.raw_score(model.prepare(data.frame[score]))
+
+
+def _customer_fold_scores(
+    fold_fit: _FoldFit, refit: np.ndarray, calibrate: np.ndarray, n_folds: int
+) -> np.ndarray:
+    """Raw scores of the calibration rows (in row order), each by a booster fitted on the
+    refit rows of the customers outside its fold."""
+    customers = fold_fit.data.frame["customer_id"].astype(str).to_numpy()
+    rows = np.flatnonzero(refit | calibrate)
+    n_folds = min(n_folds, len(np.unique(customers[rows])))
+    scores = np.full(len(customers), np.nan)
+    for _, held in GroupKFold(n_folds).split(rows, groups=customers[rows]):
+        out = np.zeros(len(customers), dtype=bool)
+        out[rows[held]] = True
+        fit, score = refit & ~out, calibrate & out
+        if score.any():
+            scores[score] = fold_fit.raw_scores(fit, score)
+    return scores[calibrate]
+
+
+def _out_of_time_scores(fold_fit: _FoldFit, refit: np.ndarray, calibrate: np.ndarray) -> np.ndarray:
+    """Raw scores of the calibration rows by a booster fitted on the refit rows matured
+    before the first of them."""
+    data = fold_fit.data
+    first = np.datetime64(data.as_of[calibrate].min())
+    before = refit & (data.matured_on.to_numpy() <= first)
+    return fold_fit.raw_scores(before, calibrate)
 
 
 def fit_volume_baseline(
