@@ -156,7 +156,8 @@ async def load(
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - began
-    ms = np.array(latencies) * 1000
+    # no call finished (a warm-up on an overloaded machine): percentiles are NaN, not an error
+    ms = np.array(latencies or [np.nan]) * 1000
     return {
         "requests": len(latencies),
         "errors": errors,
@@ -369,7 +370,11 @@ def main() -> None:
             events = event_visibility(url, ledger_dir)
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker busy scoring: stop it for good
+                process.kill()
+                process.wait(timeout=30)
         local = in_process_inline(tracking_uri, seconds)
     figures = {
         "seconds_per_phase": seconds,
