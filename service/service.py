@@ -27,7 +27,7 @@ from risk.registry import ModelIntegrityError, ModelNotFoundError
 from risk.scoring import Scorer, UnknownEntityError
 from risk.serving import app, http_server, schemas
 from risk.serving.audit import AuditLog, AuditRecord, AuditUnavailableError
-from risk.serving.cache import ScoreCache, update_cache
+from risk.serving.cache import ScoreCache, fill_invoices, update_cache
 from risk.serving.guard import CANCELLED, KEY_NAME, RiskGuard
 from risk.serving.logs import configure_logging
 from risk.serving.redact import redact
@@ -89,7 +89,9 @@ class RiskService:
             self.not_ready = redact(f"no model to score with: {exc}")
             logger.error("service not ready: %s", self.not_ready)
         self.audit = AuditLog(self.settings.audit_url)
-        self.ledgers = LedgerState(self._open_source(), prepare=self._cache)
+        self.ledgers = LedgerState(
+            self._open_source(), prepare=self._cache, complete=self._cache_invoices
+        )
         self.ledgers.refresh()
         self.ledgers.watch(self.settings.ledger_poll_s)
         web_app.state.web.warm(self)
@@ -113,10 +115,27 @@ class RiskService:
         if self.scorer is None:
             return None
         try:
-            return update_cache(self.scorer, snapshot, changed, previous)  # type: ignore[arg-type]
+            # an event's customers are rescored before it is published; their open invoices
+            # right after, in the background (``_cache_invoices``)
+            return update_cache(
+                self.scorer,
+                snapshot,
+                changed,
+                previous,  # type: ignore[arg-type]
+                invoices_later=True,
+            )
         except RiskError as exc:
             logger.warning("scores not cached for ledger %s: %s", snapshot.version, exc)
             return None
+
+    def _cache_invoices(self, snapshot: LedgerSnapshot, cache: object) -> ScoreCache | None:
+        if self.scorer is None or not isinstance(cache, ScoreCache):
+            return None if cache is None else cache  # type: ignore[return-value]
+        try:
+            return fill_invoices(self.scorer, snapshot, cache)
+        except RiskError as exc:  # the invoices of ``pending`` stay scored on demand
+            logger.warning("invoice scores not cached for ledger %s: %s", snapshot.version, exc)
+            return cache
 
     def readiness(self) -> str:
         """Why the service cannot serve scores ("" when it can)."""

@@ -36,6 +36,9 @@ class ScoreCache:
     customers: pd.DataFrame  # index customer_id; columns of Scorer.score_customers
     invoices: pd.DataFrame  # index invoice_id; columns of Scorer.score_invoices
     answers: Mapping[str, schemas.CustomerScore] = field(default_factory=dict)
+    #: customers an event batch touched whose open invoices are not rescored yet (their old
+    #: invoice scores are dropped: a call for them scores on the spot until ``fill_invoices``)
+    pending: frozenset[str] = frozenset()
 
     def answer(
         self, customer_id: str, request_id: str, models: dict[str, str], ledger_version: str
@@ -124,9 +127,15 @@ def update_cache(
     snapshot: LedgerSnapshot,
     changed: frozenset[str] | None,
     previous: ScoreCache | None,
+    invoices_later: bool = False,
 ) -> ScoreCache | None:
     """``previous`` with the ``changed`` customers (and their groups) rescored; a full build when
-    there is no previous cache, all changed, or the cut-off date moved."""
+    there is no previous cache, all changed, or the cut-off date moved.
+
+    With ``invoices_later`` only the customers' scores are refreshed: their open invoices'
+    scores are dropped and the customers listed in ``pending``, for ``fill_invoices`` to
+    rescore after the new version is published (what makes an event visible to the next
+    customer score in well under a second)."""
     if changed is None or previous is None:
         return build_cache(scorer, snapshot)
     ledger = snapshot.ledger
@@ -140,14 +149,36 @@ def update_cache(
     if not ids:
         return replace(previous, version=snapshot.version)
     customers = _customers(scorer, ledger, as_of, ids)
-    invoice_ids = _open_invoice_ids(subset_ledger(ledger, ids), as_of)
-    invoices = _invoices(scorer, ledger, as_of, invoice_ids)
     kept_customers = previous.customers[~previous.customers.index.isin(ids)]
     kept_invoices = previous.invoices[~previous.invoices["customer_id"].isin(ids)]
-    return ScoreCache(
+    cache = ScoreCache(
         snapshot.version,
         as_of,
         pd.concat([kept_customers, customers]),
-        pd.concat([kept_invoices, invoices]) if len(invoices) else kept_invoices,
+        kept_invoices,
         {**previous.answers, **_answers(customers)},
+        previous.pending | frozenset(ids),
+    )
+    return cache if invoices_later else fill_invoices(scorer, snapshot, cache)
+
+
+def fill_invoices(scorer: Scorer, snapshot: LedgerSnapshot, cache: ScoreCache) -> ScoreCache:
+    """``cache`` with the open invoices of its ``pending`` customers scored (same version).
+
+    Raises:
+        ValueError: ``cache`` is not the cache of ``snapshot``'s version.
+    """
+    if cache.version != snapshot.version:
+        raise ValueError(f"cache of ledger {cache.version}, not of {snapshot.version}")
+    if not cache.pending:
+        return cache
+    ids = sorted(cache.pending)
+    ledger = snapshot.ledger
+    invoice_ids = _open_invoice_ids(subset_ledger(ledger, ids), cache.as_of)
+    invoices = _invoices(scorer, ledger, cache.as_of, invoice_ids)
+    kept = cache.invoices[~cache.invoices["customer_id"].isin(ids)]
+    return replace(
+        cache,
+        invoices=pd.concat([kept, invoices]) if len(invoices) else kept,
+        pending=frozenset(),
     )

@@ -20,6 +20,7 @@ from risk.store.snapshot import LedgerSnapshot, LedgerSource
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[LedgerSnapshot, frozenset[str] | None, object], object]
+Completer = Callable[[LedgerSnapshot, object], object]
 
 
 class LedgerState:
@@ -30,11 +31,21 @@ class LedgerState:
         prepare: called with each new snapshot, the customers it changed (None: all) and the
             previous result, before the snapshot is published; the result is published with it
             in ``view`` (e.g. cached scores).
+        complete: after an event batch is published, called in a background thread with the
+            snapshot and its ``prepare`` result; its result replaces that one while the
+            snapshot is still the current one (e.g. scores that can wait: open invoices).
     """
 
-    def __init__(self, source: LedgerSource, prepare: Listener | None = None) -> None:
+    def __init__(
+        self,
+        source: LedgerSource,
+        prepare: Listener | None = None,
+        complete: Completer | None = None,
+    ) -> None:
         self.source = source
         self.prepare = prepare
+        self.complete = complete
+        self._completing: threading.Thread | None = None
         self.view: tuple[LedgerSnapshot | None, object] = (None, None)
         self.error = ""
         self._fingerprint = ""
@@ -93,6 +104,7 @@ class LedgerState:
             self._fingerprint = version
             snapshot = LedgerSnapshot.of(check.ledger, version, self.source.description)
             self._publish(snapshot, check.customers)
+            self._complete_later(snapshot)
             logger.info(
                 "ledger events: %s kept, %s quarantined; version %s",
                 sum(check.kept.values()),
@@ -100,6 +112,31 @@ class LedgerState:
                 version,
             )
             return check, snapshot
+
+    def _complete_later(self, snapshot: LedgerSnapshot) -> None:
+        """Run ``complete`` for ``snapshot`` off the caller's thread (caller holds the lock)."""
+        if self.complete is None:
+            return
+        complete, derived = self.complete, self.view[1]
+
+        def run() -> None:
+            try:
+                done = complete(snapshot, derived)
+            except Exception:  # the published view stays valid; the next event retries
+                logger.exception("completing ledger %s failed", snapshot.version)
+                return
+            with self._write:
+                if self.view[0] is snapshot:  # not replaced meanwhile by a newer version
+                    self.view = (snapshot, done)
+
+        self._completing = threading.Thread(target=run, name="ledger-complete", daemon=True)
+        self._completing.start()
+
+    def settle(self, timeout_s: float | None = None) -> None:
+        """Wait for the background completion of the last event batch (tests, benchmarks)."""
+        thread = self._completing
+        if thread is not None:
+            thread.join(timeout_s)
 
     def watch(self, every_s: float = 1.0) -> None:
         """Poll the source in a daemon thread and reload on change, until ``stop()``."""

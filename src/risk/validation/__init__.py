@@ -97,7 +97,8 @@ def _finish(
     moved = pd.Series(False, index=rejected.index) if moved is None else moved & ~rejected
     keep = ~rejected & ~moved
     kept = kept_rows(check, keep)
-    quarantined = quarantine_rows(check, rejected)
+    issues = check.issues()
+    quarantined = quarantine_rows(check, rejected, issues)
     report = TableReport(
         table=check.table.name,
         read=len(check.raw),
@@ -106,7 +107,24 @@ def _finish(
         moved_to_credit_notes=int(moved.sum()),
         ignored_columns=check.ignored_columns,
     )
-    return kept, report, quarantined, check.issues()
+    return kept, report, quarantined, issues
+
+
+Finished = tuple[pd.DataFrame, TableReport, pd.DataFrame, pd.DataFrame]
+_EMPTY: dict[tuple[str, tuple[tuple[str, str], ...]], Finished] = {}
+
+
+def _finish_empty(name: str, raw: pd.DataFrame) -> Finished:
+    """``_finish(parse_table(raw))`` of a table without rows, computed once per table and
+    column layout (the result depends on nothing else); copies, never the cached frames."""
+    layout = (name, tuple((str(c), str(t)) for c, t in raw.dtypes.items()))
+    done = _EMPTY.get(layout)
+    if done is None:
+        done = _finish(parse_table(raw, TABLES[name]))
+        if len(_EMPTY) < 256:  # layouts are few; never grow without bound
+            _EMPTY[layout] = done
+    kept, report, quarantined, issues = done
+    return kept.copy(), report, quarantined.copy(), issues.copy()
 
 
 def _credit_notes_from_invoices(check: TableCheck, moved: pd.Series) -> pd.DataFrame:
@@ -200,7 +218,12 @@ def validate_tables(raw: Mapping[str, pd.DataFrame]) -> ValidationResult:
     ):
         if name not in raw:
             continue
-        check = parse_table(raw[name], TABLES[name])
+        frame = raw[name]  # looked up once: a lazy mapping reads the file then
+        if not len(frame):  # no rows: no rule can fail (an inline ledger's usual case)
+            record(name, _finish_empty(name, frame))
+            continue
+        check = parse_table(frame, TABLES[name])
+        del frame
         check = check.add([foreign_key_failure(check.parsed, column, known, target)])
         if extra is not None:
             check = check.add(extra(check.parsed))

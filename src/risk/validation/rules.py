@@ -33,7 +33,12 @@ class RuleFailure:
     rule: str
 
     def __init__(self, mask: pd.Series | np.ndarray, column: str, rule: str) -> None:
-        flags = pd.Series(mask).fillna(False).to_numpy(dtype=bool)
+        if isinstance(mask, np.ndarray) and mask.dtype == bool:
+            flags = mask
+        elif isinstance(mask, pd.Series) and mask.dtype == bool:  # numpy bool: no missing
+            flags = mask.to_numpy()
+        else:
+            flags = pd.Series(mask).fillna(False).to_numpy(dtype=bool)
         object.__setattr__(self, "rows", np.flatnonzero(flags))
         object.__setattr__(self, "column", column)
         object.__setattr__(self, "rule", rule)

@@ -45,6 +45,8 @@ class TableCheck:
 
     def issues(self) -> pd.DataFrame:
         """One row per (row, rule) failure: table, 1-based row, column, raw value, rule."""
+        if not any(failure.rows.size for failure in self.failures):
+            return no_issues()
         frames = []
         for failure in self.failures:
             positions = failure.rows
@@ -65,11 +67,14 @@ class TableCheck:
                     }
                 )
             )
-        if not frames:
-            return pd.DataFrame({name: pd.Series(dtype="str") for name in ISSUE_COLUMNS}).astype(
-                {"row": "int64"}
-            )
         return pd.concat(frames, ignore_index=True).sort_values(["row", "column"], kind="stable")
+
+
+def no_issues() -> pd.DataFrame:
+    """The issues frame of a table without any failure (same columns and dtypes)."""
+    return pd.DataFrame({name: pd.Series(dtype="str") for name in ISSUE_COLUMNS}).astype(
+        {"row": "int64"}
+    )
 
 
 def check_columns(raw: pd.DataFrame, table: Table) -> None:
@@ -141,17 +146,26 @@ def _default_series(index: pd.Index, default: object, kind: str) -> pd.Series:
 
 def kept_rows(check: TableCheck, keep: pd.Series) -> pd.DataFrame:
     """The parsed rows selected by ``keep``, with their final dtypes."""
-    frame = check.parsed[keep.to_numpy()]
+    mask = keep.to_numpy(dtype=bool)
+    frame = check.parsed if mask.all() else check.parsed[mask]  # most tables: every row kept
     out: dict[str, pd.Series] = {}
     for name in frame.columns:
         out[name] = finalise_dtype(frame[name], check.table.column(name))
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
-def quarantine_rows(check: TableCheck, reject: pd.Series) -> pd.DataFrame:
-    """The raw rows selected by ``reject``, with their 1-based row number and every reason."""
-    issues = check.issues()
+def quarantine_rows(
+    check: TableCheck, reject: pd.Series, issues: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The raw rows selected by ``reject``, with their 1-based row number and every reason
+    (``issues``: ``check.issues()`` when the caller has it already)."""
     positions = np.flatnonzero(reject.to_numpy(dtype=bool))
+    if positions.size == 0:  # the usual case: nothing to quarantine, no text to build
+        rows = pd.DataFrame({name: pd.Series(dtype="str") for name in check.raw.columns})
+        rows.insert(0, "row", pd.Series(dtype="int64"))
+        rows.insert(1, "reasons", pd.Series(dtype="str"))
+        return rows
+    issues = check.issues() if issues is None else issues
     rows = check.raw.iloc[positions].astype("str").reset_index(drop=True)
     if issues.empty:
         reasons = pd.Series("", index=rows.index, dtype="str")
