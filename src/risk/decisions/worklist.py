@@ -349,6 +349,19 @@ def _explained(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, rows: pd.Dat
     customers = scorer.score_customers(
         ledger, as_of, customer_ids=sorted(set(rows["customer_id"])), explain=True
     ).set_index("customer_id")
+    return attach_reasons(rows, invoices, customers)
+
+
+def attach_reasons(
+    rows: pd.DataFrame, invoices: pd.DataFrame, customers: pd.DataFrame
+) -> pd.DataFrame:
+    """Decided rows with the reason codes of their invoice and customer, and the ``why``.
+
+    Args:
+        rows: decided rows (``invoice_id``, ``customer_id``); changed in place and returned.
+        invoices: ``score_invoices(..., explain=True)`` rows indexed by ``invoice_id``.
+        customers: ``score_customers(..., explain=True)`` rows indexed by ``customer_id``.
+    """
     for lang in ("en", "fr"):
         rows[f"invoice_reasons_{lang}"] = rows["invoice_id"].map(invoices[f"reasons_{lang}"])
         rows[f"customer_reasons_{lang}"] = rows["customer_id"].map(customers[f"reasons_{lang}"])

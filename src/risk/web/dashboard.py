@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -10,7 +10,7 @@ import pandas as pd
 from risk.grades import GradeScale
 from risk.ledger import Ledger
 from risk.portfolio import PortfolioOverview, days_sales_outstanding, open_amounts
-from risk.web.cashin import CashIn, cash_in
+from risk.web.cashin import DUE_DATE, CashIn, cash_in, cash_in_by_week, overdue_amount
 
 if TYPE_CHECKING:
     from risk.model.bundle import RiskModel
@@ -87,5 +87,35 @@ def build_dashboard(
         grades=grade_counts(grades_now, grades_before, scale),
         previous_as_of=previous_as_of,
         cash_in=cash_in(ledger, as_of, timing_model),
+        top10_share=top_share(items),
+    )
+
+
+def refreshed(
+    board: Dashboard, overview: PortfolioOverview, items: pd.DataFrame, grades: pd.DataFrame
+) -> Dashboard:
+    """``board`` after an event batch: the overview (open, overdue, aged balance, DSO, top
+    overdue), the concentration, today's DSO point, the grades and the cash-in by due date from
+    the refreshed open items ``items``; a payment-timing forecast is kept until the next
+    rebuild (it scores every open invoice)."""
+    dso = board.dso_by_month
+    if len(dso) and dso["month_end"].iloc[-1] == overview.as_of:
+        dso = dso.copy()
+        dso.loc[dso.index[-1], "dso_days"] = overview.dso_days
+    cash = board.cash_in
+    if cash.basis == DUE_DATE:
+        weeks = cash_in_by_week(items, overview.as_of, len(cash.weeks))
+        cash = CashIn(
+            DUE_DATE,
+            weeks.assign(low=weeks["amount"], high=weeks["amount"]),
+            overdue_amount(items, overview.as_of),
+            overview.open_receivables,
+        )
+    return replace(
+        board,
+        overview=overview,
+        dso_by_month=dso,
+        grades=grades,
+        cash_in=cash,
         top10_share=top_share(items),
     )

@@ -55,10 +55,10 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     Raises:
         UnknownEntityError: the id is not in the ledger.
     """
-    customers = snap.ledger.customers.set_index("customer_id")
-    if customer_id not in customers.index:
+    found = rows_of(snap.ledger.customers, "customer_id", customer_id)
+    if found.empty:
         raise UnknownEntityError(f"unknown customer_id: {customer_id}")
-    info = customers.loc[customer_id]
+    info = found.iloc[0].drop("customer_id")
     items = rows_of(snap.invoices, "customer_id", customer_id).sort_values(
         ["days_past_due", "invoice_id"], ascending=[False, True]
     )
@@ -75,7 +75,7 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
         reminders = pd.DataFrame(columns=["invoice_id", "sent_on", "step", "channel", "outcome"])
     events = ledger.legal_events
     events = (
-        events[events["customer_id"] == customer_id].sort_values("published_on", ascending=False)
+        rows_of(events, "customer_id", customer_id).sort_values("published_on", ascending=False)
         if events is not None
         else pd.DataFrame(columns=["published_on", "kind", "source"])
     )
@@ -84,8 +84,10 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
         history = rows_of(snap.history, "customer_id", customer_id).sort_values("month_end")
     score = snap.scores.loc[customer_id]
     assert isinstance(score, pd.Series)
-    reasons_en = _split(row["customer_reasons_en"]) if row is not None else []
-    reasons_fr = _split(row["customer_reasons_fr"]) if row is not None else []
+    # the customer's reasons: its worklist row's, else the cached score's (service cache)
+    source = row if row is not None else score
+    reasons_en = _split(source.get("customer_reasons_en", source.get("reasons_en")))
+    reasons_fr = _split(source.get("customer_reasons_fr", source.get("reasons_fr")))
     return Sheet(
         customer_id=customer_id,
         name=str(info.get("name", "") or ""),

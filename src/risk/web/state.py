@@ -32,7 +32,6 @@ from risk.decisions.worklist import (
 )
 from risk.features.sector import naf_section
 from risk.ledger import Ledger, subset_ledger
-from risk.portfolio import portfolio_overview
 from risk.scoring import Scorer
 from risk.web.actions import ActionLog, CollectionAction, action_events, apply_actions
 from risk.web.alerts import (
@@ -43,7 +42,9 @@ from risk.web.alerts import (
     limits_exceeded,
     recent_legal_events,
 )
-from risk.web.dashboard import Dashboard, build_dashboard, grade_counts
+from risk.web.cached import covers, decided_from_cache
+from risk.web.dashboard import Dashboard, build_dashboard, grade_counts, refreshed
+from risk.web.figures import LedgerFigures, ledger_figures, overview, with_customers
 from risk.web.history import history_from_batch
 from risk.web.worklist import customer_rows, step_numbers
 
@@ -73,6 +74,7 @@ class Snapshot:
     sections: pd.Series = field(default_factory=lambda: pd.Series(dtype="object"))
     version: str = ""  # the service's ledger version these figures are of
     before: pd.Series | None = None  # grades at the previous month end
+    figures: LedgerFigures | None = None  # the dashboard's amounts, per customer
 
 
 def cached_scores(cache: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
@@ -81,6 +83,13 @@ def cached_scores(cache: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
         return None
     customers: pd.DataFrame = cache.customers
     return customers.drop(columns=["customer_id"], errors="ignore")
+
+
+def _names(ledger: Ledger) -> pd.Series:
+    customers = ledger.customers
+    if "name" not in customers:
+        return pd.Series(dtype="object")
+    return pd.Series(customers["name"].to_numpy(), index=customers["customer_id"].to_numpy())
 
 
 def previous_month_end(as_of: pd.Timestamp) -> pd.Timestamp:
@@ -145,12 +154,15 @@ class PortfolioState:
             before = scorer.score_customers(ledger, before_at, explain=False).set_index(
                 "customer_id"
             )["grade"]
-        invoices = build_worklist(scorer, ledger, as_of, WorklistFilters(top=None), self.config)
+        if self.events is not None and covers(self.cache, as_of, None):
+            invoices = decided_from_cache(ledger, as_of, self.cache, self.config)
+        else:
+            invoices = build_worklist(scorer, ledger, as_of, WorklistFilters(top=None), self.config)
         sections = self._sections()
-        overview = portfolio_overview(self.base, as_of)
+        figures = ledger_figures(self.base, as_of)
         dashboard = build_dashboard(
-            self.base, overview, scores["grade"], before, before_at, scorer.scale,
-            scorer.timing_model,
+            self.base, overview(figures, len(self.base.customers), _names(self.base)),
+            scores["grade"], before, before_at, scorer.scale, scorer.timing_model,
         )  # fmt: skip
         alerts = Alerts(
             grade_worsened=grade_worsened(scores["grade"], before, list(scorer.scale.letters)),
@@ -172,6 +184,7 @@ class PortfolioState:
             sections=sections,
             version=self.version,
             before=before,
+            figures=figures,
         )
 
     def _sections(self) -> pd.Series:
@@ -235,20 +248,25 @@ class PortfolioState:
             if not ids:
                 self._snapshot = replace(snap, ledger=ledger, base=ledger, version=version)
                 return self._snapshot
-            self._snapshot = self._update(snap, ledger, ids)
+            self._snapshot = self._update(snap, ledger, ids, cache)
             return self._snapshot
 
-    def _update(self, snap: Snapshot, ledger: Ledger, ids: list[str]) -> Snapshot:
+    def _update(self, snap: Snapshot, ledger: Ledger, ids: list[str], cache: Any) -> Snapshot:
+        """``snap`` with the customers ``ids`` decided again on ``ledger``: their scores and
+        reasons from ``cache`` (the service's, refreshed for them) when it holds them, else
+        scored here; the dashboard's amounts refreshed for them."""
         as_of, scorer = self.as_of, self.scorer
         sub = subset_ledger(ledger, ids)  # customer features read only their own rows
-        fresh = cached_scores(self.cache, as_of)
-        if fresh is not None and fresh.index.isin(ids).sum() == len(ids):
-            mine = fresh.loc[ids]
+        if covers(cache, as_of, ids):
+            mine = cached_scores(cache, as_of).loc[ids]  # type: ignore[union-attr]
+            decided = decided_from_cache(sub, as_of, cache, self.config, ids)
         else:
             mine = scorer.score_customers(sub, as_of, ids, explain=False).set_index("customer_id")
+            items = scored_items(scorer, sub, as_of) if len(sub.invoices) else pd.DataFrame()
+            decided = (
+                decide_worklist(scorer, sub, as_of, items, self.config) if len(items) else items
+            )
         scores = pd.concat([snap.scores[~snap.scores.index.isin(ids)], mine])
-        items = scored_items(scorer, sub, as_of) if len(sub.invoices) else pd.DataFrame()
-        decided = decide_worklist(scorer, sub, as_of, items, self.config) if len(items) else items
         kept = snap.invoices[~snap.invoices["customer_id"].isin(ids)]
         invoices = pd.concat([kept, decided], ignore_index=True) if len(decided) else kept
         rows = customer_rows(decided, ledger.customers, snap.sections, as_of, self.steps)
@@ -267,13 +285,18 @@ class PortfolioState:
             limits_exceeded=limits_exceeded(scores.reset_index()),
             claims_to_declare=claims_to_declare(invoices, as_of),
         )
-        dashboard = replace(
-            snap.dashboard,
-            grades=grade_counts(scores["grade"], snap.before, scorer.scale),
-        )
+        grades = grade_counts(scores["grade"], snap.before, scorer.scale)
+        figures = snap.figures
+        if figures is None:
+            dashboard = replace(snap.dashboard, grades=grades)
+        else:
+            figures = with_customers(figures, ledger_figures(sub, as_of), ids)
+            amounts = overview(figures, len(ledger.customers), _names(ledger))
+            dashboard = refreshed(snap.dashboard, amounts, figures.items, grades)
         return replace(
             snap, ledger=ledger, base=ledger, scores=scores, invoices=invoices,
             customers=customers, alerts=alerts, dashboard=dashboard, version=self.version,
+            figures=figures,
         )  # fmt: skip
 
     def record(self, action: CollectionAction) -> Snapshot:
@@ -292,7 +315,7 @@ class PortfolioState:
             self.actions.write(action)
             ledger = apply_actions(snap.ledger, [action])
             self._snapshot = self._update(
-                replace(snap, ledger=ledger), ledger, [action.customer_id]
+                replace(snap, ledger=ledger), ledger, [action.customer_id], None
             )
             self._snapshot = replace(self._snapshot, base=self.base)
             return self._snapshot
