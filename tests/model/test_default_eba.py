@@ -21,6 +21,8 @@ Every expected day below is worked out by hand in the comments, from those rules
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from risk.labels import default_labels
 from risk.ledger import Ledger
@@ -184,3 +186,80 @@ def test_a_proceeding_in_the_year_before_leaves_the_snapshot_out() -> None:
     assert labels(book(invoices, events=[(-400, "safeguard")]))["label_default"] == 0
     # a proceeding inside the window is the event itself
     assert labels(book(invoices, events=[(100, "receivership")]))["label_default"] == 1
+
+
+def day_by_day(
+    invoices: list[tuple[float, int, int | None]],
+    disputes: list[tuple[int, int, int | None]],
+    public: bool,
+) -> list[tuple[int, int | None]]:
+    """The rules as written, walked one day at a time up to the cut-off: an invoice is disputed
+    on ``opened < d <= resolved``; on the other days it is past due from ``due + 1`` until paid
+    and counts one more day past due; the customer is in default on a day when its undisputed
+    past-due amount has been above EUR 500 and 1 % of its exposure on more than D consecutive
+    days and one of its invoices has more than D undisputed days past due (D = 180 for a
+    public buyer, else 90)."""
+    limit = 180 if public else 90
+    dispute = {k: (o, r) for k, o, r in disputes}
+    run, counts, flags = 0, [0] * len(invoices), []
+    for d in range(-400, (CUTOFF - T).days):
+        owed = due = 0.0
+        delinquent = False
+        for k, (amount, due_on, paid) in enumerate(invoices):
+            if not (due_on - 30 <= d and (paid is None or d <= paid)):
+                continue
+            owed += amount
+            opened, resolved = dispute.get(k, (None, None))
+            disputed = opened is not None and opened < d and (resolved is None or d <= resolved)
+            if d > due_on and not disputed:
+                due += amount
+                counts[k] += 1
+                delinquent |= counts[k] > limit
+        run = run + 1 if due > 500 and due > 0.01 * owed else 0
+        flags.append((d, run > limit and delinquent))
+    found, start = [], None
+    for d, flag in flags:
+        if flag and start is None:
+            start = d
+        elif not flag and start is not None:
+            found.append((start, d))
+            start = None
+    return [*found, (start, None)] if start is not None else found
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([300.0, 600.0, 5_000.0]),
+            st.integers(-200, 200),
+            st.one_of(st.none(), st.integers(0, 300)),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    opened=st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(st.integers(-250, 300), st.one_of(st.none(), st.integers(1, 150))),
+        ),
+        min_size=3,
+        max_size=3,
+    ),
+    public=st.booleans(),
+)
+def test_spells_match_a_day_by_day_reading(
+    rows: list[tuple[float, int, int | None]],
+    opened: list[tuple[int, int | None] | None],
+    public: bool,
+) -> None:
+    invoices = [(a, due, None if k is None else due + k) for a, due, k in rows]
+    disputes = [
+        (k, o, None if length is None else o + length)
+        for k, item in enumerate(opened[: len(invoices)])
+        if item is not None
+        for o, length in [item]
+    ]
+    ledger = book(invoices, disputes=disputes or None, legal_form="COMMUNE" if public else "SARL")
+    found = [(s, e) for s, e in spells(ledger) if s < (CUTOFF - T).days]
+    assert found == day_by_day(invoices, disputes, public)
