@@ -1,13 +1,16 @@
 """Credit report figures on the sample (run in the worktree after `uv run risk run`)."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from risk import registry
-from risk.features import FeatureConfig
+from risk.decisions.credit import CreditPolicy
+from risk.features import FeatureConfig, default_cutoff, snapshot_dates
 from risk.io import load_ledger
-from risk.model.default_level import default_training_frame
+from risk.labels import default_labels
+from risk.model.default_level import default_feature_config, default_training_frame
 from risk.scoring import Scorer
 
 pd.set_option("display.width", 250)
@@ -21,6 +24,37 @@ cols = [
     "label_default_write_off",
 ]
 print("default label rows", len(frame), frame[cols].mean().round(4).to_dict())
+
+
+def label_steps() -> None:
+    """Base rate of the default event, one treatment of the EBA guidelines at a time."""
+    cutoff = default_cutoff(ledger)
+    dates = snapshot_dates(ledger, default_feature_config(), cutoff - pd.Timedelta(days=365))
+    first = ledger.invoices.groupby("customer_id")["issued_on"].min()
+    grid = pd.MultiIndex.from_product(
+        [ledger.customers["customer_id"], dates], names=["customer_id", "as_of"]
+    ).to_frame(index=False)
+    queries = grid[grid["customer_id"].map(first) <= grid["as_of"]].reset_index(drop=True)
+    policy = CreditPolicy.load().default_definition()
+    before = replace(policy, public_past_due_days=None, disputes_suspend=False, probation_days=0)
+    parts = ["label_default_proceeding", "label_default_past_due", "label_default_write_off"]
+    steps = [
+        ("before: 90 days, EUR 500 and 1 %, every snapshot", before, False),
+        ("+ disputes out while open", replace(before, disputes_suspend=True), False),
+        ("+ public buyers at 180 days (alone)", replace(before, public_past_due_days=180), False),
+        ("+ both", replace(policy, probation_days=0), False),
+        ("+ snapshots in default left out (probation 0)", replace(policy, probation_days=0), True),
+        ("policy (probation 90 days)", policy, True),
+    ]
+    for name, definition, performing in steps:
+        found = default_labels(ledger, queries, cutoff, materiality=definition)
+        label = found["label_default"] if performing else found[parts].max(axis=1)
+        kept = label.notna()
+        print(f"  {name}: {label[kept].mean():.1%} of {int(kept.sum())} customer-months")
+
+
+print("default event, step by step:")
+label_steps()
 scorer = Scorer.from_registry(registry.Store.resolve())
 s = scorer.score_customers(ledger, ledger.cutoff, explain=False)
 print("customers", len(s))

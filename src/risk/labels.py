@@ -298,8 +298,8 @@ def default_labels(
       unpaid** on some day of the window: its delinquency spell ``[due_on + D + 1, paid_on]``
       meets the window (paid on ``due_on + D + 1`` is ``D + 1`` days late, as in
       :func:`invoice_labels`) (a payment on or after ``cutoff`` is unknown, so the spell stays open).
-      A customer already in default at ``t`` (an invoice 91 days past due still unpaid) is
-      labelled 1, as a credit-risk PD treats an exposure in default. With ``materiality``
+      Without ``materiality``, a customer already in default at ``t`` (an invoice 91 days past
+      due still unpaid) is labelled 1. With ``materiality``
       (the credit policy's default definition, what the default model uses), the trigger is
       the customer's: its past-due amount above both the absolute and the relative threshold
       for more than ``materiality.past_due_days`` consecutive days
@@ -317,11 +317,14 @@ def default_labels(
         horizon_days: H (365).
         materiality: the customer-level past-due trigger with its thresholds (replaces the
             per-invoice rule and ``past_due_days``); None: any invoice more than D days late.
+            With it, a snapshot whose customer is not a performing obligor at ``t`` (in
+            default, in probation or in a recent proceeding: :func:`_in_default_at_start`) is
+            left out: ``label_default`` ``<NA>``, ``label_default_at_start`` true.
 
     Returns:
         Indexed like ``queries``: ``label_default_proceeding``, ``label_default_past_due``,
-        ``label_default_write_off``, ``label_default`` (0/1, ``<NA>`` when unknown) and
-        ``label_known``.
+        ``label_default_write_off``, ``label_default`` (0/1, ``<NA>`` when unknown or not
+        performing at ``t``), ``label_default_at_start`` and ``label_known``.
 
     Raises:
         LabelError: no ``paid_on`` column.
@@ -339,6 +342,7 @@ def default_labels(
         past_due = _overlapping(
             ids, inv["customer_id"], delinquent_from, settled, codes, start, end
         )
+        at_start = np.zeros(len(codes), dtype=bool)
     else:
         from risk.materiality import material_past_due_spells
 
@@ -346,6 +350,7 @@ def default_labels(
         past_due = _overlapping(
             ids, spells["customer_id"], spells["start"], spells["end"], codes, start, end
         )
+        at_start = _in_default_at_start(ledger, ids, codes, start, spells, materiality)
     written = write_off_dates(inv, ledger.credit_notes, cutoff)
     has_date = written.notna().to_numpy()
     write_off_index = EventIndex(
@@ -364,8 +369,47 @@ def default_labels(
         index=queries.index,
     ).astype("Int64")
     out = out.mask(~pd.Series(known, index=queries.index), axis=0)
+    out[DEFAULT_LABEL] = out[DEFAULT_LABEL].mask(at_start)
+    out["label_default_at_start"] = at_start
     out["label_known"] = known
     return out
+
+
+#: A customer whose collective proceeding opened in the year before the snapshot is not yet a
+#: performing obligor (a court plan is a restructuring; EBA/GL/2016/07 asks at least one year
+#: before such an obligor returns to non-default).
+PROCEEDING_PROBATION_DAYS = 365
+
+
+def _in_default_at_start(
+    ledger: Ledger,
+    ids: pd.Series,
+    codes: np.ndarray,
+    start: np.ndarray,
+    spells: pd.DataFrame,
+    materiality: DefaultDefinition,
+) -> np.ndarray:
+    """Per query: the customer is not a performing obligor at ``t``.
+
+    In default by the past-due trigger on one of the days ``[t - P, t]`` (``P`` =
+    ``materiality.probation_days``: still in default at ``t``, or cured fewer than ``P`` days
+    before it; EBA/GL/2016/07 asks at least three months before an obligor returns to
+    non-default), or a collective proceeding opened in the year before ``t``. A PD is the
+    probability that a performing obligor defaults (the one-year default rate counts obligors
+    not in default at the start of the year: EBA/GL/2017/16 on PD estimation), so these
+    snapshots are left out of the PD sample (``label_default`` ``<NA>``) rather than counted as defaults.
+    """
+    in_spell = _overlapping(
+        ids,
+        spells["customer_id"],
+        spells["start"],
+        spells["end"],
+        codes,
+        start - materiality.probation_days,
+        start + 1,
+    )
+    recent = _proceeding_in(ledger, ids, codes, start - PROCEEDING_PROBATION_DAYS, start)
+    return in_spell | recent
 
 
 def _proceeding_in(

@@ -20,6 +20,25 @@ the cut-off, of what was received on it (``amount_paid``), as known at the cut-o
 adds to the exposure from its issue day to its settlement day and to the past-due amount from
 the day after its due date (1 day past due) to its settlement day; a payment on day ``d`` still
 leaves day ``d`` past due (as the invoice labels count it).
+
+Two treatments of the EBA guidelines on the definition of default (EBA/GL/2016/07), both in the
+credit policy and measured in ``docs/credit.md``:
+
+* **disputed amounts** (``default_disputes_suspend``): the counting of days past due is
+  suspended while the repayment of the obligation is the subject of a dispute under a formal
+  procedure (EBA/GL/2016/07, counting of days past due). A dispute recorded with its dates (the
+  ``disputes`` table, else a reminder answered ``dispute``: the project's one rule,
+  :mod:`risk.features.dated`, open on the days ``opened_on < d <= resolved_on``) takes the
+  invoice's amount out of the amount past due on those days, and the invoice's own day count
+  pauses (it resumes where it stopped once the dispute is resolved). A dispute open at the
+  cut-off stays open. The undated ``invoices.disputed`` flag is the state at the export and is
+  not used (it would tell the past what happens later).
+* **public buyers** (``default_past_due_days_public``): State, local authorities and public
+  hospitals (``risk.contracts.PUBLIC_FORMS``) pay late because of the controls public
+  accounting requires before a payment, rarely never; the guidelines let the count run to 180
+  days for such obligors when nothing else says they are unlikely to pay (EBA/GL/2016/07,
+  exposures to central governments, local authorities and public sector entities). The
+  customer-level count and the per-invoice count both use this number of days for them.
 """
 
 from __future__ import annotations
@@ -29,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from risk.contracts import PUBLIC_FORMS
 from risk.errors import ConfigError
 from risk.features.context import positions_in
 from risk.features.timeline import NEVER, to_days
@@ -43,6 +63,13 @@ class DefaultDefinition:
     past_due_days: int = 90
     absolute: float = 500.0
     relative: float = 0.01
+    #: days for public buyers (None: ``past_due_days`` for them too)
+    public_past_due_days: int | None = None
+    #: a dated dispute takes the invoice out of the amount past due and pauses its day count
+    disputes_suspend: bool = False
+    #: a customer in default at a snapshot, or cured fewer than this many days before it, is
+    #: not a performing obligor: the PD sample leaves the snapshot out (see ``default_labels``)
+    probation_days: int = 0
 
     def __post_init__(self) -> None:
         if self.past_due_days < 0 or self.absolute < 0 or not 0 <= self.relative < 1:
@@ -50,6 +77,19 @@ class DefaultDefinition:
                 "default definition: past_due_days >= 0, absolute >= 0 and 0 <= relative < 1, "
                 f"got {self.past_due_days}, {self.absolute}, {self.relative}"
             )
+        if self.public_past_due_days is not None and self.public_past_due_days < 0:
+            raise ConfigError(
+                f"default definition: public_past_due_days >= 0, got {self.public_past_due_days}"
+            )
+        if self.probation_days < 0:
+            raise ConfigError(f"default definition: probation_days >= 0, got {self.probation_days}")
+
+    def days_for(self, public: np.ndarray) -> np.ndarray:
+        """The past-due days that count for each obligor (public buyers may have their own)."""
+        public_days = (
+            self.past_due_days if self.public_past_due_days is None else self.public_past_due_days
+        )
+        return np.where(public, public_days, self.past_due_days).astype(np.int64)
 
 
 def net_amounts(ledger: Ledger, cutoff: pd.Timestamp, settled: np.ndarray) -> np.ndarray:
@@ -69,6 +109,86 @@ def net_amounts(ledger: Ledger, cutoff: pd.Timestamp, settled: np.ndarray) -> np
     return np.maximum(amount - credited - received, 0.0)
 
 
+def public_buyers(ledger: Ledger) -> np.ndarray:
+    """Per row of ``ledger.customers``: a public buyer (``legal_form`` in ``PUBLIC_FORMS``)."""
+    customers = ledger.customers
+    if "legal_form" not in customers.columns:
+        return np.zeros(len(customers), dtype=bool)
+    return customers["legal_form"].isin(PUBLIC_FORMS).to_numpy(dtype=bool)
+
+
+def dispute_spells(ledger: Ledger, cutoff: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Per invoice, the days ``[start, end)`` on which it is disputed, as known at ``cutoff``.
+
+    The rule of :mod:`risk.features.dated`: a dispute is open on day ``d`` when
+    ``opened_on < d <= resolved_on``, so on ``[opened_on + 1, resolved_on + 1)``; a dispute
+    opened on or after ``cutoff`` is unknown, one resolved on or after it is still open
+    (``end`` = ``NEVER``). Source: the ``disputes`` table, else reminders answered ``dispute``
+    (open from the day after the reminder until the invoice is settled). Several disputes of
+    one invoice count from the first opening to the last resolution. ``start`` = ``NEVER``:
+    never disputed.
+    """
+    inv = ledger.invoices
+    n = len(inv)
+    start = np.full(n, NEVER, dtype=np.int64)
+    end = np.full(n, NEVER, dtype=np.int64)
+    cut = int(to_days(pd.Series([cutoff]))[0])
+    disputes, reminders = ledger.disputes, ledger.reminders
+    if disputes is not None and "opened_on" in disputes.columns:
+        rows = positions_in(inv["invoice_id"], disputes["invoice_id"])
+        opened = to_days(disputes["opened_on"])
+        closed = (
+            to_days(disputes["resolved_on"])
+            if "resolved_on" in disputes.columns
+            else np.full(len(disputes), NEVER, dtype=np.int64)
+        )
+        closed = np.where(closed >= cut, NEVER, closed + 1)
+    elif reminders is not None and {"outcome", "sent_on"} <= set(reminders.columns):
+        said = reminders[(reminders["outcome"] == "dispute").to_numpy()]
+        rows = positions_in(inv["invoice_id"], said["invoice_id"])
+        opened = to_days(said["sent_on"])
+        closed = np.full(len(said), NEVER, dtype=np.int64)  # until settled
+    else:
+        return start, end
+    keep = (rows >= 0) & (opened < cut)
+    rows, opened, closed = rows[keep], opened[keep] + 1, closed[keep]
+    np.minimum.at(start, rows, opened)
+    end[:] = -NEVER
+    np.maximum.at(end, rows, closed)
+    end = np.where(start >= NEVER, NEVER, end)
+    return start, end
+
+
+def _delinquent_spells(
+    owner: np.ndarray,
+    past_due_from: np.ndarray,
+    settled: np.ndarray,
+    days: np.ndarray,
+    disputed: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Days on which each invoice is more than ``days`` days past due, not counting disputed days.
+
+    Without a dispute: ``[past_due_from + days, settled)``. A dispute on ``[o, r)`` pauses the
+    count: one that opens after the invoice became delinquent interrupts the spell
+    (``[a, o)`` and ``[r, settled)``); one that opens before shifts the start by the disputed
+    past-due days (``[a + r - max(o, past_due_from), settled)``); one never resolved ends it.
+    """
+    o, r = disputed
+    a = past_due_from + days
+    s0 = np.maximum(o, past_due_from)
+    overlaps = (s0 < r) & (s0 < settled) & (o < NEVER)
+    before = overlaps & (s0 < a)
+    after = overlaps & ~before
+    first_start = np.where(before, np.where(r >= NEVER, NEVER, a + r - s0), a)
+    first_end = np.where(after, s0, settled)
+    second = after & (r < settled)
+    starts = np.concatenate([first_start, np.where(r >= NEVER, NEVER, r)[second]])
+    ends = np.concatenate([first_end, settled[second]])
+    codes = np.concatenate([owner, owner[second]])
+    keep = starts < ends
+    return codes[keep], starts[keep], ends[keep]
+
+
 def material_past_due_spells(
     ledger: Ledger, cutoff: pd.Timestamp, definition: DefaultDefinition
 ) -> pd.DataFrame:
@@ -79,6 +199,8 @@ def material_past_due_spells(
     material credit obligation") and (2) the customer's past-due amount has exceeded both
     thresholds on each of the last ``past_due_days + 1`` days (the count restarts when one
     threshold is no longer exceeded). ``end`` is NaT when the spell is still open at ``cutoff``.
+    Public buyers count ``public_past_due_days``; with ``disputes_suspend`` disputed days and
+    amounts do not count (see the module docstring).
 
     Returns:
         Columns ``customer_id``, ``start``, ``end`` (datetime64[ns]).
@@ -90,34 +212,48 @@ def material_past_due_spells(
     net = net_amounts(ledger, cutoff, is_settled)
     ids = ledger.customers["customer_id"]
     owner = positions_in(ids, inv["customer_id"])
+    days_of = definition.days_for(public_buyers(ledger))
+    invoice_days = np.where(owner >= 0, days_of[np.maximum(owner, 0)], definition.past_due_days)
     issued = to_days(inv["issued_on"])
     past_due_from = to_days(inv["due_on"]) + 1
-    delinquent_from = past_due_from + definition.past_due_days
     settled = np.where(is_settled, to_days(paid) + 1, NEVER)
     late = settled > past_due_from
+    if definition.disputes_suspend:
+        o, r = dispute_spells(ledger, cutoff)
+    else:
+        o = r = np.full(len(inv), NEVER, dtype=np.int64)
+    # the disputed part of the past-due spell [past_due_from, settled): [max(o, from), min(r, settled))
+    d_from = np.maximum(o, past_due_from)
+    d_to = np.minimum(r, settled)
+    disputed = late & (o < NEVER) & (d_from < d_to)
     zeros = np.zeros(len(inv))
-    codes = np.concatenate([owner, owner, owner, owner])
-    days = np.concatenate([issued, settled, past_due_from, settled])
-    exposure = np.concatenate([net, -net, zeros, zeros])
-    past_due = np.concatenate([zeros, zeros, np.where(late, net, 0.0), np.where(late, -net, 0.0)])
+    pd_net = np.where(late, net, 0.0)
+    dis_net = np.where(disputed, net, 0.0)
+    codes = np.concatenate([owner] * 6)
+    days = np.concatenate([issued, settled, past_due_from, settled, d_from, d_to])
+    exposure = np.concatenate([net, -net, zeros, zeros, zeros, zeros])
+    past_due = np.concatenate([zeros, zeros, pd_net, -pd_net, -dis_net, dis_net])
     keep = (days < NEVER) & (codes >= 0)
     seg = _segments(codes[keep], days[keep], exposure[keep], past_due[keep])
     material = (seg.values[1] > definition.absolute) & (
         seg.values[1] > definition.relative * seg.values[0]
     )
     run_codes, run_starts, run_ends = _runs(seg, material)
-    counted = run_starts + definition.past_due_days
+    counted = run_starts + days_of[run_codes]
     old = counted < run_ends
-    delinquent = settled > delinquent_from
-    one = np.ones(int(delinquent.sum()))
+    d_codes, d_starts, d_ends = _delinquent_spells(
+        owner, past_due_from, settled, invoice_days, (o, r)
+    )
+    valid = d_codes >= 0
+    d_codes, d_starts, d_ends = d_codes[valid], d_starts[valid], d_ends[valid]
+    d_closed = d_ends < NEVER
+    one = np.ones(len(d_codes))
     none = np.zeros(int(old.sum()))
     both = _segments(
-        np.concatenate([run_codes[old], run_codes[old], owner[delinquent], owner[delinquent]]),
-        np.concatenate(
-            [counted[old], run_ends[old], delinquent_from[delinquent], settled[delinquent]]
-        ),
-        np.concatenate([none + 1, none - 1, one * 0, one * 0]),
-        np.concatenate([none * 0, none * 0, one, -one]),
+        np.concatenate([run_codes[old], run_codes[old], d_codes, d_codes[d_closed]]),
+        np.concatenate([counted[old], run_ends[old], d_starts, d_ends[d_closed]]),
+        np.concatenate([none + 1, none - 1, one * 0, one[d_closed] * 0]),
+        np.concatenate([none * 0, none * 0, one, -one[d_closed]]),
     )
     in_default = (both.values[0] > 0) & (both.values[1] > 0)
     codes_out, starts, ends = _runs(both, in_default)

@@ -12,7 +12,7 @@ import logging
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from risk import registry
+from risk.decisions.credit import CreditPolicy
 from risk.evaluate import Evaluation, evaluate_predictions, summary_lines, write_report
 from risk.evaluate.plots import (
     plot_calibration,
@@ -35,6 +36,7 @@ from risk.evaluate.report import points_section
 from risk.features import FeatureConfig
 from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
+from risk.materiality import DefaultDefinition
 from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.default_level import default_feature_config, observation_windows
@@ -82,6 +84,9 @@ class TrainConfig:
             with ``lightgbm.dask``.
         scheduler: Dask scheduler address (default: a local two-worker cluster).
         minimum: smallest train / validation / test windows (rows and late rows).
+        default_definition: the default event's past-due trigger (default level): days,
+            materiality thresholds, public buyers, disputes, probation; from the credit policy
+            the decisions use (``risk train --policy``). None: the packaged policy's.
     """
 
     level: Level = "invoice"
@@ -94,6 +99,7 @@ class TrainConfig:
     engine: Engine = "pandas"
     scheduler: str | None = None
     minimum: WindowMinimum = field(default_factory=WindowMinimum)
+    default_definition: DefaultDefinition | None = None
 
 
 @dataclass(frozen=True)
@@ -378,6 +384,12 @@ def _log_run(
         "level": config.level,
         "late_after_days": config.features.late_after_days,
         "horizon_days": config.features.horizon_days,
+        **{
+            f"default_{name}": value
+            for name, value in _definition_metadata(config.default_definition)
+            .get(DEFINITION_KEY, {})
+            .items()
+        },
         "seed": config.fit.seed,
         "n_trials": config.fit.n_trials,
         "engine": config.engine,
@@ -424,6 +436,22 @@ def _log_run(
     mlflow.log_artifacts(str(out), artifact_path="evaluation")
 
 
+#: model metadata key of the default event's definition the model was trained with
+DEFINITION_KEY = "default_definition"
+
+
+def _definition_metadata(definition: DefaultDefinition | None) -> dict[str, Any]:
+    """The default definition as model metadata (empty for the late-payment levels)."""
+    return {} if definition is None else {DEFINITION_KEY: asdict(definition)}
+
+
+def definition_from_metadata(metadata: dict[str, Any]) -> DefaultDefinition | None:
+    """The default definition a model was trained with (None: recorded before issue 13, the
+    packaged policy's applies)."""
+    recorded = metadata.get(DEFINITION_KEY)
+    return None if recorded is None else DefaultDefinition(**recorded)
+
+
 def evaluate_registered(
     ledger: Ledger,
     level: Level,
@@ -444,7 +472,8 @@ def evaluate_registered(
         horizon_days=int(model.metadata.get("horizon_days", 180)),
         late_share_threshold=float(model.metadata.get("late_share_threshold", 0.25)),
     )
-    data = training_data(ledger, level, features)
+    definition = definition_from_metadata(model.metadata) if level == "default" else None
+    data = training_data(ledger, level, features, definition=definition)
     valid_end = pd.Timestamp(model.metadata["windows"]["valid_end"])
     test = (data.as_of >= valid_end).to_numpy() & (data.matured_on <= data.cutoff).to_numpy()
     name = f"{registry.MODEL_NAMES[level]} v{model.metadata['model_version']}"
@@ -494,6 +523,8 @@ def train(
     """
     if config.level == "default":  # the default label's 12-month horizon, recorded as such
         config = replace(config, features=default_feature_config(config.features))
+    else:  # the late-payment levels do not read the default event
+        config = replace(config, default_definition=None)
     with training_engine(config.engine, config.scheduler) as engine:
         return _train_on(engine, ledger, config, store, truth, report_dir, progress)
 
@@ -510,7 +541,9 @@ def _train_on(
     config, horizon_note = short_history_config(ledger, config)
     notes = (horizon_note,) if horizon_note else ()
     progress("features")
-    data = engine.build(ledger, config.level, config.features, progress)
+    if config.level == "default" and config.default_definition is None:
+        config = replace(config, default_definition=CreditPolicy.load().default_definition())
+    data = engine.build(ledger, config.level, config.features, progress, config.default_definition)
     if config.level == "default":  # 12-month labels: windows on the observation date
         windows, masks = observation_windows(data, config.train_end, config.valid_end)
     else:
@@ -574,6 +607,7 @@ def _train_on(
                     "late_after_days": config.features.late_after_days,
                     "horizon_days": config.features.horizon_days,
                     "late_share_threshold": config.features.late_share_threshold,
+                    **_definition_metadata(config.default_definition),
                     "test_metrics": evaluations[0].metrics,
                 }
             )

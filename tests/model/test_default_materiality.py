@@ -136,11 +136,16 @@ def test_credit_notes_and_received_amounts_are_netted() -> None:
 
 def test_the_policy_file_carries_the_thresholds() -> None:
     policy = CreditPolicy.load()
-    assert policy.default_definition() == EU
+    # the packaged policy adds the EBA treatments (tests/model/test_default_eba.py)
+    assert policy.default_definition() == DefaultDefinition(
+        90, 500.0, 0.01, public_past_due_days=180, disputes_suspend=True, probation_days=90
+    )
     with pytest.raises(ConfigError, match=r"default_materiality_relative < 1, got 90, 500.0, 1.5"):
         CreditPolicy.from_yaml("default_materiality_relative: 1.5")
     custom = CreditPolicy.from_yaml("default_materiality_absolute: 100\ndefault_past_due_days: 180")
-    assert custom.default_definition() == DefaultDefinition(180, 100.0, 0.01)
+    assert custom.default_definition() == DefaultDefinition(
+        180, 100.0, 0.01, public_past_due_days=180, disputes_suspend=True, probation_days=90
+    )
 
 
 def brute_force(invoices: list[dict], definition: DefaultDefinition) -> int:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from risk.cli.options import view_date_of
+from risk.cli.options import PolicyOption, policy_of, view_date_of
 from risk.decisions.export import export_frame, write_csv, write_excel
 from risk.decisions.ranking import customer_actions
 from risk.errors import LedgerError, RiskError
@@ -114,6 +114,7 @@ def worklist_command(
     tracking_uri: Annotated[
         str | None, typer.Option(help="MLflow tracking URI (default: local store).")
     ] = None,
+    policy: PolicyOption = None,
 ) -> None:
     """What to chase today: legal deadlines first, then overdue amounts by expected loss, with
     the next dunning action, the net amounts, penalties and the customer's risk reasons."""
@@ -129,7 +130,9 @@ def worklist_command(
     per_customer = by == "customer"
     try:
         loaded = load_ledger(ledger)
-        scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
+        scorer = Scorer.from_registry(
+            registry.Store.resolve(tracking_uri), policy=policy_of(policy)
+        )
         date = view_date_of(ledger, loaded, as_of)
         filters = WorklistFilters(
             top=top or None,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from risk.cli.options import view_date_of
+from risk.cli.options import PolicyOption, policy_of, view_date_of
 from risk.errors import LedgerError, RiskError
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -38,6 +38,7 @@ def letters_command(
     tracking_uri: Annotated[
         str | None, typer.Option(help="MLflow tracking URI (default: local store).")
     ] = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Write the letters due at the date (reminders, penalties, formal notices, the public
     buyers' letters, proofs of claim) with the creditor's and debtor's details, net amounts,
@@ -57,7 +58,9 @@ def letters_command(
     try:
         loaded = load_ledger(ledger)
         config = replace(DecisionConfig(), creditor=load_creditor(creditor))
-        scorer = Scorer.from_registry(registry.Store.resolve(tracking_uri))
+        scorer = Scorer.from_registry(
+            registry.Store.resolve(tracking_uri), policy=policy_of(policy)
+        )
         date = view_date_of(ledger, loaded, as_of)
         unknown = sorted(set(customer or ()) - set(loaded.customers["customer_id"]))
         if unknown:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from risk.cli.lazy import lazy_module
-from risk.cli.options import EngineName, SchedulerOption
+from risk.cli.options import EngineName, PolicyOption, SchedulerOption
 from risk.cli.render import frame_table
 from risk.errors import LedgerError, RiskError
 from risk.io import load_ledger
@@ -148,8 +149,13 @@ def train_command(
         ),
     ] = EngineName.pandas,
     scheduler: SchedulerOption = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Train a model on time windows, evaluate it out of time, register it, apply the gate.
+
+    The default level learns the default event as the credit policy defines it (--policy: the
+    same file the decisions read; its days past due, materiality thresholds, public buyers'
+    days, disputes and probation); the definition is recorded with the model.
 
     With --engine dask the features are built on the workers of a Dask cluster (a local
     two-worker cluster unless --scheduler is given), customer chunk by customer chunk, and the
@@ -178,6 +184,9 @@ def train_command(
         scheduler=scheduler,
     )
     try:
+        if policy is not None:
+            chosen = lazy_module("risk.decisions.credit").CreditPolicy.load(policy)
+            config = replace(config, default_definition=chosen.default_definition())
         print_result(run_training(ledger, config, tracking_uri, out))
     except (LedgerError, RiskError) as exc:
         console.print(f"[red]error:[/red] {exc}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -13,6 +13,9 @@ from rich.console import Console
 
 from risk.as_of import view_date
 from risk.ledger import Ledger
+
+if TYPE_CHECKING:
+    from risk.decisions.credit import CreditPolicy
 
 
 class EngineName(StrEnum):
@@ -26,6 +29,29 @@ SchedulerOption = Annotated[
     str | None,
     typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: local)."),
 ]
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        exists=True,
+        dir_okay=False,
+        help="Credit policy YAML (master scale, the default event's days and materiality "
+        "thresholds, LGD, limits); default: the packaged src/risk/config/credit_policy.yaml.",
+    ),
+]
+
+
+def policy_of(path: Path | None) -> CreditPolicy | None:
+    """The credit policy at ``path`` (None: the packaged one, loaded by its user).
+
+    Raises:
+        ConfigError: the file breaks a rule (the message names the field).
+    """
+    from risk.decisions.credit import CreditPolicy
+
+    return None if path is None else CreditPolicy.load(path)
 
 
 def view_date_of(ledger_dir: Path, ledger: Ledger, as_of: datetime | None) -> pd.Timestamp:

@@ -76,6 +76,9 @@ class CreditPolicy:
     default_past_due_days: int = 90
     default_materiality_absolute: float = 500.0
     default_materiality_relative: float = 0.01
+    default_past_due_days_public: int | None = 180
+    default_disputes_suspend: bool = True
+    default_probation_days: int = 90
 
     def __post_init__(self) -> None:
         lgd = self.loss_given_default
@@ -107,7 +110,7 @@ class CreditPolicy:
                 "credit policy: default_past_due_days must be >= 0, "
                 "default_materiality_absolute >= 0 and 0 <= default_materiality_relative < 1, "
                 f"got {self.default_past_due_days!r}, {self.default_materiality_absolute!r}, "
-                f"{self.default_materiality_relative!r}"
+                f"{self.default_materiality_relative!r} ({exc})"
             ) from exc
         unknown = set(self.cash_in_advance_kinds) - set(COLLECTIVE_PROCEEDING_KINDS)
         if unknown:
@@ -151,6 +154,13 @@ class CreditPolicy:
             past_due_days=int(self.default_past_due_days),
             absolute=float(self.default_materiality_absolute),
             relative=float(self.default_materiality_relative),
+            public_past_due_days=(
+                None
+                if self.default_past_due_days_public is None
+                else int(self.default_past_due_days_public)
+            ),
+            disputes_suspend=bool(self.default_disputes_suspend),
+            probation_days=int(self.default_probation_days),
         )
 
     def grade_scale(self) -> GradeScale:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from risk.decisions.credit import CreditPolicy, rounding_steps
+from risk.numbers_fr import fr
 
 #: Columns :func:`suggest_limits` returns.
 LIMIT_COLUMNS: tuple[str, ...] = (
@@ -113,14 +114,14 @@ def suggest_limits(customers: pd.DataFrame, policy: CreditPolicy) -> pd.DataFram
             else "no invoice"
         )
         vu = (
-            f"facture type {typical.iat[i]:,.0f}"
+            f"facture type {fr(typical.iat[i]):,.0f}"
             if np.isfinite(typical.iat[i])
             else "aucune facture"
         )
         trail.add(
             i,
             f"rounded down to a multiple of {step[i]:,.0f} ({seen})",
-            f"arrondi à un multiple de {step[i]:,.0f} ({vu})",
+            f"arrondi à un multiple de {fr(step[i]):,.0f} ({vu})",
         )
     return _compare(c, limit, lgd, step, group_exposure, policy, trail)
 
@@ -138,15 +139,15 @@ def _expected_purchases(c: pd.DataFrame, policy: CreditPolicy, trail: _Trail) ->
             trail.add(
                 i,
                 f"starter limit {policy.starter_limit:,.0f} (no payment history)",
-                f"limite de départ {policy.starter_limit:,.0f} (pas d'historique de paiement)",
+                f"limite de départ {fr(policy.starter_limit):,.0f} (pas d'historique de paiement)",
             )
         else:
             trail.add(
                 i,
                 f"expected purchases {sales[i]:,.0f}/month over {cover_days[i]:.0f} days "
                 f"x grade {c.at[i, 'grade']} multiplier {multiplier[i]:g} = {base[i]:,.0f}",
-                f"achats attendus {sales[i]:,.0f}/mois sur {cover_days[i]:.0f} jours "
-                f"x coefficient de la note {c.at[i, 'grade']} {multiplier[i]:g} = {base[i]:,.0f}",
+                f"achats attendus {fr(sales[i]):,.0f}/mois sur {fr(cover_days[i]):.0f} jours "
+                f"x coefficient de la note {c.at[i, 'grade']} {fr(multiplier[i]):g} = {fr(base[i]):,.0f}",
             )
     return np.where(starter, policy.starter_limit, base)
 
@@ -170,8 +171,8 @@ def _expected_loss_cap(
             i,
             f"capped at {cap[i]:,.0f} by the expected-loss budget {budget[i]:,.0f} "
             f"(default PD {pd_default[i]:.2%} x LGD {lgd[i]:.0%}, {segment[i]})",
-            f"plafonné à {cap[i]:,.0f} par le budget de perte attendue {budget[i]:,.0f} "
-            f"(PD défaut {pd_default[i]:.2%} x LGD {lgd[i]:.0%}, {segment[i]})",
+            f"plafonné à {fr(cap[i]):,.0f} par le budget de perte attendue {fr(budget[i]):,.0f} "
+            f"(PD défaut {fr(pd_default[i]):.2%} x LGD {fr(lgd[i]):.0%}, {segment[i]})",
         )
     return np.minimum(limit, cap)
 
@@ -193,9 +194,9 @@ def _insurer_cap(
                 if policy.uninsured_allowance
                 else ""
             ),
-            f"plafonné à la garantie de l'assureur-crédit {insured[i]:,.0f}"
+            f"plafonné à la garantie de l'assureur-crédit {fr(insured[i]):,.0f}"
             + (
-                f" + {policy.uninsured_allowance:,.0f} non garantis"
+                f" + {fr(policy.uninsured_allowance):,.0f} non garantis"
                 if policy.uninsured_allowance
                 else ""
             ),
@@ -229,7 +230,7 @@ def _group_caps(
                 trail.add(
                     i,
                     f"group {group}: scaled by {factor:.2f} to the group budget {budget:,.0f}",
-                    f"groupe {group} : réduit x{factor:.2f} au budget du groupe {budget:,.0f}",
+                    f"groupe {group} : réduit x{fr(factor):.2f} au budget du groupe {fr(budget):,.0f}",
                 )
     return limit, group_exposure
 
@@ -259,8 +260,8 @@ def _compare(
             i,
             f"reduce: exposure {exposure[i]:,.0f} is above the suggested limit by "
             f"{reduce_by[i]:,.0f}; hold new orders until it is paid down",
-            f"réduire : l'encours {exposure[i]:,.0f} dépasse la limite proposée de "
-            f"{reduce_by[i]:,.0f} ; suspendre les livraisons jusqu'au paiement",
+            f"réduire : l'encours {fr(exposure[i]):,.0f} dépasse la limite proposée de "
+            f"{fr(reduce_by[i]):,.0f} ; suspendre les livraisons jusqu'au paiement",
         )
     rules_en, rules_fr = trail.joined()
     return pd.DataFrame(

@@ -8,6 +8,9 @@ translated by the patterns below, longest first. A sentence no pattern knows sta
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from risk.numbers_fr import NBSP, fr
 
 _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"(-?\d+) days past due", r"\1 jours de retard"),
@@ -29,8 +32,6 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"dispute owner: ([^;]*)", r"responsable du litige : \1"),
     (r"no dispute reason recorded", "aucun motif de litige enregistré"),
     (r"no dispute owner recorded: assign one", "aucun responsable du litige : en désigner un"),
-    (r"([\d.]+) of ([\d.]+) disputed since ([\d-]+): dunning of the rest \(([\d.]+)\) continues",
-     r"\1 sur \2 en litige depuis le \3 : relances du reste (\4) maintenues"),
     (r"promise to pay by ([\d-]+): dunning paused",
      r"promesse de paiement au \1 : relances suspendues"),
     (r"scenario completed \(last step (\d+)\): review the claim",
@@ -82,8 +83,31 @@ _PATTERNS += tuple(
     )
 )  # fmt: skip
 _PATTERNS += ((r"check the cash by ([\d-]+)", r"vérifier l'encaissement au \1"),)
+
+
+def _euros(text: str) -> str:
+    """An amount written ``1234.56`` by the English reason, in French: ``1 234,56 €``."""
+    return f"{fr(float(text)):,.2f}{NBSP}€"
+
+
+def _partial_dispute(match: re.Match[str]) -> str:
+    disputed, owed, since, rest = match.groups()
+    return (
+        f"{_euros(disputed)} sur {_euros(owed)} en litige depuis le {since} : relances du reste "
+        f"({_euros(rest)}) maintenues"
+    )
+
+
+#: sentences with amounts: the replacement rewrites each amount the French way
+_AMOUNT_PATTERNS: tuple[tuple[str, Callable[[re.Match[str]], str]], ...] = (
+    (r"(-?[\d.]+) of (-?[\d.]+) disputed since ([\d-]+): dunning of the rest \((-?[\d.]+)\) "
+     r"continues", _partial_dispute),
+)  # fmt: skip
 #: longest patterns first, so that a sentence is translated before any of its fragments.
-_COMPILED = tuple((re.compile(p), r) for p, r in sorted(_PATTERNS, key=lambda pr: -len(pr[0])))
+_COMPILED: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in sorted((*_PATTERNS, *_AMOUNT_PATTERNS), key=lambda pr: -len(pr[0]))
+)
 
 
 def reason_fr(text: str) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from risk.ledger import Ledger
+from risk.numbers_fr import fr
 
 FeatureKind = Literal["numeric", "categorical"]
 FeatureLevel = Literal["customer", "invoice", "snapshot"]
@@ -58,8 +62,11 @@ class FeatureSpec:
         """
         if lang not in ("en", "fr"):
             raise ValueError(f"reason codes exist in 'en' and 'fr', not {lang!r}")
-        template = self.reason_en if lang == "en" else self.reason_fr
-        return template.format(value=value)
+        if lang == "en":
+            return self.reason_en.format(value=value)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+            value = fr(value)  # 1 234,56 and 12 %, whatever the template's format
+        return self.reason_fr.format(value=value)
 
 
 def has_column(ledger: Ledger, needed: str) -> bool:

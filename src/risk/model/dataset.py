@@ -16,6 +16,7 @@ from risk.features.frames import Progress, _noop
 from risk.features.registry import feature_specs
 from risk.ledger import Ledger
 from risk.lookup import positions_in
+from risk.materiality import DefaultDefinition
 from risk.model.default_level import (
     default_feature_config,
     default_model_features,
@@ -79,17 +80,21 @@ def labelled_frame(
     cutoff: pd.Timestamp | None = None,
     dates: pd.DatetimeIndex | None = None,
     progress: Progress = _noop,
+    definition: DefaultDefinition | None = None,
 ) -> pd.DataFrame:
     """The labelled frame of ``level`` (rows in the feature builder's order).
 
     ``cutoff`` and, for customers, the snapshot ``dates`` default to the ledger's own; a
     customer chunk of a larger ledger passes the whole ledger's so that its rows are the ones the
-    whole ledger would give.
+    whole ledger would give. ``definition``: the default event's past-due trigger (default
+    level only; None: the packaged credit policy's).
     """
     if level == "invoice":
         return invoice_training_frame(ledger, config, cutoff, progress)
     if level == "default":
-        return default_training_frame(ledger, config, cutoff, dates=dates, progress=progress)
+        return default_training_frame(
+            ledger, config, cutoff, dates=dates, progress=progress, definition=definition
+        )
     return customer_training_frame(ledger, config, cutoff, dates=dates, progress=progress)
 
 
@@ -159,7 +164,8 @@ def training_data(
     config: FeatureConfig,
     cutoff: pd.Timestamp | None = None,
     progress: Progress = _noop,
+    definition: DefaultDefinition | None = None,
 ) -> TrainingData:
     """Build the labelled frame of ``level`` and its dates, sorted by as-of date then key."""
-    frame = labelled_frame(ledger, level, config, cutoff, progress=progress)
+    frame = labelled_frame(ledger, level, config, cutoff, progress=progress, definition=definition)
     return assemble(frame, level, config, pd.Timestamp(frame.attrs["cutoff"]), ledger)

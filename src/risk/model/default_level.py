@@ -85,7 +85,9 @@ def default_training_frame(
 
     Returns:
         ``customer_id, as_of``, the customer features and the ``label_default*`` columns
-        (int 0/1).
+        (int 0/1). Snapshots whose customer is not performing at the snapshot (in default, in
+        probation or in a recent proceeding: ``risk.labels.default_labels``) are left out; how
+        many is in ``attrs["label_not_performing"]``.
     """
     config = default_feature_config(config)
     cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(ledger)
@@ -99,11 +101,15 @@ def default_training_frame(
         ledger, frame, cutoff, horizon_days=config.horizon_days, materiality=definition
     )
     known = found["label_known"].to_numpy()
-    out = pd.concat([frame, found.drop(columns="label_known")], axis=1)[known]
-    out = out.astype({name: np.int64 for name in found.columns if name != "label_known"})
+    at_start = found["label_default_at_start"].to_numpy(dtype=bool)
+    kept = known & ~at_start
+    flags = ["label_known", "label_default_at_start"]
+    out = pd.concat([frame, found.drop(columns=flags)], axis=1)[kept]
+    out = out.astype({name: np.int64 for name in found.columns if name not in flags})
     out = out.reset_index(drop=True)
     out.attrs.update(frame.attrs)
     out.attrs["cutoff"] = str(cutoff.date())
+    out.attrs["label_not_performing"] = int((known & at_start).sum())
     return out
 
 

@@ -43,6 +43,7 @@ from risk.features import FeatureConfig, default_cutoff, snapshot_dates
 from risk.features.frames import Progress, _noop
 from risk.labels import customer_label_maturity_days
 from risk.ledger import Ledger
+from risk.materiality import DefaultDefinition
 from risk.model.dataset import Level, TrainingData, assemble, labelled_frame, training_data
 from risk.model.lgbm import (
     LightGBMConfig,
@@ -159,6 +160,7 @@ def training_data_on_cluster(
     config: FeatureConfig,
     chunk_customers: int = 5000,
     progress: Progress = _noop,
+    definition: DefaultDefinition | None = None,
 ) -> TrainingData:
     """:func:`risk.model.dataset.training_data`, with the features built on the cluster.
 
@@ -177,9 +179,17 @@ def training_data_on_cluster(
     # a chunk without invoices has no training row (a customer enters at its first invoice)
     chunks = [c for c in iter_chunks(ledger, n_chunks) if len(c.ledger.invoices)]
     if not chunks:  # nothing to distribute: the one-process path says what is wrong
-        return training_data(ledger, level, config, cutoff, progress)
+        return training_data(ledger, level, config, cutoff, progress, definition)
     futures = [
-        client.submit(labelled_frame, client.scatter(chunk.ledger), level, config, cutoff, dates)
+        client.submit(
+            labelled_frame,
+            client.scatter(chunk.ledger),
+            level,
+            config,
+            cutoff,
+            dates,
+            definition=definition,
+        )
         for chunk in chunks
     ]
     try:
@@ -198,13 +208,20 @@ class TrainingEngine:
 
     name: Engine
     trainer: Trainer
-    build: Callable[[Ledger, Level, FeatureConfig, Progress], TrainingData]
+    #: (ledger, level, features, progress, definition of the default event) -> data
+    build: Callable[
+        [Ledger, Level, FeatureConfig, Progress, DefaultDefinition | None], TrainingData
+    ]
 
 
 def _local_build(
-    ledger: Ledger, level: Level, config: FeatureConfig, progress: Progress
+    ledger: Ledger,
+    level: Level,
+    config: FeatureConfig,
+    progress: Progress,
+    definition: DefaultDefinition | None = None,
 ) -> TrainingData:
-    return training_data(ledger, level, config, progress=progress)
+    return training_data(ledger, level, config, progress=progress, definition=definition)
 
 
 @contextmanager
@@ -222,8 +239,14 @@ def training_engine(
     with dask_client(scheduler) as client:
 
         def build(
-            ledger: Ledger, level: Level, config: FeatureConfig, progress: Progress
+            ledger: Ledger,
+            level: Level,
+            config: FeatureConfig,
+            progress: Progress,
+            definition: DefaultDefinition | None = None,
         ) -> TrainingData:
-            return training_data_on_cluster(client, ledger, level, config, progress=progress)
+            return training_data_on_cluster(
+                client, ledger, level, config, progress=progress, definition=definition
+            )
 
         yield TrainingEngine("dask", functools.partial(train_lightgbm_dask, client), build)
