@@ -67,25 +67,3 @@ def test_deciding_the_top_rows_equals_deciding_every_row(  # type: ignore[no-unt
     every = decide_rows(ledger, ledger.cutoff, candidates, config)
     found = decide_top(ledger, ledger.cutoff, candidates, config, top, first=first)
     pd.testing.assert_frame_equal(found, every.head(top))
-
-
-def test_invoices_in_a_proceeding_are_decided_first_whatever_their_amount(  # type: ignore[no-untyped-def]
-    batch_scorer: Scorer, batch_portfolio: Portfolio
-) -> None:
-    """A claim to declare ranks first even with the smallest amount at risk of the portfolio."""
-    ledger = batch_portfolio.ledger
-    candidates = _candidates(batch_scorer, batch_portfolio)
-    config = merge.default_decision_config()
-    every = decide_rows(ledger, ledger.cutoff, candidates, config)
-    legal = every[every["priority"] == "legal deadline"]
-    if legal.empty:
-        pytest.skip("no legal deadline in this portfolio")  # checked below: there is one
-    smallest = candidates.assign(
-        expected_at_risk=candidates["expected_at_risk"].where(
-            ~candidates["invoice_id"].isin(legal["invoice_id"]), 0.0
-        )
-    )
-    expected = decide_rows(ledger, ledger.cutoff, smallest, config).head(5)
-    found = decide_top(ledger, ledger.cutoff, smallest, config, 5, first=1)
-    pd.testing.assert_frame_equal(found, expected)
-    assert (found["priority"].iloc[: len(legal)] == "legal deadline").all()
