@@ -1,4 +1,5 @@
-"""A small generated portfolio, its ledger folder and champions trained once per session."""
+"""A small generated portfolio, its ledger folder, champions and a payment-timing model trained
+once per session."""
 
 from __future__ import annotations
 
@@ -8,9 +9,25 @@ import pytest
 
 from risk import registry
 from risk.io import write_ledger
+from risk.model.bundle import RiskModel
+from risk.model.lgbm import LightGBMConfig
 from risk.scoring import Scorer
 from risk.synth import Portfolio, SampleConfig, generate_portfolio
+from risk.timing.hazard import TIMING_PARAMS, HazardConfig
+from risk.timing.snapshots import SnapshotConfig
+from risk.timing.train import TimingConfig, train_timing
 from risk.train import train_levels
+
+#: a payment-timing model trained in seconds (few snapshots, weeks and rounds)
+FAST = TimingConfig(
+    snapshots=SnapshotConfig(every_days=14),
+    hazard=HazardConfig(
+        weeks=16,
+        lightgbm=LightGBMConfig(
+            params=dict(TIMING_PARAMS), num_boost_round=40, early_stopping_rounds=10, num_threads=1
+        ),
+    ),
+)
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +54,10 @@ def ledger_dir(batch_portfolio: Portfolio, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp("ledger")
     write_ledger(batch_portfolio.ledger, folder, "parquet")
     return folder
+
+
+@pytest.fixture(scope="session")
+def timing_model(batch_portfolio: Portfolio, tmp_path_factory: pytest.TempPathFactory) -> RiskModel:
+    store = registry.Store.resolve(f"sqlite:///{tmp_path_factory.mktemp('timing')}/mlflow.db")
+    train_timing(batch_portfolio.ledger, store, FAST)
+    return registry.load_model(store, "timing")

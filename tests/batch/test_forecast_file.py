@@ -11,33 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from risk import registry
 from risk.batch import BatchConfig, run_batch
 from risk.batch.publish import verify
 from risk.model.bundle import RiskModel
-from risk.model.lgbm import LightGBMConfig
 from risk.timing.forecast import Z_80
-from risk.timing.hazard import TIMING_PARAMS, HazardConfig
 from risk.timing.score import score_open_invoices
-from risk.timing.snapshots import SnapshotConfig
-from risk.timing.train import TimingConfig, train_timing
-
-FAST = TimingConfig(
-    snapshots=SnapshotConfig(every_days=14),
-    hazard=HazardConfig(
-        weeks=16,
-        lightgbm=LightGBMConfig(
-            params=dict(TIMING_PARAMS), num_boost_round=40, early_stopping_rounds=10, num_threads=1
-        ),
-    ),
-)
-
-
-@pytest.fixture(scope="module")
-def timing_model(batch_portfolio, tmp_path_factory: pytest.TempPathFactory) -> RiskModel:  # type: ignore[no-untyped-def]
-    store = registry.Store.resolve(f"sqlite:///{tmp_path_factory.mktemp('timing')}/mlflow.db")
-    train_timing(batch_portfolio.ledger, store, FAST)
-    return registry.load_model(store, "timing")
 
 
 def test_run_writes_the_forecast_listed_in_the_summary(  # type: ignore[no-untyped-def]

@@ -7,12 +7,12 @@ through the worklist's decision step (next action, late-payment amounts, reasons
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Literal
 
 import pandas as pd
 
-from risk.batch.partition import decision_ledger
 from risk.decisions import worklist as worklist_module
 from risk.decisions.worklist import DecisionConfig
 from risk.ledger import Ledger
@@ -63,15 +63,26 @@ def build_global_worklist(
 ) -> pd.DataFrame:
     """Run the worklist's decision step on the globally ranked candidates.
 
-    The decision step is the worklist module's own (next actions, penalties, reasons); it runs
-    on the worklist customers' rows plus the 12-month sales the key-account rule ranks.
+    The decision step is the worklist module's own (next actions, penalties, reasons) on the
+    whole ledger: it decides the candidates of largest amount at risk (and those under a
+    collective proceeding) until the ``top`` rows are known
+    (:func:`risk.decisions.worklist.decide_top`), reads the per-invoice tables only for the
+    rows it decides and explains the ``top`` rows on their customers' sub-ledger. (Cutting a
+    decision sub-ledger first, ``risk.batch.partition.decision_ledger``, cost more than it
+    saved: every customer with an open invoice is a candidate.)
     """
     if candidates.empty:
         return candidates.assign(rank=pd.Series(dtype="int64"))
-    needed = decision_ledger(ledger, set(candidates["customer_id"]), as_of)
     return worklist_module.decide_worklist(
-        scorer, needed, as_of, candidates, config or DecisionConfig(), top=top
+        scorer, ledger, as_of, candidates, config or default_decision_config(), top=top
     )
+
+
+@functools.cache
+def default_decision_config() -> DecisionConfig:
+    """The packaged dunning scenario, rates, history mapping and creditor, read once per
+    process (four YAML files; the configuration objects are never modified)."""
+    return DecisionConfig()
 
 
 def apply_explain_mode(

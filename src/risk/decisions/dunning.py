@@ -361,7 +361,10 @@ _DATE_FIELDS = (
 
 
 def _dates(values: pd.Series) -> list[date | None]:
-    return [None if pd.isna(v) else v.date() for v in pd.to_datetime(values)]
+    """``datetime.date`` of each value, None when missing (each distinct date converted once)."""
+    codes, uniques = pd.factorize(pd.to_datetime(values))  # NaT -> -1, the last entry (None)
+    objects = np.array([*(d.date() for d in uniques), None], dtype=object)
+    return objects[codes].tolist()
 
 
 def _column(frame: pd.DataFrame, name: str, default: Any) -> list[Any]:
@@ -369,11 +372,12 @@ def _column(frame: pd.DataFrame, name: str, default: Any) -> list[Any]:
         return [default] * len(frame)
     if name in _DATE_FIELDS:
         return _dates(frame[name])
-    return [default if _missing(v) else v for v in frame[name].tolist()]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, list | tuple) and pd.isna(value))
+    column = frame[name]
+    # ``Series.isna`` tests each element: None, NaN, NaT, NA (a list or tuple is never missing)
+    missing = column.isna().to_numpy()
+    if not missing.any():
+        return column.tolist()
+    return [default if m else v for v, m in zip(column.tolist(), missing.tolist(), strict=True)]
 
 
 #: fields next_action reads only in some states: blanked elsewhere so equal states share a key.

@@ -11,7 +11,9 @@ only for the rows kept, after ranking.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,13 +26,14 @@ from risk.decisions.disputes import dispute_notes, disputed_amounts, open_disput
 from risk.decisions.dunning import DunningScenario, load_dunning_scenario, next_actions
 from risk.decisions.history import HistoryMapping, load_history_mapping
 from risk.decisions.penalties import late_payment_frame
-from risk.decisions.ranking import rank_worklist, top_rows
+from risk.decisions.ranking import TIER_LABELS, rank_worklist, top_rows
 from risk.decisions.rates import RateTable, load_rate_table
 from risk.decisions.reasons_fr import reason_fr
 from risk.explain import Reason
 from risk.features.sector import naf_section
 from risk.features.statuses import latest_status_at
-from risk.ledger import Ledger
+from risk.ledger import Ledger, subset_ledger
+from risk.lookup import fast_isin
 from risk.scoring import Scorer
 
 logger = logging.getLogger(__name__)
@@ -121,6 +124,14 @@ def _customer_column(ledger: Ledger, items: pd.DataFrame, name: str) -> pd.Serie
     return items["customer_id"].map(customers[name].astype(object))
 
 
+def _rows_of(table: pd.DataFrame | None, invoice_ids: pd.Series) -> pd.DataFrame | None:
+    """The rows of a per-invoice table (reminders, statuses) about ``invoice_ids``: what is
+    read of them is looked up by invoice, so the other invoices' rows are only work."""
+    if table is None or len(table) <= len(invoice_ids):
+        return table
+    return table[fast_isin(table["invoice_id"], invoice_ids).to_numpy()]
+
+
 def _state(
     ledger: Ledger,
     as_of: pd.Timestamp,
@@ -128,10 +139,14 @@ def _state(
     config: DecisionConfig,
     found: pd.DataFrame | None = None,
 ):
-    invoices = ledger.invoices.set_index("invoice_id")
+    invoices = _rows_of(ledger.invoices, items["invoice_id"]).set_index("invoice_id")  # type: ignore[union-attr]
     public = _customer_column(ledger, items, "legal_form").isin(PUBLIC_FORMS).to_numpy()
     history = history_module.dunning_history(
-        ledger.reminders, as_of, config.scenario, config.history, items["invoice_id"][public]
+        _rows_of(ledger.reminders, items["invoice_id"]),
+        as_of,
+        config.scenario,
+        config.history,
+        items["invoice_id"][public],
     )
     opened = proceeding_openings(ledger, as_of)
     disputed = invoices["disputed"] if "disputed" in invoices else pd.Series(False, invoices.index)
@@ -144,7 +159,11 @@ def _state(
     raised_on = raised_on.groupby(level=0).min() if len(raised_on) else raised_on
     issued = lookup_dates(items["invoice_id"], invoices["issued_on"])
     opened_on = lookup_dates(items["customer_id"], opened)
-    platform = latest_status_at(ledger, items["invoice_id"], as_of)
+    platform = latest_status_at(
+        ledger.with_tables(invoice_statuses=_rows_of(ledger.invoice_statuses, items["invoice_id"])),
+        items["invoice_id"],
+        as_of,
+    )
     return pd.DataFrame(
         {
             "invoice_id": items["invoice_id"],
@@ -198,6 +217,17 @@ def _partial_disputes(found: pd.DataFrame, items: pd.DataFrame):  # type: ignore
     return amount, pd.Series(text, index=items.index, dtype=object)
 
 
+def per_country(countries: pd.Series, rule: Callable[[object], Any]) -> list[Any]:
+    """``[rule(c) for c in countries]``, calling ``rule`` once per distinct country (a missing
+    country is passed as it is, None or NaN, row by row: a note may print it)."""
+    codes, uniques = pd.factorize(countries)
+    decided = [rule(c) for c in uniques]
+    return [
+        decided[code] if code >= 0 else rule(country)
+        for code, country in zip(codes.tolist(), countries, strict=True)
+    ]
+
+
 def _penalties(state: pd.DataFrame, countries: pd.Series, as_of, config) -> pd.DataFrame:
     pre_opening = [
         o is not None and (i is None or i <= o)
@@ -211,11 +241,11 @@ def _penalties(state: pd.DataFrame, countries: pd.Series, as_of, config) -> pd.D
                 state["proceeding_opened_on"].where(pre_opening, None)
             ),
             "public_buyer": state["public_buyer"],
-            "french_law": [config.creditor.french_law_applies(c) for c in countries],
+            "french_law": per_country(countries, config.creditor.french_law_applies),
         }
     )
     out = late_payment_frame(frame, as_of.date(), config.rates)
-    notes = [config.creditor.scope_note(c) for c in countries]
+    notes = per_country(countries, config.creditor.scope_note)
     stopped = [
         f"interest stopped at the BODACC publication of {o} (L622-28; the opening judgment, "
         "earlier, is not in the ledger)" if pre and due < o else ""
@@ -315,6 +345,49 @@ def decide_rows(
     return rank_worklist(out)
 
 
+def decide_top(
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    items: pd.DataFrame,
+    config: DecisionConfig,
+    top: int,
+    first: int | None = None,
+) -> pd.DataFrame:
+    """``decide_rows(...).head(top)`` without deciding every open invoice of the portfolio.
+
+    ``rank_worklist`` puts legal deadlines first (tier 1: only invoices of customers under a
+    collective proceeding have one), then actions due now on overdue invoices (tier 2) by
+    expected amount at risk, then the rest. So the invoices of customers under a proceeding,
+    plus the ``first`` invoices of largest expected amount at risk, are decided; when the
+    ``top`` first of them are all of tiers 1-2 and every invoice left undecided has a strictly
+    smaller amount at risk than the last of those (so none of them can rank before it), they
+    are the top rows of the whole set; otherwise twice as many are decided, up to all of them.
+    Each row's decision reads only that row and the ledger, so the rows are the same.
+    """
+    as_of = pd.Timestamp(as_of)
+    items = items.reset_index(drop=True)
+    at_risk = items["expected_at_risk"].to_numpy(dtype="float64")
+    order = np.argsort(-at_risk, kind="stable")  # NaN last
+    proceeding = items["customer_id"].isin(proceeding_openings(ledger, as_of).index).to_numpy()
+    size = max(first or 4 * top, 1)
+    while size < len(items):
+        chosen = proceeding.copy()
+        chosen[order[:size]] = True
+        ranked = decide_rows(ledger, as_of, items[chosen], config)
+        head = ranked.head(top)
+        tiers = head["priority"].map({v: k for k, v in TIER_LABELS.items()}).to_numpy()
+        left = at_risk[~chosen]
+        if len(head) == top and (tiers <= 2).all():
+            last = head.iloc[-1]
+            if tiers[-1] == 1:
+                return head
+            bound = float(last["expected_at_risk"])
+            if np.isfinite(bound) and not (left >= bound).any():  # NaN never ranks before it
+                return head
+        size *= 2
+    return decide_rows(ledger, as_of, items, config).head(top)
+
+
 def add_french_reasons(rows: pd.DataFrame) -> pd.DataFrame:
     """``action_reason_fr`` and ``penalty_note_fr`` for the rows kept (translated once each)."""
     out = rows.copy()
@@ -338,16 +411,35 @@ def decide_worklist(
     as_of = pd.Timestamp(as_of)
     if items.empty:
         return items.assign(rank=pd.Series(dtype="int64"))
-    ranked = top_rows(decide_rows(ledger, as_of, items, config), top, per_customer)
+    if top and not per_customer:
+        ranked = decide_top(ledger, as_of, items, config, top)
+    else:
+        ranked = top_rows(decide_rows(ledger, as_of, items, config), top, per_customer)
     return _explained(scorer, ledger, as_of, add_french_reasons(ranked.reset_index(drop=True)))
 
 
+def explained_ledger(ledger: Ledger, customer_ids: list[str]) -> Ledger:
+    """The rows the kept rows' reason codes read: their customers and the other members of
+    those customers' groups (``Scorer.score_customers`` consolidates limits per group), cut
+    from the ledger once for both levels. Features read only a customer's own rows, so both
+    levels score the same on it as on the whole ledger, without each level hashing every id
+    of the whole ledger again."""
+    customers = ledger.customers
+    wanted = set(customer_ids)
+    if "group_id" in customers:
+        groups = customers.loc[customers["customer_id"].isin(wanted), "group_id"].dropna()
+        wanted |= set(customers.loc[customers["group_id"].isin(groups), "customer_id"])
+    return subset_ledger(ledger, sorted(wanted))
+
+
 def _explained(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, rows: pd.DataFrame):
+    customer_ids = sorted(set(rows["customer_id"]))
+    scope = explained_ledger(ledger, customer_ids)
     invoices = scorer.score_invoices(
-        ledger, as_of, invoice_ids=list(rows["invoice_id"]), explain=True
+        scope, as_of, invoice_ids=list(rows["invoice_id"]), explain=True
     ).set_index("invoice_id")
     customers = scorer.score_customers(
-        ledger, as_of, customer_ids=sorted(set(rows["customer_id"])), explain=True
+        scope, as_of, customer_ids=customer_ids, explain=True
     ).set_index("customer_id")
     return attach_reasons(rows, invoices, customers)
 
