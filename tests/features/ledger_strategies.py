@@ -184,9 +184,8 @@ def truncate(ledger: Ledger, t: pd.Timestamp) -> Ledger:
     if t <= cutoff(ledger) and "disputed" in inv.columns:
         inv["disputed"] = inv["disputed"] & inv["paid_on"].notna()
     out = {"invoices": inv.reset_index(drop=True)}
-    if t <= cutoff(ledger):
-        if "credit_limit" in ledger.customers.columns:
-            out["customers"] = ledger.customers.assign(credit_limit=np.nan)
+    if t <= cutoff(ledger) and "credit_limit" in ledger.customers.columns:
+        out["customers"] = ledger.customers.assign(credit_limit=np.nan)
     if ledger.payments is not None:
         pay = ledger.payments
         out["payments"] = pay[(pay["paid_on"] < t) & pay["invoice_id"].isin(kept)]

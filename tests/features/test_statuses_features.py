@@ -169,6 +169,16 @@ def test_latest_decisive_status_before_the_date() -> None:
     assert earlier["status"].iloc[0] == "disputed"  # the approval of the 10th is not known
 
 
+def test_no_decisive_status_known_yet_gives_missing_values() -> None:
+    from risk.features.statuses import latest_status_at
+
+    ids = pd.Series(["I1", "I2", "I3", "I9"])
+    # before the first decisive status of any invoice: none known, none guessed
+    got = latest_status_at(ledger(), ids, pd.Timestamp("2023-01-01"))
+    assert got["status"].isna().all() and got["status_on"].isna().all()
+    assert list(got.index) == list(ids.index)
+
+
 def test_worklist_pauses_and_stops_on_platform_statuses() -> None:
     from risk.decisions.worklist import DecisionConfig, decide_rows
 

@@ -191,6 +191,8 @@ def latest_status_at(ledger: Ledger, invoice_ids: pd.Series, as_of: pd.Timestamp
         ["invoice_id", "status_on", "rank"], kind="stable"
     )
     last = ordered.groupby("invoice_id", sort=False).tail(1).set_index("invoice_id")
+    if last.empty:  # nothing known yet (pandas maps through an empty Series as float64)
+        return out
     out["status"] = invoice_ids.map(last["status"]).astype("str")
     out["status_on"] = pd.to_datetime(invoice_ids.map(last["status_on"]))
     return out
