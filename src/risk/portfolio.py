@@ -144,6 +144,14 @@ def payment_lateness(ledger: Ledger, as_of: pd.Timestamp) -> tuple[float, float]
 
 def top_overdue_customers(ledger: Ledger, open_items: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The ``n`` customers with the largest overdue amount at the date."""
+    customers = ledger.customers.set_index("customer_id")
+    names = customers["name"] if "name" in customers.columns else pd.Series(dtype="str")
+    return top_overdue(open_items, names, n)
+
+
+def top_overdue(open_items: pd.DataFrame, names: pd.Series, n: int = 10) -> pd.DataFrame:
+    """The ``n`` customers of ``open_items`` with the largest overdue amount, with their
+    ``names`` (by customer id; no name column when ``names`` is empty)."""
     overdue = open_items[open_items["days_past_due"] > 0]
     grouped = overdue.groupby("customer_id").agg(
         overdue_amount=("open_amount", "sum"),
@@ -152,9 +160,8 @@ def top_overdue_customers(ledger: Ledger, open_items: pd.DataFrame, n: int = 10)
     )
     top = grouped.sort_values(["overdue_amount", "max_days_past_due"], ascending=False).head(n)
     top = top.reset_index()
-    names = ledger.customers.set_index("customer_id")
-    if "name" in names.columns:
-        top.insert(1, "name", top["customer_id"].map(names["name"]).fillna(""))
+    if len(names):
+        top.insert(1, "name", top["customer_id"].map(names).fillna(""))
     return top
 
 

@@ -24,6 +24,7 @@ from risk.portfolio import (
     aged_balance,
     known_at,
     open_amounts,
+    top_overdue,
 )
 
 SUMS = ("n_invoices", "sales", "n_settled", "n_late", "days_late")
@@ -72,21 +73,6 @@ def with_customers(
         pd.concat([items, fresh.items], ignore_index=True) if len(fresh.items) else items,
         pd.concat([sums, fresh.sums]) if len(fresh.sums) else sums,
     )
-
-
-def top_overdue(items: pd.DataFrame, names: pd.Series, n: int = 10) -> pd.DataFrame:
-    """The ``n`` customers with the largest overdue amount (``top_overdue_customers``)."""
-    overdue = items[items["days_past_due"] > 0]
-    grouped = overdue.groupby("customer_id").agg(
-        overdue_amount=("open_amount", "sum"),
-        n_overdue=("invoice_id", "size"),
-        max_days_past_due=("days_past_due", "max"),
-    )
-    top = grouped.sort_values(["overdue_amount", "max_days_past_due"], ascending=False).head(n)
-    top = top.reset_index()
-    if len(names):
-        top.insert(1, "name", top["customer_id"].map(names).fillna(""))
-    return top
 
 
 def overview(figures: LedgerFigures, n_customers: int, names: pd.Series) -> PortfolioOverview:
