@@ -6,28 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.timing_fast import fast_timing
 
 from risk import registry
 from risk.io import write_ledger
 from risk.model.bundle import RiskModel
-from risk.model.lgbm import LightGBMConfig
 from risk.scoring import Scorer
 from risk.synth import Portfolio, SampleConfig, generate_portfolio
-from risk.timing.hazard import TIMING_PARAMS, HazardConfig
-from risk.timing.snapshots import SnapshotConfig
-from risk.timing.train import TimingConfig, train_timing
+from risk.timing.train import train_timing
 from risk.train import train_levels
 
 #: a payment-timing model trained in seconds (few snapshots, weeks and rounds)
-FAST = TimingConfig(
-    snapshots=SnapshotConfig(every_days=14),
-    hazard=HazardConfig(
-        weeks=16,
-        lightgbm=LightGBMConfig(
-            params=dict(TIMING_PARAMS), num_boost_round=40, early_stopping_rounds=10, num_threads=1
-        ),
-    ),
-)
+FAST = fast_timing(40)
 
 
 @pytest.fixture(scope="session")

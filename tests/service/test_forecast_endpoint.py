@@ -16,24 +16,15 @@ import pytest
 from starlette.testclient import TestClient
 from tests.service.conftest import Trained, auth, service_env
 from tests.service.test_service_asgi import asgi_app, audit_rows
+from tests.timing_fast import fast_timing
 
 from risk import registry
 from risk.io import load_ledger
-from risk.model.lgbm import LightGBMConfig
 from risk.timing.forecast import Scenario, forecast_cash_in
-from risk.timing.hazard import TIMING_PARAMS, HazardConfig
-from risk.timing.snapshots import SnapshotConfig
-from risk.timing.train import TimingConfig, train_timing
+from risk.timing.train import train_timing
 
-FAST = TimingConfig(
-    snapshots=SnapshotConfig(every_days=14),
-    hazard=HazardConfig(
-        weeks=16,
-        lightgbm=LightGBMConfig(
-            params=dict(TIMING_PARAMS), num_boost_round=40, early_stopping_rounds=10, num_threads=1
-        ),
-    ),
-)
+#: a payment-timing model trained in seconds (few snapshots, weeks and rounds)
+FAST = fast_timing(40)
 
 
 @pytest.fixture(scope="module")

@@ -5,23 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.timing_fast import fast_timing
 
 from risk import registry
-from risk.model.lgbm import LightGBMConfig
 from risk.synth import Portfolio, SampleConfig, generate_portfolio
-from risk.timing.hazard import TIMING_PARAMS, HazardConfig
-from risk.timing.snapshots import SnapshotConfig
-from risk.timing.train import TimingConfig, TimingResult, train_timing
+from risk.timing.train import TimingResult, train_timing
 
-FAST = TimingConfig(
-    snapshots=SnapshotConfig(every_days=14),
-    hazard=HazardConfig(
-        weeks=16,
-        lightgbm=LightGBMConfig(
-            params=dict(TIMING_PARAMS), num_boost_round=60, early_stopping_rounds=10, num_threads=1
-        ),
-    ),
-)
+#: a payment-timing model trained in seconds (few snapshots, weeks and rounds)
+FAST = fast_timing(60)
 
 
 @pytest.fixture(scope="session")
