@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tests.timing.conftest import FAST
 from typer.testing import CliRunner
 
-from conftest import FAST
 from risk import registry
 from risk.cli import app
 from risk.io import write_ledger
