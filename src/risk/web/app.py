@@ -89,10 +89,11 @@ class WebApp:
         # failed sign-ins per client address, as the API counts failed keys (RISK_AUTH_FAILURES
         # a minute, then 429 with Retry-After)
         self.failures = FailureLimiter(self.settings.auth_failures)
-        self.sessions = SessionStore(  # the audit database: sessions outlive a restart
-            env.get("RISK_WEB_SESSIONS_URL") or self.settings.audit_url,
-            idle_seconds=float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60,
-        )
+        # the audit database by default: sessions outlive a restart. Opened on first use, so
+        # that importing the service (which builds this app) creates no file.
+        self._sessions_url = env.get("RISK_WEB_SESSIONS_URL") or self.settings.audit_url
+        self._session_seconds = float(env.get("RISK_WEB_SESSION_MINUTES", IDLE_SECONDS / 60)) * 60
+        self._sessions: SessionStore | None = None
         self.actions_url = env.get("RISK_ACTIONS_URL") or DEFAULT_ACTIONS_URL
         self.scores_url = env.get("RISK_SCORES_URL") or None
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -101,6 +102,16 @@ class WebApp:
         self._changes: list[tuple[str, frozenset[str] | None]] = []
         self._changes_lock = threading.Lock()
         self._rebuilding: str | None = None
+
+    @property
+    def sessions(self) -> SessionStore:
+        """The sign-in sessions, opened on first use."""
+        with self._lock:
+            if self._sessions is None:
+                self._sessions = SessionStore(
+                    self._sessions_url, idle_seconds=self._session_seconds
+                )
+            return self._sessions
 
     def state(self) -> PortfolioState | None:
         """The portfolio state of the service's current ledger version (None while the service
