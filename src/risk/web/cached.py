@@ -28,12 +28,18 @@ REASON_COLUMNS = ("reasons", "reasons_en", "reasons_fr")
 
 
 def covers(cache: Any, as_of: pd.Timestamp, ids: Collection[str] | None) -> bool:
-    """Whether ``cache`` holds scores at ``as_of`` for ``ids`` (None: any customer)."""
+    """Whether ``cache`` holds scores at ``as_of`` for ``ids`` (None: every customer), their
+    open invoices' included: customers an event batch touched stay ``pending`` (their invoice
+    scores dropped) until the service rescores their invoices in the background."""
     if cache is None or getattr(cache, "as_of", None) != as_of:
         return False
+    pending = frozenset(getattr(cache, "pending", frozenset()))
     if ids is None:
-        return True
-    return bool(cache.customers.index.isin(list(ids)).sum() == len(set(ids)))
+        return not pending
+    wanted = set(ids)
+    if wanted & pending:
+        return False
+    return bool(cache.customers.index.isin(list(wanted)).sum() == len(wanted))
 
 
 def cached_items(cache: Any, ledger: Ledger, ids: Collection[str] | None) -> pd.DataFrame:
