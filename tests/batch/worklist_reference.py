@@ -120,6 +120,13 @@ def decide_rows(
             "probability": items["probability"],
             "open_amount": items["open_amount"],
             "expected_at_risk": items["expected_at_risk"],
+            # the payment-timing model's expected loss (issue 12), added beside this stage's
+            # rewrite: the reference carries it the same way so that the frames compare
+            w.EXPECTED_LOSS: (
+                items[w.EXPECTED_LOSS].to_numpy(dtype="float64")
+                if w.EXPECTED_LOSS in items
+                else np.full(len(items), np.nan)
+            ),
             "due_on": items["due_on"],
             "days_past_due": items["days_past_due"],
             "action": actions["code"],
