@@ -16,27 +16,9 @@ from risk.decisions.disputes import dispute_notes, disputed_amounts, open_disput
 from risk.decisions.dunning import next_actions
 from risk.decisions.ranking import rank_worklist, top_rows
 from risk.decisions.worklist import PASS_THROUGH, DecisionConfig
-from risk.features.statuses import SAME_DAY_RANK
+from risk.features.statuses import latest_status_at as _latest_status_at
 from risk.ledger import Ledger
 from risk.scoring import Scorer
-
-
-def _latest_status_at(ledger: Ledger, invoice_ids: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {"status": pd.Series(pd.NA, index=invoice_ids.index, dtype="str"), "status_on": pd.NaT}
-    )
-    table = ledger.invoice_statuses
-    if table is None or table.empty:
-        return out
-    known = table[(table["status_on"] < pd.Timestamp(as_of)).to_numpy()]
-    known = known[known["status"].isin(list(SAME_DAY_RANK)).to_numpy()]
-    ordered = known.assign(rank=known["status"].map(SAME_DAY_RANK)).sort_values(
-        ["invoice_id", "status_on", "rank"], kind="stable"
-    )
-    last = ordered.groupby("invoice_id", sort=False).tail(1).set_index("invoice_id")
-    out["status"] = invoice_ids.map(last["status"]).astype("str")
-    out["status_on"] = pd.to_datetime(invoice_ids.map(last["status_on"]))
-    return out
 
 
 def _state(ledger, as_of, items, config, found):  # type: ignore[no-untyped-def]
