@@ -74,7 +74,38 @@ def test_credit_limit_rule_trail_in_french() -> None:
         in french
     )
     assert f"plafonné à 10{S}000 par le budget de perte attendue 1{S}000" in french
-    assert f"(PD défaut 20,00{S}% x LGD 50{S}%, " in french
+    assert f"(PD défaut 20,00{S}% x LGD 50{S}%, acheteur privé)" in french
     assert f"réduire : l'encours 12{S}500 dépasse la limite proposée de 2{S}500" in french
     assert not ENGLISH_NUMBER.search(french), french
     assert "expected purchases 30,000/month" in out["rules"]  # English unchanged
+
+
+def test_segments_are_named_in_french_in_the_rule_trail() -> None:
+    """The LGD segment of the expected-loss cap is written in French (issue 13): a public
+    buyer's cap says "acheteur public", a credit-insured account's "compte garanti"."""
+    policy = CreditPolicy(
+        expected_loss_budget=100.0,
+        expected_loss_share_of_sales=0.0,
+        loss_given_default={"private": 0.6, "public": 0.1, "guaranteed": 0.3},
+    )
+    base = {
+        "pd": 0.5, "grade": "E", "monthly_sales": 30_000.0, "terms_days": 30,
+        "end_of_month": False, "has_history": True, "proceeding": None,
+        "current_limit": 50_000.0, "exposure": 0.0, "group_id": None,
+        "typical_invoice": 2000.0, "public_buyer": False, "insured_limit": np.nan,
+    }  # fmt: skip
+    rows = [
+        {**base, "customer_id": "PUB", "public_buyer": True},
+        {**base, "customer_id": "INS", "insured_limit": 100_000.0},
+    ]
+    out = suggest_limits(pd.DataFrame(rows), policy).set_index("customer_id")
+    # caps 100 / (0.5 x 0.1) = 2,000 and 100 / (0.5 x 0.3) = 667, both below the base
+    # 30,000 x 60 / 30 x 0.3 = 18,000
+    assert f"plafonné à 2{S}000 par" in out.loc["PUB", "rules_fr"]
+    assert f"x LGD 10{S}%, acheteur public)" in out.loc["PUB", "rules_fr"]
+    assert "plafonné à 667 par" in out.loc["INS", "rules_fr"]
+    assert f"x LGD 30{S}%, compte garanti)" in out.loc["INS", "rules_fr"]
+    for text in out["rules_fr"]:
+        # "public" is French too ("acheteur public"): the English segment stood alone
+        assert not re.search(r"\b(private|guaranteed)\b|, public\)", text), text
+    assert "LGD 10%, public)" in out.loc["PUB", "rules"]  # English unchanged

@@ -44,6 +44,12 @@ from risk.materiality import DefaultDefinition
 
 GRADES = ("A", "B", "C", "D", "E")
 SEGMENTS = ("private", "public", "guaranteed")
+#: the segments as a French credit manager reads them in the rule trail (``rules_fr``)
+SEGMENT_NAMES_FR = {
+    "private": "acheteur privé",
+    "public": "acheteur public",
+    "guaranteed": "compte garanti",
+}
 
 
 def _default_lgd() -> dict[str, float]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from risk.decisions.credit import CreditPolicy, rounding_steps
+from risk.decisions.credit import SEGMENT_NAMES_FR, CreditPolicy, rounding_steps
 from risk.numbers_fr import fr
 
 #: Columns :func:`suggest_limits` returns.
@@ -172,7 +172,8 @@ def _expected_loss_cap(
             f"capped at {cap[i]:,.0f} by the expected-loss budget {budget[i]:,.0f} "
             f"(default PD {pd_default[i]:.2%} x LGD {lgd[i]:.0%}, {segment[i]})",
             f"plafonné à {fr(cap[i]):,.0f} par le budget de perte attendue {fr(budget[i]):,.0f} "
-            f"(PD défaut {fr(pd_default[i]):.2%} x LGD {fr(lgd[i]):.0%}, {segment[i]})",
+            f"(PD défaut {fr(pd_default[i]):.2%} x LGD {fr(lgd[i]):.0%}, "
+            f"{SEGMENT_NAMES_FR[segment[i]]})",
         )
     return np.minimum(limit, cap)
 
