@@ -85,6 +85,8 @@ class RiskService:
         try:
             self.scorer = app.load_scorer(self.settings)
             logger.info("models loaded: %s", self.scorer.versions)
+            for warning in self.scorer.policy_warnings():
+                logger.warning("%s", warning)
         except (ModelNotFoundError, ModelIntegrityError, ConfigError) as exc:
             self.not_ready = redact(f"no model to score with: {exc}")
             logger.error("service not ready: %s", self.not_ready)
@@ -292,6 +294,7 @@ class RiskService:
                 models=scorer.versions,
                 ledger_version=version,
                 rows=rows,
+                warnings=scorer.policy_warnings(),
             )
             record = self._record(
                 request_id,

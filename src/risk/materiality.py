@@ -43,7 +43,8 @@ credit policy and measured in ``docs/credit.md``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,6 +91,25 @@ class DefaultDefinition:
             self.past_due_days if self.public_past_due_days is None else self.public_past_due_days
         )
         return np.where(public, public_days, self.past_due_days).astype(np.int64)
+
+
+#: model metadata key of the default event's definition the model was trained with
+DEFINITION_KEY = "default_definition"
+
+
+def definition_from_metadata(metadata: dict[str, Any]) -> DefaultDefinition | None:
+    """The default definition a model was trained with (None: recorded before issue 13, the
+    packaged policy's applies)."""
+    recorded = metadata.get(DEFINITION_KEY)
+    return None if recorded is None else DefaultDefinition(**recorded)
+
+
+def definition_differences(
+    served: DefaultDefinition, trained: DefaultDefinition
+) -> dict[str, tuple[Any, Any]]:
+    """Field -> (decision policy's value, training value) where the two definitions differ."""
+    now, then = asdict(served), asdict(trained)
+    return {name: (now[name], then[name]) for name in now if now[name] != then[name]}
 
 
 def net_amounts(ledger: Ledger, cutoff: pd.Timestamp, settled: np.ndarray) -> np.ndarray:

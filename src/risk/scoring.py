@@ -22,6 +22,7 @@ from risk.decisions.credit import (
     typical_invoice,
 )
 from risk.decisions.credit_limits import suggest_limits
+from risk.decisions.policy_check import policy_warnings
 from risk.explain import Reason, reasons_text, top_reasons
 from risk.features import FeatureConfig, customer_features_as_of, invoice_features_as_of
 from risk.grades import GradeScale
@@ -115,6 +116,16 @@ class Scorer:
             )
             if m is not None
         }
+
+    def policy_warnings(self, lang: str = "en") -> list[str]:
+        """Warnings to show beside the decisions: the policy's default event differs from the
+        one the default model was trained with (``risk.decisions.policy_check``)."""
+        model = self.default_model
+        return policy_warnings(
+            self.policy,
+            None if model is None else model.metadata,
+            "fr" if lang == "fr" else "en",
+        )
 
     def _feature_config(self, model: RiskModel) -> FeatureConfig:
         return FeatureConfig(

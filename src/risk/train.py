@@ -36,7 +36,7 @@ from risk.evaluate.report import points_section
 from risk.features import FeatureConfig
 from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
-from risk.materiality import DefaultDefinition
+from risk.materiality import DEFINITION_KEY, DefaultDefinition, definition_from_metadata
 from risk.model.bundle import RiskModel
 from risk.model.dataset import Level, TrainingData, training_data
 from risk.model.default_level import default_feature_config, observation_windows
@@ -436,20 +436,9 @@ def _log_run(
     mlflow.log_artifacts(str(out), artifact_path="evaluation")
 
 
-#: model metadata key of the default event's definition the model was trained with
-DEFINITION_KEY = "default_definition"
-
-
 def _definition_metadata(definition: DefaultDefinition | None) -> dict[str, Any]:
     """The default definition as model metadata (empty for the late-payment levels)."""
     return {} if definition is None else {DEFINITION_KEY: asdict(definition)}
-
-
-def definition_from_metadata(metadata: dict[str, Any]) -> DefaultDefinition | None:
-    """The default definition a model was trained with (None: recorded before issue 13, the
-    packaged policy's applies)."""
-    recorded = metadata.get(DEFINITION_KEY)
-    return None if recorded is None else DefaultDefinition(**recorded)
 
 
 def evaluate_registered(

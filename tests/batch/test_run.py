@@ -309,3 +309,34 @@ def test_monitoring_is_logged_as_an_mlflow_run_in_the_given_store(
     assert metrics["migration_unchanged_share"] == pytest.approx(unchanged, abs=1e-4)
     assert not any(k.startswith("migration_") for k in runs[0].data.metrics)  # first run
     assert not (tmp_path / "mlruns").exists()
+
+
+#: a policy whose master scale and default event differ from the packaged one (issue 13)
+OTHER_POLICY = """\
+master_scale: {A: 0.001, B: 0.01, C: 0.03, D: 0.06}
+default_past_due_days: 120
+"""
+
+
+def test_cli_reads_the_policy_file_and_warns_of_another_default_event(
+    batch_store, ledger_dir: Path, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(OTHER_POLICY, encoding="utf-8")
+    app = typer.Typer()
+    app.command()(score)
+    args = ["--ledger", str(ledger_dir), "--out", str(tmp_path / "out"), "--explain", "none"]
+    args += ["--tracking-uri", batch_store.tracking_uri, "--policy", str(policy)]
+    done = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+    assert done.exit_code == 0, done.output
+    scores = read_outputs(tmp_path / "out")["customer_scores"].dropna(subset=["pd_default"])
+    # the file's bands, each grade's upper bound included: A <= 0.1 %, B <= 1 %, C <= 3 %,
+    # D <= 6 %, E above
+    pd_default = scores["pd_default"]
+    expected = pd.cut(pd_default, [-1, 0.001, 0.01, 0.03, 0.06, 2], labels=list("ABCDE"))
+    assert (scores["grade"] == expected.astype(str)).all()
+    assert set(scores["grade"]) - {"A"}  # the bands are used, not a constant
+    # the default model learnt the packaged 90-day event: said on the terminal and in the run
+    assert "days past due: 120 (model: 90)" in done.output
+    summary = json.loads((tmp_path / "out" / "latest" / "summary.json").read_text())
+    assert len(summary["warnings"]) == 1 and "(model: 90)" in summary["warnings"][0]

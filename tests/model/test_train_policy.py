@@ -84,14 +84,14 @@ def test_the_definition_given_is_the_one_labelled(portfolio: Portfolio) -> None:
     assert seen[0] != seen[1]  # the stricter trigger gives another training set
 
 
-@pytest.mark.parametrize("command", ["worklist", "letters"])
+@pytest.mark.parametrize("command", ["worklist", "letters", "score"])
 def test_the_decisions_read_the_same_policy_option(command: str, tmp_path: Path) -> None:
     policy = tmp_path / "bad.yaml"
     policy.write_text("default_materiality_relative: 2\n", encoding="utf-8")
     sample = Path(__file__).parents[2] / "data" / "sample"
     args = [command, "--ledger", str(sample), "--policy", str(policy)]
-    if command == "letters":
-        args += ["--out", str(tmp_path / "letters")]
+    if command in ("letters", "score"):
+        args += ["--out", str(tmp_path / "out")]
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 2, done.output
     assert "default_materiality_relative" in done.output

@@ -76,6 +76,26 @@ def test_class_without_models_is_not_ready(
     assert answer.status_code == 503  # type: ignore[union-attr]
 
 
+def test_a_policy_with_another_default_event_is_warned_beside_the_decisions(
+    service_environ: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RISK_CREDIT_POLICY sets the decisions' policy; its 120-day default event is not the
+    packaged 90-day one the default model was trained with: /models and /worklist say so."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("default_past_due_days: 120\n", encoding="utf-8")
+    monkeypatch.setenv("RISK_CREDIT_POLICY", str(policy))
+    service = RiskService()
+    assert service.__is_ready__()
+    assert service.scorer.policy.default_past_due_days == 120  # type: ignore[union-attr]
+    (warning,) = service.models(schemas.EmptyRequest()).warnings  # type: ignore[union-attr]
+    assert "days past due: 120 (model: 90)" in warning
+    worklist = service.worklist(schemas.WorklistRequest(top=3))
+    assert isinstance(worklist, schemas.Worklist) and worklist.warnings == [warning]
+    policy.write_text("default_materiality_relative: 2\n", encoding="utf-8")
+    refused = RiskService()  # a policy breaking a rule: not ready, the field named
+    assert not refused.__is_ready__() and "default_materiality_relative" in refused.not_ready
+
+
 # ----------------------------------------------------------------- depth 2: the ASGI app
 
 
@@ -134,6 +154,7 @@ def test_explain_and_models(client: TestClient, trained: Trained) -> None:
         body["raw_score"]
     )
     info = client.post("/models", json={}, headers=auth()).json()
+    assert info["warnings"] == []  # the packaged policy, the model's default event
     assert {m["level"] for m in info["models"]} == {"customer", "invoice"}
     assert all(m["windows"]["train_end"] and "auc" in m["test_metrics"] for m in info["models"])
 

@@ -90,6 +90,8 @@ class BatchSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     reconciles: bool = True
     outputs: list[str] = field(default_factory=list)
+    #: the decision policy's default event differs from the default model's (policy_check)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -251,7 +253,13 @@ def _run_locked(
         config.chunk_rows,
     )
     run_id = publish.new_run_id()
-    summary = BatchSummary(settings.as_of, versions, run_id=run_id, rows=_row_counts(result))
+    summary = BatchSummary(
+        settings.as_of,
+        versions,
+        run_id=run_id,
+        rows=_row_counts(result),
+        warnings=scorer.policy_warnings(),
+    )
     folder = publish.run_folder(dest, settings.as_of, run_id)
     try:
         publish.make_dir(folder)

@@ -21,7 +21,7 @@ from risk.batch.publish import LATEST, OutputError, check_writable, latest_run
 from risk.batch.quarantine import MAX_QUARANTINED_SHARE, QuarantineThresholdError
 from risk.batch.sql import check_sql
 from risk.batch.state import IncrementalRunError
-from risk.cli.options import EngineName, SchedulerOption
+from risk.cli.options import EngineName, PolicyOption, SchedulerOption, policy_of, warn
 from risk.errors import ConfigError, LedgerError, RiskError, SchemaError
 
 if TYPE_CHECKING:
@@ -146,6 +146,7 @@ def score(
         ),
     ] = MAX_QUARANTINED_SHARE,
     keep_runs: Annotated[int, typer.Option(min=1, help="Published runs kept in OUT/runs.")] = 7,
+    policy: PolicyOption = None,
 ) -> None:
     """Rescore every customer and open invoice; write scores, worklist and a summary.
 
@@ -176,11 +177,13 @@ def score(
     )
     columns = (TextColumn("scoring chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
+        chosen = policy_of(policy)  # a bad policy file is a usage error, before anything runs
         check_writable(out)  # before loading models or reading the ledger
         if sql_url:
             check_sql(sql_url)
         store = registry.Store.resolve(tracking_uri)
-        scorer = Scorer.from_registry(store)
+        scorer = Scorer.from_registry(store, policy=chosen)
+        warn(scorer.policy_warnings())
         # the run's monitoring goes to the store the models came from, by its explicit URI
         config = replace(config, tracking_uri=store.tracking_uri)
         with Progress(*columns, console=console, transient=False) as progress:

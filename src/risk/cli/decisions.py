@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from risk.cli.options import PolicyOption, policy_of, view_date_of
+from risk.cli.options import PolicyOption, policy_of, view_date_of, warn
 from risk.decisions.export import export_frame, write_csv, write_excel
 from risk.decisions.ranking import customer_actions
 from risk.errors import LedgerError, RiskError
@@ -133,6 +133,7 @@ def worklist_command(
         scorer = Scorer.from_registry(
             registry.Store.resolve(tracking_uri), policy=policy_of(policy)
         )
+        warn(scorer.policy_warnings(lang))
         date = view_date_of(ledger, loaded, as_of)
         filters = WorklistFilters(
             top=top or None,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from risk.cli.options import PolicyOption, policy_of, view_date_of
+from risk.cli.options import PolicyOption, policy_of, view_date_of, warn
 from risk.errors import LedgerError, RiskError
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -61,6 +61,7 @@ def letters_command(
         scorer = Scorer.from_registry(
             registry.Store.resolve(tracking_uri), policy=policy_of(policy)
         )
+        warn(scorer.policy_warnings(lang))
         date = view_date_of(ledger, loaded, as_of)
         unknown = sorted(set(customer or ()) - set(loaded.customers["customer_id"]))
         if unknown:

@@ -54,6 +54,14 @@ def policy_of(path: Path | None) -> CreditPolicy | None:
     return None if path is None else CreditPolicy.load(path)
 
 
+def warn(warnings: list[str]) -> None:
+    """Print each warning on stderr (e.g. ``Scorer.policy_warnings``: the decision policy's
+    default event differs from the one the default model was trained with)."""
+    console = Console(stderr=True)
+    for text in warnings:
+        console.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
+
+
 def view_date_of(ledger_dir: Path, ledger: Ledger, as_of: datetime | None) -> pd.Timestamp:
     """The view date of a command: ``--as-of``, else a FEC's closing date (said on stderr),
     else the ledger's cut-off (``risk.as_of.view_date``)."""

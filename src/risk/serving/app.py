@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from risk import registry
 from risk.contracts import TABLES
 from risk.decisions.credit import CreditPolicy
-from risk.errors import LedgerError, RiskError
+from risk.errors import ConfigError, LedgerError, RiskError
 from risk.explain import Reason, contributions
 from risk.features import FeatureConfig, invoice_features_as_of
 from risk.ledger import Ledger
@@ -56,8 +56,8 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
     Raises:
         registry.ModelNotFoundError, registry.ModelIntegrityError: no usable model.
     """
+    policy = load_policy(settings.policy)
     if settings.model_source == "bento":
-        policy = CreditPolicy.load()
         return Scorer(
             customer_model=load_bento_model("customer"),
             invoice_model=load_bento_model("invoice"),
@@ -67,7 +67,20 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
             scale=policy.grade_scale(),
         )
     store = registry.Store.resolve(settings.tracking_uri)
-    return Scorer.from_registry(store, settings.alias)
+    return Scorer.from_registry(store, settings.alias, policy=policy)
+
+
+def load_policy(path: Path | None) -> CreditPolicy:
+    """The credit policy at ``path`` (``RISK_CREDIT_POLICY``), else the packaged one.
+
+    Raises:
+        ConfigError: the file is missing or breaks a rule (the message names it).
+    """
+    if path is None:
+        return CreditPolicy.load()
+    if not path.is_file():
+        raise ConfigError(f"RISK_CREDIT_POLICY={path}: no such file")
+    return CreditPolicy.load(path)
 
 
 def import_to_bentoml(store: registry.Store, alias: str = registry.CHAMPION) -> list[str]:
@@ -164,7 +177,12 @@ def model_cards(scorer: Scorer, settings: ServiceSettings) -> schemas.ModelsInfo
                 horizon_days=meta.get("horizon_days"),
             )
         )
-    return schemas.ModelsInfo(alias=settings.alias, source=settings.model_source, models=cards)
+    return schemas.ModelsInfo(
+        alias=settings.alias,
+        source=settings.model_source,
+        models=cards,
+        warnings=scorer.policy_warnings(),
+    )
 
 
 # ---------------------------------------------------------------- input

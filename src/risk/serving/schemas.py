@@ -354,6 +354,11 @@ class ModelsInfo(Strict):
     alias: str
     source: Literal["mlflow", "bento"]
     models: list[ModelCard]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Said beside the decisions: e.g. the credit policy's default event differs "
+        "from the one the served default model was trained with (retrain it).",
+    )
 
 
 class Worklist(Strict):
@@ -364,6 +369,11 @@ class Worklist(Strict):
         description="Version of the ledger scored (inline-<hash> for an inline ledger)."
     )
     rows: list[dict[str, float | int | bool | str | None]]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Said beside the decisions: e.g. the credit policy's default event differs "
+        "from the one the served default model was trained with (retrain it).",
+    )
 
 
 # ---------------------------------------------------------------- ledger events and errors

@@ -5,6 +5,7 @@
 | ``RISK_TRACKING_URI``, ``MLFLOW_TRACKING_URI`` | registry | ``sqlite:///models/mlflow.db`` |
 | ``RISK_MODEL_ALIAS`` | registry alias of the models served | ``champion`` |
 | ``RISK_MODEL_SOURCE`` | ``mlflow`` (registry) or ``bento`` (Bento models) | ``mlflow`` |
+| ``RISK_CREDIT_POLICY`` | credit policy YAML of the decisions (as ``--policy``) | the packaged one |
 | ``RISK_LEDGER`` | ledger scored by id: a folder, or a SQL URL (``sqlite:///ledger.db``, ``postgresql://...``) | ``data/sample`` |
 | ``RISK_LEDGER_POLL_S`` | how often the ledger source is checked for changes (seconds) | 2 |
 | ``RISK_AUDIT_URL`` | SQLAlchemy URL of the audit log | ``sqlite:///models/audit.db`` |
@@ -67,6 +68,7 @@ class ServiceSettings:
         ledger_poll_s: seconds between two checks of the ledger source for changes.
         auth_failures: failed key attempts per client address and minute before 429.
         header_timeout_s: seconds a connection may take to send its request headers.
+        policy: credit policy YAML of the decisions (None: the packaged one).
     """
 
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -82,6 +84,7 @@ class ServiceSettings:
     ledger_poll_s: int = 2
     auth_failures: int = 20
     header_timeout_s: int = 10
+    policy: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -111,4 +114,5 @@ class ServiceSettings:
             ledger_poll_s=_positive_int(env, "RISK_LEDGER_POLL_S", 2),
             auth_failures=_positive_int(env, "RISK_AUTH_FAILURES", 20),
             header_timeout_s=_positive_int(env, "RISK_HEADER_TIMEOUT_S", 10),
+            policy=Path(env["RISK_CREDIT_POLICY"]) if env.get("RISK_CREDIT_POLICY") else None,
         )
