@@ -41,6 +41,44 @@ def test_french_amounts_dates_and_percent() -> None:
     assert fr.money(float("nan")) == "-"
 
 
+def test_the_limit_rule_trail_and_coded_values_in_the_pages_language() -> None:
+    """The customer sheet's rule trail is ``rules_fr`` in French, one rule per item even when a
+    French rule holds " ; " (issue 13: the sheet showed the English trail in French); the next
+    action's owner and channel are written as the French exports write them."""
+    import numpy as np
+    import pandas as pd
+
+    from risk.decisions.credit import CreditPolicy
+    from risk.decisions.credit_limits import suggest_limits
+
+    row = {
+        "customer_id": "C1", "pd": 0.2, "grade": "E", "monthly_sales": 30_000.0,
+        "terms_days": 30, "end_of_month": False, "has_history": True, "proceeding": None,
+        "current_limit": 50_000.0, "exposure": 12_500.0, "group_id": None,
+        "typical_invoice": 2000.0, "public_buyer": False, "insured_limit": np.nan,
+    }  # fmt: skip
+    policy = CreditPolicy(expected_loss_budget=1000.0, expected_loss_share_of_sales=0.0)
+    score = suggest_limits(pd.DataFrame([row]), policy).iloc[0]
+    french, english = Translator("fr").rules(score), Translator("en").rules(score)
+    # expected purchases, the expected-loss cap, rounding, reduce: one item per rule
+    assert len(french) == 4
+    assert french[0].startswith("achats attendus") and english[0].startswith("expected purchases")
+    assert french[-1].startswith("réduire : l'encours") and " ; suspendre" in french[-1]
+    assert Translator("fr").rules(pd.Series({"rules": "a; b"})) == ["a", "b"]  # no French trail
+    assert Translator("fr").value("owner", "salesperson") == "commercial"
+    assert Translator("fr").value("channel", "registered_letter") == "lettre recommandée"
+    assert Translator("en").value("channel", "registered_letter") == "registered_letter"
+
+
+def test_the_customer_sheet_template_compiles() -> None:
+    from jinja2 import Environment, FileSystemLoader
+
+    import risk.web
+
+    folder = Path(risk.web.__file__).parent / "templates"
+    Environment(loader=FileSystemLoader(str(folder))).get_template("customer.html")
+
+
 def test_every_label_has_both_languages() -> None:
     assert all(en and fr for en, fr in LABELS.values())
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import pandas as pd
 
+from risk.decisions.export import VALUES_FR
 from risk.decisions.messages import NBSP, format_amount, format_date
 
 LANGS = ("en", "fr")
@@ -235,3 +237,18 @@ class Translator:
     def pick(self, en: Any, fr: Any) -> Any:
         """The French or English one of two values (e.g. ``action_en``/``action_fr``)."""
         return fr if self.lang == "fr" else en
+
+    def value(self, column: str, value: Any) -> Any:
+        """A coded value of a worklist column (``owner``, ``channel``, ``priority``) as the
+        exports write it in this language (``risk.decisions.export.VALUES_FR``)."""
+        if self.lang != "fr":
+            return value
+        return VALUES_FR.get(column, {}).get(value, value)
+
+    def rules(self, score: Any) -> list[str]:
+        """The credit limit's rule trail in this language, one rule per item (``rules_fr`` in
+        French, whose own sentences may hold " ; ", the French spacing, inside a rule)."""
+        text = score.get("rules_fr") if self.lang == "fr" else None
+        if not isinstance(text, str) or not text:
+            text = score.get("rules")
+        return [rule for rule in re.split(r"(?<! ); ", text or "") if rule]
