@@ -61,15 +61,18 @@ class Ledger:
         Raises:
             ValueError: the ledger holds no dated event.
         """
-        dates: list[pd.Series] = []
-        for name, frame in self.tables().items():
+        firsts: list[pd.Timestamp] = []
+        lasts: list[pd.Timestamp] = []
+        for name, frame in self.tables().items():  # per column: no copy of every date
             for column in EVENT_DATE_COLUMNS.get(name, ()):
                 if column in frame.columns:
-                    dates.append(frame[column].dropna())
-        stacked = pd.concat(dates) if dates else pd.Series([], dtype="datetime64[ns]")
-        if stacked.empty:
+                    first, last = frame[column].min(), frame[column].max()  # missing skipped
+                    if not pd.isna(first):
+                        firsts.append(pd.Timestamp(first))
+                        lasts.append(pd.Timestamp(last))
+        if not firsts:
             raise ValueError("the ledger holds no dated event")
-        return pd.Timestamp(stacked.min()), pd.Timestamp(stacked.max())
+        return min(firsts), max(lasts)
 
     @property
     def cutoff(self) -> pd.Timestamp:

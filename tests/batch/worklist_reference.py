@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from risk.batch.partition import decision_ledger
+from risk.batch.partition import restrict_to_customers
 from risk.contracts import PUBLIC_FORMS
 from risk.decisions import history as history_module
 from risk.decisions import worklist as w
@@ -19,6 +19,31 @@ from risk.decisions.worklist import PASS_THROUGH, DecisionConfig
 from risk.features.statuses import latest_status_at as _latest_status_at
 from risk.ledger import Ledger
 from risk.scoring import Scorer
+
+
+def decision_ledger(  # the former risk.batch.partition.decision_ledger, its one user
+    ledger: Ledger, customer_ids: set[str], as_of: pd.Timestamp
+) -> Ledger:
+    """The rows the worklist's decision step needs: the worklist customers' whole history, plus
+    every invoice issued in the 12 months before ``as_of`` (key accounts are the top decile of
+    the *whole* portfolio's 12-month sales, so that ranking stays global).
+
+    Every legal event is kept too: ``risk.decisions.worklist`` fails on a ledger without any
+    active collective proceeding (an empty, untyped ``published_on`` column), so the decision
+    ledger keeps the portfolio's proceedings. Extra rows of other customers never change the
+    worklist customers' features, which only read their own rows.
+    """
+    own = restrict_to_customers(ledger, customer_ids)
+    invoices = ledger.invoices
+    recent = invoices[
+        (invoices["issued_on"] < as_of)
+        & (invoices["issued_on"] >= as_of - pd.Timedelta(days=365))
+        & ~invoices["customer_id"].isin(customer_ids)
+    ]
+    merged = pd.concat([own.invoices, recent], ignore_index=True)
+    return own.with_tables(
+        customers=ledger.customers, invoices=merged, legal_events=ledger.legal_events
+    )
 
 
 def _state(ledger, as_of, items, config, found):  # type: ignore[no-untyped-def]

@@ -68,8 +68,8 @@ def build_global_worklist(
     collective proceeding) until the ``top`` rows are known
     (:func:`risk.decisions.worklist.decide_top`), reads the per-invoice tables only for the
     rows it decides and explains the ``top`` rows on their customers' sub-ledger. (Cutting a
-    decision sub-ledger first, ``risk.batch.partition.decision_ledger``, cost more than it
-    saved: every customer with an open invoice is a candidate.)
+    decision sub-ledger first, as the former stage did (``tests/batch/worklist_reference.py``),
+    cost more than it saved: every customer with an open invoice is a candidate.)
     """
     if candidates.empty:
         return candidates.assign(rank=pd.Series(dtype="int64"))

@@ -208,29 +208,6 @@ def restrict_to_customers(ledger: Ledger, customer_ids: set[str]) -> Ledger:
     return subset_ledger(ledger, sorted(customer_ids))
 
 
-def decision_ledger(ledger: Ledger, customer_ids: set[str], as_of: pd.Timestamp) -> Ledger:
-    """The rows the worklist's decision step needs: the worklist customers' whole history, plus
-    every invoice issued in the 12 months before ``as_of`` (key accounts are the top decile of
-    the *whole* portfolio's 12-month sales, so that ranking stays global).
-
-    Every legal event is kept too: ``risk.decisions.worklist`` fails on a ledger without any
-    active collective proceeding (an empty, untyped ``published_on`` column), so the decision
-    ledger keeps the portfolio's proceedings. Extra rows of other customers never change the
-    worklist customers' features, which only read their own rows.
-    """
-    own = restrict_to_customers(ledger, customer_ids)
-    invoices = ledger.invoices
-    recent = invoices[
-        (invoices["issued_on"] < as_of)
-        & (invoices["issued_on"] >= as_of - pd.Timedelta(days=365))
-        & ~invoices["customer_id"].isin(customer_ids)
-    ]
-    merged = pd.concat([own.invoices, recent], ignore_index=True)
-    return own.with_tables(
-        customers=ledger.customers, invoices=merged, legal_events=ledger.legal_events
-    )
-
-
 def plan_chunks(
     customers: pd.DataFrame, n_chunks: int, chunk_of: pd.Series | None = None
 ) -> dict[int, tuple[str, ...]]:

@@ -55,6 +55,9 @@ CUSTOMER_FAMILIES: tuple[tuple[tuple[str, Compute, tuple[str, ...]], ...], ...] 
     ),
 )
 SHARED_INDEXES = ("invoices", "issues", "payments")
+#: indexes of ``LedgerTimeline`` read by the customer families only, released before the
+#: invoice family runs (peak memory)
+CUSTOMER_ONLY_INDEXES = ("payments", "settlements", "dues", "reminders", "_referenced_invoices")
 
 
 def _noop(stage: str) -> None:
@@ -203,9 +206,12 @@ def _invoice_frame(
     q = Queries(codes=codes, days=to_days(keys["as_of"]))
     sorted_queries = _sorted(q)
     values = _customer_values(timeline, q, progress, sorted_queries)
+    timeline.release(*CUSTOMER_ONLY_INDEXES)  # the invoice family reads invoices and issues
     progress("invoice")
     ordered, order, inverse = sorted_queries
     inv_values = invoice.compute(timeline, positions[order], ordered)
+    del ordered, order, codes, q, sorted_queries
+    timeline.release(*SHARED_INDEXES)  # not needed by the assembly
     values.update(_unsort_all(inv_values, inverse))
     return _assemble(keys, values, "invoice", timeline)
 

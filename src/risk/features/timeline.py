@@ -114,7 +114,7 @@ class EventIndex:
         if name not in self._cumsums:
             values = self.values[name]
             if np.issubdtype(values.dtype, np.integer):
-                self._cumsums[name] = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+                self._cumsums[name] = _exact_cumsum(values)
             else:
                 series = pd.Series(values.astype(np.float64, copy=False))
                 self._cumsums[name] = series.groupby(self.codes, sort=False).cumsum().to_numpy()
@@ -191,6 +191,18 @@ class EventIndex:
             return np.full(len(pos), np.nan)
         day = self.days[np.minimum(start, len(self.days) - 1)].astype(np.float64)
         return np.where(pos > start, day, np.nan)
+
+
+def _exact_cumsum(values: np.ndarray) -> np.ndarray:
+    """Running total of integers with a leading 0: int32 (half the memory) when no total can
+    leave its range, else int64; exact either way."""
+    largest = max(abs(int(values.max())), abs(int(values.min()))) if len(values) else 0
+    bound = largest * len(values)  # no partial sum can be larger in size
+    dtype = np.int32 if bound < 2**31 else np.int64
+    out = np.empty(len(values) + 1, dtype=dtype)
+    out[0] = 0
+    np.cumsum(values, dtype=dtype, out=out[1:])
+    return out
 
 
 def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
