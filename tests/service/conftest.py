@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.levels_fast import fast_levels
 
 from risk import registry
 from risk.cli.serve import free_port, serve_command
@@ -43,7 +44,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     root = tmp_path_factory.mktemp("risk-service")
     portfolio = generate_portfolio(SampleConfig(customers=300, years=3, seed=7))
     store = registry.Store.resolve(f"sqlite:///{root}/mlruns/mlflow.db")
-    train_levels(portfolio.ledger, store)
+    train_levels(portfolio.ledger, store, fast_levels())
     ledger_dir = root / "ledger"
     write_ledger(portfolio.ledger, ledger_dir)
     from risk.portfolio import open_amounts
