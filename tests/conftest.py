@@ -5,8 +5,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.service.conftest import Trained
 
 CUSTOMERS_CSV = """\
 customer_id,name,siren,country,naf_code,legal_form,created_on,employees,payment_terms_days,end_of_month_terms,credit_limit,group_id
@@ -80,3 +84,13 @@ def fresh_postgres_database(postgres_url: str) -> Iterator[str]:
             connection.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """The service tests' trained store and ledger (``tests.service.conftest.Trained``), shared
+    read-only by tests/service and tests/web. Defined here, once: a fixture imported into a
+    second conftest is a second fixture, and the store was trained twice per session."""
+    from tests.service.conftest import train_service_store
+
+    return train_service_store(tmp_path_factory.mktemp("risk-service"))

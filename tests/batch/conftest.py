@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.levels_fast import fast_levels
 from tests.timing_fast import fast_timing
 
 from risk import registry
@@ -30,7 +31,7 @@ def batch_store(
     batch_portfolio: Portfolio, tmp_path_factory: pytest.TempPathFactory
 ) -> registry.Store:
     store = registry.Store.resolve(f"sqlite:///{tmp_path_factory.mktemp('store')}/mlflow.db")
-    train_levels(batch_portfolio.ledger, store)
+    train_levels(batch_portfolio.ledger, store, fast_levels())
     return store
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.levels_fast import fast_levels
 
 from risk import registry
 from risk.cli.serve import free_port, serve_command
@@ -37,13 +38,13 @@ class Trained:
     invoice_ids: list[str]
 
 
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    """Both champion models trained on a 300-customer portfolio, and that ledger as CSV."""
-    root = tmp_path_factory.mktemp("risk-service")
+def train_service_store(root: Path) -> Trained:
+    """The champion models trained on a 300-customer portfolio, and that ledger as CSV, under
+    ``root``: the session fixture ``trained`` of tests/conftest.py (one training per session
+    for tests/service and tests/web)."""
     portfolio = generate_portfolio(SampleConfig(customers=300, years=3, seed=7))
     store = registry.Store.resolve(f"sqlite:///{root}/mlruns/mlflow.db")
-    train_levels(portfolio.ledger, store)
+    train_levels(portfolio.ledger, store, fast_levels())
     ledger_dir = root / "ledger"
     write_ledger(portfolio.ledger, ledger_dir)
     from risk.portfolio import open_amounts

@@ -1,4 +1,5 @@
-"""The web pages' fixtures: the service tests' trained store and ledger, a page client."""
+"""The web pages' fixtures: the service tests' trained store and ledger (``trained``, in
+tests/conftest.py), a page client."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from risk.scoring import Scorer
 from risk.serving.audit import AuditLog
 from risk.serving.auth import hash_key
 from risk.web.app import create_app
-from tests.service.conftest import Trained, trained  # noqa: F401  (session fixture)
+from tests.service.conftest import Trained
 
 COLLECTOR_KEY = "web-collector-key"
 VIEWER_KEY = "web-viewer-key"
@@ -47,7 +48,7 @@ class Pages:
 
 
 @pytest.fixture(scope="session")
-def scorer_and_ledger(trained: Trained):  # noqa: F811
+def scorer_and_ledger(trained: Trained):
     scorer = Scorer.from_registry(registry.Store.resolve(trained.tracking_uri))
     return scorer, load_ledger(trained.ledger_dir)
 
