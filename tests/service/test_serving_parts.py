@@ -150,3 +150,72 @@ def test_inline_ledger_is_validated_by_the_contracts() -> None:
     with pytest.raises(InputError, match="at most 1 per request") as big:
         inline_ledger(_inline(), max_rows=1)
     assert big.value.status == 413
+
+
+def test_inline_ledger_typed_columns_give_the_ledger_of_the_same_rows_as_text() -> None:
+    """The inline rows reach the contracts typed (dates, numbers, flags, as a Parquet source
+    gives them): the kept ledger is the one the same rows written as CSV text give."""
+    import pandas as pd
+
+    from risk.contracts import TABLES
+    from risk.serving.app import _rows
+    from risk.validation import validate_tables
+
+    inline = schemas.InlineLedger.model_validate(
+        {
+            "customers": [
+                {
+                    "customer_id": "X1",
+                    "naf_code": "47.11F",
+                    "legal_form": "SAS",
+                    "created_on": "2015-03-04",
+                    "employees": 12,
+                    "payment_terms_days": 45,
+                    "end_of_month_terms": True,
+                    "credit_limit": 2500.5,
+                },
+                {"customer_id": "X2", "siren": "732829320"},
+            ],
+            "invoices": [
+                {
+                    "invoice_id": "A",
+                    "customer_id": "X1",
+                    "issued_on": "2024-01-10",
+                    "due_on": "2024-02-09",
+                    "amount": 1200.1,
+                    "paid_on": "2024-03-01",
+                    "amount_paid": 1200.1,
+                    "disputed": False,
+                    "channel": "paper",
+                },
+                {
+                    "invoice_id": "B",
+                    "customer_id": "X2",
+                    "issued_on": "2024-01-11",
+                    "due_on": "2024-02-10",
+                    "amount": 0.3,
+                },
+                {  # negative: a credit note
+                    "invoice_id": "C",
+                    "customer_id": "X2",
+                    "issued_on": "2024-01-12",
+                    "due_on": "2024-01-12",
+                    "amount": -50,
+                },
+            ],
+            "legal_events": [
+                {"customer_id": "X2", "published_on": "2024-02-01", "kind": "payment_order"}
+            ],
+        }
+    )
+    text = {
+        "customers": _rows(inline.customers, schemas.CustomerRow),
+        "invoices": _rows(inline.invoices, schemas.InvoiceRow),
+        "legal_events": _rows(inline.legal_events, schemas.LegalEventRow),
+    }
+    for name in ("payments", "reminders", "invoice_statuses"):
+        text[name] = pd.DataFrame(columns=[c.name for c in TABLES[name].columns], dtype="str")
+    expected = validate_tables(text).ledger
+    typed = inline_ledger(inline, max_rows=100)
+    for name in ("customers", "invoices", "credit_notes", "legal_events", "payments"):
+        pd.testing.assert_frame_equal(getattr(typed, name), getattr(expected, name))
