@@ -236,6 +236,11 @@ def test_numbers_and_dates_of_a_request_are_not_coerced_from_other_json_types() 
             {"invoice_id": "I1", "sent_on": "2024-01-01", "step": 1, "channel": "email",
              "promised_on": 0}
         )  # fmt: skip
+    with pytest.raises(ValidationError, match="disputed"):
+        schemas.InvoiceRow.model_validate(
+            {"invoice_id": "I1", "customer_id": "C1", "issued_on": "2024-01-01",
+             "due_on": "2024-02-01", "amount": 10, "disputed": "yes"}
+        )  # fmt: skip
     with pytest.raises(ValidationError, match="employees"):
         schemas.CustomerRow.model_validate({"customer_id": "C1", "employees": "12"})
     row = schemas.CustomerRow.model_validate(

@@ -121,16 +121,11 @@ def _body_as_validated(body: dict[str, Any]) -> None:
     if model is None or not isinstance(schema.get("properties"), dict):
         body["required"] = True
         return
-    for name, prop in schema["properties"].items():
+    own = model.model_json_schema(ref_template="#/components/schemas/{model}")["properties"]
+    for name in list(schema["properties"]):
         field = model.model_fields.get(name)
-        if field is None or field.default is not None or field.is_required():
-            continue
-        if "anyOf" in prop and {"type": "null"} in prop["anyOf"]:
-            continue
-        meta = {
-            k: prop.pop(k) for k in ("default", "description", "examples", "title") if k in prop
-        }
-        schema["properties"][name] = {"anyOf": [prop, {"type": "null"}], **meta}
+        if field is not None and name in own and field.default is None:
+            schema["properties"][name] = own[name]  # pydantic's: null and bounds included
     required = [name for name, field in model.model_fields.items() if field.is_required()]
     extra = model.model_config.get("json_schema_extra")
     any_of = extra.get("anyOf") if isinstance(extra, dict) else None

@@ -88,7 +88,7 @@ class CustomerRow(Strict):
         None, strict=True, ge=0, le=365, description="Payment terms in days.", examples=[30]
     )
     end_of_month_terms: bool | None = Field(
-        None, description="Terms counted from the end of month."
+        None, strict=True, description="Terms counted from the end of month."
     )
     credit_limit: float | None = Field(
         None, strict=True, ge=0, le=1e12, description="Current credit limit.", examples=[10000]
@@ -120,7 +120,7 @@ class InvoiceRow(Strict):
     amount_paid: float | None = Field(
         None, strict=True, ge=0, le=1e12, description="Amount paid so far."
     )
-    disputed: bool | None = Field(None, description="Invoice under dispute.")
+    disputed: bool | None = Field(None, strict=True, description="Invoice under dispute.")
     channel: Literal["paper", "electronic"] | None = Field(None, description="Invoice channel.")
 
     _dates = field_validator("issued_on", "due_on", "paid_on")(_check_date)
@@ -176,7 +176,12 @@ class CustomerScoreRequest(Strict):
         hide_input_in_errors=True,
         json_schema_extra={
             "anyOf": [
-                {"required": ["customer_id"], "properties": {"customer_id": {"type": "string"}}},
+                {
+                    "required": ["customer_id"],
+                    "properties": {
+                        "customer_id": {"type": "string", "minLength": 1, "maxLength": 64}
+                    },
+                },
                 {
                     "required": ["ledger"],
                     "properties": {
@@ -216,7 +221,10 @@ class InvoiceScoreRequest(Strict):
         hide_input_in_errors=True,
         json_schema_extra={
             "anyOf": [
-                {"required": ["invoice_ids"], "properties": {"invoice_ids": {"type": "array"}}},
+                {
+                    "required": ["invoice_ids"],
+                    "properties": {"invoice_ids": {"type": "array", "items": {"type": "string"}}},
+                },
                 {"required": ["ledger"], "properties": {"ledger": {"type": "object"}}},
             ]
         },
@@ -232,7 +240,7 @@ class InvoiceScoreRequest(Strict):
         None, description="Inline ledger (default: the service's ledger)."
     )
     as_of: Day | None = AsOf
-    explain: bool = Field(True, description="Add reason codes (costs SHAP time).")
+    explain: bool = Field(True, strict=True, description="Add reason codes (costs SHAP time).")
 
     _dates = field_validator("as_of")(_check_date)
 
