@@ -185,7 +185,8 @@ class Scorer:
         scored = customer_ids
         if customer_ids is not None:  # group members too: limits are consolidated per group
             scored = self._with_group_members(ledger, customer_ids)
-            ledger = subset_ledger(ledger, scored)
+            if len(set(scored)) < len(ledger.customers):  # an inline ledger is its customers'
+                ledger = subset_ledger(ledger, scored)
         frame = self.customer_features(ledger, as_of, scored).reset_index(drop=True)
         # each model's inputs are prepared once per call (shared by prediction and reasons)
         inputs = self.customer_model.prepare(frame) if len(frame) else frame

@@ -9,11 +9,14 @@ Both must give the same probability, grade, reasons and credit limit.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.service.conftest import Trained
 
 from risk import registry
@@ -109,3 +112,94 @@ def test_inline_score_equals_the_by_id_score_of_the_same_ledger(
     assert inline.reasons_en == by_id.reasons_en
     assert inline.credit_limit == by_id.credit_limit
     assert isinstance(inline.as_of, dt.date)
+
+
+# ---------------------------------------------------------------- one customer == the batch
+
+
+def _inline_body(full: Any, customer_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of ``customer_ids`` as a client sends them inline."""
+    events = full.legal_events
+    return {
+        "customers": _rows(
+            full.customers[full.customers["customer_id"].isin(customer_ids)], schemas.CustomerRow
+        ),
+        "invoices": _rows(
+            full.invoices[full.invoices["customer_id"].isin(customer_ids)], schemas.InvoiceRow
+        ),
+        "legal_events": _rows(
+            events[events["customer_id"].isin(customer_ids)], schemas.LegalEventRow
+        )
+        if events is not None
+        else [],
+    }
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """The generated portfolio as inline rows, its cut-off and its batch score (every customer
+    at once, the batch code path)."""
+
+    body: dict[str, list[dict[str, Any]]]
+    as_of: pd.Timestamp
+    batch: pd.DataFrame  # index customer_id
+    grouped: frozenset[str]  # customers in a group (their limit is consolidated)
+
+
+@pytest.fixture(scope="module")
+def portfolio(trained: Trained, scorer: Scorer) -> Portfolio:
+    full = load_ledger(trained.ledger_dir)
+    ids = set(full.customers["customer_id"])
+    body = _inline_body(full, ids)
+    # the whole portfolio through the same row models and contracts (more rows than a request
+    # may carry, hence model_construct around validated rows)
+    whole = schemas.InlineLedger.model_construct(
+        customers=[schemas.CustomerRow.model_validate(r) for r in body["customers"]],
+        invoices=[schemas.InvoiceRow.model_validate(r) for r in body["invoices"]],
+        legal_events=[schemas.LegalEventRow.model_validate(r) for r in body["legal_events"]],
+    )
+    ledger = inline_ledger(whole, 10**9)
+    as_of = ledger.date_range[1]
+    batch = scorer.score_customers(ledger, as_of, None, explain=True).set_index("customer_id")
+    grouped = (
+        frozenset(full.customers.loc[full.customers["group_id"].notna(), "customer_id"])
+        if "group_id" in full.customers
+        else frozenset()
+    )
+    return Portfolio(body, as_of, batch, grouped)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_one_customer_scored_inline_equals_its_row_of_the_batch_score(
+    portfolio: Portfolio, scorer: Scorer, data: st.DataObject
+) -> None:
+    """The one-customer path (inline rows validated, scored alone) gives the numbers of the
+    batch path (the whole portfolio scored at once), to float tolerance."""
+    customer_id = data.draw(st.sampled_from(sorted(portfolio.batch.index)), label="customer")
+    body = {
+        name: [r for r in rows if r["customer_id"] == customer_id]
+        for name, rows in portfolio.body.items()
+    }
+    if customer_id in portfolio.grouped:  # alone, its limit is not consolidated: compared below
+        body["customers"] = [{**r, "group_id": None} for r in body["customers"]]
+    request = schemas.CustomerScoreRequest.model_validate(
+        {"ledger": body, "as_of": portfolio.as_of.date().isoformat()}
+    )
+    sent = inline_ledger(request.ledger, 10_000)  # type: ignore[arg-type]
+    alone = scorer.score_customers(sent, portfolio.as_of, [customer_id], explain=True).iloc[0]
+    expected = portfolio.batch.loc[customer_id]
+
+    assert alone["probability"] == pytest.approx(expected["probability"], rel=1e-9, abs=1e-12)
+    assert alone["pd_default"] == pytest.approx(expected["pd_default"], rel=1e-9, abs=1e-12)
+    assert alone["grade"] == expected["grade"]
+    assert [r.feature for r in alone["reasons"]] == [r.feature for r in expected["reasons"]]
+    for mine, theirs in zip(alone["reasons"], expected["reasons"], strict=True):
+        assert mine.contribution == pytest.approx(theirs.contribution, rel=1e-9, abs=1e-12)
+    assert alone["reasons_fr"] == expected["reasons_fr"]
+    for column in ("current_limit", "exposure"):
+        assert alone[column] == pytest.approx(expected[column], rel=1e-9, nan_ok=True)
+    if customer_id not in portfolio.grouped:
+        for column in ("suggested_limit", "headroom"):
+            assert alone[column] == pytest.approx(expected[column], rel=1e-9, nan_ok=True)
+        assert alone["rules"] == expected["rules"]

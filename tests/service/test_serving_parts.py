@@ -150,3 +150,144 @@ def test_inline_ledger_is_validated_by_the_contracts() -> None:
     with pytest.raises(InputError, match="at most 1 per request") as big:
         inline_ledger(_inline(), max_rows=1)
     assert big.value.status == 413
+
+
+def test_inline_ledger_typed_columns_give_the_ledger_of_the_same_rows_as_text() -> None:
+    """The inline rows reach the contracts typed (dates, numbers, flags, as a Parquet source
+    gives them): the kept ledger is the one the same rows written as CSV text give."""
+    import pandas as pd
+
+    from risk.contracts import TABLES
+    from risk.serving.app import _rows
+    from risk.validation import validate_tables
+
+    inline = schemas.InlineLedger.model_validate(
+        {
+            "customers": [
+                {
+                    "customer_id": "X1",
+                    "naf_code": "47.11F",
+                    "legal_form": "SAS",
+                    "created_on": "2015-03-04",
+                    "employees": 12,
+                    "payment_terms_days": 45,
+                    "end_of_month_terms": True,
+                    "credit_limit": 2500.5,
+                },
+                {"customer_id": "X2", "siren": "732829320"},
+            ],
+            "invoices": [
+                {
+                    "invoice_id": "A",
+                    "customer_id": "X1",
+                    "issued_on": "2024-01-10",
+                    "due_on": "2024-02-09",
+                    "amount": 1200.1,
+                    "paid_on": "2024-03-01",
+                    "amount_paid": 1200.1,
+                    "disputed": False,
+                    "channel": "paper",
+                },
+                {
+                    "invoice_id": "B",
+                    "customer_id": "X2",
+                    "issued_on": "2024-01-11",
+                    "due_on": "2024-02-10",
+                    "amount": 0.3,
+                },
+                {  # negative: a credit note
+                    "invoice_id": "C",
+                    "customer_id": "X2",
+                    "issued_on": "2024-01-12",
+                    "due_on": "2024-01-12",
+                    "amount": -50,
+                },
+            ],
+            "legal_events": [
+                {"customer_id": "X2", "published_on": "2024-02-01", "kind": "payment_order"}
+            ],
+        }
+    )
+    text = {
+        "customers": _rows(inline.customers, schemas.CustomerRow),
+        "invoices": _rows(inline.invoices, schemas.InvoiceRow),
+        "legal_events": _rows(inline.legal_events, schemas.LegalEventRow),
+    }
+    for name in ("payments", "reminders", "invoice_statuses"):
+        text[name] = pd.DataFrame(columns=[c.name for c in TABLES[name].columns], dtype="str")
+    expected = validate_tables(text).ledger
+    typed = inline_ledger(inline, max_rows=100)
+    for name in ("customers", "invoices", "credit_notes", "legal_events", "payments"):
+        pd.testing.assert_frame_equal(getattr(typed, name), getattr(expected, name))
+
+
+# ---------------------------------------------------------------- what schemathesis found
+
+
+def test_numbers_and_dates_of_a_request_are_not_coerced_from_other_json_types() -> None:
+    """``credit_limit: false`` and ``promised_on: 0`` were accepted (pydantic's lax mode read
+    them as 0.0 and 1970-01-01) while the document says number and date string: now 400."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="credit_limit"):
+        schemas.CustomerRow.model_validate({"customer_id": "C1", "credit_limit": False})
+    with pytest.raises(ValidationError, match="promised_on"):
+        schemas.ReminderRow.model_validate(
+            {"invoice_id": "I1", "sent_on": "2024-01-01", "step": 1, "channel": "email",
+             "promised_on": 0}
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="disputed"):
+        schemas.InvoiceRow.model_validate(
+            {"invoice_id": "I1", "customer_id": "C1", "issued_on": "2024-01-01",
+             "due_on": "2024-02-01", "amount": 10, "disputed": "yes"}
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="employees"):
+        schemas.CustomerRow.model_validate({"customer_id": "C1", "employees": "12"})
+    row = schemas.CustomerRow.model_validate(
+        {"customer_id": "C1", "credit_limit": 20000, "created_on": "2015-01-01"}
+    )
+    assert row.credit_limit == 20000.0 and str(row.created_on) == "2015-01-01"
+
+
+def _bentoml_body(model: type[schemas.Strict]) -> dict[str, object]:
+    """A request body as BentoML 1.4 declares it: optional fields without ``null``, the first
+    field of the model's ``anyOf`` listed as required."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    schema.pop("anyOf", None)
+    for prop in list(schema.get("properties", {}).values()):
+        if "anyOf" in prop:
+            kept = [p for p in prop.pop("anyOf") if p != {"type": "null"}]
+            prop.update(kept[0])
+    if model is schemas.InvoiceScoreRequest:
+        schema["required"] = ["invoice_ids"]
+    schema["title"] = f"{model.__name__}IODescriptor"
+    return {"content": {"application/json": {"schema": schema}}, "required": True}
+
+
+def test_request_bodies_are_declared_as_the_models_validate_them() -> None:
+    """The document BentoML generates refused ``invoice_ids: null`` beside an inline ledger and
+    required a body for ``/models`` and ``/worklist``, all of which the service accepts."""
+    import jsonschema
+
+    from risk.serving.openapi import _body_as_validated
+
+    invoices = _bentoml_body(schemas.InvoiceScoreRequest)
+    _body_as_validated(invoices)
+    schema = invoices["content"]["application/json"]["schema"]  # type: ignore[index]
+    ledger = {"customers": [{"customer_id": "C1"}]}
+    refs = {"$ref": "#/components/schemas/InlineLedger"}
+    assert schema["properties"]["ledger"]["anyOf"][0] == refs
+    schema["properties"]["ledger"]["anyOf"][0] = {"type": "object"}  # no components here
+    jsonschema.validate({"invoice_ids": None, "ledger": ledger}, schema)
+    jsonschema.validate({"invoice_ids": ["I1"]}, schema)
+    for refused in ({"invoice_ids": None}, {}, {"ledger": None}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(refused, schema)
+    schemas.InvoiceScoreRequest.model_validate({"invoice_ids": None, "ledger": ledger})
+    assert invoices["required"] is True
+    for model in (schemas.EmptyRequest, schemas.WorklistRequest):
+        body = _bentoml_body(model)
+        _body_as_validated(body)
+        assert body["required"] is False  # the service reads a missing body as {}
+        model.model_validate({})

@@ -146,3 +146,32 @@ def test_counts_reconcile_and_only_kept_rows_enter(ledger, rows) -> None:  # typ
     )
     assert kept_ids <= in_ledger
     assert not ({f"N{r - 1}" for r in bad_rows} & in_ledger)
+
+
+def test_rows_naming_customers_and_invoices_of_the_ledger_are_checked_against_them(ledger) -> None:
+    """Only the rows a batch names are taken from the ledger for the foreign-key checks: a
+    legal event of a known customer and a credit note on a known invoice of another customer
+    are kept, a legal event of an unknown customer is refused with the contract's rule."""
+    check = check_events(
+        ledger,
+        {
+            "legal_events": frame(
+                customer_id=["C2", "C9"],
+                published_on=["2024-06-01", "2024-06-01"],
+                kind=["payment_order", "payment_order"],
+            ),
+            "credit_notes": frame(
+                credit_note_id=["CN9"],
+                customer_id=["C3"],
+                invoice_id=["I4"],
+                issued_on=["2024-06-01"],
+                amount=["5"],
+            ),
+        },
+    )
+    assert check.kept == {"legal_events": 1, "credit_notes": 1}
+    (issue,) = check.issues.itertuples()
+    assert (issue.table, issue.row, issue.column) == ("legal_events", 2, "customer_id")
+    assert "customers.customer_id" in issue.rule
+    assert check.customers == {"C2", "C3"}
+    assert len(check.ledger.customers) == len(ledger.customers)  # none lost, none added

@@ -197,11 +197,13 @@ def inline_ledger(inline: schemas.InlineLedger, max_rows: int) -> Ledger:
     """
     if inline.n_rows > max_rows:
         raise InputError(f"ledger: {inline.n_rows} rows sent, at most {max_rows} per request", 413)
+    # typed columns, as a Parquet source gives them: the contracts check them without parsing
+    # text again (pydantic parsed the JSON already); the rules and messages are the same
     raw = {
-        "customers": _rows(inline.customers, schemas.CustomerRow),
-        "invoices": _rows(inline.invoices, schemas.InvoiceRow),
+        "customers": _typed_rows(inline.customers, schemas.CustomerRow, "customers"),
+        "invoices": _typed_rows(inline.invoices, schemas.InvoiceRow, "invoices"),
+        "legal_events": _typed_rows(inline.legal_events, schemas.LegalEventRow, "legal_events"),
     }
-    raw["legal_events"] = _rows(inline.legal_events, schemas.LegalEventRow)
     # an absent table would drop its features; an empty one means "none happened"
     for name in ("payments", "reminders", "invoice_statuses"):
         raw[name] = pd.DataFrame(columns=[c.name for c in TABLES[name].columns], dtype="str")
@@ -228,6 +230,30 @@ def _rows(rows: list[Any], model: type[BaseModel]) -> pd.DataFrame:
     columns = list(model.model_fields)
     data = [{k: _text(v) for k, v in row.model_dump().items()} for row in rows]
     return pd.DataFrame(data, columns=columns, dtype="str").fillna("")
+
+
+def _typed_rows(rows: list[Any], model: type[BaseModel], table: str) -> pd.DataFrame:
+    """Rows with the contract's dtypes for dates, numbers and flags (missing values as NaT, NaN,
+    NA) and text for the rest, as a typed (Parquet) source hands them to the contracts."""
+    columns = list(model.model_fields)
+    values = {name: [getattr(row, name) for row in rows] for name in columns}
+    kinds = {c.name: c.kind for c in TABLES[table].columns}
+    out: dict[str, pd.Series] = {}
+    for name in columns:
+        kind = kinds.get(name)
+        if kind == "date":
+            out[name] = pd.Series(
+                pd.to_datetime(pd.Series(values[name], dtype=object)), dtype="datetime64[ns]"
+            )
+        elif kind in ("float", "int"):
+            out[name] = pd.Series(
+                [math.nan if v is None else float(v) for v in values[name]], dtype="float64"
+            )
+        elif kind == "bool":
+            out[name] = pd.Series(values[name], dtype="boolean")
+        else:
+            out[name] = pd.Series([_text(v) for v in values[name]], dtype="str")
+    return pd.DataFrame(out, columns=columns)
 
 
 def _text(value: object) -> str:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -22,9 +23,20 @@ from pydantic import (
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$")
 MAX_ROWS = 1000
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
 #: a date between EARLIEST and LATEST, said in the schema too (JSON schema cannot bound dates)
+def _date_input(value: object) -> object:
+    """A date comes as ``YYYY-MM-DD`` text (or a date), never as a number: pydantic's lax mode
+    would read ``0`` as 1970-01-01, which the schema (a string) does not allow."""
+    if isinstance(value, (bool, int, float)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
 Day = Annotated[
     dt.date,
+    BeforeValidator(_date_input),
     WithJsonSchema(
         {
             "type": "string",
@@ -70,16 +82,16 @@ class CustomerRow(Strict):
         None, description="Company creation date.", examples=["2010-05-01"]
     )
     employees: int | None = Field(
-        None, ge=0, le=10_000_000, description="Head count.", examples=[12]
+        None, strict=True, ge=0, le=10_000_000, description="Head count.", examples=[12]
     )
     payment_terms_days: int | None = Field(
-        None, ge=0, le=365, description="Payment terms in days.", examples=[30]
+        None, strict=True, ge=0, le=365, description="Payment terms in days.", examples=[30]
     )
     end_of_month_terms: bool | None = Field(
-        None, description="Terms counted from the end of month."
+        None, strict=True, description="Terms counted from the end of month."
     )
     credit_limit: float | None = Field(
-        None, ge=0, le=1e12, description="Current credit limit.", examples=[10000]
+        None, strict=True, ge=0, le=1e12, description="Current credit limit.", examples=[10000]
     )
     group_id: str | None = Field(
         None, max_length=64, description="Group for consolidated exposure."
@@ -98,14 +110,17 @@ class InvoiceRow(Strict):
     issued_on: Day = Field(description="Issue date.", examples=["2024-01-10"])
     due_on: Day = Field(description="Due date.", examples=["2024-02-09"])
     amount: float = Field(
+        strict=True,
         ge=-1e12,
         le=1e12,
         description="Amount incl. tax (> 0; negative = credit note).",
         examples=[1200.0],
     )
     paid_on: Day | None = Field(None, description="Settlement date, empty while open.")
-    amount_paid: float | None = Field(None, ge=0, le=1e12, description="Amount paid so far.")
-    disputed: bool | None = Field(None, description="Invoice under dispute.")
+    amount_paid: float | None = Field(
+        None, strict=True, ge=0, le=1e12, description="Amount paid so far."
+    )
+    disputed: bool | None = Field(None, strict=True, description="Invoice under dispute.")
     channel: Literal["paper", "electronic"] | None = Field(None, description="Invoice channel.")
 
     _dates = field_validator("issued_on", "due_on", "paid_on")(_check_date)
@@ -161,10 +176,17 @@ class CustomerScoreRequest(Strict):
         hide_input_in_errors=True,
         json_schema_extra={
             "anyOf": [
-                {"required": ["customer_id"]},
+                {
+                    "required": ["customer_id"],
+                    "properties": {
+                        "customer_id": {"type": "string", "minLength": 1, "maxLength": 64}
+                    },
+                },
                 {
                     "required": ["ledger"],
-                    "properties": {"ledger": {"properties": {"customers": {"maxItems": 1}}}},
+                    "properties": {
+                        "ledger": {"type": "object", "properties": {"customers": {"maxItems": 1}}}
+                    },
                 },
             ]
         },
@@ -197,7 +219,15 @@ class InvoiceScoreRequest(Strict):
     model_config = ConfigDict(
         extra="forbid",
         hide_input_in_errors=True,
-        json_schema_extra={"anyOf": [{"required": ["invoice_ids"]}, {"required": ["ledger"]}]},
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["invoice_ids"],
+                    "properties": {"invoice_ids": {"type": "array", "items": {"type": "string"}}},
+                },
+                {"required": ["ledger"], "properties": {"ledger": {"type": "object"}}},
+            ]
+        },
     )
 
     invoice_ids: list[str] | None = Field(
@@ -210,7 +240,7 @@ class InvoiceScoreRequest(Strict):
         None, description="Inline ledger (default: the service's ledger)."
     )
     as_of: Day | None = AsOf
-    explain: bool = Field(True, description="Add reason codes (costs SHAP time).")
+    explain: bool = Field(True, strict=True, description="Add reason codes (costs SHAP time).")
 
     _dates = field_validator("as_of")(_check_date)
 
@@ -239,7 +269,7 @@ class ExplainRequest(Strict):
 class WorklistRequest(Strict):
     as_of: Day | None = AsOf
     top: int | None = Field(
-        None, ge=1, le=MAX_ROWS, description="Keep the N first rows.", examples=[20]
+        None, strict=True, ge=1, le=MAX_ROWS, description="Keep the N first rows.", examples=[20]
     )
     grades: list[Literal["A", "B", "C", "D", "E"]] | None = Field(
         None, max_length=5, description="Keep these grades.", examples=[["D", "E"]]
@@ -251,7 +281,7 @@ class WorklistRequest(Strict):
         examples=[["F"]],
     )
     min_amount: float | None = Field(
-        None, ge=0, le=1e12, description="Smallest open amount.", examples=[1000]
+        None, strict=True, ge=0, le=1e12, description="Smallest open amount.", examples=[1000]
     )
 
 
@@ -384,7 +414,7 @@ class CreditNoteRow(Strict):
     customer_id: str = Field(min_length=1, max_length=64, description="Customer credited.")
     invoice_id: str | None = Field(None, max_length=64, description="Invoice credited.")
     issued_on: Day = Field(description="Credit note date.")
-    amount: float = Field(ge=0.01, le=1e12, description="Amount credited (> 0).")
+    amount: float = Field(strict=True, ge=0.01, le=1e12, description="Amount credited (> 0).")
 
     _dates = field_validator("issued_on")(_check_date)
 
@@ -393,7 +423,7 @@ class PaymentRow(Strict):
     payment_id: str = Field(min_length=1, max_length=64, description="Payment key.")
     invoice_id: str = Field(min_length=1, max_length=64, description="Invoice paid.")
     paid_on: Day = Field(description="Payment date.")
-    amount: float = Field(ge=0.01, le=1e12, description="Amount paid (> 0).")
+    amount: float = Field(strict=True, ge=0.01, le=1e12, description="Amount paid (> 0).")
 
     _dates = field_validator("paid_on")(_check_date)
 
@@ -401,7 +431,9 @@ class PaymentRow(Strict):
 class ReminderRow(Strict):
     invoice_id: str = Field(min_length=1, max_length=64, description="Invoice reminded.")
     sent_on: Day = Field(description="Date sent.")
-    step: int = Field(ge=1, le=100, description="Step of the dunning scenario (1 = first).")
+    step: int = Field(
+        strict=True, ge=1, le=100, description="Step of the dunning scenario (1 = first)."
+    )
     channel: str = Field(min_length=1, max_length=32, description="email, phone, letter, ...")
     outcome: str | None = Field(None, max_length=32, description="none, promise_to_pay, ...")
     promised_on: Day | None = Field(None, description="Promised payment date.")
@@ -477,11 +509,11 @@ class ForecastScenario(Strict):
     """A stress on the payment behaviour (``risk.timing.forecast.Scenario``)."""
 
     delay_top_customers: int = Field(
-        0, ge=0, le=100_000, description="The N customers with the largest open amount...",
+        0, strict=True, ge=0, le=100_000, description="The N customers with the largest open amount...",
         examples=[10],
     )  # fmt: skip
     delay_days: int = Field(
-        0, ge=0, le=3650, description="...pay this many days later.", examples=[30]
+        0, strict=True, ge=0, le=3650, description="...pay this many days later.", examples=[30]
     )
     sector: str | None = Field(
         None,
@@ -492,7 +524,12 @@ class ForecastScenario(Strict):
         examples=["F"],
     )
     sector_hazard_factor: float = Field(
-        1.0, ge=0, le=100, description="...by this factor (0.5: half as fast).", examples=[0.5]
+        1.0,
+        strict=True,
+        ge=0,
+        le=100,
+        description="...by this factor (0.5: half as fast).",
+        examples=[0.5],
     )
 
 
@@ -502,12 +539,16 @@ class ForecastRequest(Strict):
         description="Forecast date (default: the ledger's last event date; not before its first).",
         examples=["2026-06-30"],
     )
-    weeks: int = Field(13, ge=1, le=52, description="Weeks forecast.", examples=[13])
+    weeks: int = Field(13, strict=True, ge=1, le=52, description="Weeks forecast.", examples=[13])
     by: Literal["total", "customer", "sector", "grade"] = Field(
         "total", description="Break down by customer, sector (NAF section) or grade."
     )
     top: int = Field(
-        100, ge=1, le=MAX_ROWS, description="Groups kept (largest expected cash first)."
+        100,
+        strict=True,
+        ge=1,
+        le=MAX_ROWS,
+        description="Groups kept (largest expected cash first).",
     )
     scenario: ForecastScenario | None = Field(None, description="Stress scenario (default: none).")
 
