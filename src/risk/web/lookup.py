@@ -50,3 +50,10 @@ def rows_of_any(frame: pd.DataFrame, column: str, keys: Iterable[object]) -> pd.
     parts = [positions[k] for k in dict.fromkeys(keys) if k in positions]
     found = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.intp)
     return frame.iloc[found]
+
+
+def warm(frame: pd.DataFrame | None, column: str) -> None:
+    """Group ``frame`` by ``column`` now (e.g. in a background thread when a new ledger version
+    is published), so that the first page view of that version finds the grouping ready."""
+    if frame is not None and column in frame:
+        _positions(frame, column)
