@@ -6,13 +6,21 @@ caches every customer's and open invoice's scores (``risk.serving.cache``, timed
 service pays it when a ledger version is published); the pages build their state from those
 scores (timed apart: paid in a background thread at start-up), then each page is asked N times
 through the ASGI app in-process (no network), signed in as a collector. A recorded action goes
-through the ledger-events path (a new ledger version, the customer rescored).
+through the ledger-events path (a new ledger version, the customer rescored). Each page's CPU
+time (the process's, nothing else running) is printed beside its wall time: on the shared
+machine only the CPU figure holds. With the month-end history (``--history``, ``--quick``) a few
+pages are asked while it runs (they answer from the scores they have) and its CPU is reported.
+The worklist's paging step is timed before (filter and sort of the whole table per request) and
+now (the view prepared once per version) on the run's rows.
 
     uv run python benchmarks/bench_web.py --quick    # 300 customers, 10 requests per page
     uv run python benchmarks/bench_web.py --ledger /tmp/h15/l10k --store /tmp/h15/store300
                                                      # an existing ledger folder and model store
     uv run python benchmarks/bench_web.py            # 100k customers generated (the issue's
                                                      # target: every page under 300 ms)
+    uv run python benchmarks/bench_web.py --paging 100000   # the paging step alone, synthetic
+                                                     # rows, no model (seconds)
+    ... --profile                                    # cProfile of the sheet's data steps
 """
 
 from __future__ import annotations
