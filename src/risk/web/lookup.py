@@ -32,17 +32,18 @@ def one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its Arrow-backed columns of several chunks combined into one (a shallow
     copy; ``frame`` itself is unchanged, other columns are shared)."""
     chunked = [
-        column
-        for column in frame.columns
-        if getattr(getattr(frame[column].array, "_pa_array", None), "num_chunks", 1) > 1
+        i
+        for i in range(frame.shape[1])
+        if getattr(getattr(frame.iloc[:, i].array, "_pa_array", None), "num_chunks", 1) > 1
     ]
     if not chunked:
         return frame
     out = frame.copy(deep=False)
-    for column in chunked:
-        values = frame[column].array._pa_array  # type: ignore[attr-defined]
+    for i in chunked:
+        column = frame.iloc[:, i]
+        values = column.array._pa_array  # type: ignore[attr-defined]
         combined = pa.chunked_array([values.combine_chunks()], type=values.type)
-        out[column] = pd.Series(pd.array(combined, dtype=frame[column].dtype), index=frame.index)
+        out.isetitem(i, pd.Series(pd.array(combined, dtype=column.dtype), index=frame.index))
     return out
 
 
