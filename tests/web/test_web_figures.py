@@ -225,3 +225,75 @@ def test_history_from_batch_outputs(tmp_path: Path) -> None:
     c1 = found[found["customer_id"] == "C1"]
     assert c1["grade"].tolist() == ["C", "E"]  # the last run of May is kept
     assert c1["month_end"].tolist() == [pd.Timestamp("2024-04-30"), pd.Timestamp("2024-05-31")]
+
+
+def _reference_page(rows: pd.DataFrame, query: Query, page_size: int) -> tuple[list[str], int]:
+    """Filters then sort of the whole table, written from the worklist's rules: every filter
+    is an exact match (grades: any of them; amount: total owed at least), sorted by the chosen
+    column then the amount at risk (largest first), ties in table order."""
+    from risk.web.worklist import SORTS
+
+    keep = pd.Series(True, index=rows.index)
+    if query.grades:
+        keep &= rows["grade"].isin(query.grades)
+    for column in ("sector", "action", "owner"):
+        if getattr(query, column):
+            keep &= rows[column] == getattr(query, column)
+    if query.min_amount > 0:
+        keep &= rows["total_owed"] >= query.min_amount
+    column, ascending = SORTS[query.sort]
+    matched = rows[keep].sort_values(
+        [column, "at_risk"], ascending=[ascending, False], kind="stable"
+    )
+    start = (query.page - 1) * page_size
+    return matched.index[start : start + page_size].tolist(), len(matched)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(0, 60),
+    seed=st.integers(0, 2**31 - 1),
+    categorical=st.booleans(),
+    grades=st.lists(st.sampled_from("ABCDEZ"), max_size=3, unique=True),
+    sector=st.sampled_from(["", "G", "F", "Q"]),
+    action=st.sampled_from(["", "courtesy_reminder", "formal_notice", "none"]),
+    owner=st.sampled_from(["", "collector", "credit_manager"]),
+    min_amount=st.sampled_from([0.0, 100.0, 500.0]),
+    sort=st.sampled_from(["at_risk", "total_owed", "grade", "dpd", "action_date", "name"]),
+    page=st.integers(1, 5),
+    page_size=st.integers(1, 12),
+)
+def test_prepared_pages_equal_filtering_then_sorting_the_whole_table(
+    n, seed, categorical, grades, sector, action, owner, min_amount, sort, page, page_size
+) -> None:
+    """Paging over the prepared view (orders computed once per version) gives the rows and the
+    match count of filtering then sorting the whole table, for any filters, sort and page."""
+    import numpy as np
+
+    from risk.web.worklist import prepare
+
+    rng = np.random.default_rng(seed)
+    grade = rng.choice(list("ABCDE"), n)
+    rows = pd.DataFrame(
+        {
+            "grade": pd.Categorical(grade, categories=list("ABCDE")) if categorical else grade,
+            "sector": rng.choice(["", "G", "F"], n).astype(object),
+            "action": rng.choice(["courtesy_reminder", "formal_notice", "call"], n),
+            "owner": rng.choice(["collector", "credit_manager"], n),
+            # few distinct amounts: ties on the sort column and on the amount at risk
+            "total_owed": rng.choice([50.0, 100.0, 500.0, 900.0], n),
+            "at_risk": rng.choice([0.0, 5.0, 5.0, 30.0], n),
+            "max_days_past_due": rng.integers(-10, 90, n),
+            "action_date": pd.to_datetime(
+                rng.choice(["2024-06-01", "2024-07-01", None], n), errors="coerce"
+            ),
+            "name": rng.choice(["Alpha", "Beta", "Gamma"], n),
+        },
+        index=pd.Index([f"C{i}" for i in range(n)], name="customer_id"),
+    )
+    query = Query(grades=tuple(grades), sector=sector, action=action, owner=owner,
+                  min_amount=min_amount, sort=sort, page=page)  # fmt: skip
+    prepared = prepare(rows)
+    for _ in range(2):  # the same prepared view answers several requests
+        found, matched = prepared.page(query, page_size)
+        assert (found.index.tolist(), matched) == _reference_page(rows, query, page_size)

@@ -29,3 +29,25 @@ def test_a_new_frame_is_grouped_again() -> None:
     second = pd.DataFrame({"customer_id": ["C2", "C1", "C1"], "n": [3, 4, 5]})
     assert list(rows_of(second, "customer_id", "C1")["n"]) == [4, 5]
     assert list(rows_of(first, "customer_id", "C1")["n"]) == [1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.sampled_from(["C1", "C2", "C3"]), min_size=1, max_size=30),
+       cut=st.integers(0, 30), wanted=st.sampled_from(["C1", "C2", "C9"]))  # fmt: skip
+def test_rows_of_arrow_columns_in_chunks(values, cut, wanted) -> None:
+    """Text columns as Parquet gives them (Arrow, several chunks) are looked up from one
+    combined chunk: the rows and the dtypes are those of the filter, the frame is unchanged."""
+    import pyarrow as pa
+
+    cut = min(cut, len(values))
+    chunks = pa.chunked_array([values[:cut], values[cut:]], type=pa.large_string())
+    dtype = pd.StringDtype("pyarrow")
+    frame = pd.DataFrame({"customer_id": pd.array(chunks, dtype=dtype), "n": range(len(values))})
+    expected = frame[frame["customer_id"] == wanted]
+    found = rows_of(frame, "customer_id", wanted)
+    pd.testing.assert_frame_equal(found, expected)
+    assert frame["customer_id"].array._pa_array.num_chunks == 2  # the ledger's frame as it was
+    pd.testing.assert_frame_equal(
+        rows_of_any(frame, "customer_id", ["C2", "C1"]),
+        frame[frame["customer_id"].isin(["C1", "C2"])],
+    )

@@ -143,6 +143,11 @@ class WebApp:
             self._rebuild(scorer, ledger, version, cache, service)
             return state
 
+    def loading(self) -> str | None:
+        """The ledger version being loaded in the background (the pages meanwhile show the
+        previous one), or None."""
+        return self._rebuilding
+
     def _view(self, service: ServiceContext) -> tuple[Ledger, str, Any] | None:
         """(ledger, version, score cache) the service currently scores by id."""
         ledgers = getattr(service, "ledgers", None)

@@ -131,6 +131,31 @@ LABELS: dict[str, tuple[str, str]] = {
         "The history is being computed; reload in a moment.",
         "L'historique est en cours de calcul ; rechargez dans un instant.",
     ),
+    "history_progress": (
+        "The history is being computed in the background ({done} of {total} month ends done); "
+        "reload in a moment.",
+        "L'historique est en cours de calcul en arrière-plan ({done} fins de mois sur {total}) ; "
+        "rechargez dans un instant.",
+    ),
+    "history_pages": (
+        "Month-end history computed on {date} at {time} (ledger version {version}).",
+        "Historique des fins de mois calculé le {date} à {time} (version du grand livre "
+        "{version}).",
+    ),
+    "history_batch": (
+        "Month-end history from the nightly batch outputs, read on {date} at {time}.",
+        "Historique des fins de mois lu dans les sorties du traitement de nuit le {date} à {time}.",
+    ),
+    "figures_of": (
+        "Figures of ledger version {version}, computed on {date} at {time}.",
+        "Chiffres de la version {version} du grand livre, calculés le {date} à {time}.",
+    ),
+    "figures_loading": (
+        "A newer ledger version ({version}) is being loaded; these figures are of the last "
+        "complete one.",
+        "Une version plus récente du grand livre ({version}) est en cours de chargement ; ces "
+        "chiffres sont ceux de la dernière version complète.",
+    ),
     "limit": ("Credit limit", "Limite de crédit"),
     "current_limit": ("Current limit", "Limite actuelle"),
     "suggested_limit": ("Suggested limit", "Limite suggérée"),

@@ -25,7 +25,7 @@ from risk.web.security import current_session, prefix
 from risk.web.sessions import COOKIE, Session
 from risk.web.sheet import customer_sheet
 from risk.web.state import PortfolioState
-from risk.web.worklist import SORTS, Query, select
+from risk.web.worklist import SORTS, Query
 
 if TYPE_CHECKING:
     from risk.web.app import WebApp
@@ -83,7 +83,10 @@ async def dashboard(request: Request) -> Response:
         return error  # type: ignore[return-value]
     snap = await run_in_threadpool(state.snapshot)
     t = web.translator(request)
-    return web.render(request, "dashboard.html", session, **views.dashboard_view(snap, t))
+    return web.render(
+        request, "dashboard.html", session, **views.dashboard_view(snap, t),
+        fresh=views.freshness(snap, web.loading(), t),
+    )  # fmt: skip
 
 
 def parse_query(params: Any) -> Query:
@@ -126,14 +129,16 @@ async def worklist(request: Request) -> Response:
     if state is None:
         return error  # type: ignore[return-value]
     snap = await run_in_threadpool(state.snapshot)
-    rows, matched = await run_in_threadpool(select, snap.customers, query)
+    prepared = await run_in_threadpool(snap.prepared)
+    rows, matched = prepared.page(query)
     context = views.worklist_view(snap, rows, matched, query, request.query_params)
     partial = (
         request.headers.get("hx-request") == "true"
         and request.headers.get("hx-target") == "worklist-results"
     )
     template = "_worklist_results.html" if partial else "worklist.html"
-    return web.render(request, template, session, **context)
+    fresh = views.freshness(snap, web.loading(), web.translator(request))
+    return web.render(request, template, session, **context, fresh=fresh)
 
 
 async def customer(request: Request) -> Response:
@@ -166,6 +171,8 @@ async def customer(request: Request) -> Response:
     return web.render(
         request, "customer.html", session, **views.customer_view(snap, sheet, t),
         recorded=request.query_params.get("recorded") == "1", channels=CHANNELS,
+        fresh=views.freshness(snap, web.loading(), t),
+        history_note=views.history_note(state.history_progress, t),
     )  # fmt: skip
 
 

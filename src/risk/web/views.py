@@ -12,8 +12,9 @@ from risk.portfolio import AGING_BUCKETS
 from risk.web.cashin import FORECAST
 from risk.web.charts import bar_chart, line_chart
 from risk.web.i18n import Translator
+from risk.web.lookup import rows_of
 from risk.web.sheet import Sheet
-from risk.web.state import Snapshot
+from risk.web.state import HistoryProgress, Snapshot
 from risk.web.worklist import PAGE_SIZE, SORTS, Query
 
 PROMISE_DAYS = 7
@@ -21,6 +22,21 @@ PROMISE_DAYS = 7
 
 def default_promise(as_of: pd.Timestamp) -> str:
     return (pd.Timestamp(as_of) + pd.Timedelta(days=PROMISE_DAYS)).date().isoformat()
+
+
+class CustomerNames:
+    """Customer name by id for the few customers a page lists (``get`` as a mapping's), looked
+    up through the customers table's grouping (``risk.web.lookup``) instead of indexing the
+    whole table per request."""
+
+    def __init__(self, customers: pd.DataFrame) -> None:
+        self.customers = customers
+
+    def get(self, customer_id: str, default: Any = None) -> Any:
+        if "name" not in self.customers:
+            return default
+        found = rows_of(self.customers, "customer_id", customer_id)
+        return found["name"].iloc[0] if len(found) else default
 
 
 def dashboard_view(snap: Snapshot, t: Translator) -> dict[str, Any]:
@@ -83,9 +99,34 @@ def dashboard_view(snap: Snapshot, t: Translator) -> dict[str, Any]:
         "cash_beyond": cash.beyond,
         "board": board,
         "alerts": snap.alerts,
-        "names": snap.ledger.customers.set_index("customer_id").get("name", pd.Series(dtype=str)),
+        "names": CustomerNames(snap.ledger.customers),
         "max_alerts": 10,
     }
+
+
+def freshness(snap: Snapshot, loading: str | None, t: Translator) -> dict[str, Any]:
+    """What the page's figures are of: the ledger version, when they were computed (UTC), and
+    whether a newer version is being loaded meanwhile (the page shows the last complete one)."""
+    return {
+        "version": snap.version,
+        "built_at": snap.built_at.strftime("%H:%M:%S UTC"),
+        "built_on": t.date(pd.Timestamp(snap.built_at.date())),
+        "loading": loading if loading and loading != snap.version else None,
+    }
+
+
+def history_note(progress: HistoryProgress, t: Translator) -> str:
+    """The customer sheet's line on the month-end history: how far its scorings are, or when
+    and on which ledger version it was computed."""
+    if progress.finished_at is None:
+        if progress.total:
+            return t("history_progress").format(done=progress.done, total=progress.total)
+        return t("history_pending")
+    stamp = progress.finished_at.strftime("%H:%M UTC")
+    return t("history_" + (progress.source or "pages")).format(
+        date=t.date(pd.Timestamp(progress.finished_at.date())), time=stamp,
+        version=progress.version or "-",
+    )  # fmt: skip
 
 
 def _options(values: pd.Series) -> list[str]:
@@ -95,7 +136,7 @@ def _options(values: pd.Series) -> list[str]:
 def worklist_view(
     snap: Snapshot, rows: pd.DataFrame, matched: int, query: Query, params: Any
 ) -> dict[str, Any]:
-    customers = snap.customers
+    options = snap.prepared().options
     pages = max((matched + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     base = [(k, v) for k, v in params.multi_items() if k != "page"]
 
@@ -113,9 +154,9 @@ def worklist_view(
         "grade_options": list(snap.scores["grade"].cat.categories)
         if hasattr(snap.scores["grade"], "cat")
         else _options(snap.scores["grade"]),
-        "sector_options": _options(customers["sector"]) if len(customers) else [],
-        "action_options": _options(customers["action"]) if len(customers) else [],
-        "owner_options": _options(customers["owner"]) if len(customers) else [],
+        "sector_options": options["sector"],
+        "action_options": options["action"],
+        "owner_options": options["owner"],
         "as_of": snap.as_of,
         "default_promise": default_promise(snap.as_of),
     }

@@ -98,25 +98,83 @@ def customer_rows(
     return out
 
 
+FILTERED = ("grade", "sector", "action", "owner")
+
+
+@dataclass(frozen=True)
+class PreparedWorklist:
+    """The customer rows of one ledger version made ready for paging: each sort's row order
+    computed once, the filtered columns as integer codes, the filters' choices listed.
+
+    A page request is then a mask over the codes and a slice of a precomputed order (a stable
+    sort of the whole table keeps, restricted to the matching rows, the order a stable sort of
+    those rows alone gives: the page equals filtering then sorting). Build one with ``prepare``.
+    """
+
+    rows: pd.DataFrame
+    orders: dict[str, np.ndarray]  # sort name -> row positions in that order
+    codes: dict[str, np.ndarray]  # filtered column -> factorized codes (-1: missing)
+    values: dict[str, dict[object, int]]  # filtered column -> value -> code
+    total_owed: np.ndarray
+    options: dict[str, list[str]]  # filtered column -> sorted non-empty values
+
+    def page(self, query: Query, page_size: int = PAGE_SIZE) -> tuple[pd.DataFrame, int]:
+        """The rows of one page after filters and sort, and the number of rows that matched."""
+        rows = self.rows
+        if rows.empty:
+            return rows, 0
+        keep: np.ndarray | None = None
+
+        def both(mask: np.ndarray) -> None:
+            nonlocal keep
+            keep = mask if keep is None else keep & mask
+
+        if query.grades:
+            wanted = [self.values["grade"][g] for g in query.grades if g in self.values["grade"]]
+            both(np.isin(self.codes["grade"], np.array(wanted, dtype=np.intp)))
+        for column in ("sector", "action", "owner"):
+            value = getattr(query, column)
+            if value:
+                both(self.codes[column] == self.values[column].get(value, -2))
+        if query.min_amount > 0:
+            both(self.total_owed >= query.min_amount)
+        order = self.orders.get(query.sort, self.orders["at_risk"])
+        chosen = order if keep is None else order[keep[order]]
+        start = (max(query.page, 1) - 1) * page_size
+        return rows.iloc[chosen[start : start + page_size]], len(chosen)
+
+
+def _values(column: pd.Series) -> tuple[np.ndarray, dict[object, int], list[str]]:
+    codes, uniques = pd.factorize(column, sort=False)
+    found = {value: code for code, value in enumerate(uniques.tolist())}
+    options = sorted(str(v) for v in found if not pd.isna(v) and str(v))
+    return codes.astype(np.intp), found, options
+
+
+def prepare(rows: pd.DataFrame) -> PreparedWorklist:
+    """``rows`` (``customer_rows``) made ready for paging (see ``PreparedWorklist``)."""
+    if rows.empty:
+        return PreparedWorklist(rows, {}, {}, {}, np.zeros(0), {c: [] for c in FILTERED})
+    orders = {}
+    for name, (column, ascending) in SORTS.items():
+        frame = pd.DataFrame(
+            {
+                "key": rows[column].reset_index(drop=True),
+                "at_risk": rows["at_risk"].reset_index(drop=True),
+            }
+        )
+        ordered = frame.sort_values(["key", "at_risk"], ascending=[ascending, False], kind="stable")
+        orders[name] = ordered.index.to_numpy(dtype=np.intp)
+    codes, values, options = {}, {}, {}
+    for column in FILTERED:
+        codes[column], values[column], options[column] = _values(rows[column])
+    total = rows["total_owed"].to_numpy(dtype=float)
+    return PreparedWorklist(rows, orders, codes, values, total, options)
+
+
 def select(
     rows: pd.DataFrame, query: Query, page_size: int = PAGE_SIZE
 ) -> tuple[pd.DataFrame, int]:
-    """The rows of one page after filters and sort, and the number of rows that matched."""
-    if rows.empty:
-        return rows, 0
-    keep = np.ones(len(rows), dtype=bool)
-    if query.grades:
-        keep &= rows["grade"].isin(query.grades).to_numpy()
-    if query.sector:
-        keep &= (rows["sector"] == query.sector).to_numpy()
-    if query.action:
-        keep &= (rows["action"] == query.action).to_numpy()
-    if query.owner:
-        keep &= (rows["owner"] == query.owner).to_numpy()
-    if query.min_amount > 0:
-        keep &= (rows["total_owed"] >= query.min_amount).to_numpy()
-    matched = rows[keep]
-    column, ascending = SORTS.get(query.sort, SORTS["at_risk"])
-    matched = matched.sort_values([column, "at_risk"], ascending=[ascending, False], kind="stable")
-    start = (max(query.page, 1) - 1) * page_size
-    return matched.iloc[start : start + page_size], len(matched)
+    """One page of ``rows`` (prepared for this call only; the pages keep a ``prepare``d view
+    per ledger version)."""
+    return prepare(rows).page(query, page_size)
