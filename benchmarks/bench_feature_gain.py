@@ -2,6 +2,7 @@
 
     uv run python benchmarks/bench_feature_gain.py            # 5,000 customers, 3 seeds
     uv run python benchmarks/bench_feature_gain.py --quick    # 1,500 customers, 3 seeds
+    uv run python benchmarks/bench_feature_gain.py --levels customer   # one level only
 
 For each group (due-month seasonality, exponentially weighted lateness, due-cohort on-time
 shares) a LightGBM (default parameters, the registry's monotone constraints) is fitted on the
@@ -66,13 +67,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,500 customers")
     parser.add_argument("--customers", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--levels", default="invoice,customer", help="comma-separated: invoice, customer"
+    )
     args = parser.parse_args()
     customers = args.customers or (1_500 if args.quick else 5_000)
     seeds = list(range(1, args.seeds + 1))
     print(f"generating {customers:,} customers ...", flush=True)
     ledger = generate_portfolio(SampleConfig(customers=customers, years=3, seed=11)).ledger
     figures: dict[str, object] = {"customers": customers, "seeds": seeds}
-    for level in ("invoice", "customer"):
+    figures["levels"] = levels = args.levels.split(",")
+    for level in levels:
         data = training_data(ledger, level, FeatureConfig())  # type: ignore[arg-type]
         full = [out_of_time_auc(data, seed) for seed in seeds]
         figures[f"{level}_auc_all_features"] = full

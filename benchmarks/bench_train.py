@@ -23,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import peak_rss_mb, write_results
 from risk.cluster import dask_client
+from risk.evaluate.calibration import grade_table
 from risk.evaluate.metrics import classification_metrics
 from risk.features import FeatureConfig
 from risk.features.registry import monotone_constraints
@@ -31,7 +32,7 @@ from risk.model.dataset import training_data
 from risk.model.distributed import train_lightgbm_dask
 from risk.model.fit import VOLUME_BASELINE, FitConfig, fit_models, score_test
 from risk.model.lgbm import train_lightgbm
-from risk.model.split import derive_windows, split_masks
+from risk.model.split import derive_windows, split_masks, validation_halves
 from risk.synth import SampleConfig, generate_portfolio
 
 TARGET_FIT_SECONDS = 120.0
@@ -39,7 +40,7 @@ TARGET_ORACLE_GAP = 0.03
 TARGET_ECE = 0.02
 
 
-def quality(portfolio, level: str) -> dict[str, float]:
+def quality(portfolio, level: str, compare: bool = True) -> dict[str, object]:
     """Fit on the derived windows and measure the test window."""
     data = training_data(portfolio.ledger, level, FeatureConfig())  # type: ignore[arg-type]
     windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
@@ -58,6 +59,7 @@ def quality(portfolio, level: str) -> dict[str, float]:
         "ece": lgbm["ece"],
         "mean_p": float(probs["LightGBM (calibrated)"].mean()),
         "test_rate": float(y.mean()),
+        "calibration_rate": float(data.y[validation_halves(data.as_of, masks.valid)[1]].mean()),
         "brier": lgbm["brier"],
         "baseline_auc": base["auc"],
         "baseline_ece": base["ece"],
@@ -68,7 +70,8 @@ def quality(portfolio, level: str) -> dict[str, float]:
             else {}
         ),
         "refit_rows": fitted.rows.get("refit", 0),
-        **previous_calibration(data, masks, windows, y),
+        "grades": grade_rows(y, probs["LightGBM (calibrated)"]),
+        **(previous_calibration(data, masks, windows, y) if compare else {}),
         "rounds": fitted.rounds,
         "calibration": fitted.model.calibrator.method,
         "fit_seconds": fit_seconds,
@@ -85,7 +88,24 @@ def quality(portfolio, level: str) -> dict[str, float]:
     return out
 
 
-def previous_calibration(data, masks, windows, y) -> dict[str, float]:
+def grade_rows(y, p) -> list[dict[str, object]]:
+    """Per grade of the default master scale: rows, mean predicted and observed late rate,
+    the Jeffreys p-value and whether the grade is underestimated (p < 0.05)."""
+    table = grade_table(y, p)
+    columns = ["grade", "n", "p_mean", "observed_rate", "jeffreys_p_value", "underestimated"]
+    return table[columns].to_dict("records")
+
+
+def grades_line(rows: list[dict[str, object]]) -> str:
+    return "; ".join(
+        f"{r['grade']} n={r['n']:,} predicted {r['p_mean']:.3f} observed {r['observed_rate']:.3f} "
+        f"Jeffreys p={r['jeffreys_p_value']:.3f}{' UNDERESTIMATED' if r['underestimated'] else ''}"
+        for r in rows
+        if r["n"]
+    )
+
+
+def previous_calibration(data, masks, windows, y) -> dict[str, object]:
     """Baseline of the calibration: the same fit with the calibration rows scored out of time
     by one booster on the rows matured before them (the method before the customer folds)."""
     fitted = fit_models(data, masks, windows, FitConfig(seed=42, calibration_scores="time"))
@@ -94,6 +114,7 @@ def previous_calibration(data, masks, windows, y) -> dict[str, float]:
     return {
         "ece_time_scored_calibration": m["ece"],
         "mean_p_time_scored_calibration": float(p.mean()),
+        "grades_time_scored_calibration": grade_rows(y, p),
     }
 
 
@@ -148,6 +169,11 @@ def main() -> None:
         "--level", choices=["invoice", "customer"], default=None, help="one level's quality only"
     )
     parser.add_argument("--no-speed", action="store_true", help="skip the fit-speed figures")
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip the second fit with the out-of-time-scored calibration",
+    )
     args = parser.parse_args()
     customers = args.customers or (1_500 if args.quick else 20_000)
     fit_rows = args.fit_rows or (50_000 if args.quick else 1_000_000)
@@ -159,7 +185,8 @@ def main() -> None:
         "quick": args.quick,
     }
     for level in [args.level] if args.level else ["invoice", "customer"]:
-        q = quality(portfolio, level)
+        q = quality(portfolio, level, compare=not args.no_compare)
+        time_scored = "ece_time_scored_calibration" in q
         figures[f"{level}_quality"] = q
         gap = (
             f", oracle {q['oracle_auc']:.4f}, gap {q['oracle_gap']:.4f} (target <= {TARGET_ORACLE_GAP})"
@@ -168,10 +195,26 @@ def main() -> None:
         )
         print(
             f"{level:8s}: AUC {q['auc']:.4f} vs baseline {q['baseline_auc']:.4f}{gap}; "
-            f"ECE {q['ece']:.4f} (target <= {TARGET_ECE}; out-of-time-scored calibration "
-            f"{q['ece_time_scored_calibration']:.4f}) vs baseline {q['baseline_ece']:.4f}; "
+            f"ECE {q['ece']:.4f} (target <= {TARGET_ECE}"
+            + (
+                f"; out-of-time-scored calibration {q['ece_time_scored_calibration']:.4f}"
+                if time_scored
+                else ""
+            )
+            + f") vs baseline {q['baseline_ece']:.4f}; "
             f"{q['rows_train']:,} train / {q['rows_test']:,} test rows"
         )
+        print(
+            f"{level:8s}: mean prediction {q['mean_p']:.4f}, late rate: calibration half "
+            f"{q['calibration_rate']:.4f}, test {q['test_rate']:.4f}"
+        )
+        print(f"{level:8s}: grades (customer folds): {grades_line(q['grades'])}")
+        if time_scored:
+            print(
+                f"{level:8s}: out-of-time-scored calibration: mean prediction "
+                f"{q['mean_p_time_scored_calibration']:.4f}; grades "
+                f"{grades_line(q['grades_time_scored_calibration'])}"
+            )
     if args.no_speed:
         print(f"results: {write_results('bench_train', figures)}")
         return

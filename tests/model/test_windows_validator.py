@@ -146,7 +146,7 @@ def test_calibration_rows_are_scored_by_boosters_that_never_saw_their_customer(
     """Cross-fitted calibration (issue 19): each calibration row's raw score comes from a
     booster fitted like the refitted one (same rounds) on the refit rows of the other
     customers, about (k-1)/k of them, so its scores spread like the refitted model's."""
-    from risk.model.fit import _customer_fold_scores, _FoldFit
+    from risk.model.fit import _customer_fold_scores, _FoldFit, _Inputs
     from risk.model.lgbm import LightGBMConfig, train_lightgbm
 
     data = training_data(short_portfolio.ledger, "invoice", FeatureConfig())
@@ -164,8 +164,10 @@ def test_calibration_rows_are_scored_by_boosters_that_never_saw_their_customer(
     fitted = fit_models(data, masks, windows, FitConfig(seed=1))
     lgb = LightGBMConfig(num_boost_round=fitted.rounds)
     monotone = [0] * len(fitted.model.features)
+    categories = fitted.model.categories
+    inputs = _Inputs.prepare(data, masks.train | masks.valid | masks.refit, categories)
     fold_fit = _FoldFit(
-        data, fitted.model.categories, monotone, FitConfig(seed=1), lgb, recording_trainer
+        data, inputs, categories, monotone, FitConfig(seed=1), lgb, recording_trainer
     )
     scores = _customer_fold_scores(fold_fit, masks.refit, calibrate, 5)
     assert scores.shape == (calibrate.sum(),) and np.isfinite(scores).all()
@@ -179,3 +181,36 @@ def test_calibration_rows_are_scored_by_boosters_that_never_saw_their_customer(
     # every calibration customer is left out of at least one fit: the one that scored it
     assert all(any(c not in seen for seen in fits) for c in scored)
     assert "customer-fold boosters" in fitted.calibration_reason
+
+
+def test_inputs_prepared_once_are_what_each_fold_model_would_prepare(short_portfolio) -> None:
+    """The fit prepares the training rows once and adds each model's sector rate
+    (``_Inputs``): every booster of a fit (early stopping, calibration folds, refit) must get
+    exactly the frame ``RiskModel.prepare`` makes of its rows, or cross-fitting would no longer
+    score the calibration rows as the refitted model would."""
+    from sklearn.model_selection import GroupKFold
+
+    from risk.model.fit import _categories, _Inputs, _shell
+
+    data = training_data(short_portfolio.ledger, "invoice", FeatureConfig())
+    windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
+    masks = split_masks(data.as_of, data.matured_on, windows)
+    stop, calibrate = validation_halves(data.as_of, masks.valid)
+    categories = _categories(data, masks.refit)
+    inputs = _Inputs.prepare(data, masks.train | masks.valid | masks.refit, categories)
+    customers = data.frame["customer_id"].astype(str).to_numpy()
+    rows = np.flatnonzero(masks.refit)
+    folds = []
+    for kept, _ in GroupKFold(3).split(rows, groups=customers[rows]):
+        fold = np.zeros(len(customers), dtype=bool)
+        fold[rows[kept]] = True
+        folds.append(fold)
+    for fit in [masks.train, masks.refit, *folds]:
+        model = _shell(data, fit, 20.0, categories)
+        assert model.sector is not None  # the sector rate is the part that varies
+        for scored in (fit, stop, calibrate):
+            pd.testing.assert_frame_equal(
+                inputs.of(model, scored), model.prepare(data.frame[scored])
+            )
+    with pytest.raises(ValueError, match="outside the prepared rows"):
+        inputs.of(model, masks.test)

@@ -18,6 +18,12 @@ models fitted like it on data that never held them. Two ways (``FitConfig.calibr
 * ``"time"``: one booster fitted on the refit rows matured before the calibration half starts
   (out of time, but on fewer rows: its scores spread less than the refitted model's, which
   made the calibrated customer model worse, issue 19).
+
+The rows of a fit are prepared once (``_Inputs``: categories, floats, column order); each of
+its boosters (early stopping, calibration folds, refit) and the baselines take their rows from
+there and only the sector rate, whose encoder each booster learns on its own rows, is computed
+per booster. The fold boosters themselves cannot be spared: each must be fitted, like the
+refitted one, with its rounds on its own rows.
 """
 
 from __future__ import annotations
@@ -126,7 +132,7 @@ def _sector_state(data: TrainingData, train: np.ndarray, smoothing: float) -> di
     if not all(name in data.frame.columns for name in SECTOR_INPUTS):
         return None
     encoder = SectorLatenessEncoder(smoothing=smoothing)
-    encoder.fit(sector_inputs(data.frame[train]), data.y[train])
+    encoder.fit(sector_inputs(data.frame.loc[train, SECTOR_INPUTS]), data.y[train])
     return encoder_state(encoder)
 
 
@@ -179,7 +185,8 @@ def fit_models(
     shell = _shell(data, masks.train, config.sector_smoothing, categories)
     features = shell.features
     stop, calibrate = validation_halves(data.as_of, masks.valid)
-    X_train = shell.prepare(data.frame[masks.train])  # noqa: N806
+    inputs = _Inputs.prepare(data, masks.train | masks.valid | refit_rows, categories)
+    X_train = inputs.of(shell, masks.train)  # noqa: N806
     y = data.y
     monotone = monotone_constraints(features)
     params, tuning_loss = dict(config.lightgbm.params), None
@@ -204,7 +211,7 @@ def fit_models(
     booster = trainer(
         X_train,
         y[masks.train],
-        shell.prepare(data.frame[stop]),
+        inputs.of(shell, stop),
         y[stop],
         monotone=monotone,
         seed=config.seed,
@@ -216,14 +223,14 @@ def fit_models(
     shell.booster = booster
     if config.refit and calibrate.any():
         lgb_refit = replace(lgb_config, num_boost_round=rounds)
-        fold_fit = _FoldFit(data, categories, monotone, config, lgb_refit, trainer)
+        fold_fit = _FoldFit(data, inputs, categories, monotone, config, lgb_refit, trainer)
         raw = (
             _customer_fold_scores(fold_fit, refit_rows, calibrate, config.calibration_folds)
             if config.calibration_scores == "customer folds"
             else _out_of_time_scores(fold_fit, refit_rows, calibrate)
         )
     else:
-        raw = shell.raw_score(shell.prepare(data.frame[calibrate]))
+        raw = shell.raw_score(inputs.of(shell, calibrate))
     calibrator, losses, reason = choose_calibrator(raw, y[calibrate])
     if config.refit and calibrate.any():
         reason += (
@@ -232,13 +239,14 @@ def fit_models(
             if config.calibration_scores == "customer folds"
             else "; calibration rows scored by a booster fitted on the rows matured before them"
         )
-    fit_rows = masks.train
+    fit_rows, fit_inputs = masks.train, X_train
     if config.refit:
         progress("refit")
         fit_rows = refit_rows
         shell = _shell(data, refit_rows, config.sector_smoothing, categories)
+        fit_inputs = inputs.of(shell, refit_rows)
         booster = trainer(
-            shell.prepare(data.frame[refit_rows]),
+            fit_inputs,
             y[refit_rows],
             None,
             None,
@@ -258,7 +266,6 @@ def fit_models(
     )
     progress("baseline")
     numeric = [name for name in features if name not in categories]
-    fit_inputs = shell.prepare(data.frame[fit_rows])
     baseline = fit_scorecard(fit_inputs, y[fit_rows], numeric, list(categories), config.seed)
     scorecard = WoEScorecard(random_state=config.seed).fit(fit_inputs, y[fit_rows])
     volume = (
@@ -288,10 +295,54 @@ def fit_models(
 
 
 @dataclass(frozen=True)
+class _Inputs:
+    """Model inputs of the rows ``rows`` of the training frame, prepared once.
+
+    Categorical columns over the training categories and numbers as floats, in LightGBM's
+    column order: what ``RiskModel.prepare`` gives every model of one fit. Only the sector
+    rate depends on the model (each fit learns its encoder on its own rows): :meth:`of` adds
+    it. Each booster of a fit (early stopping, calibration folds, refit, baselines) reads its
+    rows from here instead of copying and preparing the frame again.
+    """
+
+    rows: np.ndarray
+    base: pd.DataFrame
+    sector: list[np.ndarray] | None
+
+    @classmethod
+    def prepare(
+        cls, data: TrainingData, rows: np.ndarray, categories: dict[str, list[str]]
+    ) -> _Inputs:
+        """Prepare the ``rows`` (boolean mask over ``data.frame``) once."""
+        has_sector = all(name in data.frame.columns for name in SECTOR_INPUTS)
+        needed = [*data.features, *(name for name in SECTOR_INPUTS if name not in data.features)]
+        frame = data.frame.loc[rows, needed if has_sector else list(data.features)]
+        plain = RiskModel(data.level, list(data.features), categories, None, None)  # type: ignore[arg-type]
+        sector = sector_inputs(frame) if has_sector else None
+        return cls(
+            rows,
+            plain.prepare(frame),
+            [sector[name].to_numpy() for name in SECTOR_INPUTS] if sector is not None else None,
+        )
+
+    def of(self, model: RiskModel, rows: np.ndarray) -> pd.DataFrame:
+        """``model.prepare(data.frame[rows])``, ``rows`` a mask within the prepared rows."""
+        if (rows & ~self.rows).any():
+            raise ValueError("rows outside the prepared rows of the fit")
+        inside = rows[self.rows]
+        inputs = self.base[inside]
+        if model.sector is None or self.sector is None:
+            return inputs
+        rate = model._encoder().rates_of([values[inside] for values in self.sector])
+        return inputs.assign(**{SECTOR_RATE: rate.ravel()})  # last, as in ``_shell``
+
+
+@dataclass(frozen=True)
 class _FoldFit:
     """Fits a booster like the refitted one (encoder, rounds, constraints) on some rows."""
 
     data: TrainingData
+    inputs: _Inputs
     categories: dict[str, list[str]]
     monotone: list[int]
     config: FitConfig
@@ -303,7 +354,7 @@ class _FoldFit:
         data = self.data
         model = _shell(data, fit, self.config.sector_smoothing, self.categories)
         model.booster = self.trainer(
-            model.prepare(data.frame[fit]),
+            self.inputs.of(model, fit),
             data.y[fit],
             None,
             None,
@@ -312,7 +363,7 @@ class _FoldFit:
             config=self.lightgbm,
             groups=data.frame.loc[fit, "customer_id"].to_numpy(),
         )
-        return model.raw_score(model.prepare(data.frame[score]))
+        return model.raw_score(self.inputs.of(model, score))
 
 
 def _customer_fold_scores(

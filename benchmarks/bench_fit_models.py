@@ -1,0 +1,91 @@
+"""Benchmark: CPU time of ``fit_models`` (cross-fitted calibration included) per level, against
+another version of ``risk/model/fit.py`` in the same process.
+
+    uv run python benchmarks/bench_fit_models.py --baseline-fit <old checkout>/src/risk/model/fit.py
+    uv run python benchmarks/bench_fit_models.py --quick      # 150 customers, no baseline
+
+The portfolio is the service tests' (300 customers, seed 7, 3 years). Each level's training
+frame is built once; then the baseline's ``fit_models`` and the current one run alternately
+(``--repeats`` times each) on the same frame, windows and seed; CPU time
+(``time.process_time``, every thread of the process) is printed with the load average, and the
+calibrated test probabilities of both must be equal (the change is about work, not results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import write_results
+from risk.features import FeatureConfig
+from risk.model import fit as current
+from risk.model.dataset import training_data
+from risk.model.split import derive_windows, split_masks
+from risk.synth import SampleConfig, generate_portfolio
+
+
+def load_fit(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("baseline_fit", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def cpu_fit(module: ModuleType, data, masks, windows) -> tuple[float, np.ndarray]:
+    start = time.process_time()
+    fitted = module.fit_models(data, masks, windows, module.FitConfig(seed=42))
+    cpu = time.process_time() - start
+    return cpu, module.score_test(fitted, data, masks.test)["LightGBM (calibrated)"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="150 customers")
+    parser.add_argument("--customers", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--baseline-fit", type=Path, default=None, help="an older fit.py")
+    parser.add_argument("--levels", default="invoice,customer")
+    args = parser.parse_args()
+    customers = args.customers or (150 if args.quick else 300)
+    ledger = generate_portfolio(SampleConfig(customers=customers, years=3, seed=7)).ledger
+    versions = {"current": current}
+    if args.baseline_fit:
+        versions = {"baseline": load_fit(args.baseline_fit), **versions}
+    figures: dict[str, object] = {"customers": customers, "baseline": str(args.baseline_fit)}
+    for level in args.levels.split(","):
+        data = training_data(ledger, level, FeatureConfig())  # type: ignore[arg-type]
+        windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
+        masks = split_masks(data.as_of, data.matured_on, windows)
+        cpu: dict[str, list[float]] = {name: [] for name in versions}
+        probs: dict[str, np.ndarray] = {}
+        load = [os.getloadavg()[0]]
+        for _ in range(args.repeats):
+            for name, module in versions.items():
+                seconds, probs[name] = cpu_fit(module, data, masks, windows)
+                cpu[name].append(seconds)
+                load.append(os.getloadavg()[0])
+        same = len({p.tobytes() for p in probs.values()}) == 1
+        figures[level] = {"cpu_s": cpu, "identical_test_probabilities": same, "load": load}
+        print(
+            f"{level}: fit_models CPU "
+            + ", ".join(f"{n} {statistics.median(v):.1f} s" for n, v in cpu.items())
+            + f"; identical test probabilities: {same}; "
+            f"load average {min(load):.1f}-{max(load):.1f}",
+            flush=True,
+        )
+    print(f"results: {write_results('bench_fit_models', figures)}")
+
+
+if __name__ == "__main__":
+    main()
