@@ -32,13 +32,16 @@ def test_run_writes_the_forecast_listed_in_the_summary(  # type: ignore[no-untyp
     assert list(frame["week_start"]) == [
         ledger.cutoff + pd.Timedelta(days=7 * k) for k in range(13)
     ]
-    # expected cash of week k, from its definition: open amount x P(paid in week k), summed
+    # expected cash of week k, from its definition: open amount x P(paid in week k), summed;
+    # P(paid in week k) = P(leaves the open state in week k) x P(paid, not lost | leaves then)
+    # (an invoice already frozen by a proceeding leaves as lost: no cash)
     scored = score_open_invoices(timing_model, ledger, ledger.cutoff)
     amount = scored.scores["open_amount"].to_numpy()
     from risk.timing.predict import survival_at
 
     for k in (1, 4, 13):
-        p = survival_at(scored.q, 7.0 * (k - 1)) - survival_at(scored.q, 7.0 * k)
+        leaves = survival_at(scored.q, 7.0 * (k - 1)) - survival_at(scored.q, 7.0 * k)
+        p = leaves * (1.0 - scored.lost[:, k - 1])
         expected = float((amount * p).sum())
         sd = float(((amount**2) * p * (1 - p)).sum() ** 0.5)
         row = frame.iloc[k - 1]

@@ -24,7 +24,7 @@ from risk import registry
 from risk.ledger import Ledger
 from risk.timing.forecast import cash_forecast
 from risk.timing.hazard import LOST_RATE, exit_counts, outcomes
-from risk.timing.outcomes import exit_dates
+from risk.timing.outcomes import exit_dates, frozen_at_snapshot, with_known_losses
 from risk.timing.predict import (
     lost_by,
     not_paid_by,
@@ -34,7 +34,7 @@ from risk.timing.predict import (
     timing_columns,
     weekly_payment_probabilities,
 )
-from risk.timing.score import OpenInvoiceScores, score_open_invoices
+from risk.timing.score import OpenInvoiceScores, known_outcomes, score_open_invoices
 from risk.validation import validate_tables
 
 WEEKS = 26
@@ -168,7 +168,13 @@ def test_trained_model_has_a_lost_part_and_expected_loss(  # type: ignore[no-unt
         (s["open_amount"] * s["p_lost"]).to_numpy()
     )
     q, lost = outcomes(model, scored.frame)
-    assert lost.shape == q.shape and np.allclose(scored.q, q)
+    assert lost.shape == q.shape
+    frozen = frozen_at_snapshot(scored.frame)
+    assert np.allclose(scored.q[~frozen], q[~frozen])
+    assert all(
+        np.allclose(a, b)
+        for a, b in zip(known_outcomes(model, scored.frame), (scored.q, scored.lost), strict=True)
+    )
 
 
 def test_assessment_against_the_generator_truth_of_open_invoices(  # type: ignore[no-untyped-def]
@@ -195,3 +201,57 @@ def test_assessment_against_the_generator_truth_of_open_invoices(  # type: ignor
     assert any("generator's truth" in line for line in summary(metrics))
     # without the truth, none of it
     assert "test_truth_auc" not in assess(model, ledger, dates[-1:], ledger.cutoff).metrics
+
+
+def test_frozen_at_snapshot_follows_the_proceeding_rule() -> None:
+    # proceeding published 10 days ago on an invoice issued 20 days ago: frozen (L622-7);
+    # published on the issue day: frozen; published before the issue: payable (L622-17); none
+    frame = pd.DataFrame(
+        {
+            "days_since_collective_proceeding": [10.0, 20.0, 30.0, np.nan],
+            "days_since_issue": [20.0, 20.0, 20.0, 20.0],
+        }
+    )
+    assert list(frozen_at_snapshot(frame)) == [True, True, False, False]
+    assert not frozen_at_snapshot(pd.DataFrame({"days_since_issue": [1.0]})).any()
+
+
+def test_an_invoice_already_frozen_is_lost_for_certain_and_brings_no_cash() -> None:
+    q, lost = np.full((2, WEEKS), 0.9), np.zeros((2, WEEKS))
+    q2, lost2 = with_known_losses(q, lost, np.array([True, False]))
+    assert q[0, 0] == 0.9 and lost[0, 0] == 0.0  # inputs not modified
+    columns = timing_columns(q2, DAY("2024-03-01"), np.array([100.0, 100.0]),
+                             np.array([500.0, 500.0]), 30, lost2)  # fmt: skip
+    assert columns.loc[0, "p_lost"] == pytest.approx(1.0)
+    assert columns.loc[0, "p_unpaid_13w"] == pytest.approx(1.0)
+    assert columns.loc[0, "expected_loss"] == pytest.approx(500.0)
+    assert columns.loc[0, "expected_at_risk"] == pytest.approx(500.0)
+    assert weekly_payment_probabilities(q2[:1], 13, lost2[:1]).sum() == pytest.approx(0.0)
+    # the other row is the model's: 10 % paid each week, none lost
+    assert columns.loc[1, "p_lost"] == 0.0
+    assert columns.loc[1, "p_unpaid_13w"] == pytest.approx(0.9**13)
+
+
+def test_scoring_applies_the_known_loss_of_a_proceeding(  # type: ignore[no-untyped-def]
+    small_portfolio, timing_store, trained_timing
+) -> None:
+    """An invoice open a week after its customer's proceeding (published since its issue) is
+    lost by the rule of ``exit_dates``: P(lost) 1 whatever the hazard says."""
+    model = registry.load_model(timing_store, "timing")
+    ledger = small_portfolio.ledger
+    exits = exit_dates(ledger).set_index("invoice_id")
+    settled = ledger.invoices.set_index("invoice_id")["paid_on"]
+    lost = exits["lost_on"].dropna()
+    as_of = lost + pd.Timedelta(days=7)
+    still_open = ~(settled.reindex(lost.index) < as_of)
+    assert still_open.any(), "the generated portfolio has no invoice open after its proceeding"
+    invoice = str(lost.index[still_open.to_numpy()][0])
+    scored = score_open_invoices(model, ledger, as_of[invoice])
+    s = scored.scores.set_index("invoice_id")
+    assert s.loc[invoice, "p_lost"] == pytest.approx(1.0)
+    assert s.loc[invoice, "p_unpaid_13w"] == pytest.approx(1.0)
+    assert s.loc[invoice, "expected_loss"] == pytest.approx(s.loc[invoice, "open_amount"])
+    # every row the rule marks is exactly an invoice lost before the date
+    frozen = frozen_at_snapshot(scored.frame)
+    lost_before = np.asarray(s.index.map(exits["lost_on"]) < as_of[invoice])
+    assert (frozen == lost_before).all()

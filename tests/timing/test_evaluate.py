@@ -11,6 +11,7 @@ from risk.timing.evaluate import (
     capture_top_amount,
     concordance,
     dpd_bucket,
+    headline,
     realised_outcomes,
 )
 
@@ -66,3 +67,31 @@ def test_concordance() -> None:
     assert concordance(np.array([3.0, 2.0, 1.0]), observed, event) == 0.0
     # comparable pairs: (0,1), (0,2), (1,2); predictions tie on (0,1)
     assert concordance(np.array([1.0, 1.0, 3.0]), observed, event) == pytest.approx(2.5 / 3)
+
+
+def test_headline_capture_among_invoices_not_yet_60_days_past_due() -> None:
+    # row 0 is 90 days past due (very late for certain): left out of the "not yet 60" capture
+    scored = pd.DataFrame(
+        {
+            "days_past_due": [90.0, 10.0, -5.0, 20.0],
+            "open_amount": [100.0, 100.0, 50.0, 850.0],
+            "very_late": [1.0, 1.0, 1.0, 0.0],
+            "expected_at_risk": [80.0, 90.0, 25.0, 85.0],
+            "p_late_60": [1.0, 0.9, 0.5, 0.1],
+            "late": [1.0, 1.0, 1.0, 0.0],
+            "probability": [1.0, 0.95, 0.6, 0.2],
+            "expected_days": [30.0, 20.0, 10.0, 5.0],
+            "paid_days": [30.0, 20.0, 10.0, 5.0],
+            "paid_known": [True, True, True, True],
+            "unpaid_13w": [0.0, 0.0, 0.0, 0.0],
+            "p_unpaid_13w": [0.1, 0.1, 0.1, 0.1],
+            "p_issue": [0.1, 0.05, 0.3, 0.01],
+        }
+    )
+    out = headline(scored, "p_issue")
+    # all rows: the top 10 % of 1100 = 110 holds row 1 (90 at risk, 100) of 250 very late
+    assert out["test_capture_very_late_top10"] == pytest.approx(100 / 250)
+    # not yet 60: top 10 % of 1000 = 100: row 1 (90 at risk) of 100 + 50 very late
+    assert out["test_capture_very_late_top10_not_yet_60"] == pytest.approx(100 / 150)
+    # the issue-date model ranks row 2 (0.3 x 50) first, then the 850 row that passes 100
+    assert out["issue_model_capture_very_late_top10_not_yet_60"] == pytest.approx(50 / 150)

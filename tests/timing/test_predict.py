@@ -61,9 +61,41 @@ def test_weekly_payment_probabilities_sum_to_one_minus_survival() -> None:
     assert p.sum(axis=1) == pytest.approx(1 - 0.8**13)
 
 
-def test_ranking_quantity_switches_to_unpaid_13_weeks_after_60_days() -> None:
-    p60, p13, dpd = np.array([0.4, 1.0]), np.array([0.1, 0.3]), np.array([60.0, 61.0])
-    assert list(at_risk_probability(p60, p13, dpd)) == [0.4, 0.3]
+def test_ranking_quantity_is_very_late_and_unpaid_in_two_weeks() -> None:
+    # weekly hazard 1/2: S(d) = 0.5 ** (d / 7) at whole weeks (linear inside a week)
+    q = constant(0.5, rows=3)
+    dpd = np.array([40.0, 61.0, 150.0])
+    p = at_risk_probability(q, None, dpd)
+    # 40 days past due: very late = not paid before due + 61 = 21 days from now (3 weeks)
+    assert p[0] == pytest.approx(0.5**3)
+    assert p[0] == pytest.approx(p_paid_late(q[:1], dpd[:1], 60)[0])
+    # already very late: not paid within the next 14 days, whatever the days past due
+    assert p[1] == pytest.approx(0.25) and p[2] == pytest.approx(0.25)
+
+
+def test_ranking_quantity_does_not_jump_when_an_invoice_passes_60_days() -> None:
+    q = np.random.default_rng(3).uniform(0.3, 0.99, size=(50, WEEKS))
+    days = np.arange(30.0, 80.0)
+    by_day = np.column_stack([at_risk_probability(q, None, np.full(50, d)) for d in days])
+    # for the same payment-week distribution, more days past due never lowers the rank...
+    assert (np.diff(by_day, axis=1) >= -1e-12).all()
+    # ...and from 47 days past due the event is "unpaid in two weeks": 60 -> 61 is no step
+    assert by_day[:, days == 60.0] == pytest.approx(by_day[:, days == 61.0])
+
+
+def test_ranking_puts_a_stuck_very_late_invoice_above_one_about_to_be_paid() -> None:
+    about_to_pay, stuck = constant(0.9), constant(0.9)
+    about_to_pay[0, 0] = 0.05  # 95 % paid this week (e.g. its payment was transmitted)
+    amounts, dpd = np.array([1000.0, 600.0]), np.array([75.0, 75.0])
+    at_risk = amounts * at_risk_probability(np.vstack([about_to_pay, stuck]), None, dpd)
+    assert at_risk[1] > at_risk[0]
+    # both are very late for certain: P(> 60 days late) alone ranks by the amount
+    assert (p_paid_late(np.vstack([about_to_pay, stuck]), dpd, 60) == 1.0).all()
+
+
+def test_ranking_counts_a_lost_invoice_as_unpaid() -> None:
+    q, lost = constant(0.5), np.ones((1, WEEKS))  # every exit is a loss (proceeding)
+    assert at_risk_probability(q, lost, np.array([75.0]))[0] == pytest.approx(1.0)
 
 
 def test_timing_columns() -> None:

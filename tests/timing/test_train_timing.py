@@ -13,7 +13,7 @@ from risk import registry
 from risk.cli import app
 from risk.io import write_ledger
 from risk.scoring import Scorer
-from risk.timing.predict import at_risk_probability
+from risk.timing.predict import RANK_REVIEW_DAYS
 from risk.timing.train import TimingResult, _gate
 
 INVOICE_COLUMNS = [
@@ -63,12 +63,21 @@ def test_scorer_scores_open_invoices_with_the_timing_model(
     late = scores["days_past_due"] > 30
     assert late.any() and (scores.loc[late, "probability"] == 1.0).all()
     assert (scores["p_late_30"] >= scores["p_late_60"] - 1e-12).all()
-    expected = scores["open_amount"] * at_risk_probability(
-        scores["p_late_60"].to_numpy(),
-        scores["p_unpaid_13w"].to_numpy(),
-        scores["days_past_due"].to_numpy(),
+    # the worklist's quantity: P(> 60 days late) x open amount until 47 days past due; once
+    # very late for certain, at most the open amount and at least x P(unpaid 13 weeks)
+    young = scores["days_past_due"] <= 61 - RANK_REVIEW_DAYS
+    assert young.any() and np.allclose(
+        scores.loc[young, "expected_at_risk"],
+        scores.loc[young, "open_amount"] * scores.loc[young, "p_late_60"],
     )
-    assert np.allclose(scores["expected_at_risk"], expected)
+    very_late = scores["days_past_due"] > 60
+    assert very_late.any()
+    at_risk, amount = (
+        scores.loc[very_late, "expected_at_risk"],
+        scores.loc[very_late, "open_amount"],
+    )
+    assert (at_risk <= amount + 1e-9).all()
+    assert (at_risk >= amount * scores.loc[very_late, "p_unpaid_13w"] - 1e-9).all()
     assert (scores["expected_paid_on"] >= as_of).all() and (scores["median_paid_on"] >= as_of).all()
     assert scores["model_versions"].iloc[0] == "payment-timing v1"
     features = {r.feature for row in scores["reasons"] for r in row}

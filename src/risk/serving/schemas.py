@@ -332,7 +332,13 @@ class InvoiceScore(Strict):
     open_amount: float = Field(description="Amount still open at as_of.")
     days_past_due: int = Field(description="Days past due at as_of.")
     probability: float = Field(ge=0, le=1, description="P(paid more than L days late).")
-    expected_at_risk: float = Field(description="probability x open amount.")
+    expected_at_risk: float = Field(
+        description=(
+            "The worklist's ranking amount: open amount x P(more than 60 days late and still "
+            "unpaid in 14 days) from the payment-timing model (without one: probability x open "
+            "amount)."
+        )
+    )
     reasons_en: str
     reasons_fr: str
     reasons: list[ReasonOut]

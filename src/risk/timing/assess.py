@@ -107,7 +107,9 @@ def write_assessment(
     lines += [
         "`test_*`: P(paid more than L days after due) of every open invoice; capture: share of "
         "the very-late amount (paid > 60 days late) in the top 10 % of open amount ranked by "
-        "expected amount at risk (issue-date model: P x open amount); concordance: Harrell's C "
+        "expected amount at risk (open amount x P(> 60 days late and unpaid in two weeks); "
+        "issue-date model: P x open amount), `_not_yet_60`: among the invoices not yet 60 days "
+        "past due; concordance: Harrell's C "
         "of the expected payment dates; forecast errors: |forecast - received| / received over "
         "the first 4 / 13 weeks, mean and worst over the dates.",
         "",

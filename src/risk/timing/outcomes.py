@@ -69,3 +69,32 @@ def _first_proceeding_after_issue(ledger: Ledger, cutoff: pd.Timestamp) -> pd.Se
     pairs = pairs[pairs["published_on"] >= pairs["issued_on"]]
     first = pairs.groupby("row")["published_on"].min().reindex(np.arange(len(inv)))
     return pd.Series(first.to_numpy(dtype="datetime64[ns]"), index=inv.index)
+
+
+def frozen_at_snapshot(frame: pd.DataFrame) -> np.ndarray:
+    """Per snapshot row: its customer's collective proceeding was published on or after the
+    invoice's issue date and before the row's date, so the invoice is already lost at ``t``
+    (L622-7, the rule of :func:`exit_dates`), known from the row's own features
+    (``days_since_collective_proceeding`` counts from the last proceeding published before
+    ``t``; ``days_since_issue``)."""
+    if "days_since_collective_proceeding" not in frame or "days_since_issue" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    since_proceeding = frame["days_since_collective_proceeding"].to_numpy(dtype="float64")
+    since_issue = frame["days_since_issue"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.asarray(since_proceeding <= since_issue, dtype=bool)
+
+
+def with_known_losses(
+    q: np.ndarray, lost: np.ndarray, frozen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(q, lost)`` with the rows already lost at ``t`` (``frozen``) certain: they leave the
+    open state as lost in the first week (the convention of the training rows,
+    ``risk.timing.hazard.exit_counts``), so P(lost) = P(unpaid at any horizon) = 1 and they
+    bring no cash. The other rows are unchanged."""
+    if not frozen.any():
+        return q, lost
+    q, lost = q.copy(), lost.copy()
+    q[frozen, 0] = 0.0
+    lost[frozen, 0] = 1.0
+    return q, lost

@@ -12,8 +12,8 @@ the last four weeks'). Then, for an invoice ``dpd`` days past due at ``t``:
 * expected payment date ``t + integral of S``; median: the day ``S`` falls to 0.5;
 * ``P(paid in week k) = S(7k) - S(7k + 7)``, the cash-in forecast's building block.
 
-The ranking quantity of the worklist (``expected_at_risk``) is defined once, in
-``at_risk_probability``.
+The ranking quantity of the worklist (``expected_at_risk``: open amount x P(more than 60 days
+late and still unpaid in two weeks)) is defined once, in ``at_risk_probability``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pandas as pd
 WEEK = 7
 UNPAID_WEEKS = 13
 RANK_LATE_AFTER_DAYS = 60
+RANK_REVIEW_DAYS = 14
 TAIL_WEEKS = 4
 MAX_TAIL_Q = 0.995  # a tail hazard of at least 0.5 % a week: expected dates stay finite
 
@@ -151,15 +152,22 @@ def weekly_payment_probabilities(
 
 
 def at_risk_probability(
-    p_late_rank: np.ndarray, p_unpaid_13w: np.ndarray, days_past_due: np.ndarray
+    q: np.ndarray, lost: np.ndarray | None, days_past_due: np.ndarray
 ) -> np.ndarray:
-    """The probability behind ``expected_at_risk``, the worklist's ranking quantity.
+    """The probability behind ``expected_at_risk``, the worklist's ranking quantity: P(the
+    invoice is paid more than ``RANK_LATE_AFTER_DAYS`` (60) days after due, or never, **and**
+    is still unpaid ``RANK_REVIEW_DAYS`` (14) days from now).
 
-    Up to ``RANK_LATE_AFTER_DAYS`` (60) days past due: P(paid more than 60 days after due). Past
-    it that event is certain and no longer ranks anything: P(still unpaid 13 weeks from now).
+    One event for every open invoice, i.e. P(not paid before day ``t + max(61 - dpd, 14)``):
+    up to 47 days past due it is P(more than 60 days late); an invoice already more than 60
+    days past due is very late for certain, and what still ranks it is the chance that its
+    money does not come in by itself within the next two weeks (the span of a dunning step; a
+    buyer whose payment has been transmitted needs no call). The quantity is continuous in the
+    days past due: an invoice does not fall down the worklist the day it passes 60 days.
     """
     dpd = np.asarray(days_past_due, dtype="float64")
-    return np.where(dpd > RANK_LATE_AFTER_DAYS, p_unpaid_13w, p_late_rank)
+    days = np.maximum(RANK_LATE_AFTER_DAYS + 1 - dpd, RANK_REVIEW_DAYS)
+    return not_paid_by(q, lost, days)
 
 
 def timing_columns(
@@ -198,7 +206,7 @@ def timing_columns(
             "p_lost": lost_p,
             "expected_paid_on": as_of + expected,
             "median_paid_on": as_of + median,
-            "expected_at_risk": amount * at_risk_probability(p_late_60, p_unpaid, dpd),
+            "expected_at_risk": amount * at_risk_probability(q, lost, dpd),
             "expected_loss": amount * lost_p,
         }
     )

@@ -13,6 +13,7 @@ from risk.features import FeatureConfig
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.timing.hazard import PAIR_FEATURES, expand, outcomes
+from risk.timing.outcomes import frozen_at_snapshot, with_known_losses
 from risk.timing.predict import (
     RANK_LATE_AFTER_DAYS,
     UNPAID_WEEKS,
@@ -51,6 +52,15 @@ def feature_config(model: RiskModel) -> FeatureConfig:
     )
 
 
+def known_outcomes(model: RiskModel, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The model's ``(q, lost)`` of each snapshot row, with the invoices already frozen by a
+    proceeding published since their issue date lost for certain (``risk.timing.outcomes``):
+    the hazard learns them from few, lightly weighted rows and gave a liquidated customer's
+    invoice, 552 days past due, 97 % chance of being paid within 13 weeks."""
+    q, lost = outcomes(model, frame)
+    return with_known_losses(q, lost, frozen_at_snapshot(frame))
+
+
 def score_open_invoices(
     model: RiskModel,
     ledger: Ledger,
@@ -67,7 +77,7 @@ def score_open_invoices(
     if invoice_ids is not None:
         queries = queries[queries["invoice_id"].isin(invoice_ids)].reset_index(drop=True)
     frame = snapshot_features(ledger, queries, feature_config(model)).reset_index(drop=True)
-    q, lost = outcomes(model, frame)
+    q, lost = known_outcomes(model, frame)
     due = ledger.invoices.set_index("invoice_id")["due_on"]
     open_amount = (frame["invoice_amount"] * frame["open_share"]).to_numpy(dtype="float64")
     dpd = frame["days_past_due"].to_numpy(dtype="float64")
@@ -124,7 +134,7 @@ def invoice_scores(
     as_of = pd.Timestamp(as_of)
     queries = pd.DataFrame({"invoice_id": items["invoice_id"].to_numpy(), "as_of": as_of})
     frame = snapshot_features(ledger, queries, feature_config(model)).reset_index(drop=True)
-    q, lost = outcomes(model, frame)
+    q, lost = known_outcomes(model, frame)
     dpd = frame["days_past_due"].to_numpy(dtype="float64")
     late_after = int(model.metadata.get("late_after_days", 30))
     open_amount = items["open_amount"].to_numpy(dtype="float64")
