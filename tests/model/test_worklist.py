@@ -86,6 +86,22 @@ def test_invoice_scores_and_empty_requests(scorer, portfolio) -> None:
     assert scorer.score_invoices(ledger, ledger.cutoff, invoice_ids=[]).empty
 
 
+def test_scoring_some_invoices_equals_scoring_all_and_names_unknown_ids(scorer, portfolio) -> None:
+    """Invoices asked by id are scored on their customers' rows exactly as in the whole
+    portfolio; an unknown id is named (and only it), whatever else is asked with it."""
+    ledger = portfolio.ledger
+    everyone = scorer.score_invoices(ledger, ledger.cutoff, explain=False)
+    ids = everyone["invoice_id"].sample(8, random_state=3).tolist()
+    some = scorer.score_invoices(ledger, ledger.cutoff, invoice_ids=ids, explain=False)
+    columns = ["open_amount", "probability", "expected_at_risk"]
+    pd.testing.assert_frame_equal(
+        some.set_index("invoice_id").loc[ids, columns],
+        everyone.set_index("invoice_id").loc[ids, columns],
+    )
+    with pytest.raises(UnknownEntityError, match=r"unknown invoice_id\(s\): NOPE-1, NOPE-2$"):
+        scorer.score_invoices(ledger, ledger.cutoff, invoice_ids=[ids[0], "NOPE-2", "NOPE-1"])
+
+
 def test_worklist_is_ranked_filtered_and_actionable(scorer, portfolio) -> None:
     ledger = portfolio.ledger
     worklist = build_worklist(scorer, ledger, ledger.cutoff, WorklistFilters(top=25))
