@@ -173,8 +173,10 @@ def fill_invoices(scorer: Scorer, snapshot: LedgerSnapshot, cache: ScoreCache) -
     if not cache.pending:
         return cache
     ids = sorted(cache.pending)
-    ledger = snapshot.ledger
-    invoice_ids = _open_invoice_ids(subset_ledger(ledger, ids), cache.as_of)
+    # the customers' own rows, cut once: their invoices are scored on them (score_invoices
+    # cuts its owners' rows again, from this subset instead of the whole ledger)
+    ledger = subset_ledger(snapshot.ledger, ids)
+    invoice_ids = _open_invoice_ids(ledger, cache.as_of)
     invoices = _invoices(scorer, ledger, cache.as_of, invoice_ids)
     kept = cache.invoices[~cache.invoices["customer_id"].isin(ids)]
     return replace(
