@@ -3,6 +3,7 @@ say what their figures are of (ledger version, when computed, how far the histor
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from types import SimpleNamespace
@@ -79,4 +80,53 @@ def test_a_page_answers_while_the_history_is_computed_and_says_how_fresh(
             assert state.history_progress.done == total
     finally:
         held.release.set()
+        audit.close()
+
+
+class FailingHistory(HeldHistory):
+    """The real scorer, except that the month-end history's scorings (the pages' background
+    thread) fail as a broken model or ledger would."""
+
+    def score_customers(self, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "risk-web-history":
+            raise RuntimeError("C000001 Jean Dupont: model file unreadable")
+        return self._scorer.score_customers(*args, **kwargs)
+
+
+def test_a_failed_history_is_said_on_the_sheet_not_left_being_computed(
+    scorer_and_ledger, tmp_path, caplog
+) -> None:
+    scorer, ledger = scorer_and_ledger
+    audit = AuditLog(f"sqlite:///{tmp_path}/audit.db")
+    context = SimpleNamespace(
+        scorer=FailingHistory(scorer), ledger=ledger, audit=audit, not_ready=""
+    )
+    env = {
+        "RISK_API_KEYS": web_keys(),
+        "RISK_ACTIONS_URL": f"sqlite:///{tmp_path}/actions.db",
+        "RISK_AUDIT_URL": f"sqlite:///{tmp_path}/audit.db",
+    }
+    web = create_app(lambda: context, env)
+    state = web.state.web.state()
+    snap = state.snapshot()
+    state.wait_history()
+    try:
+        customer_id = str(snap.customers.index[0])
+        with TestClient(Starlette(routes=[Mount("/app", app=web)])) as client:
+            Pages(client, audit, context).sign_in(COLLECTOR_KEY)
+            notes = {}
+            for lang in ("en", "fr"):
+                sheet = client.get(
+                    f"/app/customers/{customer_id}", headers={"accept-language": lang}
+                )
+                assert sheet.status_code == 200
+                found = re.search(r'id="history-note">([^<]*)<', sheet.text)
+                notes[lang] = html.unescape(found.group(1))
+        assert notes["en"].startswith("The history could not be computed (RuntimeError)")
+        assert notes["fr"].startswith("L'historique n'a pas pu être calculé (RuntimeError)")
+        # the page names the error's kind, never its message (it may hold ledger values)
+        assert all("Dupont" not in note and "computed in the background" not in note
+                   for note in notes.values())  # fmt: skip
+        assert "month-end history failed" in caplog.text
+    finally:
         audit.close()

@@ -137,6 +137,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "L'historique est en cours de calcul en arrière-plan ({done} fins de mois sur {total}) ; "
         "rechargez dans un instant.",
     ),
+    "history_failed": (
+        "The history could not be computed ({error}); the service log has the details.",
+        "L'historique n'a pas pu être calculé ({error}) ; le journal du service donne le détail.",
+    ),
     "history_pages": (
         "Month-end history computed on {date} at {time} (ledger version {version}).",
         "Historique des fins de mois calculé le {date} à {time} (version du grand livre "

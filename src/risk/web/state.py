@@ -145,6 +145,7 @@ class HistoryProgress:
     finished_at: dt.datetime | None = None
     version: str = ""
     source: str = ""  # "batch" (the nightly batch's outputs) or "pages" (scored here)
+    failed: str = ""  # the error's kind when the history could not be computed (none: "")
 
 
 class PortfolioState:
@@ -274,8 +275,11 @@ class PortfolioState:
             self._set_history(pd.concat(frames, ignore_index=True) if frames else None, "pages",
                               version)  # fmt: skip
             logger.info("month-end history ready (%d scorings)", len(frames))
-        except Exception:  # a failed history must not take the pages down
+        except Exception as exc:  # a failed history must not take the pages down
             logger.exception("month-end history failed")
+            # the sheet says so instead of "being computed" for ever (the error's kind only:
+            # its message may hold ledger values)
+            self.history_progress.failed = type(exc).__name__
 
     def _set_history(
         self, history: pd.DataFrame | None, source: str, version: str | None = None

@@ -118,6 +118,8 @@ def freshness(snap: Snapshot, loading: str | None, t: Translator) -> dict[str, A
 def history_note(progress: HistoryProgress, t: Translator) -> str:
     """The customer sheet's line on the month-end history: how far its scorings are, or when
     and on which ledger version it was computed."""
+    if progress.failed:
+        return t("history_failed").format(error=progress.failed)
     if progress.finished_at is None:
         if progress.total:
             return t("history_progress").format(done=progress.done, total=progress.total)
