@@ -144,6 +144,7 @@ class Portfolio:
     as_of: pd.Timestamp
     batch: pd.DataFrame  # index customer_id
     grouped: frozenset[str]  # customers in a group (their limit is consolidated)
+    undated: frozenset[str]  # customers with no dated row of their own (no invoice, no event)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,8 @@ def portfolio(trained: Trained, scorer: Scorer) -> Portfolio:
         if "group_id" in full.customers
         else frozenset()
     )
-    return Portfolio(body, as_of, batch, grouped)
+    dated = {r["customer_id"] for name in ("invoices", "legal_events") for r in body[name]}
+    return Portfolio(body, as_of, batch, grouped, frozenset(ids - dated))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -175,8 +177,28 @@ def test_one_customer_scored_inline_equals_its_row_of_the_batch_score(
     portfolio: Portfolio, scorer: Scorer, data: st.DataObject
 ) -> None:
     """The one-customer path (inline rows validated, scored alone) gives the numbers of the
-    batch path (the whole portfolio scored at once), to float tolerance."""
-    customer_id = data.draw(st.sampled_from(sorted(portfolio.batch.index)), label="customer")
+    batch path (the whole portfolio scored at once), to float tolerance, for every customer
+    with a dated row of its own (the others: the strict xfail below)."""
+    drawable = sorted(set(portfolio.batch.index) - portfolio.undated)
+    customer_id = data.draw(st.sampled_from(drawable), label="customer")
+    _assert_alone_equals_batch(portfolio, scorer, customer_id)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect (issue 14): a one-customer ledger with no dated row has no cut-off, so "
+    "its undated customers.credit_limit is never known (credit_limit_utilisation NaN), while "
+    "the whole portfolio knows it from the portfolio's cut-off; subset_ledger and inline "
+    "requests do not carry the parent's cut-off",
+)
+def test_a_customer_without_any_dated_row_scored_inline_equals_its_batch_row(
+    portfolio: Portfolio, scorer: Scorer
+) -> None:
+    assert portfolio.undated, "the generated portfolio has customers without invoices"
+    _assert_alone_equals_batch(portfolio, scorer, sorted(portfolio.undated)[0])
+
+
+def _assert_alone_equals_batch(portfolio: Portfolio, scorer: Scorer, customer_id: str) -> None:
     body = {
         name: [r for r in rows if r["customer_id"] == customer_id]
         for name, rows in portfolio.body.items()
