@@ -18,6 +18,18 @@ from risk.web.app import create_app
 from tests.web.conftest import COLLECTOR_KEY, Pages, web_keys
 
 
+def _pages(scorer: Any, ledger: Any, tmp_path: Any) -> tuple[Any, SimpleNamespace, AuditLog]:
+    """The pages' app over ``scorer`` and ``ledger`` (no service around), its context and audit."""
+    audit = AuditLog(f"sqlite:///{tmp_path}/audit.db")
+    context = SimpleNamespace(scorer=scorer, ledger=ledger, audit=audit, not_ready="")
+    env = {
+        "RISK_API_KEYS": web_keys(),
+        "RISK_ACTIONS_URL": f"sqlite:///{tmp_path}/actions.db",
+        "RISK_AUDIT_URL": f"sqlite:///{tmp_path}/audit.db",
+    }
+    return create_app(lambda: context, env), context, audit
+
+
 class HeldHistory:
     """The real scorer, except that the month-end history's scorings (the pages' background
     thread) wait until ``release`` is set: the history is mid-way for as long as the test
@@ -43,14 +55,7 @@ def test_a_page_answers_while_the_history_is_computed_and_says_how_fresh(
 ) -> None:
     scorer, ledger = scorer_and_ledger
     held = HeldHistory(scorer)
-    audit = AuditLog(f"sqlite:///{tmp_path}/audit.db")
-    context = SimpleNamespace(scorer=held, ledger=ledger, audit=audit, not_ready="")
-    env = {
-        "RISK_API_KEYS": web_keys(),
-        "RISK_ACTIONS_URL": f"sqlite:///{tmp_path}/actions.db",
-        "RISK_AUDIT_URL": f"sqlite:///{tmp_path}/audit.db",
-    }
-    web = create_app(lambda: context, env)
+    web, context, audit = _pages(held, ledger, tmp_path)
     state = web.state.web.state()
     snap = state.snapshot()
     try:
@@ -97,16 +102,7 @@ def test_a_failed_history_is_said_on_the_sheet_not_left_being_computed(
     scorer_and_ledger, tmp_path, caplog
 ) -> None:
     scorer, ledger = scorer_and_ledger
-    audit = AuditLog(f"sqlite:///{tmp_path}/audit.db")
-    context = SimpleNamespace(
-        scorer=FailingHistory(scorer), ledger=ledger, audit=audit, not_ready=""
-    )
-    env = {
-        "RISK_API_KEYS": web_keys(),
-        "RISK_ACTIONS_URL": f"sqlite:///{tmp_path}/actions.db",
-        "RISK_AUDIT_URL": f"sqlite:///{tmp_path}/audit.db",
-    }
-    web = create_app(lambda: context, env)
+    web, context, audit = _pages(FailingHistory(scorer), ledger, tmp_path)
     state = web.state.web.state()
     snap = state.snapshot()
     state.wait_history()
