@@ -10,6 +10,7 @@ from risk.timing.evaluate import (
     binary_metrics,
     capture_top_amount,
     concordance,
+    days_past_due_rank,
     dpd_bucket,
     headline,
     realised_outcomes,
@@ -95,3 +96,39 @@ def test_headline_capture_among_invoices_not_yet_60_days_past_due() -> None:
     assert out["test_capture_very_late_top10_not_yet_60"] == pytest.approx(100 / 150)
     # the issue-date model ranks row 2 (0.3 x 50) first, then the 850 row that passes 100
     assert out["issue_model_capture_very_late_top10_not_yet_60"] == pytest.approx(50 / 150)
+
+
+def test_days_past_due_rank_puts_invoices_before_their_due_date_last() -> None:
+    dpd = np.array([-30.0, -1.0, 1.0, 90.0])
+    amount = np.array([1e6, 1e6, 10.0, 10.0])
+    score = days_past_due_rank(dpd, amount)
+    assert score[2] > max(score[0], score[1])
+    assert score[3] > score[2]
+
+
+def test_headline_scores_the_same_ranking_rule_with_the_true_probabilities() -> None:
+    scored = pd.DataFrame(
+        {
+            "days_past_due": [90.0, 10.0, -5.0, -20.0],
+            "open_amount": [100.0, 100.0, 50.0, 850.0],
+            "very_late": [1.0, 1.0, 1.0, 0.0],
+            "expected_at_risk": [80.0, 90.0, 25.0, 85.0],
+            "p_late_60": [1.0, 0.9, 0.5, 0.1],
+            "late": [1.0, 1.0, 1.0, 0.0],
+            "probability": [1.0, 0.95, 0.6, 0.2],
+            "expected_days": [30.0, 20.0, 10.0, 5.0],
+            "paid_days": [30.0, 20.0, 10.0, 5.0],
+            "paid_known": [True, True, True, True],
+            "unpaid_13w": [0.0, 0.0, 0.0, 0.0],
+            "p_unpaid_13w": [0.1, 0.1, 0.1, 0.1],
+            "p_truth_60": [1.0, 0.2, 0.9, 0.05],
+        }
+    )
+    out = headline(scored, None, "p_truth_60")
+    # truth x amount: row 0 (100), row 2 (45), row 3 (42.5), row 1 (20); the top 10 % of 1100
+    # (110) holds row 0 only: 100 of the 250 very late
+    assert out["truth_capture_very_late_top10"] == pytest.approx(100 / 250)
+    # not yet 60 (rows 1-3, 1000 open, top 100): row 2 (50 open), then row 3 (850) passes
+    assert out["truth_capture_very_late_top10_not_yet_60"] == pytest.approx(50 / 150)
+    # without a model: 100 x 91 first (row 0, 100 of the 110), then row 1 (100) passes
+    assert out["naive_days_past_due_capture_very_late_top10"] == pytest.approx(100 / 250)

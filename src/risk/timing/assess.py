@@ -20,6 +20,8 @@ from risk.timing.score import score_open_invoices
 
 ISSUE_COLUMN = "p_issue_model"
 TRUTH_COLUMN = "p_truth"
+TRUTH_VERY_LATE_COLUMN = "p_truth_60"
+VERY_LATE_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,24 @@ def assess(
                 pd.Timestamp(date),
                 late_after,  # type: ignore[arg-type]
             )
+            rows[TRUTH_VERY_LATE_COLUMN] = open_late_truth(
+                truth,
+                ledger.invoices,
+                rows["invoice_id"],
+                pd.Timestamp(date),
+                VERY_LATE_DAYS,  # type: ignore[arg-type]
+            )
         frames.append(rows)
         backtests[pd.Timestamp(date)] = backtest_frame(ledger, result, cutoff)
     scored = pd.concat(frames, ignore_index=True)
     models = {"payment-timing": "probability"}
     if issue_model is not None:
         models["issue-date model"] = ISSUE_COLUMN
-    metrics = headline(scored, ISSUE_COLUMN if issue_model is not None else None)
+    metrics = headline(
+        scored,
+        ISSUE_COLUMN if issue_model is not None else None,
+        TRUTH_VERY_LATE_COLUMN if TRUTH_VERY_LATE_COLUMN in scored else None,
+    )
     if TRUTH_COLUMN in scored:
         models["generator truth"] = TRUTH_COLUMN
         known = scored[TRUTH_COLUMN].notna().to_numpy()

@@ -145,8 +145,23 @@ def bucket_table(scored: pd.DataFrame, models: dict[str, str], target: str) -> p
     return pd.DataFrame(rows)
 
 
-def headline(scored: pd.DataFrame, issue_column: str | None) -> dict[str, float]:
-    """The metrics logged to MLflow and gated on (pooled over the scoring dates)."""
+def days_past_due_rank(days_past_due: np.ndarray, open_amount: np.ndarray) -> np.ndarray:
+    """The ranking without any model, for scale: open amount x (days past due + 1). Every
+    invoice before its due date scores below 0, under every invoice due or overdue; among
+    these, the old and large first."""
+    dpd = np.asarray(days_past_due, dtype="float64")
+    return np.asarray(open_amount, dtype="float64") * (dpd + 1.0)
+
+
+def headline(
+    scored: pd.DataFrame, issue_column: str | None, truth_very_late_column: str | None = None
+) -> dict[str, float]:
+    """The metrics logged to MLflow and gated on (pooled over the scoring dates).
+
+    ``truth_very_late_column``: the generator's P(> 60 days late | open at the date) of each
+    row (generated ledgers): the capture that the same ranking rule (P x open amount) reaches
+    with the true probabilities, the ceiling against which the model's capture is read.
+    """
     late = scored["late"].to_numpy(dtype="float64")
     out = {
         f"test_{k}": v for k, v in binary_metrics(late, scored["probability"].to_numpy()).items()
@@ -166,6 +181,20 @@ def headline(scored: pd.DataFrame, issue_column: str | None) -> dict[str, float]
     out["test_capture_very_late_top10_not_yet_60"] = capture_top_amount(
         at_risk[ahead], amount[ahead], very_late[ahead]
     )
+    out["naive_days_past_due_capture_very_late_top10"] = capture_top_amount(
+        days_past_due_rank(scored["days_past_due"].to_numpy(), amount), amount, very_late
+    )
+    if truth_very_late_column is not None:
+        p_truth = scored[truth_very_late_column].to_numpy(dtype="float64")
+        known = ~np.isnan(p_truth)
+        out["truth_capture_very_late_top10"] = capture_top_amount(
+            p_truth[known] * amount[known], amount[known], very_late[known]
+        )
+        out["truth_capture_very_late_top10_not_yet_60"] = capture_top_amount(
+            p_truth[known & ahead] * amount[known & ahead],
+            amount[known & ahead],
+            very_late[known & ahead],
+        )
     out["test_concordance_paid_on"] = concordance(
         scored["expected_days"].to_numpy(),
         scored["paid_days"].to_numpy(),
