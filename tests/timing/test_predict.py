@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,3 +128,14 @@ def test_probabilities_are_ordered(q: np.ndarray, dpd: int, days: float) -> None
     assert (s2 <= s1 + 1e-12).all() and ((s1 >= 0) & (s1 <= 1)).all()
     weekly = weekly_payment_probabilities(q, 13)
     assert (weekly >= -1e-12).all() and (weekly.sum(axis=1) <= 1 + 1e-9).all()
+
+
+def test_median_of_an_invoice_leaving_in_the_first_week_is_quiet_and_finite() -> None:
+    # a row already lost at t (``with_known_losses``: q = 0 in week 0) has S = 0 from week 1;
+    # the geometric tail's log(0.5 / 0) must not warn: the median lies inside the first week
+    q = constant(0.5, rows=1)
+    q[0, 0] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        median = median_days(q)
+    assert median[0] == pytest.approx(3.5)

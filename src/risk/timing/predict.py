@@ -135,7 +135,8 @@ def median_days(q: np.ndarray) -> np.ndarray:
     rows = np.arange(n)
     s0, s1 = surv[rows, k], surv[rows, k + 1]
     inside = WEEK * (k + np.where(s0 > s1, (s0 - 0.5) / np.maximum(s0 - s1, 1e-12), 0.0))
-    tail = WEEK * (weeks + np.log(0.5 / surv[:, -1]) / np.log(tail_q(q)))
+    with np.errstate(divide="ignore"):  # S = 0 at the end (a row lost at t): has is True there
+        tail = WEEK * (weeks + np.log(0.5 / surv[:, -1]) / np.log(tail_q(q)))
     return np.where(has, inside, tail)
 
 
