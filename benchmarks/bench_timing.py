@@ -18,12 +18,14 @@ error at 4 and 13 weeks against the two naive forecasts. Speed: the hazard fit, 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import peak_rss_mb, write_results
@@ -45,6 +47,12 @@ TARGET_ERROR = {"4w": 0.05, "13w": 0.03}
 TARGET_CAPTURE_RATIO = 2.5
 TARGET_TRUTH_GAP = 0.03
 SEED = 11
+
+
+def generate(sample: SampleConfig):  # type: ignore[no-untyped-def]
+    """The generated ledger and its ``invoice_truth`` (the other truth tables are dropped)."""
+    portfolio = generate_portfolio(sample)
+    return portfolio.ledger, portfolio.truth["invoice_truth"]
 
 
 def issue_date_model(ledger, threads: int):  # type: ignore[no-untyped-def]
@@ -82,19 +90,27 @@ def main() -> None:
         "customer's open invoices are still scored at the dates: the assessment at a "
         "portfolio size whose snapshot rows would not fit in memory",
     )
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="write the scored rows and back-tests here"
+    )
     args = parser.parse_args()
     customers = args.customers or (300 if args.quick else 20_000)
     print(f"generating {customers:,} customers ...", flush=True)
-    portfolio = generate_portfolio(SampleConfig(customers=customers, years=3, seed=SEED))
-    ledger = portfolio.ledger
+    sample = SampleConfig(customers=customers, years=3, seed=SEED)
+    ledger, truth = generate(sample)
     train_ledger = ledger
-    if args.train_customers and args.train_customers < customers:
-        ids = sorted(ledger.customers["customer_id"].astype("str"))[: args.train_customers]
-        train_ledger = subset_ledger(ledger, ids)
+    sampled = bool(args.train_customers and args.train_customers < customers)
     lgbm = LightGBMConfig(params=dict(TIMING_PARAMS), num_boost_round=600,
                           early_stopping_rounds=30, num_threads=args.threads)  # fmt: skip
     config = TimingConfig(hazard=HazardConfig(lightgbm=lgbm))
     windows = timing_windows(ledger, config)
+    if sampled:
+        ids = sorted(ledger.customers["customer_id"].astype("str"))[: args.train_customers]
+        train_ledger = subset_ledger(ledger, ids)
+        # the whole ledger is generated again for the assessment (same seed, same rows): the
+        # fit's peak and the 20k-customer ledger never share the memory
+        del ledger, truth
+        gc.collect()
     print("issue-date model ...", flush=True)
     issue = issue_date_model(train_ledger, args.threads)
     print("payment-timing model ...", flush=True)
@@ -103,7 +119,9 @@ def main() -> None:
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     rows = model.metadata["rows_train"] + model.metadata["rows_valid"]
     per_million = seconds / rows * 1_000_000
-    truth = portfolio.truth["invoice_truth"]
+    if sampled:
+        print(f"generating {customers:,} customers again for the assessment ...", flush=True)
+        ledger, truth = generate(sample)
     found = assess(model, ledger, windows.eval_dates, windows.cutoff, issue, truth)
     m = found.metrics
     figures: dict[str, object] = {
@@ -192,9 +210,14 @@ def main() -> None:
         f"80 % band coverage of the weekly cash received: {m['forecast_band_coverage']:.0%}; "
         f"payment-date concordance {m['test_concordance_paid_on']:.3f}"
     )
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        found.scored.to_parquet(args.keep / "scored.parquet")
+        backtests = [frame.assign(as_of=date) for date, frame in found.backtests.items()]
+        pd.concat(backtests, ignore_index=True).to_parquet(args.keep / "backtests.parquet")
     figures["peak_rss_mb"] = round(peak_rss_mb())
     # one file per configuration: a 5k and a 20k run (or two helpers' runs) never overwrite
-    trained = "" if train_ledger is ledger else f"-train{len(train_ledger.customers)}c"
+    trained = f"-train{len(train_ledger.customers)}c" if sampled else ""
     name = f"bench_timing-{customers}c{trained}-seed{SEED}-{args.threads}t"
     print(f"peak RSS {figures['peak_rss_mb']} MiB; results: {write_results(name, figures)}")
 
