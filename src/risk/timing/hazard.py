@@ -169,12 +169,13 @@ def _pairs(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def row_matrix(model: RiskModel, frame: pd.DataFrame) -> np.ndarray:
-    """The inputs of ``frame``'s rows but the pair features, as the float64 matrix LightGBM
-    makes of the prepared frame (``RiskModel.prepare``): a categorical as its code among the
-    training categories, missing as NaN. Shape (rows, inputs - 2), one row per snapshot row."""
+    """The inputs of ``frame``'s rows as the float64 matrix LightGBM makes of the prepared
+    frame (``RiskModel.prepare``): a categorical as its code among the training categories,
+    missing as NaN. Shape (rows, inputs); the pair features (last) are left at 0, for
+    ``PairInputs`` to fill pair by pair."""
     names = [name for name in model.features if name not in PAIR_FEATURES]
     prepared = replace(model, features=names).prepare(frame)
-    out = np.empty((len(frame), len(names)), dtype=np.float64)
+    out = np.zeros((len(frame), len(model.features)), dtype=np.float64)
     for j, name in enumerate(names):
         column = prepared.pop(name)  # freed column by column: one copy of the inputs at a time
         if isinstance(column.dtype, pd.CategoricalDtype):
@@ -188,9 +189,9 @@ def row_matrix(model: RiskModel, frame: pd.DataFrame) -> np.ndarray:
 class PairInputs(lgb.Sequence):
     """The (row, week) pairs' input matrix, made a batch at a time from the rows' inputs.
 
-    Pair ``i`` is row ``rows[i]`` of ``base`` (``row_matrix``) followed by ``weeks_ahead`` =
+    Pair ``i`` is row ``rows[i]`` of ``base`` (``row_matrix``) with ``weeks_ahead`` =
     ``weeks[i]`` and ``days_past_due_at_week`` = ``days_past_due + 7 weeks[i]``: the values of
-    ``expand``, which builds the whole pair frame (about 5.7 pairs per snapshot row, 80 float64
+    ``expand``, which builds the whole pair frame (about 5.7 pairs per snapshot row, 78 float64
     inputs: 3.6 GB per 1M snapshot rows, twice over once LightGBM copies it). LightGBM builds its
     Dataset from this sequence (``lgb.Sequence``: a sample of rows for the bins, then the rows
     pushed batch by batch), so only the rows' matrix and one batch are ever in memory.
@@ -211,13 +212,15 @@ class PairInputs(lgb.Sequence):
 
     def __getitem__(self, index: int | slice | np.ndarray) -> np.ndarray:
         if isinstance(index, int | np.integer):
-            return self.block(self.rows[index : index + 1], self.weeks[index : index + 1])[0]
+            row, week = self.rows[index], self.weeks[index]
+            out = self.base[row].copy()
+            out[-2:] = (week, self.days_past_due[row] + 7.0 * week)
+            return out
         return self.block(self.rows[index], self.weeks[index])
 
     def block(self, rows: np.ndarray, weeks: np.ndarray) -> np.ndarray:
         """Inputs of the pairs (``rows[i]``, ``weeks[i]``), shape (pairs, inputs)."""
-        out = np.empty((len(rows), self.base.shape[1] + len(PAIR_FEATURES)), dtype=np.float64)
-        out[:, : self.base.shape[1]] = self.base[rows]
+        out = np.take(self.base, rows, axis=0)
         out[:, -2] = weeks
         out[:, -1] = self.days_past_due[rows] + 7.0 * weeks
         return out
