@@ -169,6 +169,8 @@ def current_fit(
     if steps is not None:
         steps.marks.append(("calibrated", cpu_seconds(), time.perf_counter(), rss_mb()[1]))
     fit_lost_share(model, *data, features, config)
+    if steps is not None:
+        steps.marks.append(("lost share", cpu_seconds(), time.perf_counter(), rss_mb()[1]))
     return model
 
 
@@ -203,6 +205,7 @@ def step_figures(steps: Steps, start_cpu: float, start_wall: float) -> dict[str,
         "datasets built": "lightgbm_datasets",
         "trees": "boosting",
         "calibrated": "calibration",
+        "lost share": "lost_share",
     }
     out: dict[str, Any] = {}
     cpu, wall = start_cpu, start_wall
