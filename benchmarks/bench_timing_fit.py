@@ -1,7 +1,7 @@
 """Benchmark: fit time and memory of the payment-timing model on N snapshot rows (target: 1M
 rows in under 2 minutes on this machine).
 
-    uv run python benchmarks/bench_timing_fit.py            # 1M snapshot rows, 2 then 1 thread
+    uv run python benchmarks/bench_timing_fit.py            # 1M snapshot rows, 1 then 2 threads
     uv run python benchmarks/bench_timing_fit.py --quick    # 200k snapshot rows
 
 The snapshot rows of a generated portfolio (300 customers, seed 11, weekly snapshots) are built
@@ -228,15 +228,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200k snapshot rows")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--customers", type=int, default=300)
-    parser.add_argument("--threads", type=int, nargs="+", default=[2, 1], help="LightGBM threads")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="LightGBM threads")
     parser.add_argument(
         "--baseline-rows", type=int, default=None,
-        help="rows of the previous-fit baseline (default 100k, --quick 50k; 0: none)",
+        help="rows of the previous-fit baseline (default 50k, --quick 20k; 0: none)",
     )  # fmt: skip
     args = parser.parse_args()
     rows = args.rows or (200_000 if args.quick else 1_000_000)
     baseline_rows = (
-        args.baseline_rows if args.baseline_rows is not None else 50_000 if args.quick else 100_000
+        args.baseline_rows if args.baseline_rows is not None else 20_000 if args.quick else 50_000
     )
     portfolio = generate_portfolio(SampleConfig(customers=args.customers, years=3, seed=11))
     ledger = portfolio.ledger
@@ -286,6 +286,8 @@ def main() -> None:
     data = split(frame, rows, windows)
     del frame
     results["runs"] = []
+    threads_tag = "-".join(str(t) for t in args.threads)
+    name = f"bench_timing_fit-{rows}rows-{args.customers}c-{threads_tag}t"
     for threads in args.threads:
         steps = Steps()
         hazard_logger = logging.getLogger("risk.timing.hazard")
@@ -310,11 +312,10 @@ def main() -> None:
               f" CPU-s per tree; target < {TARGET_SECONDS:.0f} s: wall "
               f"{figures['target_met_wall']}, CPU {figures['target_met_cpu']}", flush=True)  # fmt: skip
         results["runs"].append(figures)
+        results["peak_rss_mb_process"] = round(peak_rss_mb())
+        path = write_results(name, results)  # after each run: a long run keeps what it measured
         del model
-    threads_tag = "-".join(str(t) for t in args.threads)
-    name = f"bench_timing_fit-{rows}rows-{args.customers}c-{threads_tag}t"
-    results["peak_rss_mb_process"] = round(peak_rss_mb())
-    print(f"results: {write_results(name, results)}")
+    print(f"results: {path}")
 
 
 if __name__ == "__main__":
