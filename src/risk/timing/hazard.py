@@ -210,7 +210,7 @@ class PairInputs(lgb.Sequence):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int | slice | np.ndarray) -> np.ndarray:
+    def __getitem__(self, index: int | slice | list[int] | np.ndarray) -> np.ndarray:
         if isinstance(index, int | np.integer):
             row, week = self.rows[index], self.weeks[index]
             out = self.base[row].copy()
