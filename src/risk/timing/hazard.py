@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +38,8 @@ from risk.model.lgbm import LightGBMConfig, lgb_params
 logger = logging.getLogger(__name__)
 
 LEVEL = "timing"
+#: pairs handed to LightGBM at a time while its Dataset is built or it predicts
+PAIR_BATCH = 65_536
 PAIR_FEATURES = ["weeks_ahead", "days_past_due_at_week"]
 IDENTITY = Calibrator("sigmoid", {"a": 1.0, "b": 0.0})
 TIMING_PARAMS: dict[str, Any] = {
@@ -165,18 +168,148 @@ def _pairs(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, weeks
 
 
+def row_matrix(model: RiskModel, frame: pd.DataFrame) -> np.ndarray:
+    """The inputs of ``frame``'s rows as the float64 matrix LightGBM makes of the prepared
+    frame (``RiskModel.prepare``): a categorical as its code among the training categories,
+    missing as NaN. Shape (rows, inputs); the pair features (last) are left at 0, for
+    ``PairInputs`` to fill pair by pair."""
+    names = [name for name in model.features if name not in PAIR_FEATURES]
+    prepared = replace(model, features=names).prepare(frame)
+    out = np.zeros((len(frame), len(model.features)), dtype=np.float64)
+    for j, name in enumerate(names):
+        column = prepared.pop(name)  # freed column by column: one copy of the inputs at a time
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy()
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            out[:, j] = column.to_numpy(dtype="float64", na_value=np.nan)
+    return out
+
+
+class PairInputs(lgb.Sequence):
+    """The (row, week) pairs' input matrix, made a batch at a time from the rows' inputs.
+
+    Pair ``i`` is row ``rows[i]`` of ``base`` (``row_matrix``) with ``weeks_ahead`` =
+    ``weeks[i]`` and ``days_past_due_at_week`` = ``days_past_due + 7 weeks[i]``: the values of
+    ``expand``, which builds the whole pair frame (about 5.7 pairs per snapshot row, 78 float64
+    inputs: 3.6 GB per 1M snapshot rows, twice over once LightGBM copies it). LightGBM builds its
+    Dataset from this sequence (``lgb.Sequence``: a sample of rows for the bins, then the rows
+    pushed batch by batch), so only the rows' matrix and one batch are ever in memory.
+    """
+
+    batch_size = PAIR_BATCH
+
+    def __init__(
+        self, base: np.ndarray, days_past_due: np.ndarray, rows: np.ndarray, weeks: np.ndarray
+    ) -> None:
+        self.base = base
+        self.days_past_due = days_past_due
+        self.rows = rows
+        self.weeks = weeks
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int | slice | list[int] | np.ndarray) -> np.ndarray:
+        if isinstance(index, int | np.integer):
+            row, week = self.rows[index], self.weeks[index]
+            out = self.base[row].copy()
+            out[-2:] = (week, self.days_past_due[row] + 7.0 * week)
+            return out
+        return self.block(self.rows[index], self.weeks[index])
+
+    def block(self, rows: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+        """Inputs of the pairs (``rows[i]``, ``weeks[i]``), shape (pairs, inputs)."""
+        out = np.take(self.base, rows, axis=0)
+        out[:, -2] = weeks
+        out[:, -1] = self.days_past_due[rows] + 7.0 * weeks
+        return out
+
+    def batches(self) -> Iterator[np.ndarray]:
+        """The whole matrix, ``batch_size`` pairs at a time."""
+        for start in range(0, len(self), self.batch_size):
+            yield self[start : start + self.batch_size]
+
+
+def _pair_inputs(
+    model: RiskModel, frame: pd.DataFrame, rows: np.ndarray, weeks: np.ndarray
+) -> PairInputs:
+    days_past_due = frame["days_past_due"].to_numpy(dtype="float64")
+    return PairInputs(row_matrix(model, frame), days_past_due, rows, weeks)
+
+
 def training_pairs(
     model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Inputs, target (1 = still open at the end of the week: neither paid nor lost) and
-    weights of the pairs of ``frame``'s rows censored at ``end``."""
+    weights of the pairs of ``frame``'s rows censored at ``end`` (the inputs as a frame, see
+    ``training_sequence`` for the fit's)."""
+    rows, week, y, weight = _training_targets(frame, end, weeks)
+    return expand(model, frame, rows, week), y, weight
+
+
+def training_sequence(
+    model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+) -> tuple[PairInputs, np.ndarray, np.ndarray]:
+    """``training_pairs`` with the inputs as a ``PairInputs`` sequence (what the fit uses)."""
+    rows, week, y, weight = _training_targets(frame, end, weeks)
+    return _pair_inputs(model, frame, rows, week), y, weight
+
+
+def _training_targets(
+    frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, week) of every pair, its target and weight (see ``training_pairs``)."""
     count, exit_week, _ = exit_counts(
         frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on")
     )
     rows, week = _pairs(count)
     y = (week != exit_week[rows]).astype(np.int64)
     weight = frame["snapshot_weight"].to_numpy(dtype="float64")[rows]
-    return expand(model, frame, rows, week), y, weight
+    return rows, week, y, weight
+
+
+class _SequenceDataset(lgb.Dataset):
+    """A Dataset of a ``lgb.Sequence`` built with every parameter, as one of a matrix is.
+
+    LightGBM's sequence path hands the C library only ``get_params()``, the Dataset
+    parameters: without ``min_data_in_leaf`` (its pre-filter of inputs no leaf could split)
+    and ``seed`` (the rows sampled for the bins), it made other bins than the matrix path
+    (tested: ``tests/timing/test_hazard_fit.py``).
+    """
+
+    def get_params(self) -> dict[str, Any]:
+        return dict(self.params) if self.params is not None else {}
+
+
+def _pairs_dataset(
+    model: RiskModel,
+    inputs: PairInputs,
+    y: np.ndarray,
+    weight: np.ndarray,
+    params: dict[str, Any],
+    reference: lgb.Dataset | None = None,
+) -> lgb.Dataset:
+    """The constructed LightGBM Dataset of the pairs: the one LightGBM builds from the pair
+    frame of ``training_pairs`` (same bins, categorical inputs and their categories)."""
+    categorical = [name for name in model.features if name in model.categories]
+    data = _SequenceDataset(
+        inputs, label=y, weight=weight, reference=reference, feature_name=list(model.features),
+        categorical_feature=categorical, params=params, free_raw_data=True,
+    )  # fmt: skip
+    if reference is None:  # what a pandas frame of the prepared inputs would have set
+        data.pandas_categorical = [list(model.categories[name]) for name in categorical]
+    return data.construct()
+
+
+def _raw_scores(booster: lgb.Booster, inputs: PairInputs) -> np.ndarray:
+    """``RiskModel.raw_score`` of the pairs, a batch at a time."""
+    iteration = booster.best_iteration or None
+    parts = [
+        booster.predict(batch, num_iteration=iteration, raw_score=True)
+        for batch in inputs.batches()
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _categories(frame: pd.DataFrame, categorical: list[str]) -> dict[str, list[str]]:
@@ -209,6 +342,15 @@ def _monotone(model: RiskModel, features: FeatureConfig) -> list[int]:
     return [*monotone_constraints(registered, features), 0, 0]
 
 
+def fit_params(
+    model: RiskModel, features: FeatureConfig, settings: LightGBMConfig, seed: int
+) -> dict[str, Any]:
+    """LightGBM parameters of the hazard and the lost-share fits (monotone, "basic" method)."""
+    params = lgb_params(settings, _monotone(model, features), seed)
+    params["monotone_constraints_method"] = "basic"  # 2x faster than "intermediate" here
+    return params
+
+
 def fit_hazard(
     train: pd.DataFrame,
     train_end: pd.Timestamp,
@@ -224,18 +366,20 @@ def fit_hazard(
         ConfigError: no training or validation pair.
     """
     model = blank_model(train, features)
-    X, y, w = training_pairs(model, train, train_end, config.weeks)  # noqa: N806
-    Xv, yv, wv = training_pairs(model, valid, valid_end, config.weeks)  # noqa: N806
+    X, y, w = training_sequence(model, train, train_end, config.weeks)  # noqa: N806
+    Xv, yv, wv = training_sequence(model, valid, valid_end, config.weeks)  # noqa: N806
     if len(X) == 0 or len(Xv) == 0 or np.unique(y).size < 2:
         raise ConfigError(
             f"the payment-timing model needs paid and unpaid weeks in both windows (got "
             f"{len(X)} training and {len(Xv)} validation pairs): the ledger is too short"
         )
     logger.info("timing model: %d training pairs, %d validation pairs", len(X), len(Xv))
-    params = lgb_params(config.lightgbm, _monotone(model, features), config.seed)
-    params["monotone_constraints_method"] = "basic"  # 2x faster than "intermediate" here
-    train_set = lgb.Dataset(X, label=y, weight=w)
-    valid_set = lgb.Dataset(Xv, label=yv, weight=wv, reference=train_set)
+    pairs_train, pairs_valid = len(X), len(Xv)
+    params = fit_params(model, features, config.lightgbm, config.seed)
+    train_set = _pairs_dataset(model, X, y, w, params)
+    del X  # binned in train_set: the rows' matrix is not needed any more
+    valid_set = _pairs_dataset(model, Xv, yv, wv, params, reference=train_set)
+    logger.info("timing model: LightGBM datasets built")
     booster = lgb.train(
         params,
         train_set,
@@ -246,13 +390,16 @@ def fit_hazard(
             lgb.early_stopping(config.lightgbm.early_stopping_rounds, verbose=False),
         ],
     )
+    booster.free_dataset()  # the binned pairs, kept alive by the booster otherwise
+    del train_set, valid_set
+    logger.info("timing model: %d trees", booster.num_trees())
     model.booster = booster
-    model.calibrator = fit_calibrator(model.raw_score(Xv), yv, "sigmoid")
+    model.calibrator = fit_calibrator(_raw_scores(booster, Xv), yv, "sigmoid")
     model.metadata.update(
         {
             "weeks": config.weeks,
-            "pairs_train": len(X),
-            "pairs_valid": len(Xv),
+            "pairs_train": pairs_train,
+            "pairs_valid": pairs_valid,
             "best_iteration": int(booster.best_iteration),
         }
     )
@@ -298,13 +445,29 @@ def exit_pairs(
     model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Inputs, target (1 = lost, 0 = paid) and weights of the (row, exit week) pairs of the
-    rows that left the risk set before ``end`` within ``weeks``."""
+    rows that left the risk set before ``end`` within ``weeks`` (the inputs as a frame, see
+    ``exit_sequence`` for the fit's)."""
+    rows, week, y, weight = _exit_targets(frame, end, weeks)
+    return expand(model, frame, rows, week), y, weight
+
+
+def exit_sequence(
+    model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+) -> tuple[PairInputs, np.ndarray, np.ndarray]:
+    """``exit_pairs`` with the inputs as a ``PairInputs`` sequence (what the fit uses)."""
+    rows, week, y, weight = _exit_targets(frame, end, weeks)
+    return _pair_inputs(model, frame, rows, week), y, weight
+
+
+def _exit_targets(
+    frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     _, exit_week, lost = exit_counts(
         frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on")
     )
     rows = np.flatnonzero(exit_week >= 0)
     weight = frame["snapshot_weight"].to_numpy(dtype="float64")[rows]
-    return expand(model, frame, rows, exit_week[rows]), lost[rows].astype(np.int64), weight
+    return rows, exit_week[rows], lost[rows].astype(np.int64), weight
 
 
 def fit_lost_share(
@@ -319,7 +482,7 @@ def fit_lost_share(
     """Fit P(lost | left the risk set in week k) on the exits of the training rows (early
     stopping on the validation exits when both outcomes occur there) into ``model.metadata``;
     with fewer than ``MIN_LOST_EXITS`` lost exits, only their weighted share is kept."""
-    X, y, w = exit_pairs(model, train, train_end, config.weeks)  # noqa: N806
+    _, _, y, w = _exit_targets(train, train_end, config.weeks)
     lost = int(y.sum())
     rate = float(np.average(y, weights=w)) if len(y) and w.sum() > 0 else 0.0
     model.metadata.update({LOST_RATE: rate, "lost_exits_train": lost, "exits_train": len(y)})
@@ -327,19 +490,22 @@ def fit_lost_share(
     if lost < MIN_LOST_EXITS or lost == len(y):
         logger.info("lost outcome: %d of %d exits, constant share %.4f", lost, len(y), rate)
         return
-    Xv, yv, wv = exit_pairs(model, valid, valid_end, config.weeks)  # noqa: N806
+    X, y, w = exit_sequence(model, train, train_end, config.weeks)  # noqa: N806
+    Xv, yv, wv = exit_sequence(model, valid, valid_end, config.weeks)  # noqa: N806
     settings = LightGBMConfig(params=dict(LOST_PARAMS), num_threads=config.lightgbm.num_threads)
-    params = lgb_params(settings, _monotone(model, features), config.seed)
-    params["monotone_constraints_method"] = "basic"
-    train_set = lgb.Dataset(X, label=y, weight=w)
+    params = fit_params(model, features, settings, config.seed)
+    train_set = _pairs_dataset(model, X, y, w, params)
+    del X
     callbacks: list[Any] = [lgb.log_evaluation(period=0)]
     valid_sets = []
     if np.unique(yv).size == 2:
-        valid_sets = [lgb.Dataset(Xv, label=yv, weight=wv, reference=train_set)]
+        valid_sets = [_pairs_dataset(model, Xv, yv, wv, params, reference=train_set)]
         callbacks.append(lgb.early_stopping(20, verbose=False))
+    del Xv
     booster = lgb.train(
         params, train_set, num_boost_round=200, valid_sets=valid_sets, callbacks=callbacks
     )
+    booster.free_dataset()
     model.metadata[LOST_MODEL] = booster.model_to_string(
         num_iteration=booster.best_iteration or None
     )

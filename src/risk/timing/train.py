@@ -121,14 +121,16 @@ def fit_timing(
     frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
     frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
     train = (frame["as_of"] < windows.train_end).to_numpy()
+    rows_train, rows_valid = frame[train], frame[~train]  # one copy each, not one per fit
+    del frame
     progress("hazard model")
     model = fit_hazard(
-        frame[train], windows.train_end, frame[~train], windows.valid_end, config.features,
+        rows_train, windows.train_end, rows_valid, windows.valid_end, config.features,
         config.hazard,
     )  # fmt: skip
     progress("lost outcome")
     fit_lost_share(
-        model, frame[train], windows.train_end, frame[~train], windows.valid_end,
+        model, rows_train, windows.train_end, rows_valid, windows.valid_end,
         config.features, config.hazard,
     )  # fmt: skip
     model.metadata.update(
