@@ -212,6 +212,76 @@ def profile_sheet(state: Any, customer_id: str, repeats: int = 20) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
+def event_batch(ledger: Any, rows: int, customers: int = 20) -> dict[str, Any]:
+    """``rows`` new invoices for the first ``customers`` customers, issued 10 days before the
+    cut-off (the batch of ``bench_service.event_visibility``), as ``POST /ledger/events`` text."""
+    import pandas as pd
+
+    cutoff = ledger.date_range[1]
+    ids = ledger.customers["customer_id"].head(customers).tolist()
+    issued = (cutoff - pd.Timedelta(days=10)).date().isoformat()
+    due = (cutoff + pd.Timedelta(days=20)).date().isoformat()
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": [f"EV{i:06d}" for i in range(rows)],
+            "customer_id": [ids[i % len(ids)] for i in range(rows)],
+            "issued_on": issued,
+            "due_on": due,
+            "amount": [f"{100.0 + i}" for i in range(rows)],
+        },
+        dtype="str",
+    )
+    return {"invoices": invoices}
+
+
+def event_phases(
+    client: Any, ledgers: Any, customer_id: str, csrf: str, repeats: int
+) -> dict[str, Any]:
+    """CPU time of the event path: a recorded call (the htmx POST: ledger event checked,
+    stored, published with the customer rescored, the pages decided again) and a batch of
+    1,000 new invoices for 20 customers (``LedgerState.append``: checked, stored and
+    published with its customers rescored, i.e. visible to the next score). Each is timed
+    until it answers (the publishing thread's CPU for the batch) and until the background
+    rescoring of the touched customers' open invoices is over (the process's CPU)."""
+    out: dict[str, Any] = {}
+    answer_cpu, settled_cpu = [], []
+    for _ in range(repeats):
+        start = time.process_time()
+        answer = client.post(
+            f"/app/customers/{customer_id}/actions",
+            data={"csrf": csrf, "kind": "call", "note": "bench"},
+            headers={"HX-Request": "true"},
+        )
+        answer_cpu.append((time.process_time() - start) * 1000)
+        if answer.status_code != 200:
+            raise RuntimeError(f"record a call: {answer.status_code} {answer.text[:300]}")
+        ledgers.settle()
+        settled_cpu.append((time.process_time() - start) * 1000)
+    out["record a call"] = {
+        "cpu_median_ms": round(median(answer_cpu), 1),
+        "cpu_p95_ms": round(float(np.percentile(answer_cpu, 95)), 1),
+        "cpu_with_background_median_ms": round(median(settled_cpu), 1),
+    }
+    published, settled = [], []
+    for round_ in range(3):
+        batch = event_batch(ledgers.snapshot.ledger, 1000)
+        batch["invoices"]["invoice_id"] = "R" + str(round_) + batch["invoices"]["invoice_id"]
+        start, start_thread = time.process_time(), time.thread_time()
+        check, snapshot = ledgers.append(batch)
+        published.append((time.thread_time() - start_thread) * 1000)
+        if check.kept.get("invoices") != 1000 or ledgers.snapshot is not snapshot:
+            raise RuntimeError(f"event batch: kept {check.kept}, issues {check.issues.head()}")
+        ledgers.settle()
+        settled.append((time.process_time() - start) * 1000)
+    out["1,000 new invoices"] = {
+        "published_cpu_ms": [round(x, 1) for x in published],
+        "with_background_cpu_ms": [round(x, 1) for x in settled],
+    }
+    for label, figures in out.items():
+        print(f"{label:<28}{figures}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -234,7 +304,27 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile of the customer sheet's steps"
     )
+    parser.add_argument("--tag", default="", help="suffix of the results file (e.g. before)")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="first run the same benchmark on another copy of src/ (e.g. `git archive` of the "
+        "base commit) in a subprocess, for before/after figures of the same run",
+    )
     args = parser.parse_args()
+    if args.baseline_src is not None:
+        import subprocess
+
+        argv = [a for a in sys.argv[1:]]
+        at = argv.index("--baseline-src")
+        del argv[at : at + 2]
+        env = {**os.environ, "PYTHONPATH": str(args.baseline_src)}
+        print(f"--- before: src from {args.baseline_src}", flush=True)
+        subprocess.run([sys.executable, __file__, *argv, "--tag", "before"], env=env, check=True)
+        print("--- after: this checkout's src", flush=True)
+        args.tag = args.tag or "after"
     customers = args.customers or (300 if args.quick else 100_000)
     repeats = args.repeats or (10 if args.quick else 30)
     if args.paging:
@@ -252,7 +342,7 @@ def main() -> None:
     from risk.scoring import Scorer
     from risk.serving.audit import AuditLog
     from risk.serving.auth import hash_key
-    from risk.serving.cache import update_cache
+    from risk.serving.cache import fill_invoices, update_cache
     from risk.store import FolderSource, LedgerState
     from risk.web.app import create_app
 
@@ -263,8 +353,12 @@ def main() -> None:
         folder = ledger_folder(tmp, args.ledger, customers)
         print(f"models and ledger ready in {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
+        # as the service sets it up: an event's customers rescored before it is published,
+        # their open invoices right after in a background thread
         ledgers = LedgerState(
-            FolderSource(folder), prepare=lambda s, c, p: update_cache(scorer, s, c, p)
+            FolderSource(folder),
+            prepare=lambda s, c, p: update_cache(scorer, s, c, p, invoices_later=True),
+            complete=lambda s, cache: fill_invoices(scorer, s, cache),
         )
         ledgers.refresh()
         ledger = ledgers.snapshot.ledger
@@ -347,6 +441,7 @@ def main() -> None:
                 ratio = figures["cpu_median_ms"] / floor if floor else float("nan")
                 print(f"{label:<28}{figures['cpu_median_ms']:>9.1f}{figures['cpu_p95_ms']:>9.1f}"
                       f"{figures['median_ms']:>9.1f}{figures['p95_ms']:>10.1f}{ratio:>9.1f}")  # fmt: skip
+            events = event_phases(client, ledgers, customer_id, csrf, min(repeats, 10))
             paging = paging_baseline(state.snapshot().customers, repeats)
             print_paging(paging, len(state.snapshot().customers))
         if args.profile:
@@ -377,9 +472,11 @@ def main() -> None:
             "pages_during_history": during,
             "pages": results,
             "worklist_paging_cpu": paging,
+            "events": events,
+            "src": str(Path(sys.modules["risk"].__file__).parent),
             "peak_rss_mb": round(peak_rss_mb(), 1),
         }
-        tag = "_quick" if args.quick else f"_{n_customers}"
+        tag = ("_quick" if args.quick else f"_{n_customers}") + (f"_{args.tag}" if args.tag else "")
         print(f"results: {write_results('bench_web' + tag, figures)}")
 
 
