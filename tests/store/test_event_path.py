@@ -31,14 +31,16 @@ def _text(values: list[object]) -> list[str]:
 
 
 @st.composite
-def batches(draw: st.DrawFn, ledger: Ledger, number: int) -> dict[str, pd.DataFrame]:
+def batches(
+    draw: st.DrawFn, ledger: Ledger, number: int, latest: int = 5
+) -> dict[str, pd.DataFrame]:
     """One batch of event rows naming customers and invoices of ``ledger``: new invoices
     (some for a new customer), invoices sent again settled, payments, reminders, legal
-    events."""
+    events; dated up to ``latest`` days after the cut-off."""
     customers = ledger.customers["customer_id"].astype("str").tolist()
     invoices = ledger.invoices
     cutoff = ledger.cutoff
-    day = st.integers(-40, 5).map(lambda d: (cutoff + pd.Timedelta(days=d)).date().isoformat())
+    day = st.integers(-40, latest).map(lambda d: (cutoff + pd.Timedelta(days=d)).date().isoformat())
     out: dict[str, pd.DataFrame] = {}
     new_customer = draw(st.booleans())
     if new_customer:
