@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from risk.contracts import TABLES
 from risk.errors import LedgerError
 from risk.io import (
     EVENTS_DIRNAME,
@@ -111,21 +110,14 @@ class FolderSource:
         number = int(batches[-1].name) + 1 if batches else 1
         staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=folder))
         try:
-            if formats == {".parquet"}:  # typed rows, as the tables hold them
-                for name, frame in rows.items():
-                    if len(frame):
-                        write_table(frame, staging / f"{name}.parquet")
-            else:  # CSV: the rows as sent (text), parsed on reading as the tables are
-                for name, frame in raw.items():
-                    if len(frame):
-                        _write_csv(frame, staging / f"{name}.csv")
+            # the rows as the ledger holds them, every column (a column the batch left out
+            # took the contract's default in memory: written, it reads back the same)
+            ext = formats.pop() if formats else ".csv"
+            for name, frame in rows.items():
+                if len(frame):
+                    write_table(frame, staging / f"{name}{ext}")
             staging.rename(folder / f"{number:08d}")
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return self.fingerprint()
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    columns = [c for c in TABLES[path.stem].column_names if c in frame.columns]
-    frame[columns].to_csv(path, index=False, lineterminator="\n")

@@ -122,8 +122,11 @@ class SqlSource:
         upserted: dict[str, list[str]],
         rows: Mapping[str, pd.DataFrame] | None = None,
     ) -> str:
-        """Insert the accepted rows (text); a replaced customer or invoice keeps its row id,
-        so the ledger read back has its rows where the events left them in memory."""
+        """Insert the accepted rows as the ledger holds them (``rows``, as text; else as
+        sent); a replaced customer or invoice keeps its row id, so the ledger read back has
+        its rows, values and defaults where the events left them in memory."""
+        if rows is not None:
+            raw = {name: as_text(frame) for name, frame in rows.items() if len(frame)}
         return self._write(raw, replace=False, upserted=upserted)
 
     def _write(
