@@ -282,6 +282,70 @@ def event_phases(
     return out
 
 
+def store_phases(folder: Path, repeats: int) -> dict[str, Any]:
+    """The ledger's part of the event path, without models (so that it runs at 100,000
+    customers where caching every score takes most of an hour on the shared machine): a
+    ``LedgerState`` on a copy of the folder; a recorded call (one reminder row per open
+    invoice of a customer, ``risk.web.actions.action_events``) checked, stored and published,
+    then that customer's rows cut three times as the service's cache, its background
+    completion and the pages do; and the 1,000-invoice batch with its 20 customers cut once.
+    CPU of this thread (``time.thread_time``)."""
+    import datetime as dt
+
+    from risk.ledger import subset_ledger
+    from risk.portfolio import open_amounts
+    from risk.store import FolderSource, LedgerState
+    from risk.web.actions import CollectionAction, action_events
+
+    start = time.thread_time()
+    ledgers = LedgerState(FolderSource(folder))
+    ledgers.refresh()
+    out: dict[str, Any] = {"read_cpu_s": round(time.thread_time() - start, 2)}
+    ledger = ledgers.snapshot.ledger
+    as_of = ledger.date_range[1]
+    customer_id = str(ledger.customers["customer_id"].iloc[7])
+    open_ids = open_amounts(subset_ledger(ledger, [customer_id]), as_of)["invoice_id"].tolist()
+    append_cpu, cut_cpu = [], []
+    for _ in range(repeats):
+        action = CollectionAction(
+            customer_id=customer_id,
+            invoice_ids=open_ids or ledger.invoices["invoice_id"].head(1).tolist(),
+            kind="call",
+            effective_on=(as_of + pd_days(1)).date(),
+            key_name="bench",
+            note="bench",
+        )
+        begin = time.thread_time()
+        check, snapshot = ledgers.append(action_events(action))
+        append_cpu.append((time.thread_time() - begin) * 1000)
+        begin = time.thread_time()
+        for _ in range(3):
+            subset_ledger(snapshot.ledger, [customer_id])
+        cut_cpu.append((time.thread_time() - begin) * 1000)
+        if not check.kept.get("reminders"):
+            raise RuntimeError(f"recorded call refused: {check.issues}")
+    out["recorded call: check + store + publish"] = round(median(append_cpu), 1)
+    out["recorded call: the customer cut 3 times"] = round(median(cut_cpu), 1)
+    batch = event_batch(ledgers.snapshot.ledger, 1000)
+    begin = time.thread_time()
+    check, snapshot = ledgers.append(batch)
+    out["1,000 invoices: check + store + publish"] = round((time.thread_time() - begin) * 1000, 1)
+    touched = sorted(check.customers)
+    begin = time.thread_time()
+    subset_ledger(snapshot.ledger, touched)
+    out["1,000 invoices: the 20 customers cut"] = round((time.thread_time() - begin) * 1000, 1)
+    out["when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    for label, value in out.items():
+        print(f"{label:<44}{value}")
+    return out
+
+
+def pd_days(n: int) -> Any:
+    import pandas as pd
+
+    return pd.Timedelta(days=n)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -313,6 +377,11 @@ def main() -> None:
         help="first run the same benchmark on another copy of src/ (e.g. `git archive` of the "
         "base commit) in a subprocess, for before/after figures of the same run",
     )
+    parser.add_argument(
+        "--store-only",
+        action="store_true",
+        help="only the ledger's part of the event path (no models; needs --ledger)",
+    )
     args = parser.parse_args()
     if args.baseline_src is not None:
         import subprocess
@@ -335,6 +404,23 @@ def main() -> None:
         return
 
     load_start = os.getloadavg()
+    if args.store_only:
+        import shutil
+
+        with tempfile.TemporaryDirectory(
+            dir="/tmp/h15" if Path("/tmp/h15").is_dir() else None
+        ) as name:
+            folder = Path(name) / "ledger"
+            shutil.copytree(args.ledger, folder, ignore=shutil.ignore_patterns("truth"))
+            figures = store_phases(folder, min(repeats, 5))
+        load_end = os.getloadavg()
+        print(f"load average: {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end")
+        figures["load_average"] = [round(load_start[0], 1), round(load_end[0], 1)]
+        figures["src"] = str(Path(sys.modules["risk"].__file__).parent)
+        figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        tag = f"bench_web_store_{args.ledger.name}" + (f"_{args.tag}" if args.tag else "")
+        print(f"results: {write_results(tag, figures)}")
+        return
     from starlette.applications import Starlette
     from starlette.routing import Mount
     from starlette.testclient import TestClient

@@ -213,17 +213,19 @@ def take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     groups, rows appended by events) concatenates every chunk first, a copy of the whole
     column for a few rows; here each chunk is taken from on its own."""
     positions = np.asarray(positions, dtype=np.int64)
-    columns: dict[str, object] = {}
-    for name in frame.columns:
+    chunked = {
+        name: values
+        for name in frame.columns
+        if isinstance(values := getattr(frame[name].array, "_pa_array", None), pa.ChunkedArray)
+        and values.num_chunks > 1
+    }
+    out = frame.drop(columns=list(chunked)).take(positions).reset_index(drop=True)
+    for name, values in chunked.items():
         column = frame[name]
-        chunked = getattr(column.array, "_pa_array", None)
-        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
-            columns[name] = pd.Series(
-                type(column.array)(_take_chunked(chunked, positions)), dtype=column.dtype
-            )
-        else:
-            columns[name] = column.take(positions).reset_index(drop=True)
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(positions)))
+        out[name] = pd.Series(
+            type(column.array)(_take_chunked(values, positions)), dtype=column.dtype
+        )
+    return out[list(frame.columns)] if chunked else out
 
 
 def _take_chunked(chunked: pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray:
