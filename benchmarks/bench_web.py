@@ -21,6 +21,13 @@ now (the view prepared once per version) on the run's rows.
     uv run python benchmarks/bench_web.py --paging 100000   # the paging step alone, synthetic
                                                      # rows, no model (seconds)
     ... --profile                                    # cProfile of the sheet's data steps
+    ... --baseline-src DIR                           # the same run first on the src/ in DIR
+                                                     # (before/after of the same run)
+    uv run python benchmarks/bench_web.py --store-only --ledger DIR   # the ledger's part of
+                                                     # the event path alone (no models)
+
+Every run also times the event path (``event_phases``): a recorded call and a batch of 1,000
+new invoices, in CPU time, until published and until the background rescoring is over.
 """
 
 from __future__ import annotations
