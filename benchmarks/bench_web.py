@@ -21,6 +21,13 @@ now (the view prepared once per version) on the run's rows.
     uv run python benchmarks/bench_web.py --paging 100000   # the paging step alone, synthetic
                                                      # rows, no model (seconds)
     ... --profile                                    # cProfile of the sheet's data steps
+    ... --baseline-src DIR                           # the same run first on the src/ in DIR
+                                                     # (before/after of the same run)
+    uv run python benchmarks/bench_web.py --store-only --ledger DIR   # the ledger's part of
+                                                     # the event path alone (no models)
+
+Every run also times the event path (``event_phases``): a recorded call and a batch of 1,000
+new invoices, in CPU time, until published and until the background rescoring is over.
 """
 
 from __future__ import annotations
@@ -212,6 +219,140 @@ def profile_sheet(state: Any, customer_id: str, repeats: int = 20) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
+def event_batch(ledger: Any, rows: int, customers: int = 20) -> dict[str, Any]:
+    """``rows`` new invoices for the first ``customers`` customers, issued 10 days before the
+    cut-off (the batch of ``bench_service.event_visibility``), as ``POST /ledger/events`` text."""
+    import pandas as pd
+
+    cutoff = ledger.date_range[1]
+    ids = ledger.customers["customer_id"].head(customers).tolist()
+    issued = (cutoff - pd.Timedelta(days=10)).date().isoformat()
+    due = (cutoff + pd.Timedelta(days=20)).date().isoformat()
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": [f"EV{i:06d}" for i in range(rows)],
+            "customer_id": [ids[i % len(ids)] for i in range(rows)],
+            "issued_on": issued,
+            "due_on": due,
+            "amount": [f"{100.0 + i}" for i in range(rows)],
+        },
+        dtype="str",
+    )
+    return {"invoices": invoices}
+
+
+def event_phases(
+    client: Any, ledgers: Any, customer_id: str, csrf: str, repeats: int
+) -> dict[str, Any]:
+    """CPU time of the event path: a recorded call (the htmx POST: ledger event checked,
+    stored, published with the customer rescored, the pages decided again) and a batch of
+    1,000 new invoices for 20 customers (``LedgerState.append``: checked, stored and
+    published with its customers rescored, i.e. visible to the next score). Each is timed
+    until it answers (the publishing thread's CPU for the batch) and until the background
+    rescoring of the touched customers' open invoices is over (the process's CPU)."""
+    out: dict[str, Any] = {}
+    answer_cpu, settled_cpu = [], []
+    for _ in range(repeats):
+        start = time.process_time()
+        answer = client.post(
+            f"/app/customers/{customer_id}/actions",
+            data={"csrf": csrf, "kind": "call", "note": "bench"},
+            headers={"HX-Request": "true"},
+        )
+        answer_cpu.append((time.process_time() - start) * 1000)
+        if answer.status_code != 200:
+            raise RuntimeError(f"record a call: {answer.status_code} {answer.text[:300]}")
+        ledgers.settle()
+        settled_cpu.append((time.process_time() - start) * 1000)
+    out["record a call"] = {
+        "cpu_median_ms": round(median(answer_cpu), 1),
+        "cpu_p95_ms": round(float(np.percentile(answer_cpu, 95)), 1),
+        "cpu_with_background_median_ms": round(median(settled_cpu), 1),
+    }
+    published, settled = [], []
+    for round_ in range(3):
+        batch = event_batch(ledgers.snapshot.ledger, 1000)
+        batch["invoices"]["invoice_id"] = "R" + str(round_) + batch["invoices"]["invoice_id"]
+        start, start_thread = time.process_time(), time.thread_time()
+        check, snapshot = ledgers.append(batch)
+        published.append((time.thread_time() - start_thread) * 1000)
+        if check.kept.get("invoices") != 1000 or ledgers.snapshot is not snapshot:
+            raise RuntimeError(f"event batch: kept {check.kept}, issues {check.issues.head()}")
+        ledgers.settle()
+        settled.append((time.process_time() - start) * 1000)
+    out["1,000 new invoices"] = {
+        "published_cpu_ms": [round(x, 1) for x in published],
+        "with_background_cpu_ms": [round(x, 1) for x in settled],
+    }
+    for label, figures in out.items():
+        print(f"{label:<28}{figures}")
+    return out
+
+
+def store_phases(folder: Path, repeats: int) -> dict[str, Any]:
+    """The ledger's part of the event path, without models (so that it runs at 100,000
+    customers where caching every score takes most of an hour on the shared machine): a
+    ``LedgerState`` on a copy of the folder; a recorded call (one reminder row per open
+    invoice of a customer, ``risk.web.actions.action_events``) checked, stored and published,
+    then that customer's rows cut three times as the service's cache, its background
+    completion and the pages do; and the 1,000-invoice batch with its 20 customers cut once.
+    CPU of this thread (``time.thread_time``)."""
+    import datetime as dt
+
+    from risk.ledger import subset_ledger
+    from risk.portfolio import open_amounts
+    from risk.store import FolderSource, LedgerState
+    from risk.web.actions import CollectionAction, action_events
+
+    start = time.thread_time()
+    ledgers = LedgerState(FolderSource(folder))
+    ledgers.refresh()
+    out: dict[str, Any] = {"read_cpu_s": round(time.thread_time() - start, 2)}
+    ledger = ledgers.snapshot.ledger
+    as_of = ledger.date_range[1]
+    customer_id = str(ledger.customers["customer_id"].iloc[7])
+    open_ids = open_amounts(subset_ledger(ledger, [customer_id]), as_of)["invoice_id"].tolist()
+    append_cpu, cut_cpu = [], []
+    for _ in range(repeats):
+        action = CollectionAction(
+            customer_id=customer_id,
+            invoice_ids=open_ids or ledger.invoices["invoice_id"].head(1).tolist(),
+            kind="call",
+            effective_on=(as_of + pd_days(1)).date(),
+            key_name="bench",
+            note="bench",
+        )
+        begin = time.thread_time()
+        check, snapshot = ledgers.append(action_events(action))
+        append_cpu.append((time.thread_time() - begin) * 1000)
+        begin = time.thread_time()
+        for _ in range(3):
+            subset_ledger(snapshot.ledger, [customer_id])
+        cut_cpu.append((time.thread_time() - begin) * 1000)
+        if not check.kept.get("reminders"):
+            raise RuntimeError(f"recorded call refused: {check.issues}")
+    out["recorded call: check + store + publish"] = round(median(append_cpu), 1)
+    out["recorded call: the customer cut 3 times"] = round(median(cut_cpu), 1)
+    batch = event_batch(ledgers.snapshot.ledger, 1000)
+    begin = time.thread_time()
+    check, snapshot = ledgers.append(batch)
+    out["1,000 invoices: check + store + publish"] = round((time.thread_time() - begin) * 1000, 1)
+    touched = sorted(check.customers)
+    begin = time.thread_time()
+    subset_ledger(snapshot.ledger, touched)
+    out["1,000 invoices: the 20 customers cut"] = round((time.thread_time() - begin) * 1000, 1)
+    out["when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    for label, value in out.items():
+        print(f"{label:<44}{value}")
+    return out
+
+
+def pd_days(n: int) -> Any:
+    import pandas as pd
+
+    return pd.Timedelta(days=n)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -234,7 +375,32 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile of the customer sheet's steps"
     )
+    parser.add_argument("--tag", default="", help="suffix of the results file (e.g. before)")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="first run the same benchmark on another copy of src/ (e.g. `git archive` of the "
+        "base commit) in a subprocess, for before/after figures of the same run",
+    )
+    parser.add_argument(
+        "--store-only",
+        action="store_true",
+        help="only the ledger's part of the event path (no models; needs --ledger)",
+    )
     args = parser.parse_args()
+    if args.baseline_src is not None:
+        import subprocess
+
+        argv = [a for a in sys.argv[1:]]
+        at = argv.index("--baseline-src")
+        del argv[at : at + 2]
+        env = {**os.environ, "PYTHONPATH": str(args.baseline_src)}
+        print(f"--- before: src from {args.baseline_src}", flush=True)
+        subprocess.run([sys.executable, __file__, *argv, "--tag", "before"], env=env, check=True)
+        print("--- after: this checkout's src", flush=True)
+        args.tag = args.tag or "after"
     customers = args.customers or (300 if args.quick else 100_000)
     repeats = args.repeats or (10 if args.quick else 30)
     if args.paging:
@@ -245,6 +411,23 @@ def main() -> None:
         return
 
     load_start = os.getloadavg()
+    if args.store_only:
+        import shutil
+
+        with tempfile.TemporaryDirectory(
+            dir="/tmp/h15" if Path("/tmp/h15").is_dir() else None
+        ) as name:
+            folder = Path(name) / "ledger"
+            shutil.copytree(args.ledger, folder, ignore=shutil.ignore_patterns("truth"))
+            figures = store_phases(folder, min(repeats, 5))
+        load_end = os.getloadavg()
+        print(f"load average: {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end")
+        figures["load_average"] = [round(load_start[0], 1), round(load_end[0], 1)]
+        figures["src"] = str(Path(sys.modules["risk"].__file__).parent)
+        figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        tag = f"bench_web_store_{args.ledger.name}" + (f"_{args.tag}" if args.tag else "")
+        print(f"results: {write_results(tag, figures)}")
+        return
     from starlette.applications import Starlette
     from starlette.routing import Mount
     from starlette.testclient import TestClient
@@ -252,7 +435,7 @@ def main() -> None:
     from risk.scoring import Scorer
     from risk.serving.audit import AuditLog
     from risk.serving.auth import hash_key
-    from risk.serving.cache import update_cache
+    from risk.serving.cache import fill_invoices, update_cache
     from risk.store import FolderSource, LedgerState
     from risk.web.app import create_app
 
@@ -263,8 +446,12 @@ def main() -> None:
         folder = ledger_folder(tmp, args.ledger, customers)
         print(f"models and ledger ready in {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
+        # as the service sets it up: an event's customers rescored before it is published,
+        # their open invoices right after in a background thread
         ledgers = LedgerState(
-            FolderSource(folder), prepare=lambda s, c, p: update_cache(scorer, s, c, p)
+            FolderSource(folder),
+            prepare=lambda s, c, p: update_cache(scorer, s, c, p, invoices_later=True),
+            complete=lambda s, cache: fill_invoices(scorer, s, cache),
         )
         ledgers.refresh()
         ledger = ledgers.snapshot.ledger
@@ -347,6 +534,7 @@ def main() -> None:
                 ratio = figures["cpu_median_ms"] / floor if floor else float("nan")
                 print(f"{label:<28}{figures['cpu_median_ms']:>9.1f}{figures['cpu_p95_ms']:>9.1f}"
                       f"{figures['median_ms']:>9.1f}{figures['p95_ms']:>10.1f}{ratio:>9.1f}")  # fmt: skip
+            events = event_phases(client, ledgers, customer_id, csrf, min(repeats, 10))
             paging = paging_baseline(state.snapshot().customers, repeats)
             print_paging(paging, len(state.snapshot().customers))
         if args.profile:
@@ -377,9 +565,11 @@ def main() -> None:
             "pages_during_history": during,
             "pages": results,
             "worklist_paging_cpu": paging,
+            "events": events,
+            "src": str(Path(sys.modules["risk"].__file__).parent),
             "peak_rss_mb": round(peak_rss_mb(), 1),
         }
-        tag = "_quick" if args.quick else f"_{n_customers}"
+        tag = ("_quick" if args.quick else f"_{n_customers}") + (f"_{args.tag}" if args.tag else "")
         print(f"results: {write_results('bench_web' + tag, figures)}")
 
 

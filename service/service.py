@@ -406,7 +406,7 @@ class RiskService:
     ) -> tuple[Ledger, str, ScoreCache | None]:
         if inline is not None:
             return (
-                app.inline_ledger(inline, self.settings.max_rows),
+                app.inline_ledger(inline, self.settings.max_rows, request.as_of),
                 app.inline_version(request),
                 None,
             )

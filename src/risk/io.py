@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from risk.contracts import TABLES
@@ -68,8 +69,60 @@ def read_raw_table(path: Path) -> pd.DataFrame:
         raise LedgerError(f"cannot read {path}: {exc}") from exc
 
 
+EVENTS_DIRNAME = "events"
+#: tables whose rows an event replaces by key (the others are appended to)
+UPSERT_KEYS = {"customers": "customer_id", "invoices": "invoice_id"}
+
+
+def event_batches(directory: Path) -> list[Path]:
+    """The event batches stored in a ledger folder, oldest first: ``events/<number>/`` folders,
+    each with one file per table of a batch (``risk.store.FolderSource.persist``)."""
+    folder = directory / EVENTS_DIRNAME
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()]
+    return sorted(found, key=lambda p: int(p.name))
+
+
+def event_files(directory: Path) -> dict[str, list[Path]]:
+    """Table name -> its event files, oldest first."""
+    out: dict[str, list[Path]] = {}
+    for batch in event_batches(directory):
+        for name in TABLES:
+            for ext in ("csv", "parquet"):
+                path = batch / f"{name}.{ext}"
+                if path.is_file():
+                    out.setdefault(name, []).append(path)
+    return out
+
+
+def merge_events(base: pd.DataFrame | None, name: str, events: list[pd.DataFrame]) -> pd.DataFrame:
+    """A table's rows with its event rows applied in order: appended, or for customers and
+    invoices replacing the row of their key where it stands (as ``risk.store.events`` does in
+    memory, so that a ledger read back is row for row the one the events gave)."""
+    from risk.lookup import positions_in
+
+    frames = [f for f in ([base] if base is not None else []) + events]
+    current = frames[0]
+    key = UPSERT_KEYS.get(name)
+    for rows in frames[1:]:
+        rows = rows.reset_index(drop=True)
+        combined = pd.concat([current, rows], ignore_index=True)
+        if key is not None and key in rows and key in current:
+            at = positions_in(rows[key], current[key])
+            old = at >= 0
+            if old.any():
+                order = np.arange(len(current), dtype=np.int64)
+                order[at[old]] = len(current) + np.flatnonzero(old)
+                order = np.concatenate([order, len(current) + np.flatnonzero(~old)])
+                combined = combined.take(order).reset_index(drop=True)
+        current = combined
+    return current
+
+
 class RawTables(Mapping[str, pd.DataFrame]):
-    """The table files of a ledger folder, each read (unparsed) when it is looked up.
+    """The table files of a ledger folder, each read (unparsed) when it is looked up, with the
+    folder's stored event batches applied (``events/``, in the tables' own format).
 
     Nothing is cached: validation reads a table, checks it and lets it go before reading the
     next one, so a large ledger's raw text is never in memory all at once.
@@ -77,18 +130,25 @@ class RawTables(Mapping[str, pd.DataFrame]):
 
     def __init__(self, directory: Path) -> None:
         self.files = find_table_files(directory)
+        self.events = event_files(directory)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        return read_raw_table(self.files[name])
+        base = read_raw_table(self.files[name]) if name in self.files else None
+        events = [read_raw_table(path) for path in self.events.get(name, [])]
+        if not events:
+            if base is None:
+                raise KeyError(name)
+            return base
+        return merge_events(base, name, events)
 
     def __contains__(self, name: object) -> bool:  # without reading the file (Mapping's would)
-        return name in self.files
+        return name in self.files or name in self.events
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.files)
+        return iter([n for n in TABLES if n in self.files or n in self.events])
 
     def __len__(self) -> int:
-        return len(self.files)
+        return len(list(iter(self)))
 
 
 def read_raw_tables(directory: Path) -> dict[str, pd.DataFrame]:

@@ -11,7 +11,7 @@ from ledger_strategies import SPAN_DAYS, cutoff, day, ledgers
 
 from risk.features import FeatureConfig, customer_features_as_of, invoice_features_as_of
 from risk.features.dated import credit_limit_at, dispute_open_at, paperless_codes
-from risk.ledger import Ledger
+from risk.ledger import Ledger, subset_ledger
 
 
 def d(text: str) -> pd.Timestamp:
@@ -146,3 +146,29 @@ def test_undated_attributes_changed_at_the_end_never_change_earlier_features(
         invoice_features_as_of(changed, invoice_queries, config),
         invoice_features_as_of(ledger, invoice_queries, config),
     )
+
+
+def test_a_customer_cut_alone_knows_its_undated_limit_from_the_parent_cutoff() -> None:
+    """A customer without any dated row (no invoice): cut from the ledger alone it has no
+    cut-off of its own; it carries its parent's, so its undated limit is known at and after
+    the ledger's cut-off, as in the whole ledger, and not before (dated.py's rule)."""
+    ledger = _ledger()
+    customers = pd.concat(
+        [ledger.customers, pd.DataFrame({"customer_id": ["C3"], "credit_limit": [750.0]})],
+        ignore_index=True,
+    ).astype({"customer_id": "str"})
+    whole = ledger.with_tables(customers=customers)
+    alone = subset_ledger(whole, ["C3"])
+    assert alone.invoices.empty and alone.known_cutoff == whole.cutoff
+    ids = pd.Series(["C3"] * 3, dtype="str")
+    dates = pd.Series([whole.cutoff - pd.Timedelta(days=1), whole.cutoff, d("2025-01-01")])
+    expected = credit_limit_at(whole, ids, dates)
+    np.testing.assert_array_equal(credit_limit_at(alone, ids, dates), expected)
+    assert np.isnan(expected[0]) and expected[1] == expected[2] == 750.0
+    assert "known_cutoff" not in alone.tables()
+
+
+def test_a_known_cutoff_earlier_than_the_rows_does_not_move_the_cutoff_back() -> None:
+    ledger = _ledger()
+    assert ledger.with_cutoff(d("2024-01-01")).cutoff == ledger.cutoff == d("2024-06-30")
+    assert ledger.with_cutoff(d("2024-09-01")).cutoff == d("2024-09-01")

@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.service.conftest import Trained
+from tests.store.test_event_path import batches
 
 from risk import registry
 from risk.scoring import Scorer
@@ -111,3 +114,52 @@ def test_events_reach_the_next_score_and_leave_other_customers_alone(
         full.invoices.loc[scored.index, "probability"],
     )
     assert filled.answers[target].probability == pytest.approx(full.answers[target].probability)
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_cache_refreshed_after_random_event_batches_equals_a_full_build(
+    trained: Trained, scorer: Scorer, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Random batches (new invoices and customers, invoices settled in place, payments,
+    reminders, legal events) through the service's wiring: once the background completion is
+    over, every customer's and open invoice's cached score is the one a full build of the
+    final version gives."""
+    folder = tmp_path_factory.mktemp("ledger")
+    shutil.copytree(trained.ledger_dir, folder, dirs_exist_ok=True)
+    state = LedgerState(
+        open_source(folder),
+        prepare=lambda snap, changed, previous: update_cache(
+            scorer,
+            snap,
+            changed,
+            previous,
+            invoices_later=True,  # type: ignore[arg-type]
+        ),
+        complete=lambda snap, cache: fill_invoices(scorer, snap, cache),  # type: ignore[arg-type]
+    )
+    assert state.refresh()
+    for number in range(data.draw(st.integers(1, 2), label="batches")):
+        ledger = state.snapshot.ledger  # type: ignore[union-attr]
+        check, _ = state.append(data.draw(batches(ledger, number, latest=0), label="batch"))
+        assert not len(check.issues), check.issues
+        state.settle(timeout_s=900)
+    refreshed = _cache(state)
+    full = update_cache(scorer, state.snapshot, None, None)  # type: ignore[arg-type]
+    assert full is not None and refreshed.version == full.version and not refreshed.pending
+    columns = ["probability", "pd_default", "grade", "suggested_limit", "exposure"]
+    pd.testing.assert_frame_equal(
+        refreshed.customers[columns].sort_index(), full.customers[columns].sort_index()
+    )
+    assert set(refreshed.invoices.index) == set(full.invoices.index)
+    pd.testing.assert_series_equal(
+        refreshed.invoices["probability"].sort_index(), full.invoices["probability"].sort_index()
+    )
+    for customer_id, answer in full.answers.items():
+        mine = refreshed.answers[customer_id]
+        assert (mine.probability, mine.grade) == (answer.probability, answer.grade)
+        assert [r.feature for r in mine.reasons] == [r.feature for r in answer.reasons]

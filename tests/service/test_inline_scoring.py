@@ -178,22 +178,18 @@ def test_one_customer_scored_inline_equals_its_row_of_the_batch_score(
 ) -> None:
     """The one-customer path (inline rows validated, scored alone) gives the numbers of the
     batch path (the whole portfolio scored at once), to float tolerance, for every customer
-    with a dated row of its own (the others: the strict xfail below)."""
+    with a dated row of its own (the others: the test below)."""
     drawable = sorted(set(portfolio.batch.index) - portfolio.undated)
     customer_id = data.draw(st.sampled_from(drawable), label="customer")
     _assert_alone_equals_batch(portfolio, scorer, customer_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect (issue 14): a one-customer ledger with no dated row has no cut-off, so "
-    "its undated customers.credit_limit is never known (credit_limit_utilisation NaN), while "
-    "the whole portfolio knows it from the portfolio's cut-off; subset_ledger and inline "
-    "requests do not carry the parent's cut-off",
-)
 def test_a_customer_without_any_dated_row_scored_inline_equals_its_batch_row(
     portfolio: Portfolio, scorer: Scorer
 ) -> None:
+    """A one-customer ledger without any dated row has no cut-off of its own: the request's
+    as-of date is its cut-off, so its undated credit limit is known as in the portfolio
+    (the defect found: credit_limit_utilisation was NaN)."""
     assert portfolio.undated, "the generated portfolio has customers without invoices"
     _assert_alone_equals_batch(portfolio, scorer, sorted(portfolio.undated)[0])
 
@@ -208,7 +204,7 @@ def _assert_alone_equals_batch(portfolio: Portfolio, scorer: Scorer, customer_id
     request = schemas.CustomerScoreRequest.model_validate(
         {"ledger": body, "as_of": portfolio.as_of.date().isoformat()}
     )
-    sent = inline_ledger(request.ledger, 10_000)  # type: ignore[arg-type]
+    sent = inline_ledger(request.ledger, 10_000, request.as_of)  # type: ignore[arg-type]
     alone = scorer.score_customers(sent, portfolio.as_of, [customer_id], explain=True).iloc[0]
     expected = portfolio.batch.loc[customer_id]
 

@@ -188,8 +188,14 @@ def model_cards(scorer: Scorer, settings: ServiceSettings) -> schemas.ModelsInfo
 # ---------------------------------------------------------------- input
 
 
-def inline_ledger(inline: schemas.InlineLedger, max_rows: int) -> Ledger:
+def inline_ledger(
+    inline: schemas.InlineLedger, max_rows: int, as_of: dt.date | None = None
+) -> Ledger:
     """Validate an inline ledger with the ledger contracts.
+
+    The request's ``as_of`` is the ledger's known cut-off (``Ledger.known_cutoff``): the rows
+    are the customer's state when asked, so its undated facts (the current credit limit) are
+    known at that date even without a dated row of its own, as in the whole ledger.
 
     Raises:
         InputError: too many rows (413), or any row breaks a contract rule (422; the message names
@@ -222,7 +228,7 @@ def inline_ledger(inline: schemas.InlineLedger, max_rows: int) -> Ledger:
             + "; ".join(lines)
             + (f"; and {more} more" if more > 0 else "")
         )
-    return result.ledger
+    return result.ledger if as_of is None else result.ledger.with_cutoff(pd.Timestamp(as_of))
 
 
 def _rows(rows: list[Any], model: type[BaseModel]) -> pd.DataFrame:

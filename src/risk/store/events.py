@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from risk.contracts import TABLES
-from risk.ledger import Ledger
+from risk.ledger import EVENT_DATE_COLUMNS, Ledger
+from risk.ledger_index import build_index, extend_index, index_of
+from risk.lookup import positions_in
 from risk.store.snapshot import as_text
 from risk.validation import validate_tables
 from risk.validation.table import ISSUE_COLUMNS
@@ -46,6 +49,9 @@ class EventCheck:
     sent: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
     customers: frozenset[str] = frozenset()
+    #: table -> the rows the batch added or replaced, typed as in ``ledger`` (what a folder
+    #: of Parquet tables stores)
+    rows: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def quarantined(self) -> dict[str, int]:
@@ -65,7 +71,8 @@ def _duplicate_issues(name: str, rows: pd.DataFrame, ledger: Ledger) -> pd.DataF
     if name in UPSERT_TABLES or not table.key or current is None or table.key[0] not in rows:
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
     key = table.key[0]
-    taken = rows[key].isin(set(current[key].astype("str")))
+    # the batch's keys looked up among the table's (hashing the few, not the whole table)
+    taken = pd.Series(positions_in(rows[key], current[key]) >= 0, index=rows.index)
     return pd.DataFrame(
         {
             "table": name,
@@ -89,7 +96,8 @@ def _context_rows(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> dict[str
     if "invoices" in batch:
         wanted -= set(batch["invoices"]["invoice_id"])
     invoices = ledger.invoices
-    referenced = invoices[invoices["invoice_id"].isin(wanted)]
+    at = positions_in(pd.Series(sorted(wanted), dtype="str"), invoices["invoice_id"])
+    referenced = invoices.take(np.sort(at[at >= 0])) if len(wanted) else invoices.iloc[:0]
     owners = set(referenced["customer_id"].astype("str"))
     for name in ("invoices", "credit_notes", "legal_events"):
         if name in batch and "customer_id" in batch[name]:
@@ -97,8 +105,9 @@ def _context_rows(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> dict[str
     if "customers" in batch:
         owners -= set(batch["customers"]["customer_id"])
     customers = ledger.customers
+    at = positions_in(pd.Series(sorted(owners), dtype="str"), customers["customer_id"])
     return {
-        "customers": as_text(customers[customers["customer_id"].isin(owners)]),
+        "customers": as_text(customers.take(np.sort(at[at >= 0]))),
         "invoices": as_text(referenced),
     }
 
@@ -140,7 +149,7 @@ def check_events(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> EventChec
     for name, rows in sent.items():
         bad = set(ours.loc[ours["table"] == name, "row"].astype(int) - 1)
         accepted[name] = rows[~rows.index.isin(bad)].reset_index(drop=True)
-    final, upserted = _apply(ledger, result.ledger, accepted)
+    final, upserted, rows = _apply(ledger, result.ledger, accepted)
     return EventCheck(
         ledger=final,
         accepted=accepted,
@@ -149,15 +158,22 @@ def check_events(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> EventChec
         sent={name: len(rows) for name, rows in sent.items()},
         kept={name: len(rows) for name, rows in accepted.items()},
         customers=frozenset(_touched(final, accepted)),
+        rows=rows,
     )
 
 
 def _apply(
     ledger: Ledger, checked: Ledger, accepted: dict[str, pd.DataFrame]
-) -> tuple[Ledger, dict[str, list[str]]]:
-    """The ledger with the accepted rows upserted (customers, invoices) or appended."""
-    tables: dict[str, pd.DataFrame | None] = {}
+) -> tuple[Ledger, dict[str, list[str]], dict[str, pd.DataFrame]]:
+    """The ledger with the accepted rows upserted (customers, invoices) or appended.
+
+    An upserted row replaces the row of its key where it stands; new rows go after the
+    existing ones. Rows keep their positions, so the ledger's index (``risk.ledger_index``)
+    and date range carry over to the result for the cost of the batch's rows."""
+    tables: dict[str, pd.DataFrame] = {}
     upserted: dict[str, list[str]] = {}
+    replaced: dict[str, np.ndarray] = {}
+    rows: dict[str, pd.DataFrame] = {}
     for name in EVENT_TABLES:
         current = getattr(ledger, name)
         new = getattr(checked, name)
@@ -169,22 +185,66 @@ def _apply(
             if name == "invoices":  # negative rows became credit notes
                 keys &= set(new[key])
             new = new[new[key].isin(keys)]
-            replaced = current[key].isin(keys) if current is not None else None
-            if replaced is not None and replaced.any():
-                upserted[name] = sorted(current.loc[replaced, key].astype("str"))
-                current = current[~replaced]
         elif TABLES[name].key:  # rows refused as already in the ledger are not in ``accepted``
             key = TABLES[name].key[0]
             keys = set(accepted.get(name, pd.DataFrame(columns=[key]))[key])
             if name == "credit_notes" and "invoices" in accepted:
                 keys |= set(accepted["invoices"]["invoice_id"])
             new = new[new[key].isin(keys)]
-        if current is not None:
-            new = new.reindex(columns=current.columns)
-            new = new.astype({c: current[c].dtype for c in current.columns}, errors="ignore")
-            new = pd.concat([current, new], ignore_index=True)
-        tables[name] = new.reset_index(drop=True)
-    return ledger.with_tables(**tables), upserted
+        if current is None:
+            tables[name] = rows[name] = new.reset_index(drop=True)
+            continue
+        new = new.reindex(columns=current.columns)
+        new = new.astype({c: current[c].dtype for c in current.columns}, errors="ignore")
+        new = rows[name] = new.reset_index(drop=True)
+        combined = pd.concat([current, new], ignore_index=True)
+        if name in UPSERT_TABLES:
+            at = positions_in(new[TABLES[name].key[0]], current[TABLES[name].key[0]])
+            old = at >= 0
+            if old.any():
+                upserted[name] = sorted(current[TABLES[name].key[0]].take(at[old]).astype("str"))
+                replaced[name] = at[old]
+                order = np.arange(len(current), dtype=np.int64)
+                order[at[old]] = len(current) + np.flatnonzero(old)
+                order = np.concatenate([order, len(current) + np.flatnonzero(~old)])
+                combined = combined.take(order).reset_index(drop=True)
+        tables[name] = combined
+    final = ledger.with_tables(**tables)
+    _carry(ledger, final, replaced)
+    return final, upserted, rows
+
+
+def _carry(ledger: Ledger, final: Ledger, replaced: dict[str, np.ndarray]) -> None:
+    """Give ``final`` the index and date range of ``ledger`` extended by the batch's rows,
+    without reading the tables again (the index is built anew only when positions moved)."""
+    index = index_of(ledger)
+    if index is not None:
+        extended = extend_index(index, final, replaced)
+        object.__setattr__(
+            final, "_index", extended if extended is not None else build_index(final)
+        )
+    known = ledger.__dict__.get("_date_range")
+    if not isinstance(known, tuple):
+        return
+    first, last = known
+    for name, frame in final.tables().items():
+        before = getattr(ledger, name)
+        n_before = 0 if before is None else len(before)
+        parts = [frame.iloc[n_before:]]  # rows appended
+        if name in replaced and before is not None:  # rows replaced: their new values
+            parts.append(frame.take(replaced[name]))
+        for column in EVENT_DATE_COLUMNS.get(name, ()):
+            if column not in frame.columns:
+                continue
+            if name in replaced and before is not None:
+                gone = before[column].take(replaced[name])
+                if (gone == first).any() or (gone == last).any():
+                    return  # an extreme date may have been replaced: scanned when asked
+            for part in parts:
+                low, high = part[column].min(), part[column].max()
+                if not pd.isna(low):
+                    first, last = min(first, pd.Timestamp(low)), max(last, pd.Timestamp(high))
+    object.__setattr__(final, "_date_range", (first, last))
 
 
 def _touched(ledger: Ledger, accepted: dict[str, pd.DataFrame]) -> set[str]:
@@ -197,6 +257,6 @@ def _touched(ledger: Ledger, accepted: dict[str, pd.DataFrame]) -> set[str]:
         if name in accepted and "invoice_id" in accepted[name]:
             ids |= set(accepted[name]["invoice_id"]) - {""}
     if ids:
-        owners = ledger.invoices.loc[ledger.invoices["invoice_id"].isin(ids), "customer_id"]
-        touched |= set(owners.astype("str"))
+        at = positions_in(pd.Series(sorted(ids), dtype="str"), ledger.invoices["invoice_id"])
+        touched |= set(ledger.invoices["customer_id"].take(at[at >= 0]).astype("str"))
     return touched

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from risk.errors import LedgerError
-from risk.io import find_table_files, load_ledger, validate_ledger_dir, write_table
+from risk.io import (
+    EVENTS_DIRNAME,
+    event_batches,
+    find_table_files,
+    load_ledger,
+    validate_ledger_dir,
+    write_table,
+)
 from risk.ledger import Ledger
 from risk.validation import ValidationResult
 
@@ -17,10 +27,11 @@ logger = logging.getLogger(__name__)
 
 
 class FolderSource:
-    """Reads a ledger folder; events rewrite the touched tables atomically (rename).
+    """Reads a ledger folder; event batches are stored beside its tables (``events/``).
 
-    The version is a hash of the table files' names, sizes and modification times: replacing a
-    file (as ``risk.io`` writes do, through a rename) changes it.
+    The version is a hash of the table files' names, sizes and modification times and of the
+    stored event batches: replacing a file (as ``risk.io`` writes do, through a rename) or
+    adding a batch changes it.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -39,6 +50,8 @@ class FolderSource:
             except FileNotFoundError:
                 continue
             digest.update(f"{name}:{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        for batch in event_batches(self.directory):  # each batch is written once, whole
+            digest.update(f"events:{batch.name};".encode())
         return digest.hexdigest()[:16]
 
     def validate(self) -> ValidationResult:
@@ -60,17 +73,51 @@ class FolderSource:
         return ledger, after
 
     def persist(
-        self, raw: dict[str, pd.DataFrame], ledger: Ledger, upserted: dict[str, list[str]]
+        self,
+        raw: dict[str, pd.DataFrame],
+        ledger: Ledger,
+        upserted: dict[str, list[str]],
+        rows: Mapping[str, pd.DataFrame] | None = None,
     ) -> str:
-        """Rewrite every table the events touched (CSV or Parquet as found), each atomically.
+        """Store an event batch as one new folder ``events/<number>/`` with a file per table
+        (in the table's format), renamed into place whole: the tables are not rewritten, so
+        storing a batch costs its rows, not the ledger's. Readers (``risk.io.RawTables``)
+        apply the batches in order: rows appended, customers and invoices replaced by key.
+
+        Args:
+            raw: the accepted rows as sent (text).
+            ledger: the ledger with the batch applied.
+            upserted: keys replaced.
+            rows: table -> the rows the batch added or replaced, typed as in ``ledger``
+                (``risk.store.events.EventCheck.rows``); without it, the touched tables are
+                rewritten whole.
 
         Raises:
             LedgerError: the folder is gone.
         """
         files = find_table_files(self.directory)
-        tables = ledger.tables()
-        touched = set(raw) | ({"credit_notes"} if "invoices" in raw else set())
-        for name in sorted(touched & set(tables)):
-            path = files.get(name, self.directory / f"{name}.csv")
-            write_table(tables[name], path)
+        formats = {path.suffix for path in files.values()}
+        if rows is None or len(formats) > 1:  # a folder of mixed formats: rewritten whole
+            tables = ledger.tables()
+            touched = set(raw) | ({"credit_notes"} if "invoices" in raw else set())
+            for name in sorted(touched & set(tables)):
+                path = files.get(name, self.directory / f"{name}.csv")
+                write_table(tables[name], path)
+            return self.fingerprint()
+        folder = self.directory / EVENTS_DIRNAME
+        folder.mkdir(exist_ok=True)
+        batches = event_batches(self.directory)
+        number = int(batches[-1].name) + 1 if batches else 1
+        staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=folder))
+        try:
+            # the rows as the ledger holds them, every column (a column the batch left out
+            # took the contract's default in memory: written, it reads back the same)
+            ext = formats.pop() if formats else ".csv"
+            for name, frame in rows.items():
+                if len(frame):
+                    write_table(frame, staging / f"{name}{ext}")
+            staging.rename(folder / f"{number:08d}")
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
         return self.fingerprint()

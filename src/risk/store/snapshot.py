@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -56,9 +57,14 @@ class LedgerSource(Protocol):
         ...
 
     def persist(
-        self, raw: dict[str, pd.DataFrame], ledger: Ledger, upserted: dict[str, list[str]]
+        self,
+        raw: dict[str, pd.DataFrame],
+        ledger: Ledger,
+        upserted: dict[str, list[str]],
+        rows: Mapping[str, pd.DataFrame] | None = None,
     ) -> str:
-        """Store accepted raw event rows (``ledger`` is the result); return the new version."""
+        """Store accepted raw event rows (``ledger`` is the result, ``rows`` the rows added or
+        replaced, typed); return the new version."""
         ...
 
 

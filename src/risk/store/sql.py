@@ -8,6 +8,7 @@ counter and the time of the last change.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,8 +116,17 @@ class SqlSource:
         return self._write(raw, replace=True, upserted={})
 
     def persist(
-        self, raw: dict[str, pd.DataFrame], ledger: Ledger, upserted: dict[str, list[str]]
+        self,
+        raw: dict[str, pd.DataFrame],
+        ledger: Ledger,
+        upserted: dict[str, list[str]],
+        rows: Mapping[str, pd.DataFrame] | None = None,
     ) -> str:
+        """Insert the accepted rows as the ledger holds them (``rows``, as text; else as
+        sent); a replaced customer or invoice keeps its row id, so the ledger read back has
+        its rows, values and defaults where the events left them in memory."""
+        if rows is not None:
+            raw = {name: as_text(frame) for name, frame in rows.items() if len(frame)}
         return self._write(raw, replace=False, upserted=upserted)
 
     def _write(
@@ -126,19 +136,25 @@ class SqlSource:
             if replace:
                 for table in self.tables.values():
                     connection.execute(delete(table))
+            kept_ids: dict[str, dict[str, str]] = {}
             for name, keys in upserted.items():
                 key = TABLES[name].key[0]
                 table = self.tables[name]
                 for start in range(0, len(keys), 500):
-                    connection.execute(
-                        delete(table).where(table.c[key].in_(keys[start : start + 500]))
-                    )
+                    where = table.c[key].in_(keys[start : start + 500])
+                    found = connection.execute(select(table.c[key], table.c.row_id).where(where))
+                    kept_ids.setdefault(name, {}).update({k: r for k, r in found})
+                    connection.execute(delete(table).where(where))
             stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
             for name, frame in raw.items():
                 columns = [c for c in TABLES[name].column_names if c in frame.columns]
                 rows = frame[columns].replace({"": None}).to_dict("records")
+                known = kept_ids.get(name, {})
+                key = TABLES[name].key[0] if TABLES[name].key else None
                 for i, row in enumerate(rows):
-                    row["row_id"] = f"{stamp}{i:08d}"
+                    row["row_id"] = (
+                        known.get(row.get(key), f"{stamp}{i:08d}") if key else f"{stamp}{i:08d}"
+                    )
                 if rows:
                     connection.execute(self.tables[name].insert(), rows)
             current = connection.execute(

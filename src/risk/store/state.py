@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from risk.errors import LedgerError
+from risk.ledger_index import index_ledger
 from risk.store.events import EventCheck, check_events
 from risk.store.snapshot import LedgerSnapshot, LedgerSource
 
@@ -80,6 +81,9 @@ class LedgerState:
                 )
                 logger.error("%s", self.error)
                 return False
+            # each customer's row positions, once per version read: an event's customers are
+            # then cut by a take (risk.ledger_index), and the index follows the events
+            index_ledger(ledger)
             self._fingerprint = version
             self._publish(LedgerSnapshot.of(ledger, version, self.source.description), None)
             self.error = ""
@@ -100,7 +104,9 @@ class LedgerState:
             check = check_events(current.ledger, batch)
             if not any(check.kept.values()):
                 return check, current
-            version = self.source.persist(check.accepted, check.ledger, check.upserted)
+            version = self.source.persist(
+                check.accepted, check.ledger, check.upserted, rows=check.rows
+            )
             self._fingerprint = version
             snapshot = LedgerSnapshot.of(check.ledger, version, self.source.description)
             self._publish(snapshot, check.customers)

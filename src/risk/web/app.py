@@ -63,6 +63,12 @@ def ledger_events(ledgers: Any) -> Callable[[Any], tuple[frozenset[str], Ledger,
                 f"{i.table} row {i.row} {i.column}: {i.rule}" for i in check.issues.itertuples()
             )
             raise ActionError(f"action not recorded, the ledger refused it: {rules}")
+        # the service rescores the touched customers' open invoices right after publishing
+        # (``LedgerState.complete``); waiting for it lets the pages decide them from its cache
+        # instead of scoring and explaining the same invoices a second time
+        settle = getattr(ledgers, "settle", None)
+        if settle is not None:
+            settle()
         current, cache = ledgers.view
         if current is None or current.version != snapshot.version:
             cache = None

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from risk.ledger_index import index_of, take_rows
+
 KEPT = 8
 
 Grouping = tuple[pd.DataFrame, dict[object, np.ndarray], pd.DataFrame]
@@ -91,3 +93,20 @@ def warm(frame: pd.DataFrame | None, column: str) -> None:
     is published), so that the first page view of that version finds the grouping ready."""
     if frame is not None and column in frame:
         _positions(frame, column)
+
+
+def ledger_rows(ledger: object, name: str, customer_id: str) -> pd.DataFrame | None:
+    """The rows of one customer in a ledger table through the ledger's index of row positions
+    (``risk.ledger_index``, kept by the service for each version: nothing to group per
+    version); None when the ledger has no index or does not know the customer."""
+    index = index_of(ledger)
+    frame = getattr(ledger, name, None)
+    if index is None or frame is None:
+        return None
+    at = index.positions(name, [customer_id])
+    return None if at is None else take_rows(frame, at)
+
+
+def indexed(ledger: object) -> bool:
+    """Whether ``ledger`` carries its index (its tables need no grouping)."""
+    return index_of(ledger) is not None

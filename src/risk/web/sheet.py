@@ -10,7 +10,7 @@ import pandas as pd
 
 from risk.scoring import UnknownEntityError
 from risk.web.actions import CollectionAction
-from risk.web.lookup import rows_of, rows_of_any
+from risk.web.lookup import ledger_rows, rows_of, rows_of_any
 from risk.web.state import Snapshot
 
 IDENTITY = ("siren", "naf_code", "employees", "legal_form", "group_id", "country", "created_on")
@@ -55,7 +55,9 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     Raises:
         UnknownEntityError: the id is not in the ledger.
     """
-    found = rows_of(snap.ledger.customers, "customer_id", customer_id)
+    found = ledger_rows(snap.ledger, "customers", customer_id)
+    if found is None:
+        found = rows_of(snap.ledger.customers, "customer_id", customer_id)
     if found.empty:
         raise UnknownEntityError(f"unknown customer_id: {customer_id}")
     info = found.iloc[0].drop("customer_id")
@@ -67,18 +69,21 @@ def customer_sheet(snap: Snapshot, customer_id: str, actions: list[CollectionAct
     ledger = snap.ledger
     base = snap.base or ledger  # recorded actions are listed apart, not as reminder rows
     if base.reminders is not None:
-        mine = rows_of(ledger.invoices, "customer_id", customer_id)["invoice_id"]
-        reminders = rows_of_any(base.reminders, "invoice_id", mine).sort_values(
-            "sent_on", ascending=False
-        )
+        reminders = ledger_rows(base, "reminders", customer_id)  # same invoices as ``ledger``
+        if reminders is None:
+            mine = rows_of(ledger.invoices, "customer_id", customer_id)["invoice_id"]
+            reminders = rows_of_any(base.reminders, "invoice_id", mine)
+        reminders = reminders.sort_values("sent_on", ascending=False)
     else:
         reminders = pd.DataFrame(columns=["invoice_id", "sent_on", "step", "channel", "outcome"])
     events = ledger.legal_events
-    events = (
-        rows_of(events, "customer_id", customer_id).sort_values("published_on", ascending=False)
-        if events is not None
-        else pd.DataFrame(columns=["published_on", "kind", "source"])
-    )
+    if events is not None:
+        found_events = ledger_rows(ledger, "legal_events", customer_id)
+        if found_events is None:
+            found_events = rows_of(events, "customer_id", customer_id)
+        events = found_events.sort_values("published_on", ascending=False)
+    else:
+        events = pd.DataFrame(columns=["published_on", "kind", "source"])
     history = None
     if snap.history is not None:
         history = rows_of(snap.history, "customer_id", customer_id).sort_values("month_end")
