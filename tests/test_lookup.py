@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +44,23 @@ def test_fast_isin_is_isin_without_missing(values, allowed) -> None:
     series = pd.Series(values, dtype="str")
     expected = series.isin([a for a in allowed if a is not None]) & series.notna()
     assert fast_isin(series, pd.Series(allowed, dtype="str")).tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(ids, max_size=10), max_size=4),
+    st.lists(st.lists(ids, max_size=4), max_size=3),
+)
+def test_fast_isin_reads_columns_held_in_several_chunks(parts, allowed_parts) -> None:
+    """Columns read from a Parquet file come in chunks: looked up in place, same answer."""
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(parts, pa.large_string())))
+    allowed = pd.Series(
+        pd.arrays.ArrowStringArray(pa.chunked_array(allowed_parts, pa.large_string()))
+    )
+    flat = pd.Series([v for part in parts for v in part], dtype="str")
+    wanted = [a for part in allowed_parts for a in part if a is not None]
+    expected = flat.isin(wanted) & flat.notna()
+    assert fast_isin(chunked, allowed).tolist() == expected.tolist()
 
 
 @settings(max_examples=200, deadline=None)

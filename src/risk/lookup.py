@@ -18,11 +18,22 @@ def _text(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def _text_chunks(values: pd.Series | pd.Index | np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """Values as Arrow text; a ``str`` column is taken as it is held (its chunks, no copy)."""
+    return pa.array(pd.Series(values).astype("str"))
+
+
 def fast_isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
-    """``values.isin(allowed)`` (as text), aligned with ``values``."""
-    value_set = _text(pd.Series(allowed).dropna().unique())
-    found = pc.is_in(_text(values), value_set=value_set)
-    return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=values.index)
+    """``values.isin(allowed)`` (as text), aligned with ``values``.
+
+    Both sides are read in place: neither the values' chunks are joined nor ``allowed`` made
+    unique first (the hash table keeps one entry per distinct value anyway), which held two
+    more copies of the ids while the ledger's foreign keys were checked.
+    """
+    found = pc.is_in(
+        _text_chunks(values), value_set=_text_chunks(allowed), skip_nulls=True
+    )  # skip_nulls: a missing value is never found, even when ``allowed`` has one
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def positions_in(values: pd.Series | np.ndarray, keys: pd.Series | pd.Index) -> np.ndarray:

@@ -158,7 +158,9 @@ def kept_rows(check: TableCheck, keep: pd.Series) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}
     for name in frame.columns:
         out[name] = finalise_dtype(frame[name], check.table.column(name))
-    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+    # the final columns as they are: a dict of Series is copied by default, which held a
+    # second copy of every numeric and date column of the table while the raw one was alive
+    return pd.DataFrame(out, index=frame.index, copy=False).reset_index(drop=True)
 
 
 def quarantine_rows(
