@@ -163,3 +163,16 @@ def test_one_build_per_version_date_and_filters() -> None:
     with pytest.raises(RuntimeError):
         cache.rows("v2", day, WorklistFilters(top=1), failing)
     assert cache.rows("v2", day, WorklistFilters(top=1), lambda: build("e")) == [{"built": "e"}]
+
+
+def test_rows_kept_are_bounded() -> None:
+    cache = WorklistCache(size=10, max_rows=5)
+    day = pd.Timestamp("2026-01-15")
+    rows = [{"n": i} for i in range(3)]
+    cache.rows("v1", day, WorklistFilters(top=1), lambda: rows)
+    cache.rows("v1", day, WorklistFilters(top=2), lambda: rows)  # 6 rows: the older dropped
+    assert len(cache) == 1
+    big = [{"n": i} for i in range(9)]
+    assert cache.rows("v1", day, WorklistFilters(top=3), lambda: big) == big  # kept alone
+    assert len(cache) == 1
+    assert cache.rows("v1", day, WorklistFilters(top=3), lambda: []) == big

@@ -76,11 +76,13 @@ def build_rows(
 
 
 class WorklistCache:
-    """Answer rows of one ledger version per (as-of date, filters), at most ``size`` of them
-    (least recently used dropped first). Thread-safe."""
+    """Answer rows of one ledger version per (as-of date, filters), at most ``size`` answers
+    and ``max_rows`` rows in all (least recently used dropped first; the answer just built is
+    always kept). Thread-safe."""
 
-    def __init__(self, size: int = 32) -> None:
+    def __init__(self, size: int = 32, max_rows: int = 200_000) -> None:
         self.size = size
+        self.max_rows = max_rows
         self._lock = threading.Lock()
         self._version: str | None = None
         self._entries: OrderedDict[Key, Future[Rows]] = OrderedDict()
@@ -118,7 +120,21 @@ class WorklistCache:
                         del entries[key]
                 found.set_exception(exc)
                 raise
+            with self._lock:
+                self._trim(entries, key)
         return found.result()
+
+    def _trim(self, entries: OrderedDict[Key, Future[Rows]], keep: Key) -> None:
+        """Drop the least recently used built answers while the rows kept exceed ``max_rows``
+        (a whole worklist of a large ledger is many rows; ``keep`` stays)."""
+        built = {k: len(f.result()) for k, f in entries.items() if f.done() and not f.exception()}
+        total = sum(built.values())
+        for k in list(entries):
+            if total <= self.max_rows:
+                break
+            if k != keep and k in built:
+                del entries[k]
+                total -= built[k]
 
     def __len__(self) -> int:
         with self._lock:
