@@ -25,7 +25,7 @@ from risk.errors import ConfigError, LedgerError, RiskError
 from risk.ledger import Ledger
 from risk.registry import ModelIntegrityError, ModelNotFoundError
 from risk.scoring import Scorer, UnknownEntityError
-from risk.serving import app, http_server, schemas
+from risk.serving import app, http_server, schemas, worklists
 from risk.serving.audit import AuditLog, AuditRecord, AuditUnavailableError
 from risk.serving.cache import ScoreCache, fill_invoices, update_cache
 from risk.serving.guard import CANCELLED, KEY_NAME, RiskGuard
@@ -94,6 +94,7 @@ class RiskService:
         self.ledgers = LedgerState(
             self._open_source(), prepare=self._cache, complete=self._cache_invoices
         )
+        self.worklists = worklists.WorklistCache()
         self.ledgers.refresh()
         self.ledgers.watch(self.settings.ledger_poll_s)
         web_app.state.web.warm(self)
@@ -273,7 +274,7 @@ class RiskService:
         ctx: bentoml.Context = None,  # type: ignore[assignment]
     ) -> schemas.Worklist:
         """Ranked invoices to chase at a date (amount at risk, next action), with filters."""
-        from risk.decisions.worklist import WorklistFilters, build_worklist
+        from risk.decisions.worklist import WorklistFilters
 
         def run(scorer: Scorer, request_id: str) -> tuple[schemas.Worklist, AuditRecord]:
             ledger, version, cache = self._ledger(None, request)
@@ -284,10 +285,13 @@ class RiskService:
                 sectors=tuple(request.sectors or ()),
                 min_amount=request.min_amount or 0.0,
             )
-            if app.has_open_invoices(ledger, as_of):
-                rows = app.worklist_rows(build_worklist(scorer, ledger, as_of, filters))
-            else:
-                rows = []
+            # kept per ledger version, date and filters (emptied by a new version)
+            rows = self.worklists.rows(
+                version,
+                as_of,
+                filters,
+                lambda: worklists.build_rows(scorer, ledger, as_of, cache, filters),
+            )
             out = schemas.Worklist(
                 request_id=request_id,
                 as_of=as_of.date(),

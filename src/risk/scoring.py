@@ -195,7 +195,7 @@ class Scorer:
         pd_default = self.default_model.predict_prepared(
             inputs
             if self.default_model.same_inputs(self.customer_model) or not len(frame)
-            else self.default_model.prepare(frame)
+            else self.default_model.prepare(frame, like=(self.customer_model, inputs))
         )
         grades = self.scale.grade(pd_default) if len(p) else np.array([], dtype=object)
         limits = suggest_limits(
@@ -247,37 +247,41 @@ class Scorer:
         p: np.ndarray,
         grades: np.ndarray,
     ) -> pd.DataFrame:
-        customers = ledger.customers.set_index("customer_id")
+        customers = ledger.customers
         ids = frame["customer_id"].astype("str")
+        # each customer's row, found once (ids are known customers: checked by the caller)
+        rows = pd.Index(customers["customer_id"]).get_indexer(ids)
         exposure = open_amounts(ledger, as_of).groupby("customer_id")["open_amount"].sum()
+        window = self.policy.sales_window_days
 
         def column(name: str, default: object) -> pd.Series:
             if name in customers:
-                return ids.map(customers[name])
+                return customers[name].take(rows).set_axis(ids.index)
             return pd.Series(default, index=ids.index)
+
+        def by_customer(values: pd.Series) -> np.ndarray:
+            return values.reindex(ids.to_numpy()).to_numpy()
 
         return pd.DataFrame(
             {
                 "customer_id": ids,
                 "pd": p,
                 "grade": grades,
-                "monthly_sales": ids.map(
-                    monthly_sales(ledger, as_of, self.policy.sales_window_days)
-                ).fillna(0.0),
+                "monthly_sales": np.nan_to_num(
+                    by_customer(monthly_sales(ledger, as_of, window)).astype("float64"), nan=0.0
+                ),
                 "terms_days": column("payment_terms_days", 30),
                 "end_of_month": column("end_of_month_terms", False),
                 "has_history": frame["has_history"].fillna(0).astype(bool)
                 if "has_history" in frame
                 else True,
-                "proceeding": ids.map(active_proceedings(ledger, as_of)),
+                "proceeding": by_customer(active_proceedings(ledger, as_of)),
                 "current_limit": column("credit_limit", np.nan),
-                "exposure": ids.map(exposure).fillna(0.0),
+                "exposure": np.nan_to_num(by_customer(exposure).astype("float64"), nan=0.0),
                 "group_id": column("group_id", None),
                 "insured_limit": column("insured_limit", np.nan),
                 "public_buyer": column("legal_form", None).isin(PUBLIC_FORMS),
-                "typical_invoice": ids.map(
-                    typical_invoice(ledger, as_of, self.policy.sales_window_days)
-                ),
+                "typical_invoice": by_customer(typical_invoice(ledger, as_of, window)),
             }
         )
 

@@ -119,3 +119,30 @@ def test_inputs_are_not_modified() -> None:
     build_invoice_frame(ledger)
     for name, frame in ledger.tables().items():
         pd.testing.assert_frame_equal(frame, copies[name])
+
+
+def test_legal_without_events_of_the_queried_customers() -> None:
+    """Queries whose customers have no legal event skip the event indexes (an inline ledger of
+    one customer): the same columns, dtypes and no-event values as the indexed path gives."""
+    from risk.features import legal
+    from risk.features.config import FeatureConfig
+    from risk.features.context import LedgerTimeline, Queries
+
+    config = FeatureConfig()
+    timeline = LedgerTimeline(tiny_ledger(), config)
+    none = Queries(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+    shortcut, indexed = legal._no_queries(config), legal._compute_all(timeline, none)
+    assert list(shortcut) == list(indexed)
+    for name, values in indexed.items():
+        pd.testing.assert_series_equal(pd.Series(shortcut[name]), pd.Series(values), obj=name)
+    # a customer without any event, alone and beside one with events: the same row
+    alone = customer_features_as_of(
+        tiny_ledger(), pd.DataFrame({"customer_id": ["C2"], "as_of": [T]})
+    )
+    both = customer_features_as_of(
+        tiny_ledger(), pd.DataFrame({"customer_id": ["C1", "C2"], "as_of": [T, T]})
+    )
+    columns = [name for name in both if name in indexed]
+    pd.testing.assert_frame_equal(
+        alone[columns].reset_index(drop=True), both[columns].iloc[[1]].reset_index(drop=True)
+    )

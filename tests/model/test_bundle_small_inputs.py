@@ -88,3 +88,34 @@ def test_prepared_inputs_follow_the_contract(model: RiskModel) -> None:
     encoder.feature_names_in_ = np.array(["naf_section", "naf_division"], dtype=object)
     sectors = rows[["naf_section", "naf_division"]].astype("object")
     np.testing.assert_allclose(inputs[SECTOR_RATE], encoder.transform(sectors).ravel())
+
+
+def test_inputs_prepared_like_another_model_are_its_own(model: RiskModel) -> None:
+    """``prepare(frame, like=(other, its inputs))`` reuses only the columns ``other`` prepares
+    the same way: the result equals this model's own ``prepare``, whatever ``other`` is."""
+    rows = _features(60, seed=4)
+    sector = SectorLatenessEncoder(smoothing=50.0).fit(
+        rows[["naf_section", "naf_division"]].astype("object"), (rows["days_late"] > 9).astype(int)
+    )
+    others = [
+        model,
+        RiskModel(  # another sector encoder, other categories, a feature fewer
+            level="customer",
+            features=["days_late", "legal_form", SECTOR_RATE, "has_history"],
+            categories={"legal_form": ["SARL", "SAS"]},
+            booster=None,  # type: ignore[arg-type]
+            calibrator=model.calibrator,
+            sector=encoder_state(sector),
+        ),
+        RiskModel(  # no sector encoder; legal_form as a number of its own
+            level="customer",
+            features=["n_invoices", "days_late"],
+            categories={},
+            booster=None,  # type: ignore[arg-type]
+            calibrator=model.calibrator,
+        ),
+    ]
+    own = model.prepare(rows)
+    for other in others:
+        shared = model.prepare(rows, like=(other, other.prepare(rows)))
+        pd.testing.assert_frame_equal(shared, own)

@@ -63,9 +63,9 @@ def test_customer_scores_prepare_each_model_once_and_match_its_predictions(
     prepared: list[str] = []
     original = RiskModel.prepare
 
-    def counting(self: RiskModel, frame: pd.DataFrame) -> pd.DataFrame:
+    def counting(self: RiskModel, frame: pd.DataFrame, like=None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
         prepared.append(self.level)
-        return original(self, frame)
+        return original(self, frame, like=like)
 
     monkeypatch.setattr(RiskModel, "prepare", counting)
     scores = scorer.score_customers(ledger, ledger.cutoff, customer_ids=ids, explain=True)

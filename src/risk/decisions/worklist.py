@@ -408,6 +408,22 @@ def decide_worklist(
     per_customer: bool = False,
 ) -> pd.DataFrame:
     """Decide, rank, keep the ``top`` rows and explain them (customer and invoice reasons)."""
+    ranked = rank_items(ledger, as_of, items, config, top, per_customer)
+    if ranked.empty:
+        return ranked
+    return _explained(scorer, ledger, pd.Timestamp(as_of), ranked)
+
+
+def rank_items(
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    items: pd.DataFrame,
+    config: DecisionConfig,
+    top: int | None = None,
+    per_customer: bool = False,
+) -> pd.DataFrame:
+    """Decide, rank and keep the ``top`` rows with their French texts, without reasons
+    (``decide_worklist`` explains them; the service attaches its cached reasons instead)."""
     as_of = pd.Timestamp(as_of)
     if items.empty:
         return items.assign(rank=pd.Series(dtype="int64"))
@@ -415,7 +431,7 @@ def decide_worklist(
         ranked = decide_top(ledger, as_of, items, config, top)
     else:
         ranked = top_rows(decide_rows(ledger, as_of, items, config), top, per_customer)
-    return _explained(scorer, ledger, as_of, add_french_reasons(ranked.reset_index(drop=True)))
+    return add_french_reasons(ranked.reset_index(drop=True))
 
 
 def explained_ledger(ledger: Ledger, customer_ids: list[str]) -> Ledger:
@@ -484,6 +500,16 @@ def scored_items(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp) -> pd.Data
     return items
 
 
+def filter_items(items: pd.DataFrame, filters: WorklistFilters) -> pd.DataFrame:
+    """The scored items (``scored_items`` columns) that ``filters`` let into the worklist."""
+    keep = items["open_amount"] >= filters.min_amount
+    if filters.grades:
+        keep &= items["grade"].isin(filters.grades)
+    if filters.sectors:
+        keep &= items["naf_section"].isin(filters.sectors)
+    return items[keep]
+
+
 def build_worklist(
     scorer: Scorer,
     ledger: Ledger,
@@ -494,17 +520,11 @@ def build_worklist(
     """The ranked worklist at ``as_of`` (see the module docstring and ``rank_worklist``)."""
     filters = filters or WorklistFilters()
     as_of = pd.Timestamp(as_of)
-    items = scored_items(scorer, ledger, as_of)
-    keep = items["open_amount"] >= filters.min_amount
-    if filters.grades:
-        keep &= items["grade"].isin(filters.grades)
-    if filters.sectors:
-        keep &= items["naf_section"].isin(filters.sectors)
     return decide_worklist(
         scorer,
         ledger,
         as_of,
-        items[keep],
+        filter_items(scored_items(scorer, ledger, as_of), filters),
         config or DecisionConfig(),
         top=filters.top,
         per_customer=filters.per_customer,

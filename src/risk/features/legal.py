@@ -173,7 +173,10 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
         with_events[timeline.customer_codes(events["customer_id"])] = True
     with_events[-1] = False  # unknown customer ids (code -1)
     chosen = np.flatnonzero(with_events[queries.codes])
-    subset = _compute_all(timeline, Queries(queries.codes[chosen], queries.days[chosen]))
+    if chosen.size:
+        subset = _compute_all(timeline, Queries(queries.codes[chosen], queries.days[chosen]))
+    else:  # no queried customer has an event (an inline one-customer ledger): no index to build
+        subset = _no_queries(timeline.config)
     out: dict[str, object] = {}
     for name, values in subset.items():
         if isinstance(values, pd.Categorical):
@@ -186,6 +189,22 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:
             full[chosen] = np.asarray(values)
             out[name] = full
     return out
+
+
+def _no_queries(config: FeatureConfig) -> dict[str, object]:
+    """What ``_compute_all`` gives for no query: each feature without values, in its order."""
+    empty = np.zeros(0, dtype=np.float64)
+    w = window_label(config.legal_window_days)
+    return {
+        "in_collective_proceeding": empty,
+        "had_collective_proceeding": empty,
+        "days_since_collective_proceeding": empty,
+        "last_legal_event_kind": pd.Categorical.from_codes(
+            np.zeros(0, dtype=np.int8), dtype=pd.CategoricalDtype(list(SEVERITY))
+        ),
+        "days_since_last_legal_event": empty,
+        **{f"{stem}_{w}": empty for stem in COUNTED},
+    }
 
 
 def _compute_all(timeline: LedgerTimeline, queries: Queries) -> dict[str, object]:

@@ -104,12 +104,19 @@ class RiskModel:
     sector: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def prepare(
+        self, frame: pd.DataFrame, like: tuple[RiskModel, pd.DataFrame] | None = None
+    ) -> pd.DataFrame:
         """Model inputs from a features frame: sector rate added, dtypes and order fixed.
+
+        ``like``: another model and its ``prepare`` of the same ``frame``; its inputs are
+        reused where this model would compute the very same column (a number that is not the
+        sector rate, a categorical over the same training categories).
 
         Raises:
             ModelInputError: a needed column is missing from ``frame``.
         """
+        reusable = self._reusable(like)
         sector: dict[str, np.ndarray] = {}
         if self.sector is not None:
             self._require(frame, SECTOR_INPUTS)
@@ -121,11 +128,29 @@ class RiskModel:
         for name in self.features:
             if name in sector:
                 columns[name] = sector[name]
+            elif name in reusable:
+                columns[name] = reusable[name]
             elif name in self.categories:
                 columns[name] = as_known_categories(frame[name], self.categories[name]).array
             else:
                 columns[name] = frame[name].to_numpy(dtype="float64", na_value=np.nan)
         return pd.DataFrame(columns, index=frame.index, copy=False)
+
+    def _reusable(self, like: tuple[RiskModel, pd.DataFrame] | None) -> dict[str, object]:
+        """The columns of ``like``'s inputs this model would prepare the same way."""
+        if like is None:
+            return {}
+        other, inputs = like
+        out: dict[str, object] = {}
+        for name in set(self.features) & set(other.features) & set(inputs.columns):
+            if name == SECTOR_RATE:
+                continue  # each model's own encoder
+            if (name in self.categories) != (name in other.categories):
+                continue
+            if name in self.categories and self.categories[name] != other.categories[name]:
+                continue
+            out[name] = inputs[name].array if name in self.categories else inputs[name].to_numpy()
+        return out
 
     def _encoder(self) -> SectorLatenessEncoder:
         """The fitted sector encoder, rebuilt from ``sector`` once per model."""

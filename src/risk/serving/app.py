@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
@@ -248,9 +249,9 @@ def _typed_rows(rows: list[Any], model: type[BaseModel], table: str) -> pd.DataF
     for name in columns:
         kind = kinds.get(name)
         if kind == "date":
-            out[name] = pd.Series(
-                pd.to_datetime(pd.Series(values[name], dtype=object)), dtype="datetime64[ns]"
-            )
+            # days (``datetime.date`` within 1900-2199, None missing) straight to datetime64
+            days = np.array(values[name], dtype="datetime64[D]")
+            out[name] = pd.Series(days.astype("datetime64[ns]"), dtype="datetime64[ns]")
         elif kind in ("float", "int"):
             out[name] = pd.Series(
                 [math.nan if v is None else float(v) for v in values[name]], dtype="float64"
