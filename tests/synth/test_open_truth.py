@@ -125,9 +125,11 @@ def test_once_everything_is_known_the_fair_ceiling_is_the_full_truth() -> None:
     t = invoices["due_on"] + pd.Timedelta(days=5)  # the due month has begun
     dispute_known = (truth["dispute_known_on"] <= t) | (truth["no_dispute_known_on"] <= t)
     no_pending_proceeding = truth["opening_on"].isna()
+    # a payment announced by t tells the fair ceiling more than the latent state does
+    not_announced = ~(truth["payment_announced_on"] <= t)
     # snapshots are inside the ledger: the monthly latent is written up to its end
     in_ledger = t < truth.attrs["customer_latent"]["month"].max() + pd.offsets.MonthBegin(1)
-    chosen = (dispute_known & no_pending_proceeding & in_ledger).to_numpy()
+    chosen = (dispute_known & no_pending_proceeding & not_announced & in_ledger).to_numpy()
     assert chosen.sum() > 100
     ids = invoices["invoice_id"][chosen]
     fair = fair_open_late_truth(truth, invoices, ids, t[chosen], L)
@@ -140,7 +142,8 @@ def test_an_unknown_dispute_is_averaged_and_updated_by_the_invoice_being_open() 
     at 15 days past due is the late share among simulated draws still open then."""
     portfolio = _portfolio()
     truth, invoices = _fair_truth(portfolio), portfolio.ledger.invoices
-    row = truth.index[(truth["opening_on"].isna()) & (truth["dispute_known_on"].isna())][0]
+    unknown = truth[["opening_on", "dispute_known_on", "payment_announced_on"]].isna().all(axis=1)
+    row = truth.index[unknown][0]
     one = truth.loc[[row]].copy()
     one["dispute_probability"] = 0.3
     one["no_dispute_known_on"] = pd.NaT
@@ -175,6 +178,25 @@ def test_an_unknown_dispute_is_averaged_and_updated_by_the_invoice_being_open() 
     assert got == pytest.approx(float((d[still_open] > L).mean()), abs=0.005)
 
 
+def test_an_announced_payment_bounds_the_payment_day() -> None:
+    """A "payment_transmitted" status dated by t: paid within 4 days of it, so late for certain
+    when that is past the threshold and on time when it is before."""
+    portfolio = _portfolio()
+    truth, invoices = _fair_truth(portfolio), portfolio.ledger.invoices
+    announced = truth["payment_announced_on"].notna().to_numpy()
+    assert announced.sum() > 50
+    ids = invoices["invoice_id"][announced]
+    due = invoices["due_on"][announced]
+    x = truth["payment_announced_on"][announced]
+    fair = fair_open_late_truth(truth, invoices, ids, x, L)
+    # with 4 days at most to the payment, the outcome is known unless the window straddles
+    # due + L + 1
+    late_for_sure = (x >= due + pd.Timedelta(days=L + 1)).to_numpy()
+    on_time_for_sure = (x + pd.Timedelta(days=4) < due + pd.Timedelta(days=L + 1)).to_numpy()
+    assert (fair[late_for_sure] == 1.0).all()
+    assert (fair[on_time_for_sure] == 0.0).all()
+
+
 def _after(rng: np.random.Generator, t: pd.Timestamp, n: int) -> pd.Series:
     """Random dates after ``t`` (a third of them missing)."""
     days = pd.to_timedelta(rng.integers(1, 400, n), unit="D")
@@ -199,7 +221,7 @@ def _change_after(truth: pd.DataFrame, t: pd.Timestamp, seed: int) -> pd.DataFra
     out["latent_lateness"] = new_z
     out["late_branch_probability"] = 1 / (1 + np.exp(-(a + GAMMA_LATE * new_z)))
     out["late_scale_days"] = np.exp(log_s0 + GAMMA_SCALE * new_z)
-    for name in ("opening_on", "dispute_known_on", "no_dispute_known_on"):
+    for name in ("opening_on", "dispute_known_on", "no_dispute_known_on", "payment_announced_on"):
         future = ~(out[name] <= t)
         out[name] = out[name].where(~future, _after(rng, t, len(out)))
     out.attrs = {"customer_latent": latent}
@@ -228,7 +250,9 @@ def test_the_latent_of_the_snapshot_month_does_change_it() -> None:
     portfolio = _portfolio()
     truth, invoices = _fair_truth(portfolio), portfolio.ledger.invoices
     t = pd.Timestamp("2024-06-15")
-    ids = invoices.loc[(invoices["issued_on"] <= t) & (invoices["due_on"] > t), "invoice_id"]
+    announced = (truth["payment_announced_on"] <= t).to_numpy()  # paid within days: known
+    chosen = (invoices["issued_on"] <= t) & (invoices["due_on"] > t) & ~announced
+    ids = invoices.loc[chosen, "invoice_id"]
     latent = truth.attrs["customer_latent"].copy()
     latent.loc[latent["month"] == pd.Timestamp("2024-06-01"), "latent"] += 1.0
     moved = with_customer_latent(truth, latent)

@@ -13,7 +13,9 @@ So the truth carries, besides the full-truth columns:
   first day the ledger shows the dispute: the first reminder answered "dispute" or the buyer's
   e-invoicing "disputed"/"suspended" status) and ``no_dispute_known_on`` (the first day the
   ledger shows there is none: an electronic invoice with no such status
-  ``DISPUTE_STATUS_MAX_DAYS`` days after its date; never for paper invoices).
+  ``DISPUTE_STATUS_MAX_DAYS`` days after its date; never for paper invoices) and
+  ``payment_announced_on`` (the buyer's "payment_transmitted" status: the payment comes within
+  ``PAYMENT_ANNOUNCED_MAX_DAYS`` days of it).
 
 No random draw: the ledger tables stay byte-identical.
 """
@@ -28,6 +30,9 @@ from risk.ledger import Ledger
 from risk.synth.customers import Window
 from risk.synth.statuses import DISPUTE_STATUS_MAX_DAYS
 
+#: a "payment_transmitted" status comes at most this many days before the payment
+#: (``risk.synth.statuses``: 1-4 days, or on the approval day when that is later)
+PAYMENT_ANNOUNCED_MAX_DAYS = 4
 #: e-invoicing statuses that reveal a dispute
 DISPUTE_STATUSES = ("disputed", "suspended")
 
@@ -72,6 +77,19 @@ def dispute_knowledge(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def payment_announcements(ledger: Ledger) -> np.ndarray:
+    """``payment_announced_on`` of each invoice: the buyer's e-invoicing "payment_transmitted"
+    status (sent 1-4 days before the payment, by the buyers who send optional statuses; NaT
+    when none)."""
+    statuses = ledger.tables().get("invoice_statuses")
+    ids = ledger.invoices["invoice_id"].astype("str")
+    if statuses is None or not len(statuses):
+        return np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+    chosen = statuses[statuses["status"] == "payment_transmitted"]
+    first = chosen.groupby("invoice_id")["status_on"].min()
+    return pd.to_datetime(ids.map(first)).to_numpy(dtype="datetime64[ns]")
+
+
 def knowable_columns(
     ledger: Ledger, known_shift: npt.NDArray[np.float64], p_dispute: npt.NDArray[np.float64]
 ) -> dict[str, np.ndarray]:
@@ -82,4 +100,5 @@ def knowable_columns(
         "dispute_probability": np.asarray(p_dispute, dtype=np.float64),
         "dispute_known_on": known_on,
         "no_dispute_known_on": no_dispute_on,
+        "payment_announced_on": payment_announcements(ledger),
     }

@@ -10,7 +10,8 @@ Two probabilities for an invoice still open at a date ``t``:
   only (``risk.synth.knowable``): the customer's latent in the month of ``t`` (or in the due
   month once it has begun), the dispute when the ledger shows it by ``t`` (or shows there is
   none), otherwise averaged over its probability and updated by the invoice being still open,
-  and a proceeding only when it opened by ``t``.
+  a proceeding only when it opened by ``t``, and the payment within
+  ``PAYMENT_ANNOUNCED_MAX_DAYS`` days of a "payment_transmitted" status dated by ``t``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from risk.synth.behaviour import (
     late_probability_open,
     pay_day_at_least,
 )
+from risk.synth.knowable import PAYMENT_ANNOUNCED_MAX_DAYS
 
 #: the columns of ``invoice_truth`` needed (older truth files lack them)
 OPEN_TRUTH_COLUMNS = ("late_branch_probability", "late_scale_days", "opening_on")
@@ -37,8 +39,9 @@ FAIR_TRUTH_COLUMNS = (
     "dispute_probability",
     "dispute_known_on",
     "no_dispute_known_on",
+    "payment_announced_on",
 )
-_DATE_COLUMNS = ("opening_on", "dispute_known_on", "no_dispute_known_on")
+_DATE_COLUMNS = ("opening_on", "dispute_known_on", "no_dispute_known_on", "payment_announced_on")
 _EPOCH = pd.Timestamp("1970-01-01")
 
 
@@ -202,16 +205,25 @@ def fair_open_late_truth(
     p_dispute = np.where(disputed_by, 1.0, np.where(clean_by, 0.0, col("dispute_probability")))
     k = np.minimum(late_after_days + 1.0, opening - due)
     open_from = np.minimum(t, opening)
+    # a payment announced by t comes by its status day + PAYMENT_ANNOUNCED_MAX_DAYS
+    announced = _days(ids.map(known["payment_announced_on"]))
+    paid_by = np.where(announced <= t, announced + PAYMENT_ANNOUNCED_MAX_DAYS + 1.0, np.inf)
     numerator = np.zeros(len(ids))
     denominator = np.zeros(len(ids))
     for shift, weight in ((0.0, 1.0 - p_dispute), (DISPUTE_SHIFT, p_dispute)):
         z = z_known + shift
         branch = 1.0 / (1.0 + np.exp(-(intercept + GAMMA_LATE * z)))
         scale = np.exp(log_scale0 + GAMMA_SCALE * z)
-        numerator += weight * pay_day_at_least(
-            branch, scale, issued, due, np.maximum(due + k, open_from)
+        after = np.where(
+            np.isinf(paid_by), 0.0, pay_day_at_least(branch, scale, issued, due, paid_by)
         )
-        denominator += weight * pay_day_at_least(branch, scale, issued, due, open_from)
+        numerator += weight * np.maximum(
+            pay_day_at_least(branch, scale, issued, due, np.maximum(due + k, open_from)) - after,
+            0.0,
+        )
+        denominator += weight * np.maximum(
+            pay_day_at_least(branch, scale, issued, due, open_from) - after, 0.0
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.clip(np.where(denominator > 0, numerator / denominator, 1.0), 0.0, 1.0)
     return np.where(ids.isin(known.index).to_numpy() & ~np.isnan(z_known), out, np.nan)
