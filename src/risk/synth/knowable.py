@@ -58,8 +58,14 @@ def dispute_knowledge(ledger: Ledger) -> tuple[np.ndarray, np.ndarray]:
     """(``dispute_known_on``, ``no_dispute_known_on``) of each invoice of ``ledger.invoices``,
     as ``datetime64[ns]`` arrays (NaT: never)."""
     invoices = ledger.invoices
-    opened = ledger.disputes.groupby("invoice_id")["opened_on"].min()
-    statuses = ledger.tables().get("invoice_statuses")
+    tables = ledger.tables()
+    disputes = tables.get("disputes")
+    opened = (
+        disputes.groupby("invoice_id")["opened_on"].min()
+        if disputes is not None and len(disputes)
+        else pd.Series(dtype="datetime64[ns]")
+    )
+    statuses = tables.get("invoice_statuses")
     flagged = pd.Series(dtype="datetime64[ns]")
     if statuses is not None and len(statuses):
         chosen = statuses[statuses["status"].isin(DISPUTE_STATUSES)]

@@ -150,10 +150,10 @@ def _latent_at(latent: pd.DataFrame, customers: pd.Series, month: pd.Series) -> 
     index = pd.Index(pd.unique(latent["customer_id"].astype("str")))
     span = int((latent["month"].dt.year * 12 + latent["month"].dt.month).max() - base + 1)
     grid = np.full((len(index), span), np.nan)
-    rows = index.get_indexer(latent["customer_id"].astype("str"))
+    rows = index.get_indexer(pd.Index(latent["customer_id"].astype("str")))
     cols = (latent["month"].dt.year * 12 + latent["month"].dt.month - base).to_numpy()
     grid[rows, cols] = latent["latent"].to_numpy(dtype="float64")
-    row = index.get_indexer(customers.astype("str"))
+    row = index.get_indexer(pd.Index(customers.astype("str")))
     col = np.clip((month.dt.year * 12 + month.dt.month - base).to_numpy(), 0, span - 1)
     return np.where(row >= 0, grid[np.maximum(row, 0), col.astype(int)], np.nan)
 
@@ -190,7 +190,8 @@ def fair_open_late_truth(
     t = _days(when)
     issued, due = _days(ids.map(dated["issued_on"])), _days(due_on)
     # the latent of the month of t, or of the due month once it has begun (past, so known)
-    month = when.where(when < due_on, due_on).dt.to_period("M").dt.to_timestamp()
+    begun = pd.Series(when.where(when < due_on, due_on))
+    month = pd.Series(begun.dt.to_period("M").dt.to_timestamp())
     z_known = _latent_at(
         truth.attrs["customer_latent"], ids.map(dated["customer_id"]), month
     ) + col("latent_known_shift")

@@ -73,17 +73,17 @@ def assess(
         rows = pd.concat([rows, realised_outcomes(rows, cutoff, late_after)], axis=1)
         if issue_model is not None:
             rows[ISSUE_COLUMN] = issue_model.predict_proba(result.frame)
-        if has_open_truth(truth):
+        if truth is not None and has_open_truth(truth):
             rows[TRUTH_COLUMN] = open_late_truth(
                 truth,
                 ledger.invoices,
                 rows["invoice_id"],
                 pd.Timestamp(date),
-                late_after,  # type: ignore[arg-type]
+                late_after,
             )
-        if has_fair_truth(truth):
+        if truth is not None and has_fair_truth(truth):
             rows[FAIR_COLUMN] = fair_open_late_truth(
-                truth,  # type: ignore[arg-type]
+                truth,
                 ledger.invoices,
                 rows["invoice_id"],
                 pd.Timestamp(date),
