@@ -9,6 +9,14 @@ frame is built once; then the baseline's ``fit_models`` and the current one run 
 (``--repeats`` times each) on the same frame, windows and seed; CPU time
 (``time.process_time``, every thread of the process) is printed with the load average, and the
 calibrated test probabilities of both must be equal (the change is about work, not results).
+
+    uv run python benchmarks/bench_fit_models.py --stages     # where the CPU of one fit goes
+
+``--stages`` times each stage of the current ``fit_models`` (its ``progress`` callback: early
+stopping, the calibration's customer-fold boosters, the refit on train + validation, the
+baselines) and the same code with ``refit=False`` (no cross-fitting, no refit: early stopping
+and the calibrator on the early-stopping booster's scores), so the price of the validator's
+windows is measured in one process.
 """
 
 from __future__ import annotations
@@ -49,6 +57,19 @@ def cpu_fit(module: ModuleType, data, masks, windows) -> tuple[float, np.ndarray
     return cpu, module.score_test(fitted, data, masks.test)["LightGBM (calibrated)"]
 
 
+def cpu_stages(data, masks, windows, refit: bool) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """CPU seconds of each ``fit_models`` stage (named by its ``progress`` callback)."""
+    marks: list[tuple[str, float]] = [("prepare", time.process_time())]
+    current.fit_models(
+        data, masks, windows, current.FitConfig(seed=42, refit=refit),
+        progress=lambda stage: marks.append((stage, time.process_time())),
+    )  # fmt: skip
+    marks.append(("end", time.process_time()))
+    return {
+        name: round(marks[i + 1][1] - start, 2) for i, (name, start) in enumerate(marks[:-1])
+    } | {"total": round(marks[-1][1] - marks[0][1], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="150 customers")
@@ -56,6 +77,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--baseline-fit", type=Path, default=None, help="an older fit.py")
     parser.add_argument("--levels", default="invoice,customer")
+    parser.add_argument("--stages", action="store_true", help="CPU per stage, refit or not")
     args = parser.parse_args()
     customers = args.customers or (150 if args.quick else 300)
     ledger = generate_portfolio(SampleConfig(customers=customers, years=3, seed=7)).ledger
@@ -67,6 +89,15 @@ def main() -> None:
         data = training_data(ledger, level, FeatureConfig())  # type: ignore[arg-type]
         windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
         masks = split_masks(data.as_of, data.matured_on, windows)
+        if args.stages:
+            for refit in (True, False):
+                load = os.getloadavg()[0]
+                stages = cpu_stages(data, masks, windows, refit)
+                figures[f"{level}_stages_refit_{refit}"] = {**stages, "load": load}
+                print(f"{level}, refit={refit}: CPU by stage "
+                      + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+                      + f"; load average {load:.1f}", flush=True)  # fmt: skip
+            continue
         cpu: dict[str, list[float]] = {name: [] for name in versions}
         probs: dict[str, np.ndarray] = {}
         load = [os.getloadavg()[0]]
@@ -84,7 +115,8 @@ def main() -> None:
             f"load average {min(load):.1f}-{max(load):.1f}",
             flush=True,
         )
-    print(f"results: {write_results('bench_fit_models', figures)}")
+    name = "bench_fit_models-stages" if args.stages else "bench_fit_models"
+    print(f"results: {write_results(name, figures)}")
 
 
 if __name__ == "__main__":

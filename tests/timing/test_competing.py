@@ -180,7 +180,7 @@ def test_trained_model_has_a_lost_part_and_expected_loss(  # type: ignore[no-unt
 def test_assessment_against_the_generator_truth_of_open_invoices(  # type: ignore[no-untyped-def]
     small_portfolio, timing_store, trained_timing
 ) -> None:
-    from risk.timing.assess import TRUTH_COLUMN, assess, summary
+    from risk.timing.assess import FULL_TRUTH_NAME, TRUTH_COLUMN, assess, summary
 
     model = registry.load_model(timing_store, "timing")
     ledger = small_portfolio.ledger
@@ -197,10 +197,43 @@ def test_assessment_against_the_generator_truth_of_open_invoices(  # type: ignor
     assert metrics["test_auc_gap_to_truth"] == pytest.approx(
         metrics["test_truth_auc"] - metrics["test_auc"]
     )
-    assert "generator truth" in set(found.buckets["model"])
-    assert any("generator's truth" in line for line in summary(metrics))
+    assert FULL_TRUTH_NAME in set(found.buckets["model"])
+    assert any("generator's full truth" in line for line in summary(metrics))
     # without the truth, none of it
     assert "test_truth_auc" not in assess(model, ledger, dates[-1:], ledger.cutoff).metrics
+    # the fair ceiling only when the truth carries the customers' monthly latent
+    assert "test_fair_ceiling_auc" not in metrics
+
+
+def test_assessment_reports_the_gap_to_the_fair_ceiling(  # type: ignore[no-untyped-def]
+    small_portfolio, timing_store, trained_timing
+) -> None:
+    from risk.synth.open_truth import with_customer_latent
+    from risk.timing.assess import FAIR_CEILING_NAME, FAIR_COLUMN, TRUTH_COLUMN, assess, summary
+
+    model = registry.load_model(timing_store, "timing")
+    ledger = small_portfolio.ledger
+    dates = [pd.Timestamp(d) for d in model.metadata["windows"]["eval_dates"].split(",")]
+    truth = with_customer_latent(
+        small_portfolio.truth["invoice_truth"], small_portfolio.truth["customer_latent"]
+    )
+    found = assess(model, ledger, dates[-1:], ledger.cutoff, truth=truth)
+    rows, metrics = found.scored, found.metrics
+    assert rows[FAIR_COLUMN].between(0, 1).all()
+    # past L days overdue the outcome is known at the date: both truths say late for certain
+    past = rows["days_past_due"] > 30
+    assert (rows.loc[past, FAIR_COLUMN] == 1.0).all()
+    assert 0.5 < metrics["test_fair_ceiling_auc"] <= 1.0
+    assert metrics["test_auc_gap_to_fair_ceiling"] == pytest.approx(
+        metrics["test_fair_ceiling_auc"] - metrics["test_auc"]
+    )
+    assert FAIR_CEILING_NAME in set(found.buckets["model"])
+    assert any("fair ceiling" in line for line in summary(metrics))
+    # not yet due: the fair ceiling does not know the due month's latent, the full truth does
+    ahead = rows["days_past_due"] < 0
+    assert ahead.any() and not np.allclose(
+        rows.loc[ahead, FAIR_COLUMN], rows.loc[ahead, TRUTH_COLUMN]
+    )
 
 
 def test_frozen_at_snapshot_follows_the_proceeding_rule() -> None:

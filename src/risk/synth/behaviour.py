@@ -125,6 +125,12 @@ def _dispute_probability(invoices: InvoiceDraw, config: SampleConfig) -> FloatAr
     return config.dispute_rate * np.where(invoices.electronic, 1.0, 1.5) * np.where(big, 1.4, 1.0)
 
 
+def knowable_at_issue(invoices: InvoiceDraw, config: SampleConfig) -> tuple[FloatArray, FloatArray]:
+    """Return (latent shift known at issue: due month's season and paper billing, probability
+    the invoice will be disputed) of each invoice: the fair ceilings' inputs."""
+    return _seasonal_and_channel(invoices), _dispute_probability(invoices, config)
+
+
 def late_probability_at_issue(
     invoices: InvoiceDraw,
     latent: npt.NDArray[np.float32],
@@ -233,3 +239,19 @@ def late_probability_open(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(denominator > 0, numerator / denominator, 1.0)
     return np.clip(ratio, 0.0, 1.0)
+
+
+def pay_day_at_least(
+    p_late_branch: FloatArray,
+    scale: FloatArray,
+    issued_day: FloatArray,
+    due_day: FloatArray,
+    day: FloatArray,
+) -> FloatArray:
+    """P(pay day >= ``day``) under the two-part mixture, the pay day being
+    ``max(issued, due + D)`` (day numbers as floats): the numerator and denominator of
+    :func:`late_probability_open`, public for the fair ceiling that mixes them over the dispute
+    (``risk.synth.open_truth.fair_open_late_truth``)."""
+    return np.where(
+        day <= issued_day, 1.0, _days_late_at_least(p_late_branch, scale, day - due_day)
+    )

@@ -11,7 +11,12 @@ import pandas as pd
 
 from risk.ledger import Ledger
 from risk.synth import calibration as cal
-from risk.synth.behaviour import Behaviour, draw_behaviour, late_probability_at_issue
+from risk.synth.behaviour import (
+    Behaviour,
+    draw_behaviour,
+    knowable_at_issue,
+    late_probability_at_issue,
+)
 from risk.synth.config import SampleConfig
 from risk.synth.customers import (
     CustomerDraw,
@@ -24,6 +29,7 @@ from risk.synth.dated import credit_limits_frame, disputes_frame
 from risk.synth.dates import NEVER, to_datetime
 from risk.synth.ids import make_ids, strings_from_codes
 from risk.synth.invoices import InvoiceDraw, draw_invoices, invoice_ids
+from risk.synth.knowable import customer_latent_frame, knowable_columns
 from risk.synth.latent import FailureTimeline, draw_failures, latent_paths
 from risk.synth.legal import legal_events_frame
 from risk.synth.reminders import reminders_frame
@@ -162,7 +168,7 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
     Example:
         >>> portfolio = generate_portfolio(SampleConfig(customers=20, seed=1))
         >>> sorted(portfolio.truth)
-        ['customer_truth', 'invoice_truth']
+        ['customer_latent', 'customer_truth', 'invoice_truth']
     """
     rng = dict(zip(_STAGES, np.random.default_rng(config.seed).spawn(len(_STAGES)), strict=True))
     window = Window.from_config(config)
@@ -189,4 +195,11 @@ def generate_portfolio(config: SampleConfig) -> Portfolio:
     ledger = ledger.with_tables(invoice_statuses=invoice_statuses_frame(ledger, config.seed))
     logger.info("generated %d customers and %d invoices", draw.size, inv.size)
     fair = late_probability_at_issue(inv, latent, window, config)
-    return Portfolio(ledger, _truth(draw, timeline, latent, beh, ids, cust_ids, config, fair))
+    truth = _truth(draw, timeline, latent, beh, ids, cust_ids, config, fair)
+    # what a fair ceiling at any snapshot date reads (``risk.synth.open_truth``)
+    known_shift, p_dispute = knowable_at_issue(inv, config)
+    truth["invoice_truth"] = truth["invoice_truth"].assign(
+        **knowable_columns(ledger, known_shift, p_dispute)
+    )
+    truth["customer_latent"] = customer_latent_frame(latent, window, cust_ids)
+    return Portfolio(ledger, truth)

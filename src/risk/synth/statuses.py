@@ -27,6 +27,8 @@ from risk.ledger import Ledger
 DISPUTE_REASONS = ("PU_ERR", "QTE_ERR", "LIVR_INCOMP", "CMD_ERR")
 SENDS_OPTIONAL_SHARE = 0.7
 SUSPENDED_SHARE = 0.2
+#: a disputed or suspended status comes this many days after the invoice date, at the latest
+DISPUTE_STATUS_MAX_DAYS = 10
 
 
 def _frame(ids: np.ndarray, status: str, days: np.ndarray, reasons: object = None) -> pd.DataFrame:
@@ -68,7 +70,9 @@ def invoice_statuses_frame(ledger: Ledger, seed: int) -> pd.DataFrame:
     ids = inv["invoice_id"].to_numpy()
     late = np.where(paid < NEVER, np.clip(paid - due, 0, None), 60)
     blocked = electronic & disputed
-    dispute_day = issued + 2 + (draws["dispute_lag"] * 9).astype(np.int64)
+    dispute_day = (
+        issued + 2 + (draws["dispute_lag"] * (DISPUTE_STATUS_MAX_DAYS - 1)).astype(np.int64)
+    )
     suspended = blocked & (draws["suspend"] < SUSPENDED_SHARE)
     approve_day = issued + 1 + (draws["approve"] * 5).astype(np.int64) + np.minimum(late // 7, 20)
     last_before_payment = np.maximum(paid - 1, issued)  # nothing but cashed after payment

@@ -12,7 +12,12 @@ import pandas as pd
 from risk.evaluate.markdown import markdown_table
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
-from risk.synth.open_truth import has_open_truth, open_late_truth
+from risk.synth.open_truth import (
+    fair_open_late_truth,
+    has_fair_truth,
+    has_open_truth,
+    open_late_truth,
+)
 from risk.timing.backtest import backtest_frame, forecast_errors, plot_backtest
 from risk.timing.evaluate import binary_metrics, bucket_table, headline, realised_outcomes
 from risk.timing.outcomes import exit_dates
@@ -22,6 +27,10 @@ ISSUE_COLUMN = "p_issue_model"
 TRUTH_COLUMN = "p_truth"
 TRUTH_VERY_LATE_COLUMN = "p_truth_60"
 VERY_LATE_DAYS = 60
+FAIR_COLUMN = "p_fair_ceiling"
+#: bucket-table names of the two generator probabilities
+FULL_TRUTH_NAME = "full truth (uses facts after the date)"
+FAIR_CEILING_NAME = "fair ceiling (knowable at the date)"
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,10 @@ def assess(
     """Score every open invoice at each date with ``model`` (and ``issue_model`` when given)
     and compare with the outcomes known at ``cutoff``; on a generated ledger whose
     ``invoice_truth`` (``truth``) carries the timing columns, the generator's P(late | open at
-    the date) is scored the same way (``test_truth_auc``, ``test_auc_gap_to_truth``)."""
+    the date) is scored the same way: the full truth (``test_truth_auc``,
+    ``test_auc_gap_to_truth``; it uses facts dated after the scoring date) and, when the truth
+    carries them (``risk.synth.open_truth.has_fair_truth``), the fair ceiling from what is
+    knowable at the date (``test_fair_ceiling_auc``, ``test_auc_gap_to_fair_ceiling``)."""
     late_after = int(model.metadata.get("late_after_days", 30))
     frames, backtests = [], {}
     paid_on = exit_dates(ledger, cutoff).set_index("invoice_id")["paid_on"]  # lost: never paid
@@ -63,20 +75,28 @@ def assess(
         rows = pd.concat([rows, realised_outcomes(rows, cutoff, late_after)], axis=1)
         if issue_model is not None:
             rows[ISSUE_COLUMN] = issue_model.predict_proba(result.frame)
-        if has_open_truth(truth):
+        if truth is not None and has_open_truth(truth):
             rows[TRUTH_COLUMN] = open_late_truth(
                 truth,
                 ledger.invoices,
                 rows["invoice_id"],
                 pd.Timestamp(date),
-                late_after,  # type: ignore[arg-type]
+                late_after,
             )
             rows[TRUTH_VERY_LATE_COLUMN] = open_late_truth(
                 truth,
                 ledger.invoices,
                 rows["invoice_id"],
                 pd.Timestamp(date),
-                VERY_LATE_DAYS,  # type: ignore[arg-type]
+                VERY_LATE_DAYS,
+            )
+        if truth is not None and has_fair_truth(truth):
+            rows[FAIR_COLUMN] = fair_open_late_truth(
+                truth,
+                ledger.invoices,
+                rows["invoice_id"],
+                pd.Timestamp(date),
+                late_after,
             )
         frames.append(rows)
         backtests[pd.Timestamp(date)] = backtest_frame(ledger, result, cutoff)
@@ -89,15 +109,20 @@ def assess(
         ISSUE_COLUMN if issue_model is not None else None,
         TRUTH_VERY_LATE_COLUMN if TRUTH_VERY_LATE_COLUMN in scored else None,
     )
-    if TRUTH_COLUMN in scored:
-        models["generator truth"] = TRUTH_COLUMN
-        known = scored[TRUTH_COLUMN].notna().to_numpy()
+    for column, name, prefix in (
+        (FAIR_COLUMN, FAIR_CEILING_NAME, "fair_ceiling"),
+        (TRUTH_COLUMN, FULL_TRUTH_NAME, "truth"),
+    ):
+        if column not in scored:
+            continue
+        models[name] = column
+        known = scored[column].notna().to_numpy()
         truth_auc = binary_metrics(
             scored.loc[known, "late"].to_numpy(dtype="float64"),
-            scored.loc[known, TRUTH_COLUMN].to_numpy(dtype="float64"),
+            scored.loc[known, column].to_numpy(dtype="float64"),
         )["auc"]
-        metrics["test_truth_auc"] = truth_auc
-        metrics["test_auc_gap_to_truth"] = truth_auc - metrics["test_auc"]
+        metrics[f"test_{prefix}_auc"] = truth_auc
+        metrics[f"test_auc_gap_to_{prefix}"] = truth_auc - metrics["test_auc"]
     errors = pd.DataFrame([forecast_errors(frame) for frame in backtests.values()])
     metrics.update({name: float(errors[name].mean()) for name in errors.columns})
     metrics.update({f"{name}_worst": float(errors[name].max()) for name in errors.columns})
@@ -124,7 +149,10 @@ def write_assessment(
         "issue-date model: P x open amount), `_not_yet_60`: among the invoices not yet 60 days "
         "past due; concordance: Harrell's C "
         "of the expected payment dates; forecast errors: |forecast - received| / received over "
-        "the first 4 / 13 weeks, mean and worst over the dates.",
+        "the first 4 / 13 weeks, mean and worst over the dates. On a generated ledger: "
+        "`test_fair_ceiling_auc`, the generator's probability from what is knowable at the date "
+        "(the ceiling a model can reach), and `test_truth_auc`, its full truth, which uses facts "
+        "dated after it (the due month's drift, the dispute, a later proceeding).",
         "",
         *_metrics_lines(assessment.metrics),
         "",
@@ -170,9 +198,16 @@ def summary(metrics: dict[str, float]) -> list[str]:
             f"issue-date model on the same rows: AUC {get('issue_model_auc'):.3f}, Brier "
             f"{get('issue_model_brier'):.3f}, capture {get('issue_model_capture_very_late_top10'):.1%}"
         )
+    if "test_fair_ceiling_auc" in metrics:
+        lines.append(
+            f"generator's fair ceiling (knowable at the date) on the same rows: AUC "
+            f"{get('test_fair_ceiling_auc'):.3f} (model {get('test_auc_gap_to_fair_ceiling'):+.3f} "
+            "below it: the room left)"
+        )
     if "test_truth_auc" in metrics:
         lines.append(
-            f"generator's truth on the same rows: AUC {get('test_truth_auc'):.3f} "
-            f"(model {get('test_auc_gap_to_truth'):+.3f} below it; target within 0.03)"
+            f"generator's full truth (uses facts after the date) on the same rows: AUC "
+            f"{get('test_truth_auc'):.3f} (model {get('test_auc_gap_to_truth'):+.3f} below it; "
+            "target within 0.03)"
         )
     return lines
