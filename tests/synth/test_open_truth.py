@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 
 from risk.synth import SampleConfig, generate_portfolio
-from risk.synth.behaviour import EARLY_SCALE_DAYS, late_probability, late_probability_open
+from risk.synth.behaviour import (
+    EARLY_SCALE_DAYS,
+    LATE_SHAPE,
+    late_probability,
+    late_probability_open,
+)
 from risk.synth.open_truth import OPEN_TRUTH_COLUMNS, has_open_truth, open_late_truth
 
 L = 30
@@ -21,7 +26,7 @@ def simulate(p: float, s: float, issued: float, due: float, opening: float, t: f
     late_branch = rng.random(n) < p
     d = np.where(
         late_branch,
-        1 + np.floor(rng.exponential(1.0, n) * s),
+        1 + np.floor(rng.gamma(LATE_SHAPE, s / LATE_SHAPE, n)),
         -np.floor(rng.exponential(EARLY_SCALE_DAYS, n)),
     )
     pay = np.maximum(issued, due + d)
