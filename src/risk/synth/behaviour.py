@@ -79,7 +79,7 @@ DISPUTE_SHIFT: float = 1.0
 PAPER_SHIFT: float = 0.1
 #: Empirical corrections so that the heterogeneous population hits the published averages
 #: (fitted once on a 20,000-customer run, see docs/synthetic-data.md).
-SCALE_CORRECTION: float = 0.72
+SCALE_CORRECTION: float = 0.70
 LATE_LOGIT_CORRECTION: float = -0.1
 
 
