@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import gamma
 
 from risk.synth import SampleConfig, generate_portfolio
 from risk.synth import calibration as cal
-from risk.synth.behaviour import DISPUTE_SHIFT, _mixture, late_probability_at_issue
+from risk.synth.behaviour import DISPUTE_SHIFT, LATE_SHAPE, _mixture, late_probability_at_issue
 from risk.synth.customers import Window
 from risk.synth.dates import month_number, month_of_year
 from risk.synth.invoices import InvoiceDraw
@@ -15,7 +16,8 @@ from risk.synth.invoices import InvoiceDraw
 
 def test_p_late_at_issue_follows_the_rule_for_one_invoice_by_hand() -> None:
     """One electronic invoice of 1,000 EUR due the month after its issue; customer latent 0.4
-    in the issue month and 3.0 afterwards: the later drift is not knowable at issue."""
+    in the issue month and 3.0 afterwards: the later drift is not knowable at issue. Its
+    segment's latent is 0.1, so its distress at issue is 0.3 (0.3 + 1 if disputed)."""
     config = SampleConfig(customers=1, years=1, seed=1)
     window = Window.from_config(config)
     issued = window.start_day + 70
@@ -31,15 +33,18 @@ def test_p_late_at_issue_follows_the_rule_for_one_invoice_by_hand() -> None:
     )
     latent = np.full((1, window.n_months), 3.0, dtype=np.float32)
     latent[0, issue_month - window.start_month] = 0.4
-    p = late_probability_at_issue(invoice, latent, window, config)
+    p = late_probability_at_issue(invoice, latent, window, config, segment=np.array([0.1]))
     # the rule as written in docs/synthetic-data.md, with no proceeding ahead:
-    # P(late) = (1 - q) * exp(-(L + 1 - 1) / s), averaged over the dispute (p_d = dispute rate
-    # for an electronic invoice up to 5,000 EUR); z = issue-month latent + due month's season
-    z = float(np.float32(0.4)) + cal.SEASONAL_SHIFT.get(int(month_of_year(np.array([due]))[0]), 0.0)
+    # P(late) = (1 - q) * P(X >= L), X ~ Gamma(k, s / k), averaged over the dispute (p_d =
+    # dispute rate for an electronic invoice up to 5,000 EUR); z = issue-month latent + due
+    # month's season, distress = issue-month latent - segment latent (+ the dispute's shift)
+    own = float(np.float32(0.4))
+    z = own + cal.SEASONAL_SHIFT.get(int(month_of_year(np.array([due]))[0]), 0.0)
     expected = 0.0
     for shift, weight in ((0.0, 1 - config.dispute_rate), (DISPUTE_SHIFT, config.dispute_rate)):
-        branch, scale = _mixture(config, np.array([z + shift]))
-        expected += weight * branch[0] * np.exp(-config.late_threshold_days / scale[0])
+        branch, scale = _mixture(config, np.array([z + shift]), np.array([own - 0.1 + shift]))
+        tail = gamma.sf(config.late_threshold_days, LATE_SHAPE, scale=scale[0] / LATE_SHAPE)
+        expected += weight * branch[0] * tail
     assert p[0] == pytest.approx(expected, rel=1e-12)
 
 

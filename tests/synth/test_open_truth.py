@@ -16,8 +16,9 @@ from risk.synth import SampleConfig, generate_portfolio
 from risk.synth.behaviour import (
     DISPUTE_SHIFT,
     EARLY_SCALE_DAYS,
+    GAMMA_DISTRESS,
     GAMMA_LATE,
-    GAMMA_SCALE,
+    LATE_SHAPE,
     late_probability,
     late_probability_open,
 )
@@ -43,7 +44,7 @@ def simulate(p: float, s: float, issued: float, due: float, opening: float, t: f
     late_branch = rng.random(n) < p
     d = np.where(
         late_branch,
-        1 + np.floor(rng.exponential(1.0, n) * s),
+        1 + np.floor(rng.gamma(LATE_SHAPE, s / LATE_SHAPE, n)),
         -np.floor(rng.exponential(EARLY_SCALE_DAYS, n)),
     )
     pay = np.maximum(issued, due + d)
@@ -155,7 +156,7 @@ def test_an_unknown_dispute_is_averaged_and_updated_by_the_invoice_being_open() 
     z_full = one["latent_lateness"].iloc[0]
     p = one["late_branch_probability"].iloc[0]
     a = np.log(p / (1 - p)) - GAMMA_LATE * z_full
-    log_s0 = np.log(one["late_scale_days"].iloc[0]) - GAMMA_SCALE * z_full
+    log_s0 = np.log(one["late_scale_days"].iloc[0]) - GAMMA_DISTRESS * z_full
     month = invoice["due_on"].iloc[0].to_period("M").to_timestamp()
     latent = truth.attrs["customer_latent"]
     z = (
@@ -171,7 +172,10 @@ def test_an_unknown_dispute_is_averaged_and_updated_by_the_invoice_being_open() 
     branch = rng.random(n) < 1 / (1 + np.exp(-(a + GAMMA_LATE * zd)))
     d = np.where(
         branch,
-        1 + np.floor(rng.exponential(1.0, n) * np.exp(log_s0 + GAMMA_SCALE * zd)),
+        1
+        + np.floor(
+            rng.gamma(LATE_SHAPE, 1.0 / LATE_SHAPE, n) * np.exp(log_s0 + GAMMA_DISTRESS * zd)
+        ),
         -np.floor(rng.exponential(EARLY_SCALE_DAYS, n)),
     )
     still_open = d >= 15
@@ -216,11 +220,11 @@ def _change_after(truth: pd.DataFrame, t: pd.Timestamp, seed: int) -> pd.DataFra
     z = out["latent_lateness"].to_numpy()
     p = out["late_branch_probability"].to_numpy()
     a = np.log(p / (1 - p)) - GAMMA_LATE * z
-    log_s0 = np.log(out["late_scale_days"].to_numpy()) - GAMMA_SCALE * z
+    log_s0 = np.log(out["late_scale_days"].to_numpy()) - GAMMA_DISTRESS * z
     new_z = z + rng.normal(0.0, 1.5, len(z))
     out["latent_lateness"] = new_z
     out["late_branch_probability"] = 1 / (1 + np.exp(-(a + GAMMA_LATE * new_z)))
-    out["late_scale_days"] = np.exp(log_s0 + GAMMA_SCALE * new_z)
+    out["late_scale_days"] = np.exp(log_s0 + GAMMA_DISTRESS * new_z)
     for name in ("opening_on", "dispute_known_on", "no_dispute_known_on", "payment_announced_on"):
         future = ~(out[name] <= t)
         out[name] = out[name].where(~future, _after(rng, t, len(out)))

@@ -6,7 +6,17 @@ payment ``D`` is drawn from a two-part mixture:
 
 * with probability ``q = 1 - sigmoid(a + gamma_q z)`` the client pays on time:
   ``D = -E`` with ``E = floor(Exp(EARLY_SCALE_DAYS))`` days early (never before the issue date);
-* otherwise it pays late: ``D = 1 + floor(X)`` with ``X ~ Exp(s)``, ``s = s0 exp(gamma_s z)``.
+* otherwise it pays late: ``D = 1 + floor(X)`` with ``X ~ Gamma(k, s / k)`` (mean ``s``,
+  shape ``k = LATE_SHAPE``), ``s = s0 exp(gamma_s (z - d) + gamma_d d)``.
+
+``d`` is the customer's **distress**: its latent minus its segment's level (its own habit
+``b_i``, its drift, the deterioration before a proceeding) plus a dispute's shift. The shape
+``k > 1`` keeps the mean and thins the tail, so a healthy customer of a slow segment pays
+late, but rarely more than 90 days late; the scale rises faster with distress
+(``gamma_d > gamma_s``), so very long delays concentrate in customers in trouble, persistently
+(the drift is an AR(1), the deterioration lasts months). With ``k = 1`` and no distress term
+this is the former exponential tail, which gave one never-failing private customer in six an
+undisputed invoice more than 90 days past due each year.
 
 An invoice still open when a collective proceeding opens (first opening after its issue date,
 ``F``) is frozen: never paid. The outcome "late" (paid more than ``L`` days after due, or still
@@ -14,7 +24,9 @@ unpaid ``L`` days after due) then has the closed form, with ``c = F - due``::
 
     P(late) = q * P(E <= -c) + (1 - q) * P(D >= min(L + 1, c))
             = q * [c <= 0] (1 - exp(-(1 - c) / EARLY_SCALE_DAYS))
-              + (1 - q) * (1 if k <= 1 else exp(-(k - 1) / s)),   k = min(L + 1, c)
+              + (1 - q) * (1 if m <= 1 else Q(k, (m - 1) k / s)),   m = min(L + 1, c)
+
+(``Q`` the regularised upper incomplete gamma function, ``P(X >= x) = Q(k, x k / s)``),
 
 which is what ``invoice_truth.p_late`` stores.
 
@@ -33,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import gammaincc
 
 from risk.synth import calibration as cal
 from risk.synth.config import SampleConfig
@@ -47,8 +60,15 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Elasticity of the late-payment scale to the latent lateness.
+#: Elasticity of the late-payment scale to the segment part of the latent lateness (sector,
+#: size, legal form, age; seasonal and paper shifts): slow segments pay later, not never.
 GAMMA_SCALE: float = 0.7
+#: Elasticity of the late-payment scale to the customer's distress: its own habit, its drift
+#: and the deterioration before a proceeding (and a dispute). Very long delays come from there.
+GAMMA_DISTRESS: float = 1.0
+#: Gamma shape of the days late (1 = the exponential law): a shape above 1 keeps the mean and
+#: thins the tail, so that a customer more than 90 days late is a customer in distress.
+LATE_SHAPE: float = 6.0
 #: Log-odds slope of "pays late" in the latent lateness.
 GAMMA_LATE: float = 1.0
 #: Mean days early of on-time payers (geometric-like, floor of an exponential).
@@ -59,7 +79,7 @@ DISPUTE_SHIFT: float = 1.0
 PAPER_SHIFT: float = 0.1
 #: Empirical corrections so that the heterogeneous population hits the published averages
 #: (fitted once on a 20,000-customer run, see docs/synthetic-data.md).
-SCALE_CORRECTION: float = 0.8
+SCALE_CORRECTION: float = 0.70
 LATE_LOGIT_CORRECTION: float = -0.1
 
 
@@ -75,16 +95,36 @@ class Behaviour:
     frozen: BoolArray  # open when a proceeding opened: never paid
     p_late: FloatArray
     late_branch: FloatArray | None = None  # P(pays after the due date) given the latent
-    late_scale: FloatArray | None = None  # exponential scale of the days late, in days
+    late_scale: FloatArray | None = None  # mean of the gamma law of the days late, in days
 
 
-def _mixture(config: SampleConfig, z: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Return (probability of paying late, exponential scale in days) for latent ``z``."""
+def _mixture(
+    config: SampleConfig, z: FloatArray, distress: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Return (probability of paying late, mean days late of the gamma law) for latent ``z``.
+
+    ``distress`` is the part of ``z`` that is the customer's own state (habit, drift,
+    deterioration, dispute); the rest (``z - distress``) is its segment's. None: no distress.
+    """
     late0 = 1.0 - config.on_time_share
     intercept = np.log(late0 / (1.0 - late0)) + LATE_LOGIT_CORRECTION
     p_late_branch = 1.0 / (1.0 + np.exp(-(intercept + GAMMA_LATE * z)))
     scale0 = (config.mean_days_late / late0 - 0.5) * SCALE_CORRECTION
-    return p_late_branch, scale0 * np.exp(GAMMA_SCALE * z)
+    own = np.zeros_like(z) if distress is None else distress
+    return p_late_branch, scale0 * np.exp(GAMMA_SCALE * (z - own) + GAMMA_DISTRESS * own)
+
+
+def late_days_at_least(scale: FloatArray, days: FloatArray) -> FloatArray:
+    """P(Y >= days) for ``Y ~ Gamma(LATE_SHAPE, scale / LATE_SHAPE)`` (mean ``scale``), the
+    continuous days late before flooring; 1 for ``days <= 0``."""
+    x = np.maximum(days, 0.0) * LATE_SHAPE / scale
+    return gammaincc(LATE_SHAPE, x)
+
+
+def draw_late_days(rng: np.random.Generator, scale: FloatArray) -> IntArray:
+    """Days late of the late branch: ``1 + floor(Y)``, ``Y ~ Gamma(LATE_SHAPE, scale / shape)``."""
+    y = rng.gamma(LATE_SHAPE, 1.0, scale.size) * scale / LATE_SHAPE
+    return 1 + np.floor(y).astype(np.int64)
 
 
 def late_probability(
@@ -94,7 +134,7 @@ def late_probability(
 
     Args:
         p_late_branch: probability the client pays after the due date (``1 - q``).
-        scale: exponential scale of the days late, in days.
+        scale: mean of the gamma law of the days late, in days.
         days_to_opening: days from due date to the next proceeding opening (``c``).
         threshold: L, in days.
 
@@ -103,7 +143,7 @@ def late_probability(
     """
     c = days_to_opening.astype(np.float64)
     k = np.minimum(threshold + 1.0, c)
-    tail = np.where(k <= 1.0, 1.0, np.exp(-(np.maximum(k, 1.0) - 1.0) / scale))
+    tail = np.where(k <= 1.0, 1.0, late_days_at_least(scale, np.maximum(k, 1.0) - 1.0))
     early_frozen = np.where(
         c <= 0.0, -np.expm1(-(1.0 - np.minimum(c, 0.0)) / EARLY_SCALE_DAYS), 0.0
     )
@@ -125,6 +165,13 @@ def _dispute_probability(invoices: InvoiceDraw, config: SampleConfig) -> FloatAr
     return config.dispute_rate * np.where(invoices.electronic, 1.0, 1.5) * np.where(big, 1.4, 1.0)
 
 
+def _segment(customer: IntArray, segment: FloatArray | None) -> FloatArray:
+    """The segment part of each invoice's customer latent (0 when not given)."""
+    if segment is None:
+        return np.zeros(customer.size)
+    return np.asarray(segment, dtype=np.float64)[customer]
+
+
 def knowable_at_issue(invoices: InvoiceDraw, config: SampleConfig) -> tuple[FloatArray, FloatArray]:
     """Return (latent shift known at issue: due month's season and paper billing, probability
     the invoice will be disputed) of each invoice: the fair ceilings' inputs."""
@@ -136,18 +183,22 @@ def late_probability_at_issue(
     latent: npt.NDArray[np.float32],
     window: Window,
     config: SampleConfig,
+    segment: FloatArray | None = None,
 ) -> FloatArray:
     """P(late) from what is knowable when each invoice is issued (see the module docstring).
 
+    ``segment``: each customer's segment latent (see :func:`draw_behaviour`).
     No random draw: adding it changes no generated table.
     """
     month = np.clip(month_number(invoices.issued_day) - window.start_month, 0, window.n_months - 1)
-    z = latent[invoices.customer, month].astype(np.float64) + _seasonal_and_channel(invoices)
+    own = latent[invoices.customer, month].astype(np.float64)
+    z = own + _seasonal_and_channel(invoices)
+    distress = own - _segment(invoices.customer, segment)
     never = np.full(invoices.size, 10**6, dtype=np.int64)
     p_dispute = _dispute_probability(invoices, config)
     out = np.zeros(invoices.size)
     for shift, weight in ((0.0, 1.0 - p_dispute), (DISPUTE_SHIFT, p_dispute)):
-        p_branch, scale = _mixture(config, z + shift)
+        p_branch, scale = _mixture(config, z + shift, distress + shift)
         out += weight * late_probability(p_branch, scale, never, config.late_threshold_days)
     return out
 
@@ -159,25 +210,26 @@ def draw_behaviour(
     timeline: FailureTimeline,
     window: Window,
     config: SampleConfig,
+    segment: FloatArray | None = None,
 ) -> Behaviour:
-    """Draw disputes and payment days of every invoice and compute its true ``p_late``."""
+    """Draw disputes and payment days of every invoice and compute its true ``p_late``.
+
+    ``segment``: each customer's segment latent ``log(level / mean_days_late)`` (the part of
+    ``latent`` its sector, size, form and age explain); the rest of the latent in the due month,
+    plus a dispute's shift, is the customer's distress, which drives the very long delays.
+    """
     n = invoices.size
     due = invoices.due_day
     month = np.clip(month_number(due) - window.start_month, 0, window.n_months - 1)
-    z = latent[invoices.customer, month].astype(np.float64)
-    seasonal = np.zeros(13)
-    for calendar_month, shift in cal.SEASONAL_SHIFT.items():
-        seasonal[calendar_month] = shift
-    z += seasonal[month_of_year(due)] + np.where(invoices.electronic, 0.0, PAPER_SHIFT)
-    big = invoices.amount > 5000.0
-    p_dispute = (
-        config.dispute_rate * np.where(invoices.electronic, 1.0, 1.5) * np.where(big, 1.4, 1.0)
-    )
-    disputed = rng.random(n) < p_dispute
-    z += np.where(disputed, DISPUTE_SHIFT, 0.0)
-    p_branch, scale = _mixture(config, z)
+    own = latent[invoices.customer, month].astype(np.float64)
+    z = own + _seasonal_and_channel(invoices)
+    disputed = rng.random(n) < _dispute_probability(invoices, config)
+    shift = np.where(disputed, DISPUTE_SHIFT, 0.0)
+    z += shift
+    distress = own - _segment(invoices.customer, segment) + shift
+    p_branch, scale = _mixture(config, z, distress)
     late_branch = rng.random(n) < p_branch
-    late_days = 1 + np.floor(rng.exponential(1.0, n) * scale).astype(np.int64)
+    late_days = draw_late_days(rng, scale)
     early_days = np.floor(rng.exponential(EARLY_SCALE_DAYS, n)).astype(np.int64)
     days_late = np.where(late_branch, late_days, -early_days)
     pay_day = np.maximum(invoices.issued_day, due + days_late)
@@ -200,7 +252,7 @@ def draw_behaviour(
 def _days_late_at_least(p_late_branch: FloatArray, scale: FloatArray, m: FloatArray) -> FloatArray:
     """P(D >= m) for the drawn days late ``D`` (the two-part mixture of the module docstring)."""
     on_time = np.where(m <= 0.0, -np.expm1(-(1.0 - np.minimum(m, 0.0)) / EARLY_SCALE_DAYS), 0.0)
-    late = np.where(m <= 1.0, 1.0, np.exp(-(np.maximum(m, 1.0) - 1.0) / scale))
+    late = np.where(m <= 1.0, 1.0, late_days_at_least(scale, np.maximum(m, 1.0) - 1.0))
     return (1.0 - p_late_branch) * on_time + p_late_branch * late
 
 

@@ -23,8 +23,8 @@ import pandas as pd
 
 from risk.synth.behaviour import (
     DISPUTE_SHIFT,
+    GAMMA_DISTRESS,
     GAMMA_LATE,
-    GAMMA_SCALE,
     late_probability_open,
     pay_day_at_least,
 )
@@ -171,8 +171,10 @@ def fair_open_late_truth(
     ``has_fair_truth``.
 
     The late-branch intercept and the scale at latent 0 are read back from the invoice's own
-    full-truth columns (``logit(p) - GAMMA_LATE z``, ``log(s) - GAMMA_SCALE z``: constants of
-    the generator's configuration); the dispute is mixed over the numerator and denominator of
+    full-truth columns (``logit(p) - GAMMA_LATE z``, ``log(s) - GAMMA_DISTRESS z``: constants
+    of the invoice, since the fair and the full latent differ only in the customer's own
+    state, its distress, whose scale elasticity is ``GAMMA_DISTRESS``; the segment and
+    the known shifts are the same in both); the dispute is mixed over the numerator and denominator of
     ``P(late | open at t)`` (Bayes: an invoice still open is more likely disputed)."""
     ids = pd.Series(invoice_ids).astype("str").reset_index(drop=True)
     known = truth.assign(invoice_id=truth["invoice_id"].astype("str")).set_index("invoice_id")
@@ -198,7 +200,7 @@ def fair_open_late_truth(
     p_full = np.clip(col("late_branch_probability"), 1e-12, 1 - 1e-12)
     z_full = col("latent_lateness")
     intercept = np.log(p_full / (1.0 - p_full)) - GAMMA_LATE * z_full
-    log_scale0 = np.log(col("late_scale_days")) - GAMMA_SCALE * z_full
+    log_scale0 = np.log(col("late_scale_days")) - GAMMA_DISTRESS * z_full
     opening = _days(ids.map(known["opening_on"]))
     opening = np.where(opening <= t, opening, np.inf)  # a proceeding is known once it opened
     disputed_by = _days(ids.map(known["dispute_known_on"])) <= t
@@ -214,7 +216,7 @@ def fair_open_late_truth(
     for shift, weight in ((0.0, 1.0 - p_dispute), (DISPUTE_SHIFT, p_dispute)):
         z = z_known + shift
         branch = 1.0 / (1.0 + np.exp(-(intercept + GAMMA_LATE * z)))
-        scale = np.exp(log_scale0 + GAMMA_SCALE * z)
+        scale = np.exp(log_scale0 + GAMMA_DISTRESS * z)
         after = np.where(
             np.isinf(paid_by), 0.0, pay_day_at_least(branch, scale, issued, due, paid_by)
         )
