@@ -251,7 +251,9 @@ class Scorer:
         ids = frame["customer_id"].astype("str")
         # each customer's row, found once (ids are known customers: checked by the caller)
         rows = pd.Index(customers["customer_id"]).get_indexer(ids)
-        exposure = open_amounts(ledger, as_of).groupby("customer_id")["open_amount"].sum()
+        # to the cent: a float sum depends on the order of the rows (one customer alone or
+        # the whole portfolio), and an exposure ending in .50 would then print either way
+        exposure = open_amounts(ledger, as_of).groupby("customer_id")["open_amount"].sum().round(2)
         window = self.policy.sales_window_days
 
         def column(name: str, default: object) -> pd.Series:
