@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from risk.contracts import TABLE_NAMES  # the Ledger fields that are tables, in order
 from risk.ledger_index import BY_CUSTOMER, index_of, take_rows
 from risk.lookup import fast_isin
 
@@ -18,20 +19,6 @@ EVENT_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "disputes": ("opened_on", "resolved_on"),
     "invoice_statuses": ("status_on",),
 }
-
-
-#: the tables of a ledger, in contract order (the ``Ledger`` fields that are tables)
-TABLE_NAMES = (
-    "customers",
-    "invoices",
-    "credit_notes",
-    "payments",
-    "legal_events",
-    "reminders",
-    "disputes",
-    "credit_limits",
-    "invoice_statuses",
-)
 
 
 @dataclass(frozen=True)
