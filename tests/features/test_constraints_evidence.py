@@ -72,7 +72,8 @@ def test_constraint_signs_agree_with_unconstrained_shap_directions(portfolio, le
     assert not disagree, f"{level}: constraints contradicted by the unconstrained model: {disagree}"
     unmeasured = [n for n in table if n not in measured]
     assert all(LAW in table[n].evidence for n in unmeasured), unmeasured
-    assert len(measured.keys() & table.keys()) >= 8  # most constraints are checked here
+    # most constraints are checked here: all but those resting on the law
+    assert len(measured.keys() & table.keys()) >= len(table) - 3
 
 
 def test_every_constraint_is_justified_and_matches_the_expected_direction() -> None:

@@ -17,11 +17,10 @@ def _rows(invoice_data, masks, n: int = 300) -> pd.DataFrame:
     return invoice_data.frame[masks.test].head(n).reset_index(drop=True)
 
 
-# constrained features only (risk.features.constraints): mean and worst lateness, and the
-# share paid 30+ days late, are left free because an unconstrained model reverses their partial
+# constrained features only (risk.features.constraints): mean and worst lateness, the shares
+# paid late, are left free because an unconstrained model reverses their partial
 # direction given the other features (issue 19, finding 5)
 WORSE_HISTORY = {
-    "share_paid_late_12m": 0.8,
     "n_invoices_paid_late_60d_12m": 6.0,
     "open_amount_91_plus": 50_000.0,
     "open_days_past_due_max": 120.0,
@@ -98,6 +97,7 @@ HISTORY_DIRECTIONS = {
     "days_late_ewm_30d": 1,
     "days_late_ewm_90d": 1,
     "days_late_ewm_180d": 1,
+    "share_paid_late_12m": 1,
     "share_paid_late_30d_12m": 1,
 }
 

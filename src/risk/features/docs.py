@@ -100,6 +100,13 @@ lateness **-0.0002** (-0.0021, -0.0019, +0.0035; without it 0.7112), due-cohort 
 model on the behavioural label: their gains are invoice-level only. The invoice level at 5,000
 customers was not run to the end (too slow under the session's load); the audit measured
 +0.004, +0.002 and +0.001 over 3 seeds there.
+A second attempt (2026-12-01, 17:02-17:39 UTC, `uv run python benchmarks/bench_feature_gain.py
+--customers 5000 --levels invoice`, load average 10 rising to 33) was stopped by hand after 3.7
+CPU-minutes in 37 minutes of wall time, still building the invoice frame before the first of
+its 12 fits: the invoice-level gains at 5,000 customers remain unmeasured by this project; the
+figures above (1,500 customers) and the audit's (5,000) are the evidence, and both put
+`due_month` first. All these gains were measured on the generator before its very-late tail
+followed the customer's distress (issue 13, 2026-12-01), not re-measured since.
 """
 
 
