@@ -4,13 +4,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+from default_base_rate import label_queries  # docs/, the script's folder
 
 from risk import registry
 from risk.decisions.credit import CreditPolicy
-from risk.features import FeatureConfig, default_cutoff, snapshot_dates
+from risk.features import FeatureConfig
 from risk.io import load_ledger
 from risk.labels import default_labels
-from risk.model.default_level import default_feature_config, default_training_frame
+from risk.model.default_level import default_training_frame
 from risk.scoring import Scorer
 
 pd.set_option("display.width", 250)
@@ -28,13 +29,7 @@ print("default label rows", len(frame), frame[cols].mean().round(4).to_dict())
 
 def label_steps() -> None:
     """Base rate of the default event, one treatment of the EBA guidelines at a time."""
-    cutoff = default_cutoff(ledger)
-    dates = snapshot_dates(ledger, default_feature_config(), cutoff - pd.Timedelta(days=365))
-    first = ledger.invoices.groupby("customer_id")["issued_on"].min()
-    grid = pd.MultiIndex.from_product(
-        [ledger.customers["customer_id"], dates], names=["customer_id", "as_of"]
-    ).to_frame(index=False)
-    queries = grid[grid["customer_id"].map(first) <= grid["as_of"]].reset_index(drop=True)
+    cutoff, queries = label_queries(ledger)
     policy = CreditPolicy.load().default_definition()
     before = replace(policy, public_past_due_days=None, disputes_suspend=False, probation_days=0)
     parts = ["label_default_proceeding", "label_default_past_due", "label_default_write_off"]

@@ -24,9 +24,22 @@ from risk.decisions.credit import CreditPolicy
 from risk.features import default_cutoff, snapshot_dates
 from risk.io import load_ledger
 from risk.labels import default_labels
+from risk.ledger import Ledger
 from risk.model.default_level import default_feature_config
 
 PARTS = ("label_default_proceeding", "label_default_past_due", "label_default_write_off")
+
+
+def label_queries(ledger: Ledger) -> tuple[pd.Timestamp, pd.DataFrame]:
+    """The cut-off and the (customer, monthly snapshot) pairs the default label is measured on:
+    snapshots whose 12-month horizon has matured, from each customer's first invoice on."""
+    cutoff = default_cutoff(ledger)
+    dates = snapshot_dates(ledger, default_feature_config(), cutoff - pd.Timedelta(days=365))
+    first = ledger.invoices.groupby("customer_id")["issued_on"].min()
+    grid = pd.MultiIndex.from_product(
+        [ledger.customers["customer_id"], dates], names=["customer_id", "as_of"]
+    ).to_frame(index=False)
+    return cutoff, grid[grid["customer_id"].map(first) <= grid["as_of"]].reset_index(drop=True)
 
 
 def main() -> None:
@@ -35,13 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.process_time()
     ledger = load_ledger(args.ledger)
-    cutoff = default_cutoff(ledger)
-    dates = snapshot_dates(ledger, default_feature_config(), cutoff - pd.Timedelta(days=365))
-    first = ledger.invoices.groupby("customer_id")["issued_on"].min()
-    grid = pd.MultiIndex.from_product(
-        [ledger.customers["customer_id"], dates], names=["customer_id", "as_of"]
-    ).to_frame(index=False)
-    queries = grid[grid["customer_id"].map(first) <= grid["as_of"]].reset_index(drop=True)
+    cutoff, queries = label_queries(ledger)
     definition = CreditPolicy.load().default_definition()
     found = default_labels(ledger, queries, cutoff, materiality=definition)
     found = pd.concat(
@@ -49,6 +56,7 @@ def main() -> None:
     )
     kept = found[found["label_default"].notna()]
     label = kept["label_default"].astype(bool)
+    dates = queries["as_of"]
     print(f"snapshots {dates.min():%Y-%m-%d} .. {dates.max():%Y-%m-%d}, cut-off {cutoff:%Y-%m-%d}")
     print(f"default base rate: {label.mean():.1%} of {len(kept)} performing customer-months")
     for part in PARTS:

@@ -35,12 +35,10 @@ def _cache(state: LedgerState) -> ScoreCache:
     return cache
 
 
-def test_events_reach_the_next_score_and_leave_other_customers_alone(
-    trained: Trained, scorer: Scorer, tmp_path: Path
-) -> None:
-    folder = tmp_path / "ledger"
-    shutil.copytree(trained.ledger_dir, folder)
-    state = LedgerState(
+def _service_state(scorer: Scorer, folder: Path) -> LedgerState:
+    """The ledger state wired as the service wires it: the scores of the customers an event
+    touched refreshed at once, their open invoices completed in the background."""
+    return LedgerState(
         open_source(folder),
         prepare=lambda snap, changed, previous: update_cache(
             scorer,
@@ -51,6 +49,14 @@ def test_events_reach_the_next_score_and_leave_other_customers_alone(
         ),
         complete=lambda snap, cache: fill_invoices(scorer, snap, cache),  # type: ignore[arg-type]
     )
+
+
+def test_events_reach_the_next_score_and_leave_other_customers_alone(
+    trained: Trained, scorer: Scorer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ledger"
+    shutil.copytree(trained.ledger_dir, folder)
+    state = _service_state(scorer, folder)
     assert state.refresh()
     before = _cache(state)
     ledger = state.snapshot.ledger  # type: ignore[union-attr]
@@ -131,17 +137,7 @@ def test_the_cache_refreshed_after_random_event_batches_equals_a_full_build(
     final version gives."""
     folder = tmp_path_factory.mktemp("ledger")
     shutil.copytree(trained.ledger_dir, folder, dirs_exist_ok=True)
-    state = LedgerState(
-        open_source(folder),
-        prepare=lambda snap, changed, previous: update_cache(
-            scorer,
-            snap,
-            changed,
-            previous,
-            invoices_later=True,  # type: ignore[arg-type]
-        ),
-        complete=lambda snap, cache: fill_invoices(scorer, snap, cache),  # type: ignore[arg-type]
-    )
+    state = _service_state(scorer, folder)
     assert state.refresh()
     for number in range(data.draw(st.integers(1, 2), label="batches")):
         ledger = state.snapshot.ledger  # type: ignore[union-attr]

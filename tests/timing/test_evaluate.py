@@ -70,11 +70,10 @@ def test_concordance() -> None:
     assert concordance(np.array([1.0, 1.0, 3.0]), observed, event) == pytest.approx(2.5 / 3)
 
 
-def test_headline_capture_among_invoices_not_yet_60_days_past_due() -> None:
-    # row 0 is 90 days past due (very late for certain): left out of the "not yet 60" capture
-    scored = pd.DataFrame(
+def _four_invoices(**columns: list[float]) -> pd.DataFrame:
+    """Four scored open invoices (250 of their 1,100 open are very late), with ``columns``."""
+    return pd.DataFrame(
         {
-            "days_past_due": [90.0, 10.0, -5.0, 20.0],
             "open_amount": [100.0, 100.0, 50.0, 850.0],
             "very_late": [1.0, 1.0, 1.0, 0.0],
             "expected_at_risk": [80.0, 90.0, 25.0, 85.0],
@@ -86,9 +85,14 @@ def test_headline_capture_among_invoices_not_yet_60_days_past_due() -> None:
             "paid_known": [True, True, True, True],
             "unpaid_13w": [0.0, 0.0, 0.0, 0.0],
             "p_unpaid_13w": [0.1, 0.1, 0.1, 0.1],
-            "p_issue": [0.1, 0.05, 0.3, 0.01],
+            **columns,
         }
     )
+
+
+def test_headline_capture_among_invoices_not_yet_60_days_past_due() -> None:
+    # row 0 is 90 days past due (very late for certain): left out of the "not yet 60" capture
+    scored = _four_invoices(days_past_due=[90.0, 10.0, -5.0, 20.0], p_issue=[0.1, 0.05, 0.3, 0.01])
     out = headline(scored, "p_issue")
     # all rows: the top 10 % of 1100 = 110 holds row 1 (90 at risk, 100) of 250 very late
     assert out["test_capture_very_late_top10"] == pytest.approx(100 / 250)
@@ -107,22 +111,8 @@ def test_days_past_due_rank_puts_invoices_before_their_due_date_last() -> None:
 
 
 def test_headline_scores_the_same_ranking_rule_with_the_true_probabilities() -> None:
-    scored = pd.DataFrame(
-        {
-            "days_past_due": [90.0, 10.0, -5.0, -20.0],
-            "open_amount": [100.0, 100.0, 50.0, 850.0],
-            "very_late": [1.0, 1.0, 1.0, 0.0],
-            "expected_at_risk": [80.0, 90.0, 25.0, 85.0],
-            "p_late_60": [1.0, 0.9, 0.5, 0.1],
-            "late": [1.0, 1.0, 1.0, 0.0],
-            "probability": [1.0, 0.95, 0.6, 0.2],
-            "expected_days": [30.0, 20.0, 10.0, 5.0],
-            "paid_days": [30.0, 20.0, 10.0, 5.0],
-            "paid_known": [True, True, True, True],
-            "unpaid_13w": [0.0, 0.0, 0.0, 0.0],
-            "p_unpaid_13w": [0.1, 0.1, 0.1, 0.1],
-            "p_truth_60": [1.0, 0.2, 0.9, 0.05],
-        }
+    scored = _four_invoices(
+        days_past_due=[90.0, 10.0, -5.0, -20.0], p_truth_60=[1.0, 0.2, 0.9, 0.05]
     )
     out = headline(scored, None, "p_truth_60")
     # truth x amount: row 0 (100), row 2 (45), row 3 (42.5), row 1 (20); the top 10 % of 1100

@@ -76,20 +76,13 @@ def assess(
         if issue_model is not None:
             rows[ISSUE_COLUMN] = issue_model.predict_proba(result.frame)
         if truth is not None and has_open_truth(truth):
-            rows[TRUTH_COLUMN] = open_late_truth(
-                truth,
-                ledger.invoices,
-                rows["invoice_id"],
-                pd.Timestamp(date),
-                late_after,
-            )
-            rows[TRUTH_VERY_LATE_COLUMN] = open_late_truth(
-                truth,
-                ledger.invoices,
-                rows["invoice_id"],
-                pd.Timestamp(date),
-                VERY_LATE_DAYS,
-            )
+            for column, days in (
+                (TRUTH_COLUMN, late_after),
+                (TRUTH_VERY_LATE_COLUMN, VERY_LATE_DAYS),
+            ):
+                rows[column] = open_late_truth(
+                    truth, ledger.invoices, rows["invoice_id"], pd.Timestamp(date), days
+                )
         if truth is not None and has_fair_truth(truth):
             rows[FAIR_COLUMN] = fair_open_late_truth(
                 truth,
