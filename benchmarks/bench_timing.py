@@ -24,6 +24,7 @@ import gc
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import peak_rss_mb, write_results
 from risk.features import FeatureConfig
 from risk.ledger import subset_ledger
+from risk.model.calibration import Calibrator
 from risk.model.dataset import training_data
 from risk.model.fit import FitConfig, fit_models
 from risk.model.lgbm import LightGBMConfig
@@ -41,7 +43,7 @@ from risk.synth import SampleConfig, generate_portfolio
 from risk.synth.open_truth import with_customer_latent
 from risk.timing.assess import ISSUE_COLUMN, assess
 from risk.timing.evaluate import BUCKETS
-from risk.timing.hazard import TIMING_PARAMS, HazardConfig
+from risk.timing.hazard import IDENTITY, TIMING_PARAMS, HazardConfig
 from risk.timing.train import TimingConfig, fit_timing, timing_windows
 
 TARGET_FIT_SECONDS_PER_1M = 120.0
@@ -92,6 +94,39 @@ def top_count(  # type: ignore[no-untyped-def]
     return float(np.mean(counts))
 
 
+def bucket_gap(found) -> float:  # type: ignore[no-untyped-def]
+    """Largest |mean predicted - realised| of the payment-timing model over the buckets."""
+    rows = found.buckets[found.buckets["model"] == "payment-timing"]
+    return float((rows["mean_predicted"] - rows["realised"]).abs().max())
+
+
+def other_calibration(model, ledger, windows, issue, truth) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The refitted model assessed with the calibration it was not given (identity <->
+    the training-only booster's out-of-time sigmoid): the figures that chose the default."""
+    other = "identity" if model.metadata["refit_calibration"] == "out_of_time" else "out_of_time"
+    calibrator = (
+        IDENTITY if other == "identity" else Calibrator.from_dict(
+            model.metadata["calibration_out_of_time"]
+        )
+    )  # fmt: skip
+    variant = replace(model, calibrator=calibrator)
+    found = assess(variant, ledger, windows.eval_dates, windows.cutoff, issue, truth)
+    m = found.metrics
+    ratio = m["test_capture_very_late_top10"] / m["issue_model_capture_very_late_top10"]
+    rows = found.buckets[found.buckets["model"] == "payment-timing"]
+    print(f"with the {other} calibration instead: AUC {m['test_auc']:.3f}, largest bucket gap "
+          f"{bucket_gap(found):.3f}, capture {m['test_capture_very_late_top10']:.1%} (x{ratio:.2f}), "
+          f"forecast 4w {m['forecast_error_model_4w']:.1%} / 13w {m['forecast_error_model_13w']:.1%}")  # fmt: skip
+    print(rows[["bucket", "mean_predicted", "realised", "auc"]].round(3).to_string(index=False))
+    return {
+        "calibration": other,
+        "max_bucket_gap": bucket_gap(found),
+        "capture_ratio": ratio,
+        "metrics": m,
+        "buckets": found.buckets.to_dict("records"),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run")
@@ -106,6 +141,18 @@ def main() -> None:
         "portfolio size whose snapshot rows would not fit in memory",
     )
     parser.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="keep the boosters fitted on the training rows alone (the model before the refit "
+        "on training + validation rows)",
+    )
+    parser.add_argument(
+        "--compare-calibration",
+        action="store_true",
+        help="also assess the refitted model with the other calibration (identity vs the "
+        "training-only booster's out-of-time sigmoid): bucket gaps and capture of both",
+    )
+    parser.add_argument(
         "--keep", type=Path, default=None, help="write the scored rows and back-tests here"
     )
     args = parser.parse_args()
@@ -117,7 +164,7 @@ def main() -> None:
     sampled = bool(args.train_customers and args.train_customers < customers)
     lgbm = LightGBMConfig(params=dict(TIMING_PARAMS), num_boost_round=600,
                           early_stopping_rounds=30, num_threads=args.threads)  # fmt: skip
-    config = TimingConfig(hazard=HazardConfig(lightgbm=lgbm))
+    config = TimingConfig(hazard=HazardConfig(lightgbm=lgbm, refit=not args.no_refit))
     windows = timing_windows(ledger, config)
     if sampled:
         ids = sorted(ledger.customers["customer_id"].astype("str"))[: args.train_customers]
@@ -154,6 +201,10 @@ def main() -> None:
         "fit_cpu_seconds": cpu_seconds,
         "fit_cpu_seconds_per_1m_snapshot_rows": cpu_seconds / rows * 1_000_000,
         "trees": model.booster.num_trees(),
+        "refit": bool(model.metadata.get("refit", False)),
+        "pairs_refit": model.metadata.get("pairs_refit"),
+        "refit_calibration": model.metadata.get("refit_calibration"),
+        "calibration_out_of_time": model.metadata.get("calibration_out_of_time"),
         "load_average_1m": os.getloadavg()[0],
         "metrics": m,
         "buckets": found.buckets.to_dict("records"),
@@ -167,6 +218,11 @@ def main() -> None:
           f"{per_million:.0f} s per 1M snapshot rows (target < {TARGET_FIT_SECONDS_PER_1M:.0f} s); "
           f"CPU {cpu_seconds:.1f} s ({figures['fit_cpu_seconds_per_1m_snapshot_rows']:.0f} CPU-s per "
           f"1M rows), {figures['trees']} trees, load average {figures['load_average_1m']:.1f}")  # fmt: skip
+    if figures["refit"]:
+        print(f"refitted on training + validation rows: {figures['pairs_refit']:,} pairs, "
+              f"{model.metadata['refit_rounds']} rounds chosen on validation, calibration "
+              f"{figures['refit_calibration']} (out-of-time sigmoid of the training-only booster: "
+              f"{figures['calibration_out_of_time']})")  # fmt: skip
     print(f"all open invoices, L=30: AUC {m['test_auc']:.3f} vs issue-date {m['issue_model_auc']:.3f}; "
           f"Brier {m['test_brier']:.3f} vs {m['issue_model_brier']:.3f}")  # fmt: skip
     print(f"generator's full truth (uses facts after the date): AUC {m['test_truth_auc']:.3f}; "
@@ -180,8 +236,7 @@ def main() -> None:
     )
     order = ["all", *(b[0] for b in BUCKETS)]
     print(table.reindex(order).round(3).to_string())
-    gaps = found.buckets[found.buckets["model"] == "payment-timing"]
-    gap = (gaps["mean_predicted"] - gaps["realised"]).abs().max()
+    gap = bucket_gap(found)
     figures["max_bucket_gap"] = gap
     print(
         f"largest |mean predicted - realised| over buckets: {gap:.3f} (target <= {TARGET_BUCKET_GAP})"
@@ -229,6 +284,8 @@ def main() -> None:
         f"80 % band coverage of the weekly cash received: {m['forecast_band_coverage']:.0%}; "
         f"payment-date concordance {m['test_concordance_paid_on']:.3f}"
     )
+    if args.compare_calibration and figures["refit"]:
+        figures["other_calibration"] = other_calibration(model, ledger, windows, issue, truth)
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
         found.scored.to_parquet(args.keep / "scored.parquet")
@@ -237,7 +294,8 @@ def main() -> None:
     figures["peak_rss_mb"] = round(peak_rss_mb())
     # one file per configuration: a 5k and a 20k run (or two helpers' runs) never overwrite
     trained = f"-train{len(train_ledger.customers)}c" if sampled else ""
-    name = f"bench_timing-{customers}c{trained}-seed{SEED}-{args.threads}t"
+    refit = "" if figures["refit"] else "-norefit"
+    name = f"bench_timing-{customers}c{trained}{refit}-seed{SEED}-{args.threads}t"
     print(f"peak RSS {figures['peak_rss_mb']} MiB; results: {write_results(name, figures)}")
 
 

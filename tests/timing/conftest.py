@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from tests.timing_fast import fast_timing
 
 from risk import registry
 from risk.synth import Portfolio, SampleConfig, generate_portfolio
-from risk.timing.train import TimingResult, train_timing
+from risk.timing.outcomes import exit_dates
+from risk.timing.snapshots import snapshot_frame
+from risk.timing.train import TimingResult, TimingWindows, timing_windows, train_timing
 
 #: a payment-timing model trained in seconds (few snapshots, weeks and rounds)
 FAST = fast_timing(60)
+#: the settings of the hazard fits on ``windows_rows``
+FIT40 = fast_timing(40)
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +38,17 @@ def trained_timing(
 ) -> TimingResult:
     report = tmp_path_factory.mktemp("timing-report")
     return train_timing(small_portfolio.ledger, timing_store, FAST, report_dir=Path(report))
+
+
+@pytest.fixture(scope="session")
+def windows_rows(small_portfolio: Portfolio) -> tuple[TimingWindows, pd.DataFrame, pd.DataFrame]:
+    """The windows of ``FIT40`` and its training and validation snapshot rows, with their
+    exits (what ``fit_timing`` hands the hazard fits)."""
+    ledger = small_portfolio.ledger
+    windows = timing_windows(ledger, FIT40)
+    frame = snapshot_frame(ledger, windows.valid_end, FIT40.features, FIT40.snapshots)
+    exits = exit_dates(ledger).set_index("invoice_id")
+    frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
+    frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
+    train = (frame["as_of"] < windows.train_end).to_numpy()
+    return windows, frame[train], frame[~train]

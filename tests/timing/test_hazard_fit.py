@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.timing_fast import fast_timing
+from tests.timing.conftest import FIT40
 
 from risk.model.bundle import RiskModel
 from risk.model.calibration import fit_calibrator
 from risk.model.lgbm import LightGBMConfig
-from risk.synth import Portfolio
 from risk.timing.hazard import (
     LOST_MODEL,
     LOST_PARAMS,
@@ -32,24 +31,10 @@ from risk.timing.hazard import (
     row_matrix,
     training_pairs,
 )
-from risk.timing.outcomes import exit_dates
-from risk.timing.snapshots import snapshot_frame
-from risk.timing.train import TimingWindows, timing_windows
+from risk.timing.train import TimingWindows
 
-FAST = fast_timing(40)
+FAST = FIT40  # the fit of the ``windows_rows`` fixture
 T = pd.Timestamp("2024-01-01")
-
-
-@pytest.fixture(scope="module")
-def windows_rows(small_portfolio: Portfolio) -> tuple[TimingWindows, pd.DataFrame, pd.DataFrame]:
-    ledger = small_portfolio.ledger
-    windows = timing_windows(ledger, FAST)
-    frame = snapshot_frame(ledger, windows.valid_end, FAST.features, FAST.snapshots)
-    exits = exit_dates(ledger).set_index("invoice_id")
-    frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
-    frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
-    train = (frame["as_of"] < windows.train_end).to_numpy()
-    return windows, frame[train], frame[~train]
 
 
 def frame_fit(
@@ -75,9 +60,10 @@ def frame_fit(
 
 def frame_lost_fit(
     model: RiskModel, train: pd.DataFrame, end: pd.Timestamp, valid: pd.DataFrame,
-    valid_end: pd.Timestamp, config: HazardConfig,
+    valid_end: pd.Timestamp, config: HazardConfig, rounds: int = 200,
 ) -> str:  # fmt: skip
-    """The lost-share booster as it was fitted before, from the frame of ``exit_pairs``."""
+    """The lost-share booster as it was fitted before, from the frame of ``exit_pairs``
+    (``rounds`` trees at most)."""
     X, y, w = exit_pairs(model, train, end, config.weeks)  # noqa: N806
     Xv, yv, wv = exit_pairs(model, valid, valid_end, config.weeks)  # noqa: N806
     settings = LightGBMConfig(params=dict(LOST_PARAMS), num_threads=config.lightgbm.num_threads)
@@ -88,7 +74,7 @@ def frame_lost_fit(
         valid_sets = [lgb.Dataset(Xv, label=yv, weight=wv, reference=train_set)]
         callbacks = [lgb.early_stopping(20, verbose=False)]
     booster = lgb.train(
-        params, train_set, num_boost_round=200, valid_sets=valid_sets, callbacks=callbacks
+        params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
     )
     return booster.model_to_string(num_iteration=booster.best_iteration or None)
 

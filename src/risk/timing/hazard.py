@@ -20,7 +20,7 @@ import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -61,6 +61,8 @@ TIMING_PARAMS: dict[str, Any] = {
 LOST_MODEL = "lost_model"
 LOST_RATE = "lost_rate"
 MIN_LOST_EXITS = 10
+#: most trees of the lost-share model (early stopping on the validation exits picks fewer)
+LOST_ROUNDS = 200
 LOST_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
     "num_leaves": 7,
@@ -80,10 +82,18 @@ class HazardConfig:
         weeks: weeks modelled after each snapshot (beyond them a constant tail hazard).
         seed: LightGBM's seed.
         lightgbm: parameters, rounds and early stopping.
+        refit: refit both boosters on the training and validation rows (censored at the
+            validation window's end) with the rounds early stopping chose on validation
+            (``refit_timing``), as the invoice and customer models are refitted.
+        refit_calibration: the refitted hazard's calibration: ``"identity"`` (LightGBM's own
+            probability: there is no held-out row left to fit a map on) or ``"out_of_time"``
+            (the sigmoid fitted on the validation pairs with the training-only booster).
     """
 
     weeks: int = 26
     seed: int = 42
+    refit: bool = True
+    refit_calibration: Literal["identity", "out_of_time"] = "identity"
     lightgbm: LightGBMConfig = field(
         default_factory=lambda: LightGBMConfig(
             params=dict(TIMING_PARAMS), num_boost_round=600, early_stopping_rounds=30
@@ -93,6 +103,11 @@ class HazardConfig:
     def __post_init__(self) -> None:
         if not 14 <= self.weeks <= 104:
             raise ConfigError(f"HazardConfig.weeks must be in [14, 104], got {self.weeks}")
+        if self.refit_calibration not in ("identity", "out_of_time"):
+            raise ConfigError(
+                "HazardConfig.refit_calibration must be 'identity' or 'out_of_time', got "
+                f"{self.refit_calibration!r}"
+            )
 
 
 def exit_counts(
@@ -503,10 +518,98 @@ def fit_lost_share(
         callbacks.append(lgb.early_stopping(20, verbose=False))
     del Xv
     booster = lgb.train(
-        params, train_set, num_boost_round=200, valid_sets=valid_sets, callbacks=callbacks
+        params, train_set, num_boost_round=LOST_ROUNDS, valid_sets=valid_sets, callbacks=callbacks
     )
     booster.free_dataset()
     model.metadata[LOST_MODEL] = booster.model_to_string(
         num_iteration=booster.best_iteration or None
     )
+    model.metadata["lost_rounds"] = int(booster.best_iteration or booster.num_trees())
     logger.info("lost outcome: %d of %d exits, LightGBM share model", lost, len(y))
+
+
+def refit_timing(
+    selected: RiskModel,
+    rows: pd.DataFrame,
+    end: pd.Timestamp,
+    features: FeatureConfig,
+    config: HazardConfig,
+) -> RiskModel:
+    """The hazard and lost-share boosters of ``selected`` (``fit_hazard``, ``fit_lost_share``:
+    fitted on the training rows, rounds chosen on the validation rows) fitted again on
+    ``rows``, the training **and** validation rows, their outcomes censored at ``end`` (the
+    validation window's end: a training row's payment between the two window ends is known
+    now), with those rounds and no early stopping. The newest half-year of payments then
+    shapes the trees that score the dates after it; the rows after ``end`` (the out-of-time
+    assessment) are never read. The calibration is ``config.refit_calibration``; the
+    out-of-time sigmoid of ``selected`` is kept in the metadata either way.
+
+    Raises:
+        ConfigError: no pair, or only one outcome, in ``rows``.
+    """
+    model = blank_model(rows, features)  # categories of every row the boosters see
+    rounds = int(selected.metadata.get("best_iteration") or selected.booster.num_trees())
+    X, y, w = training_sequence(model, rows, end, config.weeks)  # noqa: N806
+    if len(X) == 0 or np.unique(y).size < 2:
+        raise ConfigError(
+            f"the payment-timing refit needs paid and unpaid weeks (got {len(X)} pairs)"
+        )
+    pairs = len(X)
+    params = fit_params(model, features, config.lightgbm, config.seed)
+    data = _pairs_dataset(model, X, y, w, params)
+    del X
+    booster = lgb.train(
+        params, data, num_boost_round=rounds, callbacks=[lgb.log_evaluation(period=0)]
+    )
+    booster.free_dataset()
+    del data
+    logger.info("timing model refitted: %d pairs, %d trees", pairs, booster.num_trees())
+    model.booster = booster
+    out_of_time = selected.calibrator
+    model.calibrator = out_of_time if config.refit_calibration == "out_of_time" else IDENTITY
+    model.metadata.update(
+        {
+            **{k: v for k, v in selected.metadata.items() if k not in (LOST_MODEL, LOST_RATE)},
+            "refit": True,
+            "refit_rounds": rounds,
+            "pairs_refit": pairs,
+            "refit_calibration": config.refit_calibration,
+            "calibration_out_of_time": out_of_time.to_dict(),
+        }
+    )
+    _refit_lost_share(model, selected, rows, end, features, config)
+    return model
+
+
+def _refit_lost_share(
+    model: RiskModel,
+    selected: RiskModel,
+    rows: pd.DataFrame,
+    end: pd.Timestamp,
+    features: FeatureConfig,
+    config: HazardConfig,
+) -> None:
+    """``fit_lost_share`` on ``rows`` censored at ``end`` with ``selected``'s rounds (all
+    ``LOST_ROUNDS`` when its validation window had no lost exit to stop on)."""
+    _, _, y, w = _exit_targets(rows, end, config.weeks)
+    lost = int(y.sum())
+    rate = float(np.average(y, weights=w)) if len(y) and w.sum() > 0 else 0.0
+    model.metadata.update({LOST_RATE: rate, "lost_exits_refit": lost, "exits_refit": len(y)})
+    model.metadata.pop(LOST_MODEL, None)
+    if lost < MIN_LOST_EXITS or lost == len(y):
+        logger.info(
+            "lost outcome refitted: %d of %d exits, constant share %.4f", lost, len(y), rate
+        )
+        return
+    rounds = int(selected.metadata.get("lost_rounds", LOST_ROUNDS))
+    X, y, w = exit_sequence(model, rows, end, config.weeks)  # noqa: N806
+    settings = LightGBMConfig(params=dict(LOST_PARAMS), num_threads=config.lightgbm.num_threads)
+    params = fit_params(model, features, settings, config.seed)
+    data = _pairs_dataset(model, X, y, w, params)
+    del X
+    booster = lgb.train(
+        params, data, num_boost_round=rounds, callbacks=[lgb.log_evaluation(period=0)]
+    )
+    booster.free_dataset()
+    model.metadata[LOST_MODEL] = booster.model_to_string()
+    logger.info("lost outcome refitted: %d of %d exits, %d trees", lost, len(y), rounds)

@@ -2,7 +2,9 @@
 
 Windows (out of time, on the snapshot date): training rows ``[first issue, train_end)`` with
 their outcomes censored at ``train_end``; validation rows ``[train_end, valid_end)`` censored at
-``valid_end`` (early stopping, calibration); then the model is assessed at ``eval_dates``
+``valid_end`` (early stopping, out-of-time calibration); then both boosters are refitted on the
+training and validation rows censored at ``valid_end`` with the rounds chosen on validation
+(``HazardConfig.refit``); then the model is assessed at ``eval_dates``
 scoring dates from ``valid_end`` on, every ``eval_step_days``, the last one ``eval_maturity_days``
 before the cut-off so that the outcomes are known. The champion alias moves only when the new
 version beats the champion on the same dates (``test_auc`` by default).
@@ -28,7 +30,14 @@ from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.timing.assess import Assessment, assess, summary, write_assessment
-from risk.timing.hazard import LEVEL, HazardConfig, fit_hazard, fit_lost_share, training_pairs
+from risk.timing.hazard import (
+    LEVEL,
+    HazardConfig,
+    fit_hazard,
+    fit_lost_share,
+    refit_timing,
+    training_pairs,
+)
 from risk.timing.outcomes import exit_dates
 from risk.timing.snapshots import (
     SnapshotConfig,
@@ -114,7 +123,10 @@ def fit_timing(
     windows: TimingWindows,
     progress: Callable[[str], None] = lambda stage: None,
 ) -> RiskModel:
-    """Snapshot rows before ``valid_end``, then the hazard model on their (row, week) pairs."""
+    """Snapshot rows before ``valid_end``, then the hazard model on their (row, week) pairs:
+    fitted on the training rows with the rounds chosen on the validation rows, then (with
+    ``config.hazard.refit``, the default) refitted on both with those rounds, their outcomes
+    censored at ``valid_end``; the assessment dates (from ``valid_end`` on) stay out of it."""
     progress("snapshot rows")
     frame = snapshot_frame(ledger, windows.valid_end, config.features, config.snapshots)
     exits = exit_dates(ledger).set_index("invoice_id")
@@ -122,7 +134,8 @@ def fit_timing(
     frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
     train = (frame["as_of"] < windows.train_end).to_numpy()
     rows_train, rows_valid = frame[train], frame[~train]  # one copy each, not one per fit
-    del frame
+    if not config.hazard.refit:
+        del frame
     progress("hazard model")
     model = fit_hazard(
         rows_train, windows.train_end, rows_valid, windows.valid_end, config.features,
@@ -133,6 +146,10 @@ def fit_timing(
         model, rows_train, windows.train_end, rows_valid, windows.valid_end,
         config.features, config.hazard,
     )  # fmt: skip
+    del rows_train, rows_valid
+    if config.hazard.refit:
+        progress("refit on training + validation rows")
+        model = refit_timing(model, frame, windows.valid_end, config.features, config.hazard)
     model.metadata.update(
         {
             "late_after_days": config.features.late_after_days,
