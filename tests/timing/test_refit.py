@@ -76,20 +76,20 @@ def test_the_refit_is_lightgbm_on_training_and_validation_pairs_with_the_chosen_
     assert refitted.metadata["pairs_train"] == len(y_train_only)
 
 
-def test_the_refit_keeps_the_out_of_time_calibration_only_in_its_metadata(
+def test_the_refit_carries_the_out_of_time_calibration_over_or_none(
     selected_and_refitted: tuple[RiskModel, RiskModel],
     windows_rows: tuple[TimingWindows, pd.DataFrame, pd.DataFrame],
 ) -> None:
     selected, refitted = selected_and_refitted
     windows, train, valid = windows_rows
-    assert refitted.calibrator == IDENTITY and FAST.hazard.refit_calibration == "identity"
+    assert FAST.hazard.refit_calibration == "out_of_time"
+    assert refitted.calibrator == Calibrator.from_dict(selected.calibrator.to_dict())
     assert refitted.metadata["calibration_out_of_time"] == selected.calibrator.to_dict()
-    # the other choice carries the training-only booster's sigmoid over to the refitted one
-    hazard = replace(FAST.hazard, refit_calibration="out_of_time")
-    other = refit_timing(
-        selected, pd.concat([train, valid]), windows.valid_end, FAST.features, hazard
-    )
-    assert other.calibrator == Calibrator.from_dict(selected.calibrator.to_dict())
+    # the other choice: LightGBM's own probability, the same booster
+    hazard = replace(FAST.hazard, refit_calibration="identity")
+    rows = pd.concat([train, valid])
+    other = refit_timing(selected, rows, windows.valid_end, FAST.features, hazard)
+    assert other.calibrator == IDENTITY
     assert other.booster.model_to_string() == refitted.booster.model_to_string()
 
 
