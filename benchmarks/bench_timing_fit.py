@@ -7,13 +7,15 @@ rows in under 2 minutes on this machine).
 The snapshot rows of a generated portfolio (300 customers, seed 11, weekly snapshots) are built
 once (their CPU time per row is reported), then repeated with fresh invoice and customer ids up
 to ``--rows`` rows, and the hazard model (``fit_hazard``: (row, week) pairs, LightGBM with early
-stopping, calibration) and the lost-outcome model (``fit_lost_share``) are fitted on them as
+stopping, calibration) and the lost-outcome model (``fit_lost_share``) are fitted on them, then
+both refitted on the training and validation rows with the rounds chosen (``refit_timing``), as
 ``fit_timing`` fits them, once per ``--threads`` value, step by step (pairs, LightGBM Datasets,
-boosting, calibration, lost share). Repeated rows cost LightGBM what distinct rows cost
+boosting, calibration, lost share, refit, lost-share refit). OpenMP's wait policy is the
+package's (``OMP_WAIT_POLICY=passive`` unless set in the environment, ``risk/__init__.py``). Repeated rows cost LightGBM what distinct rows cost
 (histograms are built over every row), but early stopping may stop at another round than on a
 genuinely larger ledger: the CPU seconds per tree are printed beside the total.
 
-Baseline, in the same run: at ``--baseline-rows`` rows, the previous fit (the whole (row,
+Baseline, in the same run: at ``--baseline-rows`` rows, the previous fit (without the refit) (the whole (row,
 week) pair frame built in pandas and handed to LightGBM, which copies it into a float64 matrix)
 against this one, with their peak memory, and a check that both give the same trees.
 
@@ -34,8 +36,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+# as ``risk/__init__.py`` sets it, but lightgbm is imported here before the package: libgomp
+# reads the wait policy once, when it is loaded
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import lightgbm as lgb
 import numpy as np
@@ -58,6 +65,7 @@ from risk.timing.hazard import (
     fit_hazard,
     fit_lost_share,
     fit_params,
+    refit_timing,
     training_pairs,
 )
 from risk.timing.outcomes import exit_dates
@@ -166,22 +174,31 @@ def previous_fit(data: Windows, features: FeatureConfig, config: HazardConfig) -
 
 
 def current_fit(
-    data: Windows, features: FeatureConfig, config: HazardConfig, steps: Steps | None = None
+    data: Windows,
+    features: FeatureConfig,
+    config: HazardConfig,
+    steps: Steps | None = None,
+    rows: pd.DataFrame | None = None,
 ) -> RiskModel:
-    """``fit_hazard`` then ``fit_lost_share``, as ``fit_timing`` runs them."""
+    """``fit_hazard`` then ``fit_lost_share``, then (``rows``: the training and validation
+    rows together, with ``config.refit``) ``refit_timing``, as ``fit_timing`` runs them."""
     model = fit_hazard(*data, features, config)
     if steps is not None:
         steps.marks.append(("calibrated", cpu_seconds(), time.perf_counter(), rss_mb()[1]))
     fit_lost_share(model, *data, features, config)
     if steps is not None:
         steps.marks.append(("lost share", cpu_seconds(), time.perf_counter(), rss_mb()[1]))
+    if rows is not None and config.refit:
+        model = refit_timing(model, rows, data[3], features, config)
     return model
 
 
-def split(frame: pd.DataFrame, rows: int, windows: Any) -> Windows:
+def split(frame: pd.DataFrame, rows: int, windows: Any) -> tuple[Windows, pd.DataFrame]:
+    """The training and validation windows of ``rows`` repeated rows, and all of them (what
+    the refit reads)."""
     big = repeated(frame, rows)
     train = (big["as_of"] < windows.train_end).to_numpy()
-    return big[train], windows.train_end, big[~train], windows.valid_end
+    return (big[train], windows.train_end, big[~train], windows.valid_end), big
 
 
 def timed_fit(
@@ -205,6 +222,8 @@ def timed_fit(
 def step_figures(steps: Steps, start_cpu: float, start_wall: float) -> dict[str, Any]:
     """CPU and wall of each step between the log marks of the fit."""
     names = {
+        "lost outcome refitted": "lost_share_refit",
+        "model refitted": "refit",
         "training pairs": "pairs",
         "datasets built": "lightgbm_datasets",
         "trees": "boosting",
@@ -266,15 +285,17 @@ def main() -> None:
     }
 
     if baseline_rows:
-        data = split(frame, baseline_rows, windows)
+        data, _ = split(frame, baseline_rows, windows)
         threads = args.threads[0]
         print(f"baseline at {baseline_rows:,} snapshot rows, {threads} thread(s):", flush=True)
         extra = {"snapshot_rows": baseline_rows, "threads": threads}
         # the streamed fit first: its peak is measured from the rows' frame alone
+        # the fits on the training window only (no refit): the previous fit had none
+        selection = replace(config(threads), refit=False)
         new, new_model = timed_fit("streamed pairs", lambda: current_fit(
-            data, features, config(threads)), extra)  # fmt: skip
+            data, features, selection), extra)  # fmt: skip
         old, old_model = timed_fit("previous (pair frame)", lambda: previous_fit(
-            data, features, config(threads)), extra)  # fmt: skip
+            data, features, selection), extra)  # fmt: skip
         same = (
             old_model.booster.model_to_string() == new_model.booster.model_to_string()
             and old_model.metadata.get(LOST_MODEL) == new_model.metadata.get(LOST_MODEL)
@@ -283,7 +304,7 @@ def main() -> None:
         results["baseline"] = {"previous": old, "current": new, "same_model": same}
         del data, old_model, new_model
 
-    data = split(frame, rows, windows)
+    data, all_rows = split(frame, rows, windows)
     del frame
     results["runs"] = []
     threads_tag = "-".join(str(t) for t in args.threads)
@@ -295,11 +316,13 @@ def main() -> None:
         hazard_logger.setLevel(logging.INFO)
         start_cpu, start_wall = cpu_seconds(), time.perf_counter()
         print(f"{rows:,} snapshot rows, {threads} LightGBM thread(s):", flush=True)
-        fit = functools.partial(current_fit, data, features, config(threads), steps)
+        fit = functools.partial(current_fit, data, features, config(threads), steps, all_rows)
         extra = {"snapshot_rows": rows, "threads": threads}
         figures, model = timed_fit("streamed pairs", fit, extra)
         hazard_logger.removeHandler(steps)
         figures["pairs"] = model.metadata["pairs_train"] + model.metadata["pairs_valid"]
+        figures["pairs_refit"] = model.metadata.get("pairs_refit")
+        figures["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
         figures["steps"] = step_figures(steps, start_cpu, start_wall)
         boosting = figures["steps"].get("boosting", {}).get("cpu_seconds", float("nan"))
         figures["boosting_cpu_seconds_per_tree"] = round(boosting / figures["trees"], 3)
