@@ -153,7 +153,10 @@ def main() -> None:
         "training-only booster's out-of-time sigmoid): bucket gaps and capture of both",
     )
     parser.add_argument(
-        "--keep", type=Path, default=None, help="write the scored rows and back-tests here"
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the scored rows, back-tests and the payment-timing model here",
     )
     args = parser.parse_args()
     customers = args.customers or (300 if args.quick else 20_000)
@@ -287,6 +290,7 @@ def main() -> None:
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
         found.scored.to_parquet(args.keep / "scored.parquet")
+        model.save(args.keep / "timing-model")  # the bundle: re-score offline without a refit
         backtests = [frame.assign(as_of=date) for date, frame in found.backtests.items()]
         pd.concat(backtests, ignore_index=True).to_parquet(args.keep / "backtests.parquet")
     figures["peak_rss_mb"] = round(peak_rss_mb())
