@@ -9,7 +9,7 @@ from tiny import tiny_ledger
 
 from risk.errors import ConfigError
 from risk.timing.backtest import backtest_frame, forecast_errors
-from risk.timing.forecast import Z_80, Scenario, cash_forecast
+from risk.timing.forecast import INDEPENDENT, Z_80, Scenario, cash_forecast
 from risk.timing.score import OpenInvoiceScores
 
 AS_OF = pd.Timestamp("2024-02-12")
@@ -34,7 +34,7 @@ def scored(q_values: list[float], amounts: list[float], customers: list[str],
 
 def test_expected_cash_and_band_by_hand() -> None:
     book = scored([0.5, 0.0], [100.0, 40.0], ["C1", "C2"], ["G", "F"])
-    out = cash_forecast(book, weeks=2)
+    out = cash_forecast(book, weeks=2, band=INDEPENDENT)  # the invoices' own variance alone
     # week 1: 100 x 0.5 + 40 x 1; week 2: 100 x 0.25 + 0
     assert list(out["expected"]) == pytest.approx([90.0, 25.0])
     sd1 = np.sqrt(100**2 * 0.25 + 0)  # the sure payment adds no variance
@@ -90,6 +90,13 @@ def test_backtest_against_received_and_the_naive_forecasts() -> None:
     errors = forecast_errors(frame)
     assert errors["forecast_error_due_date_4w"] == pytest.approx(0.0)  # 500 vs 500
     assert errors["forecast_error_historical_delay_4w"] == pytest.approx(800 / 500)
+    assert list(frame["received_cumulative"]) == [0, 0, 0, 500.0, 500.0, 500.0]
+    inside = (frame["received"] >= frame["low"]) & (frame["received"] <= frame["high"])
+    assert errors["forecast_band_coverage"] == pytest.approx(inside.mean())
+    width = (frame["high"] - frame["low"]) / frame["expected"]
+    assert errors["forecast_band_width"] == pytest.approx(width.mean())
+    assert 0 <= errors["forecast_band_coverage_cumulative"] <= 1
+    assert errors["forecast_band_width_cumulative"] > 0
 
 
 def test_scenario_in_words() -> None:

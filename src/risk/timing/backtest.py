@@ -10,6 +10,14 @@ The naive forecasts put each invoice's open amount in one week:
 
 The error at horizon ``h`` weeks is ``|forecast - received|`` over the first ``h`` weeks,
 divided by what was received in them.
+
+The 80 % bands (weekly and cumulative, ``risk.timing.forecast``) are scored by their coverage
+(share of the weeks whose received cash fell inside) and their mean relative width
+(``(high - low) / expected``). ``calibrate_band`` sets the band from the residuals of back-tests
+at past dates, split-conformal: for each share of customers whose invoices share a delay draw
+(a grid), the common shocks (weekly, cumulative) are the smallest that cover 80 % of the
+calibration weeks, and the share whose two bands are narrowest is kept. Calibrate on dates whose 13 weeks ended before the first date
+reported (out of time), never on the dates reported.
 """
 
 from __future__ import annotations
@@ -22,12 +30,30 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from risk.ledger import Ledger
-from risk.timing.forecast import cash_forecast
+from risk.timing.forecast import (
+    BAND,
+    Z_80,
+    BandConfig,
+    BandParts,
+    band_parts,
+    band_rows,
+    weekly_probabilities,
+)
 from risk.timing.outcomes import exit_dates
 from risk.timing.predict import WEEK
 from risk.timing.score import OpenInvoiceScores
 
 HORIZONS = (4, 13)
+COVERAGE = 0.8
+#: shares of customers whose invoices share a delay draw tried by ``calibrate_band``
+DEPENDENCE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: the variance parts a back-test frame carries, for ``calibrate_band``
+VARIANCE_COLUMNS = (
+    "var_independent",
+    "var_shared",
+    "var_independent_cumulative",
+    "var_shared_cumulative",
+)
 
 
 def _week_index(days: np.ndarray) -> np.ndarray:
@@ -51,9 +77,14 @@ def historical_delay(ledger: Ledger, as_of: pd.Timestamp) -> tuple[pd.Series, fl
 
 
 def backtest_frame(
-    ledger: Ledger, scored: OpenInvoiceScores, cutoff: pd.Timestamp, weeks: int = 13
+    ledger: Ledger,
+    scored: OpenInvoiceScores,
+    cutoff: pd.Timestamp,
+    weeks: int = 13,
+    band: BandConfig | None = None,
 ) -> pd.DataFrame:
-    """Week by week: the model's expected cash and band, the two naive forecasts, received."""
+    """Week by week: the model's expected cash and bands (``band``, None: the defaults), the
+    two naive forecasts, received (weekly and cumulative) and the band's variance parts."""
     scores = scored.scores
     as_of = scored.as_of
     amount = scores["open_amount"].to_numpy(dtype="float64")
@@ -64,19 +95,63 @@ def backtest_frame(
     due_days = (scores["due_on"] - as_of).dt.days.to_numpy(dtype="float64")
     delays, overall = historical_delay(ledger, as_of)
     delay = scores["customer_id"].map(delays).fillna(overall).to_numpy(dtype="float64")
-    model = cash_forecast(scored, weeks)
+    p = weekly_probabilities(scored.q, weeks, None, scored.lost)
+    parts = band_parts(scores["customer_id"].astype("str"), amount, p)
+    if not parts.groups:  # nothing open
+        zero = np.zeros((1, weeks))
+        parts = BandParts(["all"], zero, zero, zero, zero, zero, zero)
+    model = band_rows(parts, as_of, band or BAND, with_group=False)
+    received = _cash_by_week(amount, paid_days, weeks)
     return model.assign(
         due_date_naive=_cash_by_week(amount, due_days, weeks),
         historical_delay_naive=_cash_by_week(amount, due_days + delay, weeks),
-        received=_cash_by_week(amount, paid_days, weeks),
+        received=received,
+        received_cumulative=np.cumsum(received),
+        var_independent=parts.independent[0],
+        var_shared=parts.shared[0],
+        var_independent_cumulative=parts.independent_cumulative[0],
+        var_shared_cumulative=parts.shared_cumulative[0],
     )
 
 
+def rebanded(frame: pd.DataFrame, band: BandConfig) -> pd.DataFrame:
+    """``frame`` (a ``backtest_frame``) with its bands made again under ``band``."""
+    parts = BandParts(
+        ["all"],
+        frame["expected"].to_numpy(dtype="float64")[None, :],
+        frame["cumulative"].to_numpy(dtype="float64")[None, :],
+        *(frame[name].to_numpy(dtype="float64")[None, :] for name in VARIANCE_COLUMNS),
+    )
+    sd, sd_cum = parts.sd(band)
+    out = frame.copy()
+    out["low"] = np.maximum(out["expected"] - Z_80 * sd[0], 0.0)
+    out["high"] = out["expected"] + Z_80 * sd[0]
+    out["cumulative_low"] = np.maximum(out["cumulative"] - Z_80 * sd_cum[0], 0.0)
+    out["cumulative_high"] = out["cumulative"] + Z_80 * sd_cum[0]
+    return out
+
+
+def band_scores(frame: pd.DataFrame) -> dict[str, float]:
+    """Coverage and mean relative width of the weekly and the cumulative 80 % bands."""
+    out: dict[str, float] = {}
+    for suffix, value, low, high in (
+        ("", "expected", "low", "high"),
+        ("_cumulative", "cumulative", "cumulative_low", "cumulative_high"),
+    ):
+        received = frame["received" + suffix]
+        inside = (received >= frame[low]) & (received <= frame[high])
+        out[f"forecast_band_coverage{suffix}"] = float(inside.mean())
+        positive = frame[value] > 0
+        width = (frame[high] - frame[low])[positive] / frame.loc[positive, value]
+        out[f"forecast_band_width{suffix}"] = float(width.mean()) if positive.any() else np.nan
+    return out
+
+
 def forecast_errors(frame: pd.DataFrame) -> dict[str, float]:
-    """Relative error of each forecast over the first 4 and 13 weeks (see module docstring) and
-    the share of weeks whose received cash fell inside the model's 80 % band."""
-    inside = (frame["received"] >= frame["low"]) & (frame["received"] <= frame["high"])
-    out: dict[str, float] = {"forecast_band_coverage": float(inside.mean())}
+    """Relative error of each forecast over the first 4 and 13 weeks (see module docstring),
+    the share of weeks whose received cash (weekly, cumulative) fell inside the model's 80 %
+    band and the band's mean relative width."""
+    out = band_scores(frame)
     for h in HORIZONS:
         head = frame[frame["week"] <= h]
         received = float(head["received"].sum())
@@ -85,6 +160,64 @@ def forecast_errors(frame: pd.DataFrame) -> dict[str, float]:
             error = abs(float(head[name].sum()) - received) / received if received else np.nan
             out[f"forecast_error_{label}_{h}w"] = error
     return out
+
+
+def _conformal_shock(
+    residual: np.ndarray, variance: np.ndarray, expected: np.ndarray, coverage: float
+) -> float:
+    """The smallest relative shock ``s`` with ``|residual| <= Z_80 sqrt(variance + (s x
+    expected)**2)`` in a share ``coverage`` of the weeks (split-conformal quantile)."""
+    keep = expected > 0
+    need = np.maximum((residual[keep] / Z_80) ** 2 - variance[keep], 0.0)
+    scores = np.sort(np.sqrt(need) / expected[keep])
+    if not len(scores):
+        return 0.0
+    rank = int(np.ceil(coverage * (len(scores) + 1)))
+    return float(scores[min(rank, len(scores)) - 1])
+
+
+def _mean_width(variance: np.ndarray, shock: float, expected: np.ndarray) -> float:
+    positive = expected > 0
+    sd = np.sqrt(variance[positive] + (shock * expected[positive]) ** 2)
+    return float(np.mean(2 * Z_80 * sd / expected[positive])) if positive.any() else 0.0
+
+
+def calibrate_band(
+    frames: list[pd.DataFrame],
+    coverage: float = COVERAGE,
+    grid: tuple[float, ...] = DEPENDENCE_GRID,
+) -> BandConfig:
+    """The band that covers ``coverage`` of the weeks of ``frames`` (``backtest_frame`` of past
+    dates), weekly and cumulative, the narrowest over ``grid`` (module docstring: the sum of the
+    mean relative widths of the weekly and the cumulative band).
+
+    Raises:
+        ValueError: no frame given.
+    """
+    if not frames:
+        raise ValueError("calibrate_band needs the back-test of at least one past date")
+    both = pd.concat(frames, ignore_index=True)
+    expected = both["expected"].to_numpy(dtype="float64")
+    cumulative = both["cumulative"].to_numpy(dtype="float64")
+    residual = both["received"].to_numpy(dtype="float64") - expected
+    residual_cum = both["received_cumulative"].to_numpy(dtype="float64") - cumulative
+    best: tuple[float, BandConfig] | None = None
+    for w in grid:
+        week_var = (1 - w) * both["var_independent"] + w * both["var_shared"]
+        cum_var = (1 - w) * both["var_independent_cumulative"] + w * both["var_shared_cumulative"]
+        week_var, cum_var = week_var.to_numpy(), cum_var.to_numpy()
+        band = BandConfig(
+            w,
+            _conformal_shock(residual, week_var, expected, coverage),
+            _conformal_shock(residual_cum, cum_var, cumulative, coverage),
+        )
+        width = _mean_width(week_var, band.common_shock, expected) + _mean_width(
+            cum_var, band.cumulative_shock, cumulative
+        )
+        if best is None or width < best[0]:
+            best = (width, band)
+    assert best is not None
+    return best[1]
 
 
 def plot_backtest(frame: pd.DataFrame, path: Path, title: str) -> Path:
