@@ -102,7 +102,7 @@ def start_server(tmp: Path, tracking_uri: str, ledger: Path) -> tuple[subprocess
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                wait_for_warm_up(tmp / "server.log", deadline + 480)
+                wait_for_warm_up(tmp / "server.log", deadline + 480, process.pid)
                 return process, url
         except httpx.HTTPError:
             pass
@@ -113,17 +113,33 @@ def start_server(tmp: Path, tracking_uri: str, ledger: Path) -> tuple[subprocess
     raise RuntimeError(f"service did not become ready; see {tmp / 'server.log'}")
 
 
-WARM_UP_DONE = ("month-end history ready", "month-end history failed", "month-end history from")
+WARM_UP_DONE = (
+    "web pages ready",
+    "web pages: portfolio state failed",
+    "month-end history ready",
+    "month-end history failed",
+    "month-end history from",
+)
+#: CPU seconds the service may use over ``IDLE_WINDOW_S`` and still count as idle
+IDLE_CPU_S, IDLE_WINDOW_S = 0.3, 5.0
 
 
-def wait_for_warm_up(log: Path, deadline: float) -> None:
-    """Wait until the web pages' start-up work (portfolio scores, 24 month-end scorings in a
-    background thread) is over, so that it does not run during the measured phases."""
+def wait_for_warm_up(log: Path, deadline: float, pid: int | None = None) -> None:
+    """Wait until the web pages' start-up work (portfolio state; the month-end history when
+    the pages ask for it) is over, so that it does not run during the measured phases: a line
+    saying so in the log, or the service's processes idle for ``IDLE_WINDOW_S`` (the pages may
+    build nothing at start)."""
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
         if any(marker in text for marker in WARM_UP_DONE):
             return
-        time.sleep(0.5)
+        if pid is not None:
+            before = tree_cpu_seconds(pid)
+            time.sleep(IDLE_WINDOW_S)
+            if tree_cpu_seconds(pid) - before < IDLE_CPU_S:
+                return
+        else:
+            time.sleep(0.5)
     print("warning: the web warm-up did not finish; figures include it", flush=True)
 
 
