@@ -33,6 +33,8 @@ SECTION_OF_DIVISION: dict[str, str] = {
 SECTIONS: tuple[str, ...] = tuple(section for section, _, _ in NAF_SECTIONS)
 DIVISIONS: tuple[str, ...] = tuple(SECTION_OF_DIVISION)
 OUTPUT_NAME = "sector_late_rate"
+#: at most this many rows, ``rates_of`` looks rates up in Python (pandas costs more there)
+FEW_ROWS = 64
 
 
 def naf_division(naf_code: pd.Series) -> pd.Series:
@@ -133,11 +135,29 @@ class SectorLatenessEncoder(TransformerMixin, BaseEstimator):
 
         Without scikit-learn's input validation: the scoring path calls it for a few rows.
         """
+        if columns and len(columns[0]) <= FEW_ROWS:
+            return self._rates_of_few(columns)
         rate = pd.Series(np.full(len(columns[0]) if columns else 0, self.overall_rate_))
         for values, rates in zip(columns, self.rates_, strict=True):
             mapped = _as_groups(values).map(rates).astype(np.float64)
             rate = mapped.fillna(rate)
         return rate.to_numpy().reshape(-1, 1)
+
+    def _rates_of_few(self, columns: list[np.ndarray]) -> np.ndarray:
+        """``rates_of`` of a few rows, value by value in Python (one customer's score): the
+        finest level with a learned, non-missing rate wins; missing values and unseen codes
+        fall back to the coarser level, as the Series path does."""
+        levels = list(zip(columns, self.rates_, strict=True))
+        out = np.full(len(columns[0]), self.overall_rate_, dtype=np.float64)
+        for i in range(len(out)):
+            for values, rates in levels:
+                value = values[i]
+                if is_missing(value):
+                    continue
+                rate = rates.get(value)
+                if rate is not None and not is_missing(rate):
+                    out[i] = rate
+        return out.reshape(-1, 1)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The output column name: ``sector_late_rate``."""
@@ -150,6 +170,11 @@ class SectorLatenessEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.target_tags.required = True
         return tags
+
+
+def is_missing(value: Any) -> bool:
+    """``pd.isna`` of one value (None, NaN, NA, NaT); never true of a container."""
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value) is True))
 
 
 def _as_groups(column: np.ndarray) -> pd.Series:

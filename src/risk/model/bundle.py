@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from risk.errors import RiskError
+from risk.features.sector import FEW_ROWS, SectorLatenessEncoder, is_missing
 from risk.features.sector import OUTPUT_NAME as SECTOR_RATE
-from risk.features.sector import SectorLatenessEncoder
 from risk.model.calibration import Calibrator
 
 SECTOR_INPUTS = ["naf_section", "naf_division"]
@@ -59,6 +59,21 @@ def sector_inputs(frame: pd.DataFrame) -> pd.DataFrame:
             for name in SECTOR_INPUTS
         }
     )
+
+
+def sector_columns(frame: pd.DataFrame) -> list[np.ndarray]:
+    """``sector_inputs(frame)``'s columns as object arrays; a few rows (one customer's score)
+    value by value, without building a frame."""
+    if len(frame) > FEW_ROWS:
+        inputs = sector_inputs(frame)
+        return [inputs[name].to_numpy() for name in SECTOR_INPUTS]
+    return [
+        np.array(
+            [None if is_missing(v) else v for v in frame[name].astype("object").tolist()],
+            dtype=object,
+        )
+        for name in SECTOR_INPUTS
+    ]
 
 
 def as_known_categories(column: pd.Series, known: list[str]) -> pd.Series:
@@ -120,8 +135,7 @@ class RiskModel:
         sector: dict[str, np.ndarray] = {}
         if self.sector is not None:
             self._require(frame, SECTOR_INPUTS)
-            inputs = sector_inputs(frame)
-            rate = self._encoder().rates_of([inputs[name].to_numpy() for name in SECTOR_INPUTS])
+            rate = self._encoder().rates_of(sector_columns(frame))
             sector[SECTOR_RATE] = rate.ravel()
         self._require(frame, [name for name in self.features if name not in sector])
         columns: dict[str, object] = {}
