@@ -289,7 +289,44 @@ def event_phases(
     return out
 
 
-def store_phases(folder: Path, repeats: int) -> dict[str, Any]:
+def compaction_phases(
+    ledgers: Any, source: Any, folder: Path, customer_id: str, open_ids: list[str], batches: int
+) -> dict[str, Any]:
+    """``batches`` more recorded calls stored as event batches, then the folder read whole
+    (``FolderSource.read``: every batch applied) before and after the batches are folded into
+    the tables (``risk.store.compact``, when this src has it). CPU of this thread."""
+    from risk.web.actions import CollectionAction, action_events
+
+    as_of = ledgers.snapshot.ledger.date_range[1]
+    for i in range(batches):
+        action = CollectionAction(
+            customer_id=customer_id,
+            invoice_ids=open_ids or ledgers.snapshot.ledger.invoices["invoice_id"].head(1).tolist(),
+            kind="call",
+            effective_on=(as_of + pd_days(1 + i % 20)).date(),
+            key_name="bench",
+            note=f"bench {i}",
+        )
+        ledgers.append(action_events(action))
+    out: dict[str, Any] = {}
+    begin = time.thread_time()
+    source.read()
+    out[f"folder read with {batches} more batches (s)"] = round(time.thread_time() - begin, 2)
+    if not hasattr(source, "compact"):
+        return out
+    version = source.fingerprint()
+    begin = time.thread_time()
+    folded = source.compact()
+    out[f"compaction of {folded} batches (s)"] = round(time.thread_time() - begin, 2)
+    begin = time.thread_time()
+    _, after = source.read()
+    out["folder read after compaction (s)"] = round(time.thread_time() - begin, 2)
+    if after != version:
+        raise RuntimeError("the compaction changed the folder's version")
+    return out
+
+
+def store_phases(folder: Path, repeats: int, batches: int = 0) -> dict[str, Any]:
     """The ledger's part of the event path, without models (so that it runs at 100,000
     customers where caching every score takes most of an hour on the shared machine): a
     ``LedgerState`` on a copy of the folder; a recorded call (one reminder row per open
@@ -298,17 +335,28 @@ def store_phases(folder: Path, repeats: int) -> dict[str, Any]:
     completion and the pages do; and the 1,000-invoice batch with its 20 customers cut once.
     CPU of this thread (``time.thread_time``)."""
     import datetime as dt
+    import inspect
 
     from risk.ledger import subset_ledger
+    from risk.ledger_index import build_index
     from risk.portfolio import open_amounts
     from risk.store import FolderSource, LedgerState
     from risk.web.actions import CollectionAction, action_events
 
+    options = inspect.signature(FolderSource).parameters
+    source = (
+        FolderSource(folder, compact_in_background=False)
+        if "compact_in_background" in options
+        else FolderSource(folder)
+    )
     start = time.thread_time()
-    ledgers = LedgerState(FolderSource(folder))
+    ledgers = LedgerState(source)
     ledgers.refresh()
     out: dict[str, Any] = {"read_cpu_s": round(time.thread_time() - start, 2)}
     ledger = ledgers.snapshot.ledger
+    begin = time.thread_time()
+    build_index(ledger)
+    out["index build (once per version read)"] = round((time.thread_time() - begin) * 1000, 1)
     as_of = ledger.date_range[1]
     customer_id = str(ledger.customers["customer_id"].iloc[7])
     open_ids = open_amounts(subset_ledger(ledger, [customer_id]), as_of)["invoice_id"].tolist()
@@ -341,6 +389,8 @@ def store_phases(folder: Path, repeats: int) -> dict[str, Any]:
     begin = time.thread_time()
     subset_ledger(snapshot.ledger, touched)
     out["1,000 invoices: the 20 customers cut"] = round((time.thread_time() - begin) * 1000, 1)
+    if batches:
+        out.update(compaction_phases(ledgers, source, folder, customer_id, open_ids, batches))
     out["when"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for label, value in out.items():
         print(f"{label:<44}{value}")
@@ -374,6 +424,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile of the customer sheet's steps"
+    )
+    parser.add_argument(
+        "--batches",
+        type=int,
+        default=0,
+        help="with --store-only: store N more recorded calls, then time reading the folder "
+        "before and after folding its event batches (risk compact)",
     )
     parser.add_argument("--tag", default="", help="suffix of the results file (e.g. before)")
     parser.add_argument(
@@ -419,7 +476,7 @@ def main() -> None:
         ) as name:
             folder = Path(name) / "ledger"
             shutil.copytree(args.ledger, folder, ignore=shutil.ignore_patterns("truth"))
-            figures = store_phases(folder, min(repeats, 5))
+            figures = store_phases(folder, min(repeats, 5), args.batches)
         load_end = os.getloadavg()
         print(f"load average: {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end")
         figures["load_average"] = [round(load_start[0], 1), round(load_end[0], 1)]

@@ -8,6 +8,7 @@ and parsed by ``risk.validation``; Parquet files keep their types.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -49,6 +50,12 @@ def find_table_files(directory: Path) -> dict[str, Path]:
             )
         if present:
             found[name] = present[0]
+    pending = pending_compaction(directory)
+    if pending is not None:  # a committed compaction's tables, not all moved into place yet
+        for name in TABLES:
+            for ext in ("csv", "parquet"):
+                if (pending / f"{name}.{ext}").is_file():
+                    found[name] = pending / f"{name}.{ext}"
     return found
 
 
@@ -74,13 +81,56 @@ EVENTS_DIRNAME = "events"
 UPSERT_KEYS = {"customers": "customer_id", "invoices": "invoice_id"}
 
 
-def event_batches(directory: Path) -> list[Path]:
+#: ``events/compacted``: the last batch folded into the tables by a compaction (JSON)
+COMPACTED_NAME = "compacted"
+#: ``events/compact-<n>/``: a committed compaction's tables (folded through batch n), being
+#: moved over the folder's tables (``risk.store.compact``)
+COMPACTING_PREFIX = "compact-"
+
+
+def pending_compaction(directory: Path) -> Path | None:
+    """The committed compaction not yet rolled forward (``events/compact-<n>/``), if any."""
+    folder = directory / EVENTS_DIRNAME
+    if not folder.is_dir():
+        return None
+    found = [
+        p
+        for p in folder.iterdir()
+        if p.is_dir() and p.name.startswith(COMPACTING_PREFIX) and p.name[8:].isdigit()
+    ]
+    return max(found, key=lambda p: int(p.name[8:])) if found else None
+
+
+def compaction_marker(directory: Path) -> dict[str, object]:
+    """What the last compaction recorded (``through``: its last batch folded, ``files`` and
+    ``version``: see ``risk.store.compact``): the pending one's, else ``events/compacted``'s,
+    else {}."""
+    import json
+
+    pending = pending_compaction(directory)
+    path = (
+        pending / COMPACTED_NAME
+        if pending is not None
+        else directory / EVENTS_DIRNAME / COMPACTED_NAME
+    )
+    try:
+        return dict(json.loads(path.read_text()))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def event_batches(directory: Path, folded: bool = False) -> list[Path]:
     """The event batches stored in a ledger folder, oldest first: ``events/<number>/`` folders,
-    each with one file per table of a batch (``risk.store.FolderSource.persist``)."""
+    each with one file per table of a batch (``risk.store.FolderSource.persist``). Batches a
+    compaction already folded into the tables (numbered up to its ``through``, not yet
+    deleted) are left out unless ``folded``."""
     folder = directory / EVENTS_DIRNAME
     if not folder.is_dir():
         return []
     found = [p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()]
+    if not folded:
+        through = int(str(compaction_marker(directory).get("through", 0)))
+        found = [p for p in found if int(p.name) > through]
     return sorted(found, key=lambda p: int(p.name))
 
 
@@ -156,13 +206,38 @@ def read_raw_tables(directory: Path) -> dict[str, pd.DataFrame]:
     return dict(RawTables(directory))
 
 
+@contextlib.contextmanager
+def folder_lock(directory: Path, exclusive: bool = False) -> Iterator[None]:
+    """Hold the folder's lock (``events/.lock``, ``flock``): readers share it while they list
+    and read the files, a compaction holds it alone while it swaps the tables, so a reader
+    sees the folder before or after a compaction, never half-way. A folder without stored
+    events (nothing to compact) or a read-only one is read without it."""
+    import fcntl
+
+    path = directory / EVENTS_DIRNAME / ".lock"
+    with contextlib.ExitStack() as stack:
+        try:
+            handle = stack.enter_context(open(path, "a+b")) if path.parent.is_dir() else None
+        except OSError:
+            handle = None
+        if handle is None:
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def validate_ledger_dir(directory: Path) -> ValidationResult:
     """Read and validate a ledger folder; nothing is written.
 
     Raises:
         LedgerError: the folder, a required table or a required column is missing.
     """
-    return validate_tables(RawTables(directory))
+    with folder_lock(directory):
+        return validate_tables(RawTables(directory))
 
 
 def write_quarantine(result: ValidationResult, directory: Path) -> dict[str, Path]:

@@ -29,6 +29,7 @@ SUBCOMMANDS = (
     LazyCommand("apikey", "risk.cli.serve", "apikey"),
     LazyCommand("bento", "risk.cli.serve", "bento"),
     LazyCommand("monitor", "risk.cli.monitor", "monitor_command"),
+    LazyCommand("compact", "risk.cli.compact", "compact_command"),
     LazyCommand("models", "risk.cli.models", "models_app"),
     LazyCommand(
         "import", "risk.cli.imports", "import_app", "Bring your own ledger: ERP exports, SQL, FEC."

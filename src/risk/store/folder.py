@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,13 +14,14 @@ import pandas as pd
 from risk.errors import LedgerError
 from risk.io import (
     EVENTS_DIRNAME,
-    event_batches,
     find_table_files,
+    folder_lock,
     load_ledger,
     validate_ledger_dir,
     write_table,
 )
 from risk.ledger import Ledger
+from risk.store.compact import chained_version, compact, last_batch_number, needs_compaction
 from risk.validation import ValidationResult
 
 logger = logging.getLogger(__name__)
@@ -29,30 +30,30 @@ logger = logging.getLogger(__name__)
 class FolderSource:
     """Reads a ledger folder; event batches are stored beside its tables (``events/``).
 
-    The version is a hash of the table files' names, sizes and modification times and of the
-    stored event batches: replacing a file (as ``risk.io`` writes do, through a rename) or
-    adding a batch changes it.
+    The version is a hash of the table files' names, sizes and modification times with the
+    stored event batches chained on: replacing a file (as ``risk.io`` writes do, through a
+    rename) or adding a batch changes it; folding the batches into the tables
+    (``risk.store.compact``) does not.
+
+    Args:
+        directory: the ledger folder.
+        compact_in_background: once a stored batch takes the folder past the compaction
+            threshold (``risk.store.compact.COMPACT_BATCHES`` / ``COMPACT_BYTES``), fold the
+            batches into the tables in a background thread.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, compact_in_background: bool = True) -> None:
         self.directory = Path(directory)
         self.description = f"folder {self.directory}"
+        self.compact_in_background = compact_in_background
+        self._compacting: threading.Thread | None = None
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
         try:
-            files = find_table_files(self.directory)
+            with folder_lock(self.directory):
+                return chained_version(self.directory)[:16]
         except LedgerError:
             return "missing"
-        for name, path in sorted(files.items()):
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            digest.update(f"{name}:{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-        for batch in event_batches(self.directory):  # each batch is written once, whole
-            digest.update(f"events:{batch.name};".encode())
-        return digest.hexdigest()[:16]
 
     def validate(self) -> ValidationResult:
         """Every table read and checked with the ledger contracts (kept and quarantined rows).
@@ -106,8 +107,7 @@ class FolderSource:
             return self.fingerprint()
         folder = self.directory / EVENTS_DIRNAME
         folder.mkdir(exist_ok=True)
-        batches = event_batches(self.directory)
-        number = int(batches[-1].name) + 1 if batches else 1
+        number = last_batch_number(self.directory) + 1  # after the batches folded too
         staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=folder))
         try:
             # the rows as the ledger holds them, every column (a column the batch left out
@@ -120,4 +120,29 @@ class FolderSource:
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+        if self.compact_in_background and needs_compaction(self.directory):
+            self._compact_later()
         return self.fingerprint()
+
+    def compact(self, wait: bool = True) -> int:
+        """Fold the stored event batches into the tables (``risk.store.compact.compact``); the
+        number of batches folded. The folder's version stays the same."""
+        return compact(self.directory, wait=wait)
+
+    def _compact_later(self) -> None:
+        if self._compacting is not None and self._compacting.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                compact(self.directory, wait=False)
+            except Exception:  # the batches stay stored and read; the next batch retries
+                logger.exception("compacting %s failed", self.description)
+
+        self._compacting = threading.Thread(target=run, name="ledger-compact", daemon=True)
+        self._compacting.start()
+
+    def settle(self, timeout_s: float | None = None) -> None:
+        """Wait for a background compaction (tests, benchmarks)."""
+        if self._compacting is not None:
+            self._compacting.join(timeout_s)
