@@ -84,13 +84,22 @@ class _Sweep:
         block_end = np.searchsorted(sorted_keys, (sorted_codes + 1) << DAY_BITS, side="left")
         self._block_end = block_end
 
-    def total(self, lo: np.ndarray, hi: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Per sorted query, the sum of ``values`` over the runs ``[lo, hi)`` covering it."""
+    def summands(self, values: np.ndarray) -> np.ndarray:
+        """What :meth:`total` sums for ``values``: whole cents when exact (rounded once for
+        every bucket; ``round(v * 100)`` is elementwise, so the same numbers either way)."""
+        if not self.exact:
+            return values
+        cents = values * 100.0
+        return np.round(cents, out=cents)
+
+    def total(self, lo: np.ndarray, hi: np.ndarray, summands: np.ndarray) -> np.ndarray:
+        """Per sorted query, the sum of the values over the runs ``[lo, hi)`` covering it
+        (``summands``: :meth:`summands` of the values)."""
         keep = hi > lo
-        lo, hi, values = lo[keep], hi[keep], values[keep]
+        lo, hi, values = lo[keep], hi[keep], summands[keep]
         if self.exact:  # integer cents: one global running total is exact
-            cents = np.round(values * 100.0)
-            diff = np.bincount(lo, cents, self.n + 1) - np.bincount(hi, cents, self.n + 1)
+            diff = np.bincount(lo, values, self.n + 1)
+            diff -= np.bincount(hi, values, self.n + 1)
             return np.cumsum(diff[:-1].astype(np.int64)) / 100.0
         inner = hi < self._block_end[np.minimum(lo, self.n - 1)]  # an end inside the block
         diff = np.bincount(lo, values, self.n + 1)
@@ -156,19 +165,25 @@ def aged_balance(
     c_value = np.concatenate((amount, -p_amount))
     c_lo = _position(keys, c_codes, np.concatenate((start, np.maximum(start[p_pos], p_start))))
     c_hi = _position(keys, c_codes, np.concatenate((paid, paid[p_pos])), after=True)
+    del p_start
     # bucket bounds: the first query past due + high, shared (due + high + 1 = next low)
     past = {
         high: _position(keys, c_codes, c_due + high, after=True)
         for _, high in BUCKET_DAYS
         if high is not None
     }
-    del c_due
+    del c_due, c_codes  # working arrays of 2 x (invoices + payments) rows: freed early
+    summands = sweep.summands(c_value)
+    del c_value
     out: dict[str, np.ndarray] = {}
     total = np.zeros(len(keys))
     for name, (low, high) in zip(bucket_names, BUCKET_DAYS, strict=True):
-        lo = c_lo if low is None else np.maximum(c_lo, past[low - 1])
-        hi = c_hi if high is None else np.minimum(c_hi, past[high])
-        balance = sweep.total(lo, np.maximum(hi, lo), c_value)
+        lo = c_lo if low is None else np.maximum(c_lo, past.pop(low - 1))  # last use
+        hi = np.maximum(c_hi, lo) if high is None else np.minimum(c_hi, past[high])
+        if high is not None:
+            np.maximum(hi, lo, out=hi)  # in place: one working array less per bucket
+        balance = sweep.total(lo, hi, summands)
+        del lo, hi
         out[f"open_amount_{name}"] = balance
         total += balance
     del past
@@ -206,18 +221,24 @@ def _largest_open(
     them: a piece ending the day before the next payment's first day ends at that payment's
     ``lo``.
     """
-    inv_lo, inv_hi = c_lo[:n_inv], c_hi[:n_inv]
+    inv_hi = c_hi[:n_inv]
     pay_lo, pay_hi = c_lo[n_inv:], c_hi[n_inv:]
     m = len(p_pos)
     same_next = np.zeros(m, dtype=bool)
     same_next[:-1] = p_pos[1:] == p_pos[:-1]
-    next_lo = np.empty(m, dtype=np.int64)
-    next_lo[:-1] = pay_lo[1:]
-    piece_hi = np.where(same_next, next_lo, pay_hi)
     first_payment_lo = np.full(n_inv, np.iinfo(np.int64).max)
     np.minimum.at(first_payment_lo, p_pos, pay_lo)
-    base_hi = np.minimum(inv_hi, first_payment_lo)
-    lo = np.concatenate((inv_lo, pay_lo))
-    hi = np.maximum(np.concatenate((base_hi, piece_hi)), lo)
-    values = np.concatenate((amount, amount[p_pos] - p_running))
+    # the pieces' runs and values written straight into their final arrays (same numbers as
+    # concatenating the invoice and payment parts, without the parts held beside them)
+    hi = np.empty(n_inv + m, dtype=np.int64)
+    np.minimum(inv_hi, first_payment_lo, out=hi[:n_inv])
+    del first_payment_lo
+    np.copyto(hi[n_inv:], pay_hi)
+    np.copyto(hi[n_inv:-1], pay_lo[1:], where=same_next[:-1])
+    del same_next
+    lo = c_lo  # the invoices' runs then the payments' (the concatenation of both parts)
+    np.maximum(hi, lo, out=hi)
+    values = np.empty(n_inv + m)
+    values[:n_inv] = amount
+    np.subtract(amount[p_pos], p_running, out=values[n_inv:])
     return np.maximum(_cover_max(n, lo, hi, values), 0.0)
