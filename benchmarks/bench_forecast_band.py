@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--calibration-dates", type=int, default=6)
     parser.add_argument(
         "--model-dir", type=Path, default=None,
-        help="reuse the timing model saved here (trained and saved there when absent)",
+        help="reuse the timing model and back-tests saved here (made and saved when absent)",
     )  # fmt: skip
     args = parser.parse_args()
     customers = args.customers or (300 if args.quick else 5_000)
@@ -105,8 +105,16 @@ def main() -> None:
     cpu1 = time.process_time()
     frames: dict[pd.Timestamp, pd.DataFrame] = {}
     for date in [*calibration, *reported]:
+        kept = (
+            None if args.model_dir is None else args.model_dir / f"backtest-{date.date()}.parquet"
+        )
+        if kept is not None and kept.exists():  # the same model's back-test, read again
+            frames[date] = pd.read_parquet(kept)
+            continue
         scored = score_open_invoices(model, ledger, date)
         frames[date] = backtest_frame(ledger, scored, windows.cutoff, HORIZON_WEEKS)
+        if kept is not None:
+            frames[date].to_parquet(kept)
         print(f"  back-test {date.date()}: {len(scored.scores):,} open invoices", flush=True)
     cpu_backtests = time.process_time() - cpu1
     band = calibrate_band([frames[d] for d in calibration])

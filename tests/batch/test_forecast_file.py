@@ -14,7 +14,7 @@ import pytest
 from risk.batch import BatchConfig, run_batch
 from risk.batch.publish import verify
 from risk.model.bundle import RiskModel
-from risk.timing.forecast import Z_80
+from risk.timing.forecast import BAND, Z_80
 from risk.timing.score import score_open_invoices
 
 
@@ -43,7 +43,10 @@ def test_run_writes_the_forecast_listed_in_the_summary(  # type: ignore[no-untyp
         leaves = survival_at(scored.q, 7.0 * (k - 1)) - survival_at(scored.q, 7.0 * k)
         p = leaves * (1.0 - scored.lost[:, k - 1])
         expected = float((amount * p).sum())
-        sd = float(((amount**2) * p * (1 - p)).sum() ** 0.5)
+        # the default band (risk.timing.forecast.BAND): invoices independent plus a shock
+        # common to the book, a share of the week's expected cash
+        assert BAND.customer_dependence == 0.0
+        sd = float(((amount**2) * p * (1 - p)).sum() + (BAND.common_shock * expected) ** 2) ** 0.5
         row = frame.iloc[k - 1]
         assert row["expected"] == pytest.approx(expected, rel=1e-9)
         assert row["high"] == pytest.approx(expected + Z_80 * sd, rel=1e-9)

@@ -158,6 +158,14 @@ def test_shared_draw_by_hand() -> None:
     # the common shock: 10 % of the expected cash, added in variance
     shock = cash_forecast(scored, 2, band=BandConfig(1.0, 0.1, 0.0))
     assert shock.loc[0, "high"] == pytest.approx(200 + Z_80 * np.sqrt(200**2 + 20**2))
+    # the cumulative cash: its own scale on the weeks' expected cash summed in quadrature
+    q2 = np.array([[0.5, 0.0] + [1.0] * 24])  # 200 in week 1 or week 2, 1/2 each
+    two = cash_forecast(book(q2, [200.0], ["C1"]), 2, band=BandConfig(0.0, 0.1, 0.05))
+    assert list(two["expected"]) == pytest.approx([100.0, 100.0])
+    assert two.loc[0, "high"] == pytest.approx(100 + Z_80 * np.sqrt(200**2 / 4 + 10**2))
+    # week 2: paid by then for sure, no invoice variance left; 5 % of 100, twice in quadrature
+    assert two.loc[1, "cumulative_high"] == pytest.approx(200 + Z_80 * np.sqrt(5**2 + 5**2))
+    assert two.loc[0, "cumulative_high"] == pytest.approx(100 + Z_80 * np.sqrt(200**2 / 4 + 5**2))
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
@@ -167,7 +175,7 @@ def test_band_widens_with_the_horizon(scored, shock) -> None:  # type: ignore[no
     >= 0.95 over 13 weeks), each independent invoice's uncertainty ``F (1 - F)`` grows, and the
     common shock grows with the cumulative expected cash: the cumulative band never narrows.
     A longer horizon leaves the first weeks unchanged."""
-    out = cash_forecast(scored, WEEKS, band=BandConfig(0.0, 0.0, shock))
+    out = cash_forecast(scored, WEEKS, band=BandConfig(0.0, shock, shock))
     width = (out["cumulative_high"] - out["cumulative_low"]).to_numpy()
     assert (np.diff(width) >= -1e-9 * max(width.max(), 1.0)).all()
     short = cash_forecast(scored, 4, band=BandConfig(0.5, shock, shock))

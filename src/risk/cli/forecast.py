@@ -206,6 +206,13 @@ def _backtest(loaded, model, dates: list[pd.Timestamp], report_dir: Path | None)
     for name, value in rows:
         table.add_row(name, f"{value:.1%}")
     console.print(table)
+    m = found.metrics
+    console.print(
+        f"80 % band: received inside it in {m['forecast_band_coverage']:.0%} of the weeks "
+        f"(cumulative cash: {m['forecast_band_coverage_cumulative']:.0%}), mean width "
+        f"{m['forecast_band_width']:.0%} of the expected weekly cash "
+        f"({m['forecast_band_width_cumulative']:.0%} cumulative)"
+    )
     out = report_dir or Path("reports") / f"forecast-{time.strftime('%Y%m%d-%H%M%S')}"
     path = write_assessment(
         found, out, "Cash-in forecast back-test", {"dates": ", ".join(str(d.date()) for d in dates)}

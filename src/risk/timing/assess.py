@@ -142,7 +142,10 @@ def write_assessment(
         "issue-date model: P x open amount), `_not_yet_60`: among the invoices not yet 60 days "
         "past due; concordance: Harrell's C "
         "of the expected payment dates; forecast errors: |forecast - received| / received over "
-        "the first 4 / 13 weeks, mean and worst over the dates. On a generated ledger: "
+        "the first 4 / 13 weeks, mean and worst over the dates; `forecast_band_coverage` "
+        "(`_cumulative`): share of the weeks whose received cash (cumulative cash) fell inside "
+        "the 80 % band, `forecast_band_width` (`_cumulative`): its mean (high - low) / expected. "
+        "On a generated ledger: "
         "`test_fair_ceiling_auc`, the generator's probability from what is knowable at the date "
         "(the ceiling a model can reach), and `test_truth_auc`, its full truth, which uses facts "
         "dated after it (the due month's drift, the dispute, a later proceeding).",
@@ -161,7 +164,8 @@ def write_assessment(
         name = f"cash_backtest_{date.date()}.png"
         plot_backtest(frame, out_dir / name, f"cash in after {date.date()}")
         shown = frame[["week", "expected", "low", "high", "due_date_naive",
-                       "historical_delay_naive", "received"]].round(0)  # fmt: skip
+                       "historical_delay_naive", "received", "cumulative", "cumulative_low",
+                       "cumulative_high", "received_cumulative"]].round(0)  # fmt: skip
         lines += [f"### {date.date()}", "", *markdown_table(shown), "", f"![back-test]({name})", ""]
     path = out_dir / "report.md"
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
@@ -185,6 +189,10 @@ def summary(metrics: dict[str, float]) -> list[str]:
         f"{get('forecast_error_due_date_13w'):.1%}, historical delay "
         f"{get('forecast_error_historical_delay_4w'):.1%} / "
         f"{get('forecast_error_historical_delay_13w'):.1%}",
+        f"80 % band: received inside it in {get('forecast_band_coverage'):.0%} of the weeks "
+        f"(cumulative cash: {get('forecast_band_coverage_cumulative'):.0%}), mean width "
+        f"{get('forecast_band_width'):.0%} of the expected weekly cash "
+        f"({get('forecast_band_width_cumulative'):.0%} cumulative)",
     ]
     if "issue_model_auc" in metrics:
         lines.append(

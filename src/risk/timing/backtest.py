@@ -15,8 +15,12 @@ The 80 % bands (weekly and cumulative, ``risk.timing.forecast``) are scored by t
 (share of the weeks whose received cash fell inside) and their mean relative width
 (``(high - low) / expected``). ``calibrate_band`` sets the band from the residuals of back-tests
 at past dates, split-conformal: for each share of customers whose invoices share a delay draw
-(a grid), the common shocks (weekly, cumulative) are the smallest that cover 80 % of the
-calibration weeks, and the share whose two bands are narrowest is kept. Calibrate on dates whose 13 weeks ended before the first date
+(a grid), the weekly common shock is the smallest that covers 80 % of the calibration weeks,
+and the share whose two bands (weekly, cumulative) are narrowest is kept. The cumulative band
+takes the weekly shock summed over the weeks: its own scale, calibrated the same way on the
+cumulative cash, is not stable out of time (on the 5,000-customer benchmark: 2.5 % from six
+dates in January-March covered 36.5 % of the weeks in June-September; a few dates' persistent
+errors are all it sees), where the weekly scale covered 94 %. Calibrate on dates whose 13 weeks ended before the first date
 reported (out of time), never on the dates reported.
 """
 
@@ -197,22 +201,23 @@ def calibrate_band(
     if not frames:
         raise ValueError("calibrate_band needs the back-test of at least one past date")
     both = pd.concat(frames, ignore_index=True)
+    date_of = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
+    # the weeks' expected cash summed in quadrature to each week (restarting at each date)
+    summed = np.sqrt(both.groupby(date_of)["expected"].transform(lambda e: (e**2).cumsum()))
+    summed = summed.to_numpy(dtype="float64")
     expected = both["expected"].to_numpy(dtype="float64")
     cumulative = both["cumulative"].to_numpy(dtype="float64")
     residual = both["received"].to_numpy(dtype="float64") - expected
-    residual_cum = both["received_cumulative"].to_numpy(dtype="float64") - cumulative
     best: tuple[float, BandConfig] | None = None
     for w in grid:
         week_var = (1 - w) * both["var_independent"] + w * both["var_shared"]
         cum_var = (1 - w) * both["var_independent_cumulative"] + w * both["var_shared_cumulative"]
         week_var, cum_var = week_var.to_numpy(), cum_var.to_numpy()
-        band = BandConfig(
-            w,
-            _conformal_shock(residual, week_var, expected, coverage),
-            _conformal_shock(residual_cum, cum_var, cumulative, coverage),
-        )
+        shock = _conformal_shock(residual, week_var, expected, coverage)
+        band = BandConfig(w, shock, shock)
+        cum_sd = np.sqrt(cum_var + (band.cumulative_shock * summed) ** 2)
         width = _mean_width(week_var, band.common_shock, expected) + _mean_width(
-            cum_var, band.cumulative_shock, cumulative
+            cum_sd**2, 0.0, cumulative
         )
         if best is None or width < best[0]:
             best = (width, band)
@@ -221,10 +226,11 @@ def calibrate_band(
 
 
 def plot_backtest(frame: pd.DataFrame, path: Path, title: str) -> Path:
-    """Received cash per week (bars), the model's forecast with its 80 % band, the naive ones."""
-    fig = Figure(figsize=(7.5, 4.5))
+    """Received cash per week (bars), the model's forecast with its 80 % band, the naive ones;
+    beside it the cumulative cash received against the cumulative forecast and its band."""
+    fig = Figure(figsize=(11, 4.5))
     FigureCanvasAgg(fig)
-    ax = fig.subplots()
+    ax, cum = fig.subplots(1, 2)
     weeks = frame["week"].to_numpy()
     ax.bar(weeks, frame["received"], color="0.8", label="received")
     ax.fill_between(weeks, frame["low"], frame["high"], alpha=0.3, label="model 80 % band")
@@ -235,6 +241,15 @@ def plot_backtest(frame: pd.DataFrame, path: Path, title: str) -> Path:
     ax.set_ylabel("cash in")
     ax.set_title(title)
     ax.legend(fontsize=8)
+    if "cumulative" in frame:
+        cum.fill_between(weeks, frame["cumulative_low"], frame["cumulative_high"], alpha=0.3,
+                         label="model 80 % band")  # fmt: skip
+        cum.plot(weeks, frame["cumulative"], marker="o", label="model (expected)")
+        cum.plot(weeks, frame["received_cumulative"], color="0.3", marker="s", label="received")
+        cum.set_xlabel("week after the forecast date")
+        cum.set_ylabel("cumulative cash in")
+        cum.set_title("cumulative")
+        cum.legend(fontsize=8)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
