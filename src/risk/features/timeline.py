@@ -27,11 +27,17 @@ def to_days(values: pd.Series | pd.Index, missing: int = NEVER) -> np.ndarray:
     return out
 
 
-def event_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Combine customer (or invoice) codes and days into one sortable int64 key."""
+def day_keys(days: np.ndarray) -> np.ndarray:
+    """The day part of :func:`event_keys`: days shifted to be positive, clamped to its bits."""
     shifted = np.asarray(days, dtype=np.int64) + DAY_SHIFT
     np.maximum(shifted, 0, out=shifted)
     np.minimum(shifted, MAX_DAY_KEY, out=shifted)
+    return shifted
+
+
+def event_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Combine customer (or invoice) codes and days into one sortable int64 key."""
+    shifted = day_keys(days)
     shifted += np.asarray(codes, dtype=np.int64) << DAY_BITS
     return shifted
 
