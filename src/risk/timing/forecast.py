@@ -17,12 +17,11 @@ whose variance has three parts (``BandConfig``):
   error): a relative dispersion ``common_shock`` of each week's expected cash,
   ``(common_shock x expected_k)**2``; the cumulative cash to week ``k`` carries the weeks'
   shocks summed as if independent, ``cumulative_shock**2 x sum over j <= k of
-  expected_j**2``, with its own scale (a payment run moved from one week to the next shakes
-  both weeks and not their sum: on the benchmark the weekly scale summed over-covered the
-  cumulative cash).
+  expected_j**2`` (``calibrate_band`` sets it to the weekly scale: a scale of its own was not
+  stable out of time).
 
 Invoices independent (the band until 2026-12) covered 56-79 % of the weeks of the back-tests at
-20,000 customers; the dependence and the two shocks are calibrated out of time on back-test
+20,000 customers; the dependence and the shock are calibrated out of time on back-test
 residuals at past dates (``calibrate_band``, split-conformal: never on the dates reported) and
 the defaults are those measured on the generated benchmark portfolio
 (``benchmarks/bench_forecast_band.py``, docs/timing.md "Cash-in forecast band"). The mean does
