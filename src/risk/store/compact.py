@@ -115,10 +115,13 @@ def needs_compaction(directory: Path) -> bool:
     if len(batches) > COMPACT_BATCHES:
         return True
     size = 0
-    for batch in batches:
-        size += sum(f.stat().st_size for f in batch.iterdir() if f.is_file())
-        if size > COMPACT_BYTES:
-            return True
+    try:
+        for batch in batches:
+            size += sum(f.stat().st_size for f in batch.iterdir() if f.is_file())
+            if size > COMPACT_BYTES:
+                return True
+    except FileNotFoundError:  # a compaction is deleting the batches it folded
+        return False
     return False
 
 
