@@ -108,15 +108,15 @@ def compaction_marker(directory: Path) -> dict[str, object]:
     import json
 
     pending = pending_compaction(directory)
-    path = (
-        pending / COMPACTED_NAME
-        if pending is not None
-        else directory / EVENTS_DIRNAME / COMPACTED_NAME
-    )
-    try:
-        return dict(json.loads(path.read_text()))
-    except (FileNotFoundError, ValueError):
-        return {}
+    paths = [directory / EVENTS_DIRNAME / COMPACTED_NAME]
+    if pending is not None:  # its record goes last, once events/compacted holds the same
+        paths.insert(0, pending / COMPACTED_NAME)
+    for path in paths:
+        try:
+            return dict(json.loads(path.read_text()))
+        except (FileNotFoundError, ValueError):
+            continue
+    return {}
 
 
 def event_batches(directory: Path, folded: bool = False) -> list[Path]:

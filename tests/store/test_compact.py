@@ -158,7 +158,12 @@ def test_a_crash_after_any_step_leaves_the_same_ledger_and_the_next_compaction_f
     stored = len(event_batches(origin))
     assert stored == 4
     steps = _steps(origin)
-    assert steps[0] == "staged" and "committed" in steps and "recorded" in steps
+    assert (
+        steps[0] == "staged"
+        and "committed" in steps
+        and "recorded" in steps
+        and "released" in steps
+    )
     assert any(s.startswith("moved") for s in steps)
     assert any(s.startswith("deleted batch") for s in steps)
     for at in steps:

@@ -115,10 +115,13 @@ def needs_compaction(directory: Path) -> bool:
     if len(batches) > COMPACT_BATCHES:
         return True
     size = 0
-    for batch in batches:
-        size += sum(f.stat().st_size for f in batch.iterdir() if f.is_file())
-        if size > COMPACT_BYTES:
-            return True
+    try:
+        for batch in batches:
+            size += sum(f.stat().st_size for f in batch.iterdir() if f.is_file())
+            if size > COMPACT_BYTES:
+                return True
+    except FileNotFoundError:  # a compaction is deleting the batches it folded
+        return False
     return False
 
 
@@ -151,7 +154,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _roll_forward(directory: Path, pending: Path, step: Step) -> None:
     """Finish a committed compaction (caller holds the folder's lock alone)."""
-    marker = json.loads((pending / COMPACTED_NAME).read_text())
+    marker = compaction_marker(directory)  # the pending one's, or events/compacted once released
     for path in sorted(pending.iterdir()):
         if path.name != COMPACTED_NAME and path.is_file():
             os.replace(path, directory / path.name)
@@ -162,6 +165,8 @@ def _roll_forward(directory: Path, pending: Path, step: Step) -> None:
         if int(batch.name) <= int(marker["through"]):
             shutil.rmtree(batch)
             step(f"deleted batch {batch.name}")
+    (pending / COMPACTED_NAME).unlink(missing_ok=True)  # events/compacted holds the same
+    step("released")
     shutil.rmtree(pending)
 
 

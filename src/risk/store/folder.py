@@ -107,7 +107,8 @@ class FolderSource:
             return self.fingerprint()
         folder = self.directory / EVENTS_DIRNAME
         folder.mkdir(exist_ok=True)
-        number = last_batch_number(self.directory) + 1  # after the batches folded too
+        with folder_lock(self.directory):  # not while a compaction swaps the tables
+            number = last_batch_number(self.directory) + 1  # after the batches folded too
         staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=folder))
         try:
             # the rows as the ledger holds them, every column (a column the batch left out
