@@ -33,7 +33,7 @@ from sklearn.metrics import roc_auc_score
 from _common import write_results
 from risk.features import FeatureConfig
 from risk.features.payment_weights import DUE_COHORTS, HALF_LIVES
-from risk.features.recent_state import LAST_SETTLED, RECENT_DUE_DAYS
+from risk.features.recent_state import LAST_SETTLED
 from risk.features.registry import monotone_constraints
 from risk.model.dataset import TrainingData, training_data
 from risk.model.lgbm import LightGBMConfig, raw_score, train_lightgbm
@@ -46,14 +46,11 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "exponentially weighted lateness": tuple(f"days_late_ewm_{h}d" for h in HALF_LIVES),
     "due-cohort on-time shares": tuple(f"on_time_share_due_{lo}_{hi}d" for lo, hi in DUE_COHORTS),
     # the customer's recent state (risk.features.recent_state), one feature group at a time
-    "on-time share due 0-30d": (f"on_time_share_due_0_{RECENT_DUE_DAYS}d",),
     "days late of the last settled": (f"days_late_last_{LAST_SETTLED}_settled",),
     "open invoices past due": ("n_open_past_due", "open_past_due_share"),
 }
 #: the recent-state groups together
-RECENT_STATE = (
-    "on-time share due 0-30d", "days late of the last settled", "open invoices past due",
-)  # fmt: skip
+RECENT_STATE = ("days late of the last settled", "open invoices past due")
 
 
 THREADS = [1]

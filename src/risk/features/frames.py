@@ -25,6 +25,7 @@ from risk.features import (
     legal,
     payment,
     promises,
+    recent_state,
     statuses,
 )
 from risk.features.config import FeatureConfig
@@ -44,6 +45,7 @@ Compute = Callable[[LedgerTimeline, Queries], dict[str, Any]]
 CUSTOMER_FAMILIES: tuple[tuple[tuple[str, Compute, tuple[str, ...]], ...], ...] = (
     (
         ("payment behaviour", payment.compute, ()),
+        ("recent state", recent_state.compute, ()),
         ("cold start", cold_start.compute, ("settlements",)),
     ),
     (

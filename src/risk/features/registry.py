@@ -25,6 +25,7 @@ from risk.features import (
     payment,
     peer_dues,
     promises,
+    recent_state,
     sector,
     statuses,
 )  # fmt: skip
@@ -65,6 +66,7 @@ def feature_specs(config: FeatureConfig | None = None) -> tuple[FeatureSpec, ...
         *invoice_state.specs(config),
         *statuses.specs(config),
         *peer_dues.specs(config),
+        *recent_state.specs(config),
     )
 
 
