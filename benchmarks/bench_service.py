@@ -406,14 +406,23 @@ def main() -> None:
         try:
             bodies = [{"customer_id": i} for i in ids]
             asyncio.run(load(url, "/score_customer", bodies[:5], 1.0, 2))  # warm-up
-            if use_wrk:
-                scoring = wrk_load(url, "/score_customer", bodies, seconds, connections, tmp)
-                scoring["load_average"] = [round(x, 2) for x in os.getloadavg()]
-                ceiling = wrk_load(url, "/livez", None, seconds, connections, tmp)
-                ceiling["load_average"] = [round(x, 2) for x in os.getloadavg()]
-            else:
-                scoring = asyncio.run(load(url, "/score_customer", bodies, seconds, connections))
-                ceiling = asyncio.run(load(url, "/livez", None, seconds, connections))
+            phases: dict[str, dict[str, Any]] = {}
+            for phase, path, phase_bodies in (
+                ("score_customer", "/score_customer", bodies),
+                ("livez", "/livez", None),
+            ):
+                cpu_before = tree_cpu_seconds(process.pid)
+                if use_wrk:
+                    f = wrk_load(url, path, phase_bodies, seconds, connections, tmp)
+                else:
+                    f = asyncio.run(load(url, path, phase_bodies, seconds, connections))
+                # the service's CPU per answered request: what the load average does not change
+                f["service_cpu_ms_per_request"] = round(
+                    (tree_cpu_seconds(process.pid) - cpu_before) * 1000 / max(f["requests"], 1), 3
+                )
+                f["load_average"] = [round(x, 2) for x in os.getloadavg()]
+                phases[phase] = f
+            scoring, ceiling = phases["score_customer"], phases["livez"]
             events = event_visibility(url, ledger_dir, process.pid)
         finally:
             process.terminate()
@@ -442,7 +451,8 @@ def main() -> None:
         f = figures[phase]
         print(
             f"{phase:>15}: {f['throughput_rps']:8.1f} req/s  p50 {f['p50_ms']:7.1f} ms  "
-            f"p99 {f['p99_ms']:7.1f} ms  errors {f['errors']}"
+            f"p99 {f['p99_ms']:7.1f} ms  errors {f['errors']}  "
+            f"service CPU {f['service_cpu_ms_per_request']:.2f} ms/request"
         )
     print(
         f"{'score/livez':>15}: throughput {figures['throughput_ratio']:.0%} (target >= 50 %), "
