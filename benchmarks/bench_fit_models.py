@@ -17,6 +17,13 @@ stopping, the calibration's customer-fold boosters, the refit on train + validat
 baselines) and the same code with ``refit=False`` (no cross-fitting, no refit: early stopping
 and the calibrator on the early-stopping booster's scores), so the price of the validator's
 windows is measured in one process.
+
+    uv run python benchmarks/bench_fit_models.py --quick --one-thread-rule
+
+``--one-thread-rule`` runs today's ``fit_models`` with every booster on ``num_threads`` (2)
+threads (``risk.model.lgbm.ONE_THREAD_BELOW_ROWS`` set to 0: the code before the rule) and then
+as shipped (boosters under 100,000 training rows on one thread), on the same frame, and checks
+that the calibrated test probabilities are identical.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import write_results
 from risk.features import FeatureConfig
 from risk.model import fit as current
+from risk.model import lgbm
 from risk.model.dataset import training_data
 from risk.model.split import derive_windows, split_masks
 from risk.synth import SampleConfig, generate_portfolio
@@ -78,6 +86,9 @@ def main() -> None:
     parser.add_argument("--baseline-fit", type=Path, default=None, help="an older fit.py")
     parser.add_argument("--levels", default="invoice,customer")
     parser.add_argument("--stages", action="store_true", help="CPU per stage, refit or not")
+    parser.add_argument(
+        "--one-thread-rule", action="store_true", help="every booster on 2 threads vs the rule"
+    )
     args = parser.parse_args()
     customers = args.customers or (150 if args.quick else 300)
     ledger = generate_portfolio(SampleConfig(customers=customers, years=3, seed=7)).ledger
@@ -89,6 +100,26 @@ def main() -> None:
         data = training_data(ledger, level, FeatureConfig())  # type: ignore[arg-type]
         windows = derive_windows(data.as_of, data.matured_on, data.cutoff)
         masks = split_masks(data.as_of, data.matured_on, windows)
+        if args.one_thread_rule:
+            rule = lgbm.ONE_THREAD_BELOW_ROWS
+            arms: dict[str, tuple[float, np.ndarray]] = {}
+            load = [os.getloadavg()[0]]
+            for arm, threshold in (("two threads", 0), ("one-thread rule", rule)):
+                lgbm.ONE_THREAD_BELOW_ROWS = threshold
+                arms[arm] = cpu_fit(current, data, masks, windows)
+                load.append(os.getloadavg()[0])
+            lgbm.ONE_THREAD_BELOW_ROWS = rule
+            same = arms["two threads"][1].tobytes() == arms["one-thread rule"][1].tobytes()
+            figures[f"{level}_one_thread_rule"] = {
+                "cpu_s": {arm: round(cpu, 2) for arm, (cpu, _) in arms.items()},
+                "identical_test_probabilities": same,
+                "load": load,
+            }
+            print(f"{level}: fit_models CPU "
+                  + ", ".join(f"{arm} {cpu:.1f} s" for arm, (cpu, _) in arms.items())
+                  + f"; identical test probabilities: {same}; "
+                  f"load average {min(load):.1f}-{max(load):.1f}", flush=True)  # fmt: skip
+            continue
         if args.stages:
             for refit in (True, False):
                 load = os.getloadavg()[0]
@@ -116,6 +147,7 @@ def main() -> None:
             flush=True,
         )
     name = "bench_fit_models-stages" if args.stages else "bench_fit_models"
+    name = "bench_fit_models-threads" if args.one_thread_rule else name
     print(f"results: {write_results(name, figures)}")
 
 
