@@ -2,9 +2,9 @@
 
 Windows (out of time, on the snapshot date): training rows ``[first issue, train_end)`` with
 their outcomes censored at ``train_end``; validation rows ``[train_end, valid_end)`` censored at
-``valid_end`` (early stopping, out-of-time calibration); then both boosters are refitted on the
-training and validation rows censored at ``valid_end`` with the rounds chosen on validation
-(``HazardConfig.refit``); then the model is assessed at ``eval_dates``
+``valid_end`` (early stopping, out-of-time calibration); with ``HazardConfig.refit`` (off by
+default, it measured worse) both boosters are refitted on the training and validation rows
+censored at ``valid_end`` with the rounds chosen on validation; then the model is assessed at ``eval_dates``
 scoring dates from ``valid_end`` on, every ``eval_step_days``, the last one ``eval_maturity_days``
 before the cut-off so that the outcomes are known. The champion alias moves only when the new
 version beats the champion on the same dates (``test_auc`` by default).
@@ -125,7 +125,7 @@ def fit_timing(
 ) -> RiskModel:
     """Snapshot rows before ``valid_end``, then the hazard model on their (row, week) pairs:
     fitted on the training rows with the rounds chosen on the validation rows, then (with
-    ``config.hazard.refit``, the default) refitted on both with those rounds, their outcomes
+    ``config.hazard.refit``, off by default) refitted on both with those rounds, their outcomes
     censored at ``valid_end``; the assessment dates (from ``valid_end`` on) stay out of it."""
     progress("snapshot rows")
     frame = snapshot_frame(ledger, windows.valid_end, config.features, config.snapshots)
