@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tiny import tiny_ledger
+from tiny import open_book, tiny_ledger
 
 from risk.errors import ConfigError
 from risk.timing.backtest import backtest_frame, forecast_errors
@@ -17,19 +17,7 @@ AS_OF = pd.Timestamp("2024-02-12")
 
 def scored(q_values: list[float], amounts: list[float], customers: list[str],
            sections: list[str]) -> OpenInvoiceScores:  # fmt: skip
-    n = len(amounts)
-    scores = pd.DataFrame(
-        {
-            "invoice_id": [f"I{k + 1}" for k in range(n)],
-            "customer_id": customers,
-            "due_on": [AS_OF] * n,
-            "open_amount": amounts,
-            "days_past_due": [0] * n,
-        }
-    )
-    frame = pd.DataFrame({"naf_section": pd.Categorical(sections)})
-    q = np.array([[v] * 26 for v in q_values])
-    return OpenInvoiceScores(AS_OF, frame, q, scores)
+    return open_book(np.array([[v] * 26 for v in q_values]), amounts, customers, sections, AS_OF)
 
 
 def test_expected_cash_and_band_by_hand() -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tiny import open_book
 
 from risk.errors import ConfigError
 from risk.timing.backtest import band_scores, calibrate_band, rebanded
@@ -26,17 +27,7 @@ WEEKS = 13
 
 
 def book(q: np.ndarray, amounts: list[float], customers: list[str]) -> OpenInvoiceScores:
-    n = len(amounts)
-    scores = pd.DataFrame(
-        {
-            "invoice_id": [f"I{k + 1}" for k in range(n)],
-            "customer_id": customers,
-            "due_on": [AS_OF] * n,
-            "open_amount": amounts,
-            "days_past_due": [0] * n,
-        }
-    )
-    return OpenInvoiceScores(AS_OF, pd.DataFrame({"naf_section": ["G"] * n}), q, scores)
+    return open_book(q, amounts, customers, as_of=AS_OF)
 
 
 @st.composite

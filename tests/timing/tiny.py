@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 
 from risk.ledger import Ledger
+from risk.timing.score import OpenInvoiceScores
 from risk.validation import validate_tables
 
 TABLES = {
@@ -40,3 +42,29 @@ def tiny_ledger() -> Ledger:
     result = validate_tables(raw)
     assert result.n_quarantined == 0, result
     return result.ledger
+
+
+BOOK_DATE = pd.Timestamp("2024-02-12")
+
+
+def open_book(
+    q: np.ndarray,
+    amounts: list[float],
+    customers: list[str],
+    sections: list[str] | None = None,
+    as_of: pd.Timestamp = BOOK_DATE,
+) -> OpenInvoiceScores:
+    """Open invoices I1, I2 ... due on ``as_of`` with their weekly payment hazards ``q`` (one row
+    per invoice), for the cash-in forecast's by-hand tests; sector G unless ``sections``."""
+    n = len(amounts)
+    scores = pd.DataFrame(
+        {
+            "invoice_id": [f"I{k + 1}" for k in range(n)],
+            "customer_id": customers,
+            "due_on": [as_of] * n,
+            "open_amount": amounts,
+            "days_past_due": [0] * n,
+        }
+    )
+    frame = pd.DataFrame({"naf_section": pd.Categorical(sections or ["G"] * n)})
+    return OpenInvoiceScores(as_of, frame, q, scores)
