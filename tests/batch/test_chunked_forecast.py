@@ -118,3 +118,12 @@ def test_incremental_run_forecasts_every_open_invoice(  # type: ignore[no-untype
     # the rescored customer's parts are the corrected ones: the book expects more cash
     second = pd.read_csv(tmp_path / "inc" / "latest" / "forecast.csv")
     assert second["expected"].sum() > first["expected"].sum()
+
+
+def test_dask_engine_brings_the_parts_back_from_the_workers(  # type: ignore[no-untyped-def]
+    timed_scorer, ledger_dir: Path, timing_model: RiskModel, tmp_path: Path
+) -> None:
+    config = BatchConfig(chunk_customers=60, engine="dask")
+    summary = run_batch(ledger_dir, tmp_path, timed_scorer, config)
+    assert summary.chunks["computed"] == 4 and summary.seconds["forecast_parts"] > 0
+    assert_forecast_equal(tmp_path, whole_ledger_forecast(timing_model, ledger_dir))
