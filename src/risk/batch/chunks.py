@@ -4,6 +4,12 @@
 ``Scorer.score_invoices``) on a chunk's sub-ledger: there is no second scoring implementation.
 A completed chunk is a folder ``chunk-NNNNN`` written under a temporary name and renamed into
 place, so a killed run leaves either a whole chunk or none.
+
+With a payment-timing model, each chunk also computes its part of the cash-in forecast
+(``risk.timing.forecast.book_parts`` on the chunk's sub-ledger: expected cash per week and the
+band's variance parts, which add over disjoint customers), stored beside its scores as
+``forecast_parts.npz``; the run sums the chunks' parts instead of scoring the whole ledger's
+open invoices again in one piece.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from risk.batch.outputs import publishable
@@ -23,6 +30,11 @@ from risk.batch.partition import Chunk
 from risk.batch.state import write_json
 from risk.ledger import Ledger
 from risk.scoring import Scorer
+from risk.timing.forecast import PART_FIELDS, BandParts, book_parts
+
+#: weeks of the batch's cash-in forecast (``forecast.csv``)
+FORECAST_WEEKS = 13
+FORECAST_PARTS_FILE = "forecast_parts.npz"
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +47,9 @@ class ChunkScores:
     invoices: pd.DataFrame
     customer_seconds: float
     invoice_seconds: float
+    #: the chunk's cash-in forecast parts (None: no payment-timing model)
+    forecast: BandParts | None = None
+    forecast_seconds: float = 0.0
 
 
 def score_chunk(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, explain: bool) -> ChunkScores:
@@ -47,13 +62,25 @@ def score_chunk(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, explain: bo
         explain: compute reason codes for every row.
 
     Returns:
-        Customer and invoice scores without the in-memory ``reasons`` column.
+        Customer and invoice scores without the in-memory ``reasons`` column, and the chunk's
+        cash-in forecast parts when the scorer has a payment-timing model.
     """
     start = time.perf_counter()
     customers = publishable(scorer.score_customers(ledger, as_of, explain=explain))
     middle = time.perf_counter()
     invoices = publishable(scorer.score_invoices(ledger, as_of, explain=explain))
-    return ChunkScores(customers, invoices, middle - start, time.perf_counter() - middle)
+    end = time.perf_counter()
+    forecast = None
+    if scorer.timing_model is not None:
+        forecast = book_parts(scorer.timing_model, ledger, as_of, FORECAST_WEEKS)
+    return ChunkScores(
+        customers,
+        invoices,
+        middle - start,
+        end - middle,
+        forecast,
+        time.perf_counter() - end,
+    )
 
 
 ChunkDone = Callable[[Chunk, ChunkScores], None]
@@ -84,6 +111,8 @@ def write_chunk(folder: Path, number: int, content_hash: str, scores: ChunkScore
     tmp.chmod(0o755)
     scores.customers.to_parquet(tmp / "customer_scores.parquet", index=False)
     scores.invoices.to_parquet(tmp / "invoice_scores.parquet", index=False)
+    if scores.forecast is not None:
+        save_parts(tmp / FORECAST_PARTS_FILE, scores.forecast)
     write_json(
         tmp / "done.json",
         {
@@ -92,6 +121,7 @@ def write_chunk(folder: Path, number: int, content_hash: str, scores: ChunkScore
             "invoices": len(scores.invoices),
             "customer_seconds": scores.customer_seconds,
             "invoice_seconds": scores.invoice_seconds,
+            "forecast_seconds": scores.forecast_seconds,
         },
     )
     if final.exists():  # a stale chunk of changed content
@@ -108,6 +138,25 @@ def read_chunks(paths: Iterable[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     customers = [as_nanoseconds(pd.read_parquet(p / "customer_scores.parquet")) for p in paths]
     invoices = [as_nanoseconds(pd.read_parquet(p / "invoice_scores.parquet")) for p in paths]
     return _concat(customers), _concat(invoices)
+
+
+def save_parts(path: Path, parts: BandParts) -> None:
+    """Write one chunk's forecast parts (one group ``all``)."""
+    with open(path, "wb") as out:
+        np.savez(out, **{name: getattr(parts, name) for name in PART_FIELDS})
+
+
+def read_forecast_parts(paths: Iterable[Path]) -> list[BandParts] | None:
+    """The forecast parts of completed chunks; None when a chunk has none (scored without a
+    payment-timing model, or by a version that did not store them)."""
+    found = []
+    for folder in paths:
+        path = folder / FORECAST_PARTS_FILE
+        if not path.exists():
+            return None
+        with np.load(path) as stored:
+            found.append(BandParts(["all"], *(stored[name] for name in PART_FIELDS)))
+    return found
 
 
 def as_nanoseconds(frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,8 @@
    it) is validated; rejected rows go to the run's ``quarantine/`` with their
    reasons; the run stops when a table's quarantined share passes ``max_quarantined_share``;
 2. customers are split into chunks of whole scoring units (:mod:`risk.batch.partition`);
-3. each chunk is scored by the scoring core (pandas in-process or on Dask) and written to
+3. each chunk is scored by the scoring core (pandas in-process or on Dask), with its part of
+   the cash-in forecast when a payment-timing model is served, and written to
    ``DEST/.chunks/<as_of>/`` as soon as it completes; a rerun reuses completed chunks whose
    content is unchanged (resume after a crash or a SIGKILL);
 4. chunks are merged, the worklist is ranked over the whole portfolio, reason codes are kept
@@ -29,7 +30,14 @@ import numpy as np
 import pandas as pd
 
 from risk.batch import merge, outputs, partition, publish, sql, state
-from risk.batch.chunks import ChunkScores, read_chunks, run_pandas, write_chunk
+from risk.batch.chunks import (
+    FORECAST_WEEKS,
+    ChunkScores,
+    read_chunks,
+    read_forecast_parts,
+    run_pandas,
+    write_chunk,
+)
 from risk.batch.incremental import Scope, incremental_scope
 from risk.batch.quarantine import MAX_QUARANTINED_SHARE, check_quarantined_share
 from risk.io import QUARANTINE_DIRNAME, write_quarantine
@@ -41,6 +49,7 @@ from risk.monitor.batch import (
     redacted_uri,
 )
 from risk.scoring import Scorer
+from risk.timing.forecast import BandParts
 from risk.validation import ValidationResult
 
 logger = logging.getLogger(__name__)
@@ -54,7 +63,6 @@ STAGES: tuple[str, ...] = (
     "cleanup",
 )  # fmt: skip
 FORECAST_FILE = "forecast.csv"
-FORECAST_WEEKS = 13
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,25 @@ def _run_engine(
         run_pandas(chunks, scorer, as_of, explain_all, done)
 
 
+@dataclass(frozen=True)
+class ChunkedScores:
+    """The merged scores of every chunk.
+
+    Attributes:
+        customers, invoices: the scores of every chunk, concatenated.
+        counts: chunks ``total``, ``resumed`` and ``computed``.
+        seconds: seconds spent in each level of the scoring (summed over the chunks computed).
+        forecast: every chunk's cash-in forecast parts (None: no payment-timing model, or a
+            reused chunk stored none).
+    """
+
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    counts: dict[str, int]
+    seconds: dict[str, float]
+    forecast: list[BandParts] | None
+
+
 def score_in_chunks(
     scope_ledger: Ledger,
     hashes: pd.DataFrame,
@@ -129,8 +156,9 @@ def score_in_chunks(
     dest: Path,
     progress: Progress | None = None,
     owners: dict[str, np.ndarray] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], dict[str, float]]:
-    """Score the ledger chunk by chunk, reusing completed chunks; return the merged scores."""
+) -> ChunkedScores:
+    """Score the ledger chunk by chunk, reusing completed chunks; return the merged scores and
+    the chunks' forecast parts."""
     as_of = pd.Timestamp(settings.as_of)
     chunk_of = None
     if config.chunk_rows is not None:
@@ -143,7 +171,11 @@ def score_in_chunks(
     folder = state.open_manifest(dest, settings)
     content = state.chunk_hashes(hashes, plan)
     todo = {n for n in plan if state.completed_chunk(folder, n, content[n]) is None}
-    seconds = {"features_predict_customers": 0.0, "features_predict_invoices": 0.0}
+    seconds = {
+        "features_predict_customers": 0.0,
+        "features_predict_invoices": 0.0,
+        "forecast_parts": 0.0,
+    }
     completed = len(plan) - len(todo)
     if progress:
         progress(completed, len(plan))
@@ -153,6 +185,7 @@ def score_in_chunks(
         write_chunk(folder, chunk.number, content[chunk.number], scores)
         seconds["features_predict_customers"] += scores.customer_seconds
         seconds["features_predict_invoices"] += scores.invoice_seconds
+        seconds["forecast_parts"] += scores.forecast_seconds
         completed += 1
         if progress:
             progress(completed, len(plan))
@@ -162,9 +195,11 @@ def score_in_chunks(
             scope_ledger, n_chunks, only=todo, owners=owners, chunk_of=chunk_of
         )
         _run_engine(chunks, scorer, as_of, config, done)
-    customers, invoices = read_chunks(folder / f"chunk-{n:05d}" for n in sorted(plan))
+    paths = [folder / f"chunk-{n:05d}" for n in sorted(plan)]
+    customers, invoices = read_chunks(paths)
     counts = {"total": len(plan), "resumed": len(plan) - len(todo), "computed": len(todo)}
-    return customers, invoices, counts, seconds
+    forecast = read_forecast_parts(paths) if scorer.timing_model is not None else None
+    return ChunkedScores(customers, invoices, counts, seconds, forecast)
 
 
 def _concat(*frames: pd.DataFrame | None) -> pd.DataFrame:
@@ -311,11 +346,10 @@ def _score_and_write(
 
     clock = time.perf_counter()
     stage("score")
-    customers, invoices, summary.chunks, stage_seconds = score_in_chunks(
-        scope.ledger, hashes, scorer, settings, config, dest, progress, owners
-    )
+    scored = score_in_chunks(scope.ledger, hashes, scorer, settings, config, dest, progress, owners)
+    customers, invoices, summary.chunks = scored.customers, scored.invoices, scored.counts
     summary.seconds["score"] = time.perf_counter() - clock
-    summary.seconds.update(stage_seconds)
+    summary.seconds.update(scored.seconds)
     customers, invoices = merge.sort_scores(
         _concat(scope.carried_customers, customers), _concat(scope.carried_invoices, invoices)
     )
@@ -329,7 +363,7 @@ def _score_and_write(
 
     clock = time.perf_counter()
     stage("forecast")
-    forecast = cash_in_forecast(scorer, ledger, as_of)
+    forecast = chunked_forecast(scorer, ledger, scope, as_of, scored.forecast, config)
     summary.seconds["forecast"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -375,6 +409,47 @@ def _log_monitoring(
         logger.warning("monitoring not logged to MLflow (%s): %s", where, exc)
         return {"tracking_uri": where, "error": str(exc)[:500]}
     return {"tracking_uri": where, "run_id": run_id}
+
+
+def chunked_forecast(
+    scorer: Scorer,
+    ledger: Ledger,
+    scope: Scope,
+    as_of: pd.Timestamp,
+    chunk_parts: list[BandParts] | None,
+    config: BatchConfig,
+) -> pd.DataFrame | None:
+    """The 13-week cash-in forecast (``forecast.csv``) from the chunks' forecast parts: the
+    same rows as :func:`cash_in_forecast` on the whole ledger (to float rounding: the parts are
+    summed chunk by chunk), without scoring the whole ledger's open invoices again in one piece.
+
+    The scored chunks cover the customers rescored by this run. On an incremental run the
+    carried customers were not rescored: their parts are computed here, chunk by chunk, on
+    their own sub-ledger (their rows are unchanged and the as-of date is the last run's, so
+    these are the parts their invoices would give in a full run). When a reused chunk stored
+    no parts (written by an earlier version), the whole ledger is forecast in one piece.
+    None (and a warning) without a payment-timing model.
+    """
+    from risk.timing.forecast import BAND, _check_request, add_book_parts, band_rows, book_parts
+
+    if scorer.timing_model is None:
+        logger.warning("no payment-timing model: the run writes no %s", FORECAST_FILE)
+        return None
+    if chunk_parts is None:
+        logger.warning("a reused chunk holds no forecast parts: forecasting the whole ledger")
+        return cash_in_forecast(scorer, ledger, as_of)
+    _check_request(ledger, as_of, FORECAST_WEEKS, "total")  # the checks forecast_cash_in makes
+    parts = list(chunk_parts)
+    rescored = set(scope.ledger.customers["customer_id"].astype("str"))
+    carried = set(ledger.customers["customer_id"].astype("str")) - rescored
+    if carried:
+        others = partition.restrict_to_customers(ledger, carried)
+        n_chunks = partition.n_chunks_for(len(others.customers), config.chunk_customers)
+        for chunk in partition.iter_chunks(others, n_chunks):
+            parts.append(book_parts(scorer.timing_model, chunk.ledger, as_of, FORECAST_WEEKS))
+    total = add_book_parts(parts, FORECAST_WEEKS)
+    rows = band_rows(total, as_of, BAND, with_group=False)
+    return rows.assign(as_of=as_of)[["as_of", "week", "week_start", "expected", "low", "high"]]
 
 
 def cash_in_forecast(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp) -> pd.DataFrame | None:

@@ -325,15 +325,74 @@ def cash_forecast(
         ``[group,] week, week_start, expected, low, high, cumulative, cumulative_low,
         cumulative_high`` (amounts in the ledger currency).
     """
+    parts = forecast_parts(scored, weeks, by, scenario)
+    return band_rows(parts, scored.as_of, band or BAND, by is not None)
+
+
+def forecast_parts(
+    scored: OpenInvoiceScores,
+    weeks: int = 13,
+    by: pd.Series | None = None,
+    scenario: Scenario | None = None,
+) -> BandParts:
+    """The band's parts of ``cash_forecast`` (before ``band_rows``); with ``by`` None one group
+    ``all``, zeros when nothing is open."""
     q, shift = apply_scenario(scored, scenario or Scenario())
     p = weekly_probabilities(q, weeks, shift, scored.lost)
     amount = scored.scores["open_amount"].to_numpy(dtype="float64")
     customer = scored.scores["customer_id"].astype("str")
     parts = band_parts(customer, amount, p, by)
     if by is None and not parts.groups:  # nothing open: the book's cash is 0 every week
-        zero = np.zeros((1, weeks))
-        parts = BandParts(["all"], zero, zero, zero, zero, zero, zero)
-    return band_rows(parts, scored.as_of, band or BAND, by is not None)
+        parts = empty_book_parts(weeks)
+    return parts
+
+
+def empty_book_parts(weeks: int) -> BandParts:
+    """The parts of a book with nothing open: group ``all``, zeros every week."""
+    zero = np.zeros((1, weeks))
+    return BandParts(["all"], zero, zero, zero, zero, zero, zero)
+
+
+#: the arrays of a ``BandParts``, in the order they are stored (``risk.batch.chunks``)
+PART_FIELDS = (
+    "expected",
+    "cumulative",
+    "independent",
+    "shared",
+    "independent_cumulative",
+    "shared_cumulative",
+)
+
+
+def book_parts(model: RiskModel, ledger: Ledger, as_of: pd.Timestamp, weeks: int) -> BandParts:
+    """The whole book's band parts (group ``all``, no scenario) of the invoices open at
+    ``as_of`` in ``ledger``: the parts ``forecast_cash_in(model, ledger, as_of, weeks)`` makes
+    its rows from. For ledgers holding disjoint sets of customers the parts add up
+    (``add_book_parts``) to the parts of their union: the expected cash and the independent
+    variance are sums over invoices, the shared-draw variance a sum over customers (customers
+    are independent of one another), and the common shock is applied by ``BandParts.sd`` to
+    the summed expected cash, after the sum. The batch computes them chunk by chunk."""
+    return forecast_parts(score_open_invoices(model, ledger, pd.Timestamp(as_of)), weeks)
+
+
+def add_book_parts(parts: list[BandParts], weeks: int) -> BandParts:
+    """The parts of the union of books of disjoint customers (group ``all``; zeros when
+    ``parts`` is empty).
+
+    Raises:
+        ValueError: a part is not a one-group book of ``weeks`` weeks.
+    """
+    total = empty_book_parts(weeks)
+    sums = {name: getattr(total, name).copy() for name in PART_FIELDS}
+    for part in parts:
+        if part.groups != ["all"] or part.expected.shape != (1, weeks):
+            raise ValueError(
+                f"book parts must be one group 'all' of {weeks} weeks, got {part.groups} "
+                f"{part.expected.shape}"
+            )
+        for name in PART_FIELDS:
+            sums[name] += getattr(part, name)
+    return BandParts(["all"], **sums)
 
 
 def band_rows(
