@@ -8,6 +8,9 @@ the product of the ``q`` before it; every quantity of ``risk.timing.predict`` fo
 Right-censoring: a row contributes the weeks it was observed in full, up to and including the
 week it was paid; a still-open invoice contributes every week that ended before the censoring
 day (the training window's end) and nothing after: it is never dropped, never counted as paid.
+A payment in the week the censoring day cuts short is censored too (that week is not observed
+in full for the open invoices either): counted, it made that week's pairs payers only and the
+fitted hazard too fast (``tests/timing/test_hazard.py``, docs/benchmarks.md).
 The model is a ``RiskModel`` (level ``timing``) saved in the project's bundle format (LightGBM
 text + JSON, no pickle): its inputs are the snapshot features plus the pair features
 ``weeks_ahead`` and ``days_past_due_at_week``; positive SHAP contributions push towards "still
@@ -147,6 +150,11 @@ def exit_counts(
     exit_day = np.where(is_lost, lost, paid)
     exit_week = np.where(known, np.maximum((exit_day - t) // 7, 0), -1)
     full_weeks = np.maximum((stop - t) // 7, 0)
+    # only weeks observed in full: an exit in the week the censoring day cuts short is
+    # censored like the week's open invoices (counting it alone overstated that week's
+    # hazard); a loss dated before ``t`` is known at ``t`` and leaves in week 0 all the same
+    known &= (exit_week < full_weeks) | (exit_day < t)
+    exit_week = np.where(known, exit_week, -1)
     count = np.where(known, np.minimum(exit_week + 1, weeks), np.minimum(full_weeks, weeks))
     exit_week = np.where(known & (exit_week < weeks), exit_week, -1)
     return count.astype(np.int64), exit_week.astype(np.int64), is_lost & (exit_week >= 0)
