@@ -37,6 +37,8 @@ def test_hazard_config_validates() -> None:
     with pytest.raises(ConfigError, match="weeks"):
         HazardConfig(weeks=5)
     assert np.isfinite(HazardConfig().weeks)
+    with pytest.raises(ConfigError, match="row_weights"):
+        HazardConfig(row_weights="age")  # type: ignore[arg-type]
 
 
 def test_pairs_give_the_true_weekly_hazard_whatever_the_censoring_day() -> None:

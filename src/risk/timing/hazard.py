@@ -97,11 +97,15 @@ class HazardConfig:
             scores one window further on) or ``"identity"`` (LightGBM's own probability; on
             the 300-customer benchmark it under-predicted every days-past-due bucket, largest
             gap 0.026 against 0.018, docs/benchmarks.md).
+        row_weights: ``"snapshot"`` (each row weighs ``1 / (1 + j)``, the snapshot rows'
+            ``snapshot_weight``) or ``"none"`` (every row 1: the weighting of the scoring
+            dates, where every open invoice counts once; ``bench_timing.py --row-weights``).
     """
 
     weeks: int = 26
     seed: int = 42
     refit: bool = False
+    row_weights: Literal["snapshot", "none"] = "snapshot"
     refit_calibration: Literal["identity", "out_of_time"] = "out_of_time"
     lightgbm: LightGBMConfig = field(
         default_factory=lambda: LightGBMConfig(
@@ -116,6 +120,10 @@ class HazardConfig:
             raise ConfigError(
                 "HazardConfig.refit_calibration must be 'identity' or 'out_of_time', got "
                 f"{self.refit_calibration!r}"
+            )
+        if self.row_weights not in ("snapshot", "none"):
+            raise ConfigError(
+                f"HazardConfig.row_weights must be 'snapshot' or 'none', got {self.row_weights!r}"
             )
 
 
