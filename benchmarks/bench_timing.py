@@ -148,6 +148,19 @@ def main() -> None:
         "validation (HazardConfig.refit, off by default: it measured worse)",
     )
     parser.add_argument(
+        "--row-weights",
+        choices=["snapshot", "none"],
+        default="snapshot",
+        help="training row weights: 1 / (1 + j) per snapshot (default) or none (HazardConfig)",
+    )
+    parser.add_argument(
+        "--partial-week",
+        choices=["counted", "censored"],
+        default="counted",
+        help="an exit in the week the censoring day cuts short: counted (default) or censored "
+        "(HazardConfig.partial_week; the unbiased rule)",
+    )
+    parser.add_argument(
         "--compare-calibration",
         action="store_true",
         help="also assess the refitted model with the other calibration (identity vs the "
@@ -168,7 +181,14 @@ def main() -> None:
     sampled = bool(args.train_customers and args.train_customers < customers)
     lgbm = LightGBMConfig(params=dict(TIMING_PARAMS), num_boost_round=600,
                           early_stopping_rounds=30, num_threads=args.threads)  # fmt: skip
-    config = TimingConfig(hazard=HazardConfig(lightgbm=lgbm, refit=args.refit))
+    config = TimingConfig(
+        hazard=HazardConfig(
+            lightgbm=lgbm,
+            refit=args.refit,
+            row_weights=args.row_weights,
+            partial_week=args.partial_week,
+        )
+    )
     windows = timing_windows(ledger, config)
     if sampled:
         ids = sorted(ledger.customers["customer_id"].astype("str"))[: args.train_customers]
@@ -206,6 +226,8 @@ def main() -> None:
         "fit_cpu_seconds_per_1m_snapshot_rows": cpu_seconds / rows * 1_000_000,
         "trees": model.booster.num_trees(),
         "refit": bool(model.metadata.get("refit", False)),
+        "row_weights": args.row_weights,
+        "partial_week": args.partial_week,
         "pairs_refit": model.metadata.get("pairs_refit"),
         "refit_calibration": model.metadata.get("refit_calibration"),
         "calibration_out_of_time": model.metadata.get("calibration_out_of_time"),
@@ -298,6 +320,8 @@ def main() -> None:
     # one file per configuration: a 5k and a 20k run (or two helpers' runs) never overwrite
     trained = f"-train{len(train_ledger.customers)}c" if sampled else ""
     refit = "-refit" if figures["refit"] else ""
+    refit += "-unweighted" if args.row_weights == "none" else ""
+    refit += "-partial-censored" if args.partial_week == "censored" else ""
     name = f"bench_timing-{customers}c{trained}{refit}-seed{SEED}-{args.threads}t"
     print(f"peak RSS {figures['peak_rss_mb']} MiB; results: {write_results(name, figures)}")
     if args.compare_calibration and figures["refit"]:  # last: the figures above are written

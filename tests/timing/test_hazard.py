@@ -37,3 +37,38 @@ def test_hazard_config_validates() -> None:
     with pytest.raises(ConfigError, match="weeks"):
         HazardConfig(weeks=5)
     assert np.isfinite(HazardConfig().weeks)
+    with pytest.raises(ConfigError, match="partial_week"):
+        HazardConfig(partial_week="dropped")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="row_weights"):
+        HazardConfig(row_weights="age")  # type: ignore[arg-type]
+
+
+def test_pairs_give_the_true_weekly_hazard_whatever_the_censoring_day() -> None:
+    """Exact check of the censoring rule: an invoice paid with a constant daily hazard ``p``
+    (payment day ``d`` with probability ``p (1 - p)^d``), one row at ``T``, censored on every day
+    from 1 to 200 days later. Every payment day is enumerated with its probability, so the pairs'
+    expected events over expected pairs, week by week, must be the true weekly hazard
+    ``1 - (1 - p)^7`` exactly with ``censor_partial_week`` (``HazardConfig.partial_week =
+    "censored"``). A payment seen in the week the censoring day cuts short is not a week
+    observed in full: counting it (the default rule, the week's unpaid invoices left out)
+    overstates the hazard of that week, i.e. the model pays too fast."""
+    p, weeks, horizon = 0.03, 26, 400
+    pay_days = np.arange(horizon)
+    prob = p * (1 - p) ** pay_days
+    paid = days(*pay_days.tolist(), None)  # and "not paid within the horizon"
+    prob = np.append(prob, (1 - p) ** horizon)
+    true = 1 - (1 - p) ** 7
+
+    def estimated(censor: bool) -> np.ndarray:
+        events, pairs = np.zeros(weeks), np.zeros(weeks)
+        for stop in range(1, 201):
+            count, week = pair_counts(
+                pd.Series([T] * len(paid)), paid, T + pd.Timedelta(days=stop), weeks, censor
+            )
+            pairs += prob @ (np.arange(weeks)[None, :] < count[:, None])
+            events += prob @ (np.arange(weeks)[None, :] == week[:, None])
+        return events[pairs > 0] / pairs[pairs > 0]
+
+    np.testing.assert_allclose(estimated(censor=True), true, rtol=1e-9)
+    counted = estimated(censor=False)  # the default rule: every week too fast
+    assert (counted > true * 1.01).all() and counted.max() > true * 1.1

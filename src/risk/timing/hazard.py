@@ -8,6 +8,10 @@ the product of the ``q`` before it; every quantity of ``risk.timing.predict`` fo
 Right-censoring: a row contributes the weeks it was observed in full, up to and including the
 week it was paid; a still-open invoice contributes every week that ended before the censoring
 day (the training window's end) and nothing after: it is never dropped, never counted as paid.
+A payment in the week the censoring day cuts short is counted by default, although that week
+is not observed in full for the open invoices: its pairs are payers only and the fitted hazard
+too fast; ``HazardConfig(partial_week="censored")`` censors it (exact,
+``tests/timing/test_hazard.py``), not the default yet (docs/benchmarks.md).
 The model is a ``RiskModel`` (level ``timing``) saved in the project's bundle format (LightGBM
 text + JSON, no pickle): its inputs are the snapshot features plus the pair features
 ``weeks_ahead`` and ``days_past_due_at_week``; positive SHAP contributions push towards "still
@@ -94,11 +98,23 @@ class HazardConfig:
             scores one window further on) or ``"identity"`` (LightGBM's own probability; on
             the 300-customer benchmark it under-predicted every days-past-due bucket, largest
             gap 0.026 against 0.018, docs/benchmarks.md).
+        row_weights: ``"snapshot"`` (each row weighs ``1 / (1 + j)``, the snapshot rows'
+            ``snapshot_weight``) or ``"none"`` (every row 1: the weighting of the scoring
+            dates, where every open invoice counts once; ``bench_timing.py --row-weights``).
+        partial_week: an exit (payment, loss) dated in the week the censoring day cuts short:
+            ``"counted"`` (the week's pair with the exit; that week's open invoices give no
+            pair) or ``"censored"`` (no pair, like the open invoices: the unbiased rule, exact
+            in ``tests/timing/test_hazard.py``; ``bench_timing.py --partial-week``). The
+            default stays ``"counted"`` until the benchmark says otherwise: at 5,000
+            customers ``"censored"`` alone moved the largest bucket gap from 0.011 to 0.017,
+            with unit row weights to 0.008 (docs/benchmarks.md).
     """
 
     weeks: int = 26
     seed: int = 42
     refit: bool = False
+    row_weights: Literal["snapshot", "none"] = "snapshot"
+    partial_week: Literal["counted", "censored"] = "counted"
     refit_calibration: Literal["identity", "out_of_time"] = "out_of_time"
     lightgbm: LightGBMConfig = field(
         default_factory=lambda: LightGBMConfig(
@@ -114,6 +130,15 @@ class HazardConfig:
                 "HazardConfig.refit_calibration must be 'identity' or 'out_of_time', got "
                 f"{self.refit_calibration!r}"
             )
+        if self.partial_week not in ("counted", "censored"):
+            raise ConfigError(
+                "HazardConfig.partial_week must be 'counted' or 'censored', got "
+                f"{self.partial_week!r}"
+            )
+        if self.row_weights not in ("snapshot", "none"):
+            raise ConfigError(
+                f"HazardConfig.row_weights must be 'snapshot' or 'none', got {self.row_weights!r}"
+            )
 
 
 def exit_counts(
@@ -122,6 +147,7 @@ def exit_counts(
     end: pd.Timestamp,
     weeks: int,
     lost_on: pd.Series | None = None,
+    censor_partial_week: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed weeks of each row, the week it left the risk set (-1 when not in them) and
     whether it left as lost (written off, proceeding: ``risk.timing.outcomes``), not paid.
@@ -132,6 +158,8 @@ def exit_counts(
         end: censoring day: facts dated on or after it are unknown.
         weeks: most weeks per row.
         lost_on: day the invoice was lost (NaT if not); before ``as_of`` it leaves in week 0.
+        censor_partial_week: an exit in the week ``end`` cuts short is censored (no pair)
+            rather than counted (``HazardConfig.partial_week``).
 
     Returns:
         (number of (row, week) pairs, index of the exit week or -1, lost), per row.
@@ -147,13 +175,23 @@ def exit_counts(
     exit_day = np.where(is_lost, lost, paid)
     exit_week = np.where(known, np.maximum((exit_day - t) // 7, 0), -1)
     full_weeks = np.maximum((stop - t) // 7, 0)
+    if censor_partial_week:
+        # only weeks observed in full: an exit in the week the censoring day cuts short is
+        # censored like the week's open invoices (counting it alone overstates that week's
+        # hazard); a loss dated before ``t`` is known at ``t`` and leaves in week 0 all the same
+        known &= (exit_week < full_weeks) | (exit_day < t)
+        exit_week = np.where(known, exit_week, -1)
     count = np.where(known, np.minimum(exit_week + 1, weeks), np.minimum(full_weeks, weeks))
     exit_week = np.where(known & (exit_week < weeks), exit_week, -1)
     return count.astype(np.int64), exit_week.astype(np.int64), is_lost & (exit_week >= 0)
 
 
 def pair_counts(
-    as_of: pd.Series, paid_on: pd.Series, end: pd.Timestamp, weeks: int
+    as_of: pd.Series,
+    paid_on: pd.Series,
+    end: pd.Timestamp,
+    weeks: int,
+    censor_partial_week: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed weeks of each row and the week it was paid in (-1 when not paid in them).
 
@@ -166,7 +204,9 @@ def pair_counts(
     Returns:
         (number of (row, week) pairs, index of the payment week or -1), per row.
     """
-    count, week, _ = exit_counts(as_of, paid_on, end, weeks)
+    count, week, _ = exit_counts(
+        as_of, paid_on, end, weeks, censor_partial_week=censor_partial_week
+    )
     return count, week
 
 
@@ -260,29 +300,37 @@ def _pair_inputs(
 
 
 def training_pairs(
-    model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+    model: RiskModel,
+    frame: pd.DataFrame,
+    end: pd.Timestamp,
+    weeks: int,
+    censor_partial_week: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Inputs, target (1 = still open at the end of the week: neither paid nor lost) and
     weights of the pairs of ``frame``'s rows censored at ``end`` (the inputs as a frame, see
     ``training_sequence`` for the fit's)."""
-    rows, week, y, weight = _training_targets(frame, end, weeks)
+    rows, week, y, weight = _training_targets(frame, end, weeks, censor_partial_week)
     return expand(model, frame, rows, week), y, weight
 
 
 def training_sequence(
-    model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+    model: RiskModel,
+    frame: pd.DataFrame,
+    end: pd.Timestamp,
+    weeks: int,
+    censor_partial_week: bool = False,
 ) -> tuple[PairInputs, np.ndarray, np.ndarray]:
     """``training_pairs`` with the inputs as a ``PairInputs`` sequence (what the fit uses)."""
-    rows, week, y, weight = _training_targets(frame, end, weeks)
+    rows, week, y, weight = _training_targets(frame, end, weeks, censor_partial_week)
     return _pair_inputs(model, frame, rows, week), y, weight
 
 
 def _training_targets(
-    frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+    frame: pd.DataFrame, end: pd.Timestamp, weeks: int, censor_partial_week: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(row, week) of every pair, its target and weight (see ``training_pairs``)."""
     count, exit_week, _ = exit_counts(
-        frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on")
+        frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on"), censor_partial_week
     )
     rows, week = _pairs(count)
     y = (week != exit_week[rows]).astype(np.int64)
@@ -387,8 +435,9 @@ def fit_hazard(
         ConfigError: no training or validation pair.
     """
     model = blank_model(train, features)
-    X, y, w = training_sequence(model, train, train_end, config.weeks)  # noqa: N806
-    Xv, yv, wv = training_sequence(model, valid, valid_end, config.weeks)  # noqa: N806
+    censor = config.partial_week == "censored"
+    X, y, w = training_sequence(model, train, train_end, config.weeks, censor)  # noqa: N806
+    Xv, yv, wv = training_sequence(model, valid, valid_end, config.weeks, censor)  # noqa: N806
     if len(X) == 0 or len(Xv) == 0 or np.unique(y).size < 2:
         raise ConfigError(
             f"the payment-timing model needs paid and unpaid weeks in both windows (got "
@@ -463,28 +512,36 @@ def _lost_booster(text: str) -> lgb.Booster:
 
 
 def exit_pairs(
-    model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+    model: RiskModel,
+    frame: pd.DataFrame,
+    end: pd.Timestamp,
+    weeks: int,
+    censor_partial_week: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Inputs, target (1 = lost, 0 = paid) and weights of the (row, exit week) pairs of the
     rows that left the risk set before ``end`` within ``weeks`` (the inputs as a frame, see
     ``exit_sequence`` for the fit's)."""
-    rows, week, y, weight = _exit_targets(frame, end, weeks)
+    rows, week, y, weight = _exit_targets(frame, end, weeks, censor_partial_week)
     return expand(model, frame, rows, week), y, weight
 
 
 def exit_sequence(
-    model: RiskModel, frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+    model: RiskModel,
+    frame: pd.DataFrame,
+    end: pd.Timestamp,
+    weeks: int,
+    censor_partial_week: bool = False,
 ) -> tuple[PairInputs, np.ndarray, np.ndarray]:
     """``exit_pairs`` with the inputs as a ``PairInputs`` sequence (what the fit uses)."""
-    rows, week, y, weight = _exit_targets(frame, end, weeks)
+    rows, week, y, weight = _exit_targets(frame, end, weeks, censor_partial_week)
     return _pair_inputs(model, frame, rows, week), y, weight
 
 
 def _exit_targets(
-    frame: pd.DataFrame, end: pd.Timestamp, weeks: int
+    frame: pd.DataFrame, end: pd.Timestamp, weeks: int, censor_partial_week: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     _, exit_week, lost = exit_counts(
-        frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on")
+        frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on"), censor_partial_week
     )
     rows = np.flatnonzero(exit_week >= 0)
     weight = frame["snapshot_weight"].to_numpy(dtype="float64")[rows]
@@ -503,7 +560,8 @@ def fit_lost_share(
     """Fit P(lost | left the risk set in week k) on the exits of the training rows (early
     stopping on the validation exits when both outcomes occur there) into ``model.metadata``;
     with fewer than ``MIN_LOST_EXITS`` lost exits, only their weighted share is kept."""
-    _, _, y, w = _exit_targets(train, train_end, config.weeks)
+    censor = config.partial_week == "censored"
+    _, _, y, w = _exit_targets(train, train_end, config.weeks, censor)
     lost = int(y.sum())
     rate = float(np.average(y, weights=w)) if len(y) and w.sum() > 0 else 0.0
     model.metadata.update({LOST_RATE: rate, "lost_exits_train": lost, "exits_train": len(y)})
@@ -511,8 +569,8 @@ def fit_lost_share(
     if lost < MIN_LOST_EXITS or lost == len(y):
         logger.info("lost outcome: %d of %d exits, constant share %.4f", lost, len(y), rate)
         return
-    X, y, w = exit_sequence(model, train, train_end, config.weeks)  # noqa: N806
-    Xv, yv, wv = exit_sequence(model, valid, valid_end, config.weeks)  # noqa: N806
+    X, y, w = exit_sequence(model, train, train_end, config.weeks, censor)  # noqa: N806
+    Xv, yv, wv = exit_sequence(model, valid, valid_end, config.weeks, censor)  # noqa: N806
     settings = LightGBMConfig(params=dict(LOST_PARAMS), num_threads=config.lightgbm.num_threads)
     params = fit_params(model, features, settings, config.seed)
     train_set = _pairs_dataset(model, X, y, w, params)
@@ -555,7 +613,8 @@ def refit_timing(
     """
     model = blank_model(rows, features)  # categories of every row the boosters see
     rounds = int(selected.metadata.get("best_iteration") or selected.booster.num_trees())
-    X, y, w = training_sequence(model, rows, end, config.weeks)  # noqa: N806
+    censor = config.partial_week == "censored"
+    X, y, w = training_sequence(model, rows, end, config.weeks, censor)  # noqa: N806
     if len(X) == 0 or np.unique(y).size < 2:
         raise ConfigError(
             f"the payment-timing refit needs paid and unpaid weeks (got {len(X)} pairs)"
@@ -597,7 +656,8 @@ def _refit_lost_share(
 ) -> None:
     """``fit_lost_share`` on ``rows`` censored at ``end`` with ``selected``'s rounds (all
     ``LOST_ROUNDS`` when its validation window had no lost exit to stop on)."""
-    _, _, y, w = _exit_targets(rows, end, config.weeks)
+    censor = config.partial_week == "censored"
+    _, _, y, w = _exit_targets(rows, end, config.weeks, censor)
     lost = int(y.sum())
     rate = float(np.average(y, weights=w)) if len(y) and w.sum() > 0 else 0.0
     model.metadata.update({LOST_RATE: rate, "lost_exits_refit": lost, "exits_refit": len(y)})
@@ -608,7 +668,7 @@ def _refit_lost_share(
         )
         return
     rounds = int(selected.metadata.get("lost_rounds", LOST_ROUNDS))
-    X, y, w = exit_sequence(model, rows, end, config.weeks)  # noqa: N806
+    X, y, w = exit_sequence(model, rows, end, config.weeks, censor)  # noqa: N806
     settings = LightGBMConfig(params=dict(LOST_PARAMS), num_threads=config.lightgbm.num_threads)
     params = fit_params(model, features, settings, config.seed)
     data = _pairs_dataset(model, X, y, w, params)

@@ -132,6 +132,8 @@ def fit_timing(
     exits = exit_dates(ledger).set_index("invoice_id")
     frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
     frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
+    if config.hazard.row_weights == "none":
+        frame["snapshot_weight"] = 1.0
     train = (frame["as_of"] < windows.train_end).to_numpy()
     rows_train, rows_valid = frame[train], frame[~train]  # one copy each, not one per fit
     if not config.hazard.refit:
