@@ -548,12 +548,13 @@ def _exit_targets(
     return rows, exit_week[rows], lost[rows].astype(np.int64), weight
 
 
-def _lost_counts(
+def _lost_share(
     model: RiskModel, rows: pd.DataFrame, end: pd.Timestamp, config: HazardConfig, window: str
-) -> tuple[int, int]:
-    """Count the lost exits of ``rows`` censored at ``end`` and record them with their weighted
-    share in ``model.metadata`` (``lost_exits_<window>``, ``exits_<window>``, ``LOST_RATE``),
-    dropping any previous share model; returns (lost exits, exits)."""
+) -> int | None:
+    """Record the lost exits of ``rows`` censored at ``end`` with their weighted share in
+    ``model.metadata`` (``lost_exits_<window>``, ``exits_<window>``, ``LOST_RATE``), dropping any
+    previous share model; returns the lost exits when a share model is worth fitting, None when
+    the constant share is kept (fewer than ``MIN_LOST_EXITS`` lost exits, or every exit lost)."""
     censor = config.partial_week == "censored"
     _, _, y, w = _exit_targets(rows, end, config.weeks, censor)
     lost = int(y.sum())
@@ -562,7 +563,12 @@ def _lost_counts(
         {LOST_RATE: rate, f"lost_exits_{window}": lost, f"exits_{window}": len(y)}
     )
     model.metadata.pop(LOST_MODEL, None)
-    return lost, len(y)
+    if lost < MIN_LOST_EXITS or lost == len(y):
+        logger.info(
+            "lost outcome (%s): %d of %d exits, constant share %.4f", window, lost, len(y), rate
+        )
+        return None
+    return lost
 
 
 def fit_lost_share(
@@ -578,14 +584,8 @@ def fit_lost_share(
     stopping on the validation exits when both outcomes occur there) into ``model.metadata``;
     with fewer than ``MIN_LOST_EXITS`` lost exits, only their weighted share is kept."""
     censor = config.partial_week == "censored"
-    lost, exits = _lost_counts(model, train, train_end, config, "train")
-    if lost < MIN_LOST_EXITS or lost == exits:
-        logger.info(
-            "lost outcome: %d of %d exits, constant share %.4f",
-            lost,
-            exits,
-            model.metadata[LOST_RATE],
-        )
+    lost = _lost_share(model, train, train_end, config, "train")
+    if lost is None:
         return
     X, y, w = exit_sequence(model, train, train_end, config.weeks, censor)  # noqa: N806
     Xv, yv, wv = exit_sequence(model, valid, valid_end, config.weeks, censor)  # noqa: N806
@@ -675,14 +675,8 @@ def _refit_lost_share(
     """``fit_lost_share`` on ``rows`` censored at ``end`` with ``selected``'s rounds (all
     ``LOST_ROUNDS`` when its validation window had no lost exit to stop on)."""
     censor = config.partial_week == "censored"
-    lost, exits = _lost_counts(model, rows, end, config, "refit")
-    if lost < MIN_LOST_EXITS or lost == exits:
-        logger.info(
-            "lost outcome refitted: %d of %d exits, constant share %.4f",
-            lost,
-            exits,
-            model.metadata[LOST_RATE],
-        )
+    lost = _lost_share(model, rows, end, config, "refit")
+    if lost is None:
         return
     rounds = int(selected.metadata.get("lost_rounds", LOST_ROUNDS))
     X, y, w = exit_sequence(model, rows, end, config.weeks, censor)  # noqa: N806
