@@ -149,7 +149,7 @@ def exit_counts(
     end: pd.Timestamp,
     weeks: int,
     lost_on: pd.Series | None = None,
-    censor_partial_week: bool = False,
+    censor_partial_week: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed weeks of each row, the week it left the risk set (-1 when not in them) and
     whether it left as lost (written off, proceeding: ``risk.timing.outcomes``), not paid.
@@ -160,8 +160,8 @@ def exit_counts(
         end: censoring day: facts dated on or after it are unknown.
         weeks: most weeks per row.
         lost_on: day the invoice was lost (NaT if not); before ``as_of`` it leaves in week 0.
-        censor_partial_week: an exit in the week ``end`` cuts short is censored (no pair)
-            rather than counted (``HazardConfig.partial_week``).
+        censor_partial_week: an exit in the week ``end`` cuts short is censored (no pair),
+            the default as in ``HazardConfig.partial_week``; False counts it (the former rule).
 
     Returns:
         (number of (row, week) pairs, index of the exit week or -1, lost), per row.
@@ -193,7 +193,7 @@ def pair_counts(
     paid_on: pd.Series,
     end: pd.Timestamp,
     weeks: int,
-    censor_partial_week: bool = False,
+    censor_partial_week: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed weeks of each row and the week it was paid in (-1 when not paid in them).
 
@@ -306,7 +306,7 @@ def training_pairs(
     frame: pd.DataFrame,
     end: pd.Timestamp,
     weeks: int,
-    censor_partial_week: bool = False,
+    censor_partial_week: bool = True,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Inputs, target (1 = still open at the end of the week: neither paid nor lost) and
     weights of the pairs of ``frame``'s rows censored at ``end`` (the inputs as a frame, see
@@ -320,7 +320,7 @@ def training_sequence(
     frame: pd.DataFrame,
     end: pd.Timestamp,
     weeks: int,
-    censor_partial_week: bool = False,
+    censor_partial_week: bool = True,
 ) -> tuple[PairInputs, np.ndarray, np.ndarray]:
     """``training_pairs`` with the inputs as a ``PairInputs`` sequence (what the fit uses)."""
     rows, week, y, weight = _training_targets(frame, end, weeks, censor_partial_week)
@@ -328,7 +328,7 @@ def training_sequence(
 
 
 def _training_targets(
-    frame: pd.DataFrame, end: pd.Timestamp, weeks: int, censor_partial_week: bool = False
+    frame: pd.DataFrame, end: pd.Timestamp, weeks: int, censor_partial_week: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(row, week) of every pair, its target and weight (see ``training_pairs``)."""
     count, exit_week, _ = exit_counts(
@@ -518,7 +518,7 @@ def exit_pairs(
     frame: pd.DataFrame,
     end: pd.Timestamp,
     weeks: int,
-    censor_partial_week: bool = False,
+    censor_partial_week: bool = True,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Inputs, target (1 = lost, 0 = paid) and weights of the (row, exit week) pairs of the
     rows that left the risk set before ``end`` within ``weeks`` (the inputs as a frame, see
@@ -532,7 +532,7 @@ def exit_sequence(
     frame: pd.DataFrame,
     end: pd.Timestamp,
     weeks: int,
-    censor_partial_week: bool = False,
+    censor_partial_week: bool = True,
 ) -> tuple[PairInputs, np.ndarray, np.ndarray]:
     """``exit_pairs`` with the inputs as a ``PairInputs`` sequence (what the fit uses)."""
     rows, week, y, weight = _exit_targets(frame, end, weeks, censor_partial_week)
@@ -540,7 +540,7 @@ def exit_sequence(
 
 
 def _exit_targets(
-    frame: pd.DataFrame, end: pd.Timestamp, weeks: int, censor_partial_week: bool = False
+    frame: pd.DataFrame, end: pd.Timestamp, weeks: int, censor_partial_week: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     _, exit_week, lost = exit_counts(
         frame["as_of"], frame["paid_on"], end, weeks, frame.get("lost_on"), censor_partial_week
