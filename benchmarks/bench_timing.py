@@ -150,15 +150,16 @@ def main() -> None:
     parser.add_argument(
         "--row-weights",
         choices=["snapshot", "none"],
-        default="snapshot",
-        help="training row weights: 1 / (1 + j) per snapshot (default) or none (HazardConfig)",
+        default="none",
+        help="training row weights: none (default: every row 1) or 1 / (1 + j) per snapshot "
+        "(the former default) (HazardConfig.row_weights)",
     )
     parser.add_argument(
         "--partial-week",
         choices=["counted", "censored"],
-        default="counted",
-        help="an exit in the week the censoring day cuts short: counted (default) or censored "
-        "(HazardConfig.partial_week; the unbiased rule)",
+        default="censored",
+        help="an exit in the week the censoring day cuts short: censored (default, the "
+        "unbiased rule) or counted (the former default) (HazardConfig.partial_week)",
     )
     parser.add_argument(
         "--compare-calibration",

@@ -10,9 +10,13 @@ from tests.timing_fast import fast_timing
 
 from risk import registry
 from risk.synth import Portfolio, SampleConfig, generate_portfolio
-from risk.timing.outcomes import exit_dates
-from risk.timing.snapshots import snapshot_frame
-from risk.timing.train import TimingResult, TimingWindows, timing_windows, train_timing
+from risk.timing.train import (
+    TimingResult,
+    TimingWindows,
+    timing_windows,
+    train_timing,
+    training_rows,
+)
 
 #: a payment-timing model trained in seconds (few snapshots, weeks and rounds)
 FAST = fast_timing(60)
@@ -46,9 +50,6 @@ def windows_rows(small_portfolio: Portfolio) -> tuple[TimingWindows, pd.DataFram
     exits (what ``fit_timing`` hands the hazard fits)."""
     ledger = small_portfolio.ledger
     windows = timing_windows(ledger, FIT40)
-    frame = snapshot_frame(ledger, windows.valid_end, FIT40.features, FIT40.snapshots)
-    exits = exit_dates(ledger).set_index("invoice_id")
-    frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
-    frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
+    frame = training_rows(ledger, FIT40, windows)
     train = (frame["as_of"] < windows.train_end).to_numpy()
     return windows, frame[train], frame[~train]

@@ -3,6 +3,8 @@ the whole (row, week) frame: the model must be the one fitted from that frame.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from tests.timing.conftest import FIT40
 from risk.model.bundle import RiskModel
 from risk.model.calibration import fit_calibrator
 from risk.model.lgbm import LightGBMConfig
+from risk.synth import Portfolio
 from risk.timing.hazard import (
     LOST_MODEL,
     LOST_PARAMS,
@@ -31,7 +34,7 @@ from risk.timing.hazard import (
     row_matrix,
     training_pairs,
 )
-from risk.timing.train import TimingWindows
+from risk.timing.train import TimingWindows, training_rows
 
 FAST = FIT40  # the fit of the ``windows_rows`` fixture
 T = pd.Timestamp("2024-01-01")
@@ -112,16 +115,20 @@ def test_the_hazard_fit_is_the_fit_from_the_pair_frame(
 
 
 def loop_pairs(
-    as_of: list[int], paid: list[int | None], lost: list[int | None], end: int, weeks: int
-) -> list[tuple[int, int, int]]:
+    as_of: list[int], paid: list[int | None], lost: list[int | None], end: int, weeks: int,
+    censor: bool = True,
+) -> list[tuple[int, int, int]]:  # fmt: skip
     """(row, week, still open at the week's end) of every observed pair, one row at a time:
     a row observes each week that ended before ``end``, up to the one it left the risk set in
     (paid or lost, whichever came first; a loss on the payment day counts as lost; a fact on or
-    after ``end`` is unknown), at most ``weeks``."""
+    after ``end`` is unknown), at most ``weeks``. With ``censor`` (the default rule) an exit
+    in the week ``end`` cuts short is not known either, unless it predates the row's date."""
     out = []
     for r, t in enumerate(as_of):
         known = [d for d in (paid[r], lost[r]) if d is not None and d < end]
         exit_week = max((min(known) - t) // 7, 0) if known else None
+        if censor and known and min(known) >= t and t + 7 * (exit_week + 1) > end:
+            exit_week = None  # the week of the exit is not observed in full: censored
         for k in range(weeks):
             if exit_week is None and t + 7 * (k + 1) > end:
                 break
@@ -138,14 +145,15 @@ def days(values: list[int | None]) -> pd.Series:
 maybe_day = st.one_of(st.none(), st.integers(-20, 300))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     rows=st.lists(st.tuples(st.integers(0, 200), maybe_day, maybe_day), max_size=12),
     end=st.integers(0, 320),
     weeks=st.integers(14, 30),
+    censor=st.booleans(),
 )
 def test_pair_expansion_matches_a_row_by_row_loop(
-    rows: list[tuple[int, int | None, int | None]], end: int, weeks: int
+    rows: list[tuple[int, int | None, int | None]], end: int, weeks: int, censor: bool
 ) -> None:
     as_of = [t for t, _, _ in rows]
     paid = [p for _, p, _ in rows]
@@ -153,9 +161,9 @@ def test_pair_expansion_matches_a_row_by_row_loop(
     frame = pd.DataFrame(
         {"as_of": days(as_of), "paid_on": days(paid), "lost_on": days(lost)}
     ).assign(snapshot_weight=[1.0 / (1 + r) for r in range(len(rows))])
-    row, week, y, weight = _training_targets(frame, T + pd.Timedelta(days=end), weeks)
+    row, week, y, weight = _training_targets(frame, T + pd.Timedelta(days=end), weeks, censor)
     got = list(zip(row.tolist(), week.tolist(), y.tolist(), strict=True))
-    assert got == loop_pairs(as_of, paid, lost, end, weeks)
+    assert got == loop_pairs(as_of, paid, lost, end, weeks, censor)
     assert weight.tolist() == [1.0 / (1 + r) for r in row.tolist()]
 
 
@@ -201,3 +209,20 @@ def test_pair_inputs_are_what_lightgbm_makes_of_the_pair_frame(
     np.testing.assert_array_equal(inputs[int(start)], matrix[0])
     raw = old.booster.predict(pairs, raw_score=True)
     np.testing.assert_array_equal(old.booster.predict(matrix, raw_score=True), raw)
+
+
+def test_training_rows_weigh_one_each_by_default_or_one_over_their_rank(
+    small_portfolio: Portfolio,
+    windows_rows: tuple[TimingWindows, pd.DataFrame, pd.DataFrame],
+) -> None:
+    """Unit row weights by default (every open invoice counts once, as at a scoring date);
+    ``row_weights="snapshot"`` keeps the snapshot rows' ``1 / (1 + j)``."""
+    windows, train, valid = windows_rows
+    assert FIT40.hazard.row_weights == "none"  # the fixture's settings are the defaults
+    assert (train["snapshot_weight"] == 1.0).all() and (valid["snapshot_weight"] == 1.0).all()
+    weighted = replace(FIT40, hazard=replace(FIT40.hazard, row_weights="snapshot"))
+    rows = training_rows(small_portfolio.ledger, weighted, windows)
+    assert len(rows) == len(train) + len(valid)
+    j = rows.groupby("invoice_id").cumcount()  # rows of an invoice in snapshot order
+    assert rows["as_of"].groupby(rows["invoice_id"]).is_monotonic_increasing.all()
+    np.testing.assert_allclose(rows["snapshot_weight"], 1.0 / (1 + j), rtol=1e-12)

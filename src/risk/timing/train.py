@@ -117,6 +117,18 @@ def timing_windows(ledger: Ledger, config: TimingConfig) -> TimingWindows:
     return TimingWindows(pd.Timestamp(start), train_end, valid_end, dates, cutoff)
 
 
+def training_rows(ledger: Ledger, config: TimingConfig, windows: TimingWindows) -> pd.DataFrame:
+    """The snapshot rows before ``valid_end`` with their exit dates (``paid_on``, ``lost_on``)
+    and the weights of ``config.hazard.row_weights`` (``"none"``, the default: every row 1)."""
+    frame = snapshot_frame(ledger, windows.valid_end, config.features, config.snapshots)
+    exits = exit_dates(ledger).set_index("invoice_id")
+    frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
+    frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
+    if config.hazard.row_weights == "none":
+        frame["snapshot_weight"] = 1.0
+    return frame
+
+
 def fit_timing(
     ledger: Ledger,
     config: TimingConfig,
@@ -128,12 +140,7 @@ def fit_timing(
     ``config.hazard.refit``, off by default) refitted on both with those rounds, their outcomes
     censored at ``valid_end``; the assessment dates (from ``valid_end`` on) stay out of it."""
     progress("snapshot rows")
-    frame = snapshot_frame(ledger, windows.valid_end, config.features, config.snapshots)
-    exits = exit_dates(ledger).set_index("invoice_id")
-    frame["paid_on"] = frame["invoice_id"].map(exits["paid_on"])
-    frame["lost_on"] = frame["invoice_id"].map(exits["lost_on"])
-    if config.hazard.row_weights == "none":
-        frame["snapshot_weight"] = 1.0
+    frame = training_rows(ledger, config, windows)
     train = (frame["as_of"] < windows.train_end).to_numpy()
     rows_train, rows_valid = frame[train], frame[~train]  # one copy each, not one per fit
     if not config.hazard.refit:
@@ -157,6 +164,8 @@ def fit_timing(
             "late_after_days": config.features.late_after_days,
             "horizon_days": config.features.horizon_days,
             "snapshot_every_days": config.snapshots.every_days,
+            "partial_week": config.hazard.partial_week,
+            "row_weights": config.hazard.row_weights,
             "rows_train": int(train.sum()),
             "rows_valid": int((~train).sum()),
             "windows": windows.as_dict(),
@@ -245,6 +254,8 @@ def train_timing(
                     "test_window": windows.as_dict()["eval_dates"],
                     "weeks": config.hazard.weeks,
                     "snapshot_every_days": config.snapshots.every_days,
+                    "partial_week": config.hazard.partial_week,
+                    "row_weights": config.hazard.row_weights,
                     "seed": config.hazard.seed,
                 }
             )
