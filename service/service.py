@@ -28,7 +28,7 @@ from risk.scoring import Scorer, UnknownEntityError
 from risk.serving import app, http_server, schemas, worklists
 from risk.serving.audit import AuditLog, AuditRecord, AuditUnavailableError
 from risk.serving.cache import ScoreCache, fill_invoices, update_cache
-from risk.serving.guard import CANCELLED, KEY_NAME, RiskGuard
+from risk.serving.guard import CANCELLED, KEY_NAME, RiskGuard, send_error
 from risk.serving.logs import configure_logging
 from risk.serving.redact import redact
 from risk.serving.settings import ServiceSettings
@@ -540,6 +540,107 @@ async def _readiness(scope: dict[str, Any]) -> str | None:
     return await anyio.to_thread.run_sync(service.readiness) or None
 
 
+async def _score_customer_by_id(scope: dict[str, Any], body: bytes, send: Any) -> bool:
+    """``POST /score_customer`` by id at the cached date, answered without the framework's
+    per-call machinery (argument binding, thread pool, response objects): a lookup of the
+    cached answer, its audit row committed by the audit writer (awaited, no thread of this
+    call's own), then the same JSON, status and headers as the ``score_customer`` method.
+
+    Returns False, having sent nothing, for every other call (inline ledger, another date, an
+    id not cached, a body the request schema refuses, a service without model or ledger):
+    the framework's route then answers it as before, with its errors. Called by ``RiskGuard``
+    after the key, method, media type and size checks, with the cancellation flag set.
+    """
+    service = _service()
+    if service is None or service.scorer is None:
+        return False
+    try:
+        parsed = RiskService.apis["score_customer"].input_spec.model_validate_json(body or b"{}")
+    except Exception:  # the framework's route answers the same 400, with its body
+        return False
+    request = getattr(parsed, "root", parsed)
+    if not isinstance(request, schemas.CustomerScoreRequest) or request.ledger is not None:
+        return False
+    snapshot, cache = service.ledgers.view
+    if snapshot is None or not isinstance(cache, ScoreCache) or request.customer_id is None:
+        return False
+    if request.as_of is not None and pd.Timestamp(request.as_of) != cache.as_of:
+        return False
+    started = time.perf_counter()
+    request_id = uuid.uuid4().hex
+    scorer = service.scorer
+    out = cache.answer(request.customer_id, request_id, scorer.versions, snapshot.version)
+    if out is None:
+        return False
+    state = scope.get("state", {})
+    flag = state.get(CANCELLED)
+    if isinstance(flag, threading.Event) and flag.is_set():
+        logger.info("%s cancelled by the client: stopped, not audited", request_id)
+        return True
+    record = service._record(
+        request_id,
+        "score_customer",
+        request,
+        scorer,
+        snapshot.version,
+        customer_ids=[request.customer_id],
+        probability=[out.probability],
+        grade=[out.grade],
+    )
+    key_name = str(state.get(KEY_NAME, "unknown"))
+    latency = (time.perf_counter() - started) * 1000
+    try:
+        await service.audit.write_async(
+            AuditRecord(**{**record.__dict__, "key_name": key_name, "latency_ms": latency})
+        )
+    except AuditUnavailableError as exc:
+        message = redact(f"{exc}; scores are not served unaudited, retry later")
+        logger.info("answered %d: %s", 503, message)
+        await send_error(send, 503, message, _framework_headers())
+        return True
+    logger.info(
+        "%s %s key=%s input=%s ledger=%s %.1f ms",
+        record.endpoint,
+        request_id,
+        key_name,
+        record.input_sha256[:12],
+        snapshot.version,
+        latency,
+    )
+    payload = out.model_dump_json().encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *_framework_headers(),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+    return True
+
+
+def _framework_headers() -> list[tuple[bytes, bytes]]:
+    """The headers BentoML adds to its routes' answers (server name, its request id)."""
+    headers = [(b"server", f"BentoML Service/{RiskService.name}".encode())]
+    try:
+        from bentoml._internal.configuration.containers import BentoMLContainer
+        from bentoml._internal.context import trace_context
+
+        if trace_context.request_id is not None:
+            span_format = BentoMLContainer.logging_formatting.get()["span_id"]
+            headers.append(
+                (b"x-bentoml-request-id", format(trace_context.request_id, span_format).encode())
+            )
+    except Exception:  # a framework internal moved: the answer goes without it
+        pass
+    return headers
+
+
 async def _ledger_status(scope: dict[str, Any]) -> dict[str, Any] | None:
     service = _service()
     if service is None:
@@ -552,5 +653,6 @@ RiskService.add_asgi_middleware(
     protected=SCORING_ROUTES,
     readiness=_readiness,
     get_routes={STATUS_ROUTE: _ledger_status},
+    fast_routes={"/score_customer": _score_customer_by_id},
 )
 http_server.install(known_paths=(*SCORING_ROUTES, STATUS_ROUTE))

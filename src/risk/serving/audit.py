@@ -5,6 +5,8 @@ Rows hold ids, hashes, model versions and results, never names or other personal
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -106,14 +108,36 @@ class AuditUnavailableError(RiskError):
 
 
 class _Pending:
-    """One row waiting for a group commit; ``error`` is set when its transaction failed."""
+    """One row waiting for a group commit; ``error`` is set when its transaction failed.
 
-    __slots__ = ("done", "error", "row")
+    A thread waits on ``done``; a coroutine on ``future`` (resolved in its event loop)."""
 
-    def __init__(self, row: dict[str, Any]) -> None:
+    __slots__ = ("done", "error", "future", "loop", "row")
+
+    def __init__(
+        self,
+        row: dict[str, Any],
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[None] | None = None,
+    ) -> None:
         self.row = row
         self.done = threading.Event()
         self.error: Exception | None = None
+        self.loop = loop
+        self.future = future
+
+    def finish(self, error: Exception | None) -> None:
+        self.error = error
+        self.done.set()
+        if self.loop is not None and self.future is not None:
+            # a closed loop (RuntimeError): nobody waits any more
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(_resolve, self.future)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class AuditLog:
@@ -122,12 +146,20 @@ class AuditLog:
     An unreachable database never raises at start: ``error`` says why, ``check()`` retries (at
     most every ``retry_s`` seconds) and ``write`` raises ``AuditUnavailableError`` until it works.
 
-    Concurrent writes are committed together (group commit): the first writer inserts every row
-    queued meanwhile in one transaction, the others wait for it; each ``write`` still returns only
-    once its own row is committed, or raises when that transaction failed.
+    Rows are committed by one writer thread, in batches (group commit): every row queued while
+    a transaction runs goes into the next one. ``write`` (a thread) and ``write_async`` (a
+    coroutine, no thread of its own) still return only once their own row is committed, and
+    raise ``AuditUnavailableError`` when that transaction failed: no answer is sent unaudited.
+    At most ``max_queued`` rows wait; past that a write is refused (503) without waiting.
     """
 
-    def __init__(self, url: str, retry_s: float = 2.0, connect_timeout_s: int = 3) -> None:
+    def __init__(
+        self,
+        url: str,
+        retry_s: float = 2.0,
+        connect_timeout_s: int = 3,
+        max_queued: int = 4096,
+    ) -> None:
         parsed = make_url(url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -149,9 +181,11 @@ class AuditLog:
         self.retry_s = retry_s
         self._checked = 0.0
         self._lock = threading.Lock()
+        self.max_queued = max_queued
         self._queue: list[_Pending] = []
-        self._queue_lock = threading.Lock()
-        self._committing = False
+        self._wake = threading.Condition(threading.Lock())
+        self._writer: threading.Thread | None = None
+        self._closing = False
         self._create()
         if not self.error:
             logger.info("audit log at %s", self.where)
@@ -185,19 +219,45 @@ class AuditLog:
             return self.error
 
     def write(self, record: AuditRecord) -> None:
-        """Insert one row (committed with the rows other threads are writing at the same time).
+        """Insert one row (committed with the rows other calls are writing at the same time).
 
         Raises:
-            AuditUnavailableError: the database refused or cannot be reached (redacted reason).
+            AuditUnavailableError: the database refused or cannot be reached (redacted reason),
+                or too many rows are waiting.
         """
         pending = _Pending(record.row())
-        with self._queue_lock:
-            self._queue.append(pending)
-            leader = not self._committing
-            self._committing = True
-        if leader:
-            self._commit_queued()
+        self._submit(pending)
         pending.done.wait()
+        self._settle(pending)
+
+    async def write_async(self, record: AuditRecord) -> None:
+        """``write`` for a coroutine: waits for the commit without blocking its event loop.
+
+        Raises:
+            AuditUnavailableError: as ``write``.
+        """
+        loop = asyncio.get_running_loop()
+        pending = _Pending(record.row(), loop, loop.create_future())
+        self._submit(pending)
+        await pending.future  # type: ignore[misc]
+        self._settle(pending)
+
+    def _submit(self, pending: _Pending) -> None:
+        with self._wake:
+            if len(self._queue) >= self.max_queued:
+                raise AuditUnavailableError(
+                    f"audit log {self.where} behind: {len(self._queue)} rows waiting"
+                )
+            self._queue.append(pending)
+            if self._writer is None or not self._writer.is_alive():
+                self._closing = False
+                self._writer = threading.Thread(
+                    target=self._run, name="risk-audit-writer", daemon=True
+                )
+                self._writer.start()
+            self._wake.notify()
+
+    def _settle(self, pending: _Pending) -> None:
         if pending.error is not None and not isinstance(pending.error, SQLAlchemyError):
             raise pending.error
         if pending.error is not None:
@@ -209,23 +269,26 @@ class AuditLog:
             with self._lock:
                 self.error = ""
 
-    def _commit_queued(self) -> None:
-        """Commit queued rows, one transaction per round, until the queue is empty."""
+    def _run(self) -> None:
+        """The writer thread: commit queued rows, one transaction per round."""
         while True:
-            with self._queue_lock:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
                 batch, self._queue = self._queue, []
-                if not batch:
-                    self._committing = False
+                if not batch:  # closing, nothing left
                     return
-            error: Exception | None = None
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(insert(score_audit), [p.row for p in batch])
-            except Exception as exc:  # every waiter must wake up, whatever went wrong
-                error = exc
-            for pending in batch:
-                pending.error = error
-                pending.done.set()
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        error: Exception | None = None
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(score_audit), [p.row for p in batch])
+        except Exception as exc:  # every waiter must wake up, whatever went wrong
+            error = exc
+        for pending in batch:
+            pending.finish(error)
 
     def read(self, limit: int = 100) -> list[dict[str, Any]]:
         """Latest rows first, JSON columns decoded (for tests and inspection)."""
@@ -238,4 +301,11 @@ class AuditLog:
         return rows
 
     def close(self) -> None:
+        """Commit the rows still queued, stop the writer thread, release the connections."""
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+            writer = self._writer
+        if writer is not None:
+            writer.join(timeout=10)
         self.engine.dispose()

@@ -34,6 +34,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 GetRoute = Callable[[Scope], Awaitable[dict[str, Any] | None]]
+#: answers an authorised, size-checked JSON POST from its body without the framework; returns
+#: False (having sent nothing) to let the framework's route answer it instead
+FastRoute = Callable[[Scope, bytes, Send], Awaitable[bool]]
 
 KEY_NAME = "key_name"
 CANCELLED = "cancelled"
@@ -79,6 +82,11 @@ class RiskGuard:
             ``/readyz`` then answers 503 with that message.
         get_routes: GET routes answered here with a key (path -> async callable returning the
             JSON payload, None when the service is not started).
+        fast_routes: protected POST routes first offered to a plain ASGI handler (path ->
+            ``FastRoute``) once the key, method, media type and body size are checked and the
+            body read; the handler answers the calls it can (a score by id from the cache) and
+            leaves the others to the framework's route, which gets the same body. The
+            cancellation flag is set for it as for the framework's route.
     """
 
     def __init__(
@@ -87,11 +95,13 @@ class RiskGuard:
         protected: Iterable[str],
         readiness: Callable[[Scope], Awaitable[str | None]] | None = None,
         get_routes: Mapping[str, GetRoute] | None = None,
+        fast_routes: Mapping[str, FastRoute] | None = None,
     ) -> None:
         self.app = app
         self.protected = frozenset(protected)
         self.readiness = readiness
         self.get_routes = dict(get_routes or {})
+        self.fast_routes = dict(fast_routes or {})
         self.settings = ServiceSettings.from_env()
         self.failures = FailureLimiter(self.settings.auth_failures)
         self.hash_threads = anyio.CapacityLimiter(HASH_THREADS)
@@ -251,7 +261,14 @@ class RiskGuard:
             while (await receive())["type"] != "http.disconnect":
                 pass
 
-        inner = asyncio.ensure_future(self.app(scope, replay, guarded_send))
+        fast = self.fast_routes.get(scope["path"])
+
+        async def serve() -> None:
+            if fast is not None and await fast(scope, body, guarded_send):
+                return
+            await self.app(scope, replay, guarded_send)
+
+        inner = asyncio.ensure_future(serve())
         watcher = asyncio.ensure_future(watch())
         await asyncio.wait({inner, watcher}, return_when=asyncio.FIRST_COMPLETED)
         if inner.done():
