@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from risk.errors import ConfigError
 
@@ -190,15 +191,19 @@ class WoEScorecard:
         self.bins_ = [self._bins_of(X[name], target) for name in X.columns]
         woe, self.dropped_ = self._woe_matrix(X), {}
         kept = list(range(len(self.bins_)))
-        while True:  # leave out the largest wrong-sign coefficient, refit (module docstring)
-            logit = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
-            logit.fit(woe[:, kept], target.astype(int))
-            coef = logit.coef_[0].astype(float)
-            worst = int(np.argmax(coef))
-            if coef[worst] <= 0 or len(kept) == 1:
-                break
-            self.dropped_[self.bins_[kept[worst]].name] = float(coef[worst])
-            del kept[worst]
+        logit = LogisticRegression(
+            C=self.C, max_iter=2000, random_state=self.random_state, warm_start=True
+        )
+        with threadpool_limits(1):  # BLAS threads only spin on a matrix this narrow
+            while True:  # leave out the largest wrong-sign coefficient, refit (module docstring)
+                logit.fit(woe[:, kept], target.astype(int))
+                coef = logit.coef_[0].astype(float)
+                worst = int(np.argmax(coef))
+                if coef[worst] <= 0 or len(kept) == 1:
+                    break
+                self.dropped_[self.bins_[kept[worst]].name] = float(coef[worst])
+                del kept[worst]
+                logit.coef_ = np.delete(logit.coef_, worst, axis=1)  # the next fit starts here
         self.bins_ = [self.bins_[i] for i in kept]
         self.coef_ = coef
         self.intercept_ = float(logit.intercept_[0])
