@@ -309,7 +309,9 @@ def scorecard_lines(fitted: FittedModels) -> list[str]:
     card = fitted.scorecard
     if card is None:
         return []
-    return points_section(card.points_table(), card.pdo, card.base_points, card.base_odds)
+    return points_section(
+        card.points_table(), card.pdo, card.base_points, card.base_odds, card.dropped_
+    )
 
 
 #: Rows of the training window profiled for monitoring (every k-th row beyond it).

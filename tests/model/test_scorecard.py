@@ -63,8 +63,9 @@ def test_numeric_woe_is_monotone_and_json_round_trips(seed: int) -> None:
     again = WoEScorecard.from_dict(json.loads(json.dumps(card.to_dict())))
     np.testing.assert_allclose(again.predict_proba(frame), card.predict_proba(frame))
     np.testing.assert_allclose(again.score(frame), card.score(frame))
-    table = card.points_table()
-    assert set(table["feature"]) == {"x", "kind"} and "missing" in set(table["bin"])
+    table = card.points_table()  # the noise category may be left out for a wrong sign
+    assert set(table["feature"]) | set(card.dropped_) == {"x", "kind"}
+    assert "x" in set(table["feature"]) and "missing" in set(table["bin"])
 
 
 def test_one_class_is_refused() -> None:
@@ -117,3 +118,36 @@ def test_the_scorecard_is_registered_as_a_challenger(
     bundle.write_text(bundle.read_text().replace('"level"', '"level" ', 1))
     with pytest.raises(registry.ModelIntegrityError, match="changed"):
         registry.load_scorecard(store, "invoice", version=version)
+
+
+def test_a_wrong_sign_feature_is_left_out_and_every_points_rise_with_woe() -> None:
+    """Late log-odds u + 0.3 v seen through x1 = u + v and x2 = v: alone, x2 raises the risk
+    (its WoE falls with it), but given x1 its effect is u + 0.3 v = x1 - 0.7 x2, reversed. The
+    unconstrained regression gives WoE(x2) a positive coefficient (its points would fall as its
+    bins get safer): it is left out, and every kept feature's points rise with its WoE."""
+    rng = np.random.default_rng(3)
+    u, v, w = rng.normal(size=(3, 6000))
+    y = (rng.random(6000) < 1 / (1 + np.exp(-(u + 0.3 * v)))).astype(int)
+    frame = pd.DataFrame({"x1": u + v, "x2": v, "noise_free": u + 0.2 * w})
+    woe_only = WoEScorecard(random_state=1).fit(frame[["x2"]], y)
+    assert np.all(np.diff(woe_only.bins_[0].woe[:-1]) < 0)  # alone: higher x2, riskier
+    card = WoEScorecard(random_state=1).fit(frame, y)
+    assert list(card.dropped_) == ["x2"] and card.dropped_["x2"] > 0
+    assert [b.name for b in card.bins_] == ["x1", "noise_free"]
+    assert np.all(card.coef_ < 0)
+    for bins in card.bins_:
+        order = np.argsort(bins.woe)
+        assert np.all(np.diff(np.asarray(bins.points)[order]) >= 0), bins.name
+    again = WoEScorecard.from_dict(json.loads(json.dumps(card.to_dict())))
+    assert again.dropped_ == card.dropped_
+    np.testing.assert_allclose(again.predict_proba(frame), card.predict_proba(frame))
+
+
+def test_the_points_section_lists_the_features_left_out() -> None:
+    from risk.evaluate.report import points_section
+
+    points = pd.DataFrame(
+        {"feature": ["x1"], "bin": ["(-inf, inf]"], "woe": [0.1], "points": [3.0]}
+    )
+    lines = "\n".join(points_section(points, 20, 600, 50, {"x2": 0.4123}))
+    assert "`x2` (+0.412)" in lines and "| x1 | (-inf, inf] | 0.100 | 3.0 |" in lines

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from risk.grades import GradeScale
 from risk.monitor import (
     PSI_ALERT,
+    SEASONAL,
     alerts,
     backtest_by_month_and_grade,
     feature_psi,
@@ -107,3 +108,30 @@ def test_stored_profile_of_categories_gives_the_psi_of_the_raw_values(expected, 
     assert psi_against_profile(variable_profile(e), a) == pytest.approx(
         population_stability_index(e, a), rel=1e-9, abs=1e-12
     )
+
+
+def test_calendar_inputs_are_seasonal_never_alerted() -> None:
+    """A 90-day window holds three issue months of the twelve of a training year: its PSI is
+    large by construction (each of the 3 months 1/3 instead of 1/12, the 9 others at the floor)
+    and is reported as seasonal, not alerted; the same shift of another input is an alert."""
+    year = pd.Series(pd.Categorical([m for m in range(1, 13) for _ in range(10)]))
+    quarter = pd.Series(pd.Categorical([m for m in (10, 11, 12) for _ in range(10)]))
+    by_hand = 3 * (1 / 3 - 1 / 12) * np.log((1 / 3) / (1 / 12)) + 9 * (1e-4 - 1 / 12) * np.log(
+        1e-4 / (1 / 12)
+    )
+    table = feature_psi(
+        pd.DataFrame({"issue_month": year, "naf_section": year}),
+        pd.DataFrame({"issue_month": quarter, "naf_section": quarter}),
+        ["issue_month", "naf_section"],
+    )
+    assert table["psi"].tolist() == pytest.approx([by_hand, by_hand])
+    assert "issue_month" in SEASONAL and "due_month" in SEASONAL
+    status = dict(zip(table["variable"], table["status"], strict=True))
+    assert status == {"issue_month": "seasonal", "naf_section": "alert"}
+    found = alerts(table, backtest_by_month_and_grade(pd.Series([], dtype=str), [], []))
+    assert [a.what for a in found] == ["psi:naf_section"]
+
+
+def test_backtest_without_rows_keeps_its_columns() -> None:
+    table = backtest_by_month_and_grade(pd.Series([], dtype=str), np.array([]), np.array([]))
+    assert table.empty and "underestimated" in table.columns

@@ -290,17 +290,38 @@ def write_report(
 
 
 def points_section(
-    points: pd.DataFrame, pdo: float, base_points: float, base_odds: float
+    points: pd.DataFrame,
+    pdo: float,
+    base_points: float,
+    base_odds: float,
+    dropped: dict[str, float] | None = None,
 ) -> list[str]:
-    """The scorecard's points table (one row per feature bin) as report lines."""
-    shown = points.assign(woe=points["woe"].round(3), points=points["points"].round(1))
+    """The scorecard's points table (one row per feature bin) as report lines, with the
+    features left out for a wrong-sign coefficient (name: the coefficient they had)."""
+    shown = points.assign(
+        woe=points["woe"].map(lambda v: f"{v:.3f}"),
+        points=points["points"].map(lambda v: f"{v:.1f}"),
+    )
+    left_out = (
+        [
+            "Left out for a wrong-sign coefficient (their points would fall as their bins get "
+            "safer; the coefficient they had, refitted one at a time): "
+            + ", ".join(f"`{name}` ({coef:+.3f})" for name, coef in dropped.items())
+            + ".",
+            "",
+        ]
+        if dropped
+        else []
+    )
     return [
         "## Scorecard points",
         "",
         f"Weight-of-evidence scorecard with monotonic binning: {base_points:g} points at odds "
         f"{base_odds:g}:1 of paying on time, {pdo:g} points to double the odds (PDO); a row's "
-        "score is the sum of its bins' points (higher is safer). Also in `scorecard.json`.",
+        "score is the sum of its bins' points (higher is safer); every feature's points rise "
+        "with its weight of evidence. Also in `scorecard.json`.",
         "",
+        *left_out,
         *markdown_table(shown),
         "",
     ]

@@ -14,6 +14,15 @@ each count), a logistic regression is fitted on the WoE values, and the points o
 so the score (sum of the points) rises by ``PDO`` when the odds of paying on time double, and
 equals ``base_points`` at odds of ``base_odds`` to 1. Everything learned is JSON (no pickle).
 
+A WoE coefficient must be negative (more evidence of paying on time, a lower late probability,
+more points). Given collinear features (mean, recency-weighted and exponentially weighted
+lateness read the same habit), the regression gives some of them a positive coefficient: their
+points then *fall* as their bins get safer (more points for a customer paying later), which no
+credit validator signs. As in credit practice (sign check in the stepwise selection), the
+feature with the largest wrong-sign coefficient is left out and the regression refitted until
+every coefficient has the right sign; the features left out (``dropped_``, with the coefficient
+they had) are listed in the report and ``scorecard.json``.
+
 Why not optbinning's ``Scorecard``: it installs, but pulls OR-Tools, CVXPY and four solvers and
 downgrades protobuf (7 to 6) under MLflow and BentoML, for a baseline this module gives in 250
 lines.
@@ -28,6 +37,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from risk.errors import ConfigError
 
@@ -167,7 +177,8 @@ class WoEScorecard:
         return np.column_stack([np.asarray(b.woe)[b.bin_index(X[b.name])] for b in self.bins_])
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> WoEScorecard:  # noqa: N803
-        """Bin, compute WoE, fit the logistic regression and the points.
+        """Bin, compute WoE, fit the logistic regression (wrong-sign features left out) and
+        the points.
 
         Raises:
             ConfigError: one class only, or no feature.
@@ -178,9 +189,23 @@ class WoEScorecard:
         if not 0 < self.min_bin_share < 0.5 or self.max_bins < 1:
             raise ConfigError("WoEScorecard: max_bins >= 1 and 0 < min_bin_share < 0.5")
         self.bins_ = [self._bins_of(X[name], target) for name in X.columns]
-        logit = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
-        logit.fit(self._woe_matrix(X), target.astype(int))
-        self.coef_ = logit.coef_[0].astype(float)
+        woe, self.dropped_ = self._woe_matrix(X), {}
+        kept = list(range(len(self.bins_)))
+        logit = LogisticRegression(
+            C=self.C, max_iter=2000, random_state=self.random_state, warm_start=True
+        )
+        with threadpool_limits(1):  # BLAS threads only spin on a matrix this narrow
+            while True:  # leave out the largest wrong-sign coefficient, refit (module docstring)
+                logit.fit(woe[:, kept], target.astype(int))
+                coef = logit.coef_[0].astype(float)
+                worst = int(np.argmax(coef))
+                if coef[worst] <= 0 or len(kept) == 1:
+                    break
+                self.dropped_[self.bins_[kept[worst]].name] = float(coef[worst])
+                del kept[worst]
+                logit.coef_ = np.delete(logit.coef_, worst, axis=1)  # the next fit starts here
+        self.bins_ = [self.bins_[i] for i in kept]
+        self.coef_ = coef
         self.intercept_ = float(logit.intercept_[0])
         factor = self.pdo / np.log(2.0)
         offset = self.base_points - factor * np.log(self.base_odds)
@@ -226,6 +251,7 @@ class WoEScorecard:
                 "C": self.C,
             },
             "bins": [b.to_dict() for b in self.bins_],
+            "dropped": self.dropped_,
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_,
         }
@@ -237,4 +263,5 @@ class WoEScorecard:
         card.bins_ = [FeatureBins.from_dict(b) for b in data["bins"]]
         card.coef_ = np.asarray(data["coef"], dtype=float)
         card.intercept_ = float(data["intercept"])
+        card.dropped_ = dict(data.get("dropped", {}))  # absent in cards written before
         return card

@@ -3,6 +3,7 @@
 from risk.monitor.drift import (
     PSI_ALERT,
     PSI_WARN,
+    SEASONAL,
     DriftAlert,
     alerts,
     backtest_by_month_and_grade,
@@ -14,6 +15,7 @@ from risk.monitor.drift import (
 __all__ = [
     "PSI_ALERT",
     "PSI_WARN",
+    "SEASONAL",
     "DriftAlert",
     "alerts",
     "backtest_by_month_and_grade",

@@ -6,7 +6,8 @@ the population stability index without rebuilding the training frame: the score 
 customer scored, and the inputs of a deterministic sample of them (``SAMPLE_CUSTOMERS``)
 rebuilt as of the run's date, and the grade migration of the customers since the previous
 published run. Thresholds are those of ``risk.monitor.drift`` (``PSI_WARN`` 0.10,
-``PSI_ALERT`` 0.25); ``risk monitor`` adds the back-test.
+``PSI_ALERT`` 0.25; the calendar inputs are ``seasonal``, never alerted); ``risk monitor`` adds
+the back-test.
 
 When the batch is given a tracking URI, :func:`log_monitoring_run` logs the same figures (PSI of
 the score and of every profiled input, the migration shares, the alerts) as an MLflow run of the
@@ -117,7 +118,7 @@ def monitoring_section(
     alerts = [
         f"{r.variable}: population stability index {r.psi:.3f} > {PSI_ALERT}"
         for r in table.itertuples()
-        if r.psi > PSI_ALERT
+        if r.status == "alert"
     ]
     if score_psi > PSI_ALERT:
         alerts.insert(0, f"score: population stability index {score_psi:.3f} > {PSI_ALERT}")

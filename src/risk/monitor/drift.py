@@ -8,7 +8,10 @@
 
   with ``e_i`` and ``a_i`` the shares of rows in bin ``i`` (each share floored at 1e-4 so an empty
   bin stays finite). Usual reading in credit scoring: below ``PSI_WARN`` (0.10) stable, up to
-  ``PSI_ALERT`` (0.25) a shift to watch, above it a shift that calls for a review.
+  ``PSI_ALERT`` (0.25) a shift to watch, above it a shift that calls for a review. The calendar
+  inputs (``SEASONAL``: month of issue, month due) are reported with the status ``seasonal`` and
+  never alerted: a recent window holds a few calendar months of the twelve the training window
+  holds, so their PSI is large by construction (about 6 for a 90-day window), not drift.
 * **Grade migration**: share of customers moving from each grade of the previous run to each
   grade of this one.
 * **Back-test**: realised against predicted late rate by month and grade, with the Jeffreys
@@ -34,6 +37,11 @@ PSI_WARN = 0.10
 PSI_ALERT = 0.25
 FLOOR = 1e-4
 MISSING = "missing"
+#: Calendar inputs whose PSI against a whole training year is large by construction.
+SEASONAL = frozenset({"issue_month", "due_month"})
+BACKTEST_COLUMNS = [
+    "month", "grade", "n", "late", "predicted", "realised", "jeffreys_p_value", "underestimated",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,17 +87,28 @@ def population_stability_index(
     return float(np.sum((a - e) * np.log(a / e)))
 
 
+def psi_status(name: str, value: float) -> str:
+    """``seasonal`` for a calendar input, else ``alert`` past ``PSI_ALERT``, ``watch`` past
+    ``PSI_WARN``, ``stable``.
+
+    >>> psi_status("issue_month", 6.0), psi_status("dso_days_3m", 0.3)
+    ('seasonal', 'alert')
+    """
+    if name in SEASONAL:
+        return "seasonal"
+    return "alert" if value > PSI_ALERT else "watch" if value > PSI_WARN else "stable"
+
+
 def feature_psi(
     expected: pd.DataFrame, actual: pd.DataFrame, names: list[str], n_bins: int = 10
 ) -> pd.DataFrame:
     """PSI of each column in ``names`` present in both frames, largest first, with its status
-    (``stable``, ``watch`` past ``PSI_WARN``, ``alert`` past ``PSI_ALERT``)."""
+    (:func:`psi_status`)."""
     rows = []
     for name in names:
         if name in expected and name in actual:
             value = population_stability_index(expected[name], actual[name], n_bins)
-            status = "alert" if value > PSI_ALERT else "watch" if value > PSI_WARN else "stable"
-            rows.append({"variable": name, "psi": value, "status": status})
+            rows.append({"variable": name, "psi": value, "status": psi_status(name, value)})
     frame = pd.DataFrame(rows, columns=["variable", "psi", "status"])
     return frame.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -119,7 +138,7 @@ def backtest_by_month_and_grade(
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Realised against predicted late rate per (month, grade), with the Jeffreys p-value and
-    ``underestimated`` (p-value below ``alpha``)."""
+    ``underestimated`` (p-value below ``alpha``); no row (the same columns) without data."""
     scale = scale or GradeScale()
     frame = pd.DataFrame(
         {"month": month.to_numpy(), "grade": scale.grade(np.asarray(p)), "y": y, "p": p}
@@ -135,17 +154,18 @@ def backtest_by_month_and_grade(
                 "underestimated": p_value < alpha,
             }
         )  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
 
 
 def alerts(psi: pd.DataFrame, backtest: pd.DataFrame) -> list[DriftAlert]:
-    """Alerts: every variable with PSI past ``PSI_ALERT``, every underestimated back-test cell."""
+    """Alerts: every variable whose status is ``alert`` (PSI past ``PSI_ALERT``, calendar inputs
+    excepted), every underestimated back-test cell."""
     out = [
         DriftAlert(
             f"psi:{r.variable}", float(r.psi), PSI_ALERT,
             f"{r.variable}: population stability index {r.psi:.3f} > {PSI_ALERT}",
         )
-        for r in psi.itertuples() if r.psi > PSI_ALERT
+        for r in psi.itertuples() if r.status == "alert"
     ]  # fmt: skip
     for r in backtest.itertuples():
         if r.underestimated:
@@ -222,8 +242,7 @@ def profile_psi(
     for name, reference in features.items():
         if name in inputs:
             value = psi_against_profile(reference, inputs[name])
-            status = "alert" if value > PSI_ALERT else "watch" if value > PSI_WARN else "stable"
-            rows.append({"variable": name, "psi": value, "status": status})
+            rows.append({"variable": name, "psi": value, "status": psi_status(name, value)})
     table = pd.DataFrame(rows, columns=["variable", "psi", "status"])
     table = table.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
     return psi_against_profile(profile["score"], scores), table  # type: ignore[arg-type]

@@ -5,10 +5,12 @@ For one level's registered model (default: the champion) and a ledger:
 * PSI of every model input and of the calibrated score: the training window (rows before the
   model's validation end) against the population at ``as_of`` (customers as of that date; for
   the invoice model, invoices issued in the 90 days before it);
-* back-test: realised against predicted late rate by month and grade on the matured rows after
-  the model's validation end (never seen in training), with the Jeffreys test;
+* back-test: realised against predicted late rate by month and grade on the rows after the
+  model's validation end (never seen in training) whose label had matured by ``as_of`` (what was
+  known at that date: a run at a past date reads no later outcome), with the Jeffreys test;
 * grade migration against the previous run's grades (``grades.csv`` in the output folder);
-* alerts past ``PSI_ALERT`` and underestimated back-test cells; report, plot and an MLflow run.
+* alerts past ``PSI_ALERT`` (calendar inputs excepted: ``risk.monitor.drift.SEASONAL``) and
+  underestimated back-test cells; report, plots (PSI, back-test) and an MLflow run.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from risk.monitor.drift import (
     grade_migration,
     population_stability_index,
 )
+from risk.monitor.plots import plot_backtest, plot_psi
 
 logger = logging.getLogger(__name__)
 
@@ -74,15 +77,22 @@ def _grades(frame: pd.DataFrame, p: np.ndarray, scale: GradeScale) -> pd.Series:
 
 
 def _report(result: dict, out: Path, title: str) -> Path:
+    backtest = result["backtest"]
     lines = [f"# {title}", ""]
     lines += [
         "## Population stability", "",
         f"PSI of the score: {result['score_psi']:.4f}. Thresholds: stable below {PSI_WARN}, "
-        f"watch up to {PSI_ALERT}, alert above.", "",
+        f"watch up to {PSI_ALERT}, alert above; the calendar inputs (month of issue, month due) "
+        "are `seasonal`: a recent window holds a few of the twelve months, their PSI is large by "
+        "construction and never alerted.", "",
         *markdown_table(result["psi"].round(4)), "",
         "![PSI](psi.png)", "",
         "## Back-test by month and grade (rows after the validation window)", "",
-        *markdown_table(result["backtest"].round(4)), "",
+        f"Rows whose label had matured by {result['known_by']}; a cell is underestimated when "
+        "the Jeffreys p-value of its realised late rate against the mean predicted is below 0.05.",
+        "",
+        *(markdown_table(backtest.round(4)) if len(backtest) else ["no matured row yet"]), "",
+        "![Back-test](backtest.png)", "",
         "## Grade migration since the last run", "",
     ]  # fmt: skip
     migration = result["migration"]
@@ -96,23 +106,6 @@ def _report(result: dict, out: Path, title: str) -> Path:
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def _plot_psi(psi: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    top = psi.head(20).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(top) + 1.5))
-    ax.barh(top["variable"], top["psi"], color="tab:blue")
-    for x, style in ((PSI_WARN, ":"), (PSI_ALERT, "--")):
-        ax.axvline(x, color="tab:red", linestyle=style)
-    ax.set_xlabel("population stability index")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def monitor(
@@ -140,11 +133,12 @@ def monitor(
     psi = feature_psi(ref_inputs, cur_inputs, model.features)
     p_ref, p_cur = model.predict_proba(reference), model.predict_proba(current)
     score_psi = population_stability_index(p_ref, p_cur)
-    after = ((data.as_of >= valid_end) & (data.matured_on <= data.cutoff)).to_numpy()
+    known_by = min(pd.Timestamp(as_of), data.cutoff)
+    after = ((data.as_of >= valid_end) & (data.matured_on <= known_by)).to_numpy()
     backtest = backtest_by_month_and_grade(
         data.as_of[after].dt.strftime("%Y-%m"),
         data.y[after],
-        model.predict_proba(data.frame[after]),
+        model.predict_proba(data.frame[after]) if after.any() else np.empty(0),
     )
     out.mkdir(parents=True, exist_ok=True)
     scale = GradeScale()
@@ -163,13 +157,15 @@ def monitor(
                 "psi:score", score_psi, PSI_ALERT, f"score PSI {score_psi:.3f} > {PSI_ALERT}"
             ),
         )
-    _plot_psi(psi, out / "psi.png")
+    plot_psi(psi, out / "psi.png")
+    plot_backtest(backtest, out / "backtest.png")
     measured = {
         "psi": psi,
         "score_psi": score_psi,
         "backtest": backtest,
         "migration": migration,
         "alerts": found,
+        "known_by": known_by.date(),
     }
     title = f"Monitoring of {registry.MODEL_NAMES[level]} v{model.metadata.get('model_version', '?')} as of {pd.Timestamp(as_of).date()}"
     report = _report(measured, out, title)
