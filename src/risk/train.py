@@ -121,9 +121,16 @@ class TrainingResult:
 
     def summary(self) -> list[str]:
         return [
-            *summary_lines(self.evaluations, self.oracle_auc, self.fair_oracle_auc),
+            *summary_lines(
+                self.evaluations, self.oracle_auc, self.fair_oracle_auc, rows_name(self.level)
+            ),
             *self.notes,
         ]
+
+
+def rows_name(level: str) -> str:
+    """What one row of a level's frame is, in the report's words."""
+    return "invoices" if level == "invoice" else "customer snapshots"
 
 
 def git_commit() -> str:
@@ -489,8 +496,9 @@ def evaluate_registered(
         plots=plots,
         oracle_auc=oracle,
         fair_oracle_auc=fair,
+        rows_name=rows_name(level),
     )
-    return path, summary_lines([evaluation], oracle, fair)
+    return path, summary_lines([evaluation], oracle, fair, rows_name(level))
 
 
 def train(
@@ -590,6 +598,7 @@ def _train_on(
                 oracle_auc=oracle,
                 fair_oracle_auc=fair,
                 sections=[*volume_lines(evaluations), *scorecard_lines(fitted)],
+                rows_name=rows_name(config.level),
             )
             fitted.model.metadata.update(
                 {

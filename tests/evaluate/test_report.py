@@ -126,6 +126,19 @@ def test_summary_lines(evaluations: list[Evaluation]) -> None:
     assert len(summary_lines(evaluations)) == 2
 
 
+def test_customer_rows_are_named_snapshots_not_invoices(
+    evaluations: list[Evaluation], tmp_path: Path
+) -> None:
+    """A customer model's rows are customer snapshots: its capture never speaks of invoices."""
+    text = write_report(
+        evaluations, tmp_path, title="t", context={}, rows_name="customer snapshots"
+    ).read_text()
+    assert "late customer snapshots captured" in text and "late invoices" not in text
+    lines = summary_lines(evaluations, rows_name="customer snapshots")
+    assert all("of late customer snapshots" in line for line in lines)
+    assert "of late invoices" in summary_lines(evaluations)[0]
+
+
 def test_plots_write_png_files(sample: tuple, tmp_path: Path) -> None:
     y, p, _, _ = sample
     models = {"model": p, "baseline": 0.5 * p}

@@ -69,6 +69,8 @@ def test_customer_level_trains(portfolio, store, tmp_path: Path) -> None:
     assert by_name["LightGBM (calibrated)"] > by_name["volume-only baseline"]
     report = (tmp_path / "c" / "report.md").read_text()
     assert "Baseline to beat: volume only" in report
+    assert "late customer snapshots captured" in report and "late invoices" not in report
+    assert all("of late customer snapshots" in line for line in result.summary()[:1])
     run = store.client().get_run(result.run_id)
     gain = run.data.metrics["auc_gain_over_volume_baseline"]
     assert gain == pytest.approx(by_name["LightGBM (calibrated)"] - by_name["volume-only baseline"])

@@ -144,21 +144,21 @@ def _metrics_section(
     return [*lines, *markdown_table(frame.rename_axis("metric").reset_index()), ""]
 
 
-def _capture_section(evaluations: list[Evaluation]) -> list[str]:
+def _capture_section(evaluations: list[Evaluation], rows_name: str = "invoices") -> list[str]:
     share = evaluations[0].capture["share"]
     rows = [
         {
             "model": e.name,
             "rows worked": int(e.capture["n_top"]),
-            "late invoices captured": percent(e.capture["late_captured"]),
+            f"late {rows_name} captured": percent(e.capture["late_captured"]),
             "late amounts captured": percent(e.capture["amount_captured"]),
             "lift": e.capture["lift"],
         }
         for e in evaluations
     ]
     intro = (
-        f"Share of the late invoices, and of their amounts, found in the riskiest {percent(share)} "
-        "of the rows (highest predicted probability first)."
+        f"Share of the late {rows_name}, and of their amounts, found in the riskiest "
+        f"{percent(share)} of the rows (highest predicted probability first)."
     )
     table = markdown_table(pd.DataFrame(rows))
     return [f"## Capture of the riskiest {percent(share)}", "", intro, "", *table, ""]
@@ -244,6 +244,7 @@ def write_report(
     oracle_auc: float | None = None,
     fair_oracle_auc: float | None = None,
     sections: list[str] | None = None,
+    rows_name: str = "invoices",
 ) -> Path:
     """Write ``report.md`` comparing the evaluations side by side.
 
@@ -260,6 +261,7 @@ def write_report(
         oracle_auc: AUC of the true probabilities, when known (synthetic data).
         fair_oracle_auc: AUC of the true probabilities from what is knowable at issue.
         sections: extra Markdown lines placed before the plots (e.g. the scorecard's points).
+        rows_name: what a row is, in the capture's words ("invoices", "customer snapshots").
 
     Returns:
         The path of ``report.md``.
@@ -277,7 +279,7 @@ def write_report(
     context_frame = pd.DataFrame({"item": list(context), "value": list(context.values())})
     lines = [f"# {title}", "", "## Context", "", *markdown_table(context_frame), ""]
     lines += _metrics_section(evaluations, oracle_auc, fair_oracle_auc)
-    lines += _capture_section(evaluations)
+    lines += _capture_section(evaluations, rows_name)
     lines += _calibration_section(evaluations)
     lines += _grade_section(evaluations)
     lines += _slice_section(evaluations)
@@ -331,12 +333,15 @@ def summary_lines(
     evaluations: list[Evaluation],
     oracle_auc: float | None = None,
     fair_oracle_auc: float | None = None,
+    rows_name: str = "invoices",
 ) -> list[str]:
     """One line per evaluation for the terminal, plus the oracle AUC when given.
 
     Args:
         evaluations: the evaluations.
         oracle_auc: AUC of the true probabilities, when known.
+        fair_oracle_auc: AUC of the true probabilities from what is knowable at issue.
+        rows_name: what a row is ("invoices", "customer snapshots").
 
     Returns:
         Lines such as ``"LightGBM: AUC 0.7812 (gap to oracle 0.0123) | Gini 0.5624 | ..."``.
@@ -357,7 +362,7 @@ def summary_lines(
         lines.append(
             f"{e.name}: AUC {m['auc']:.4f}{gap} | Gini {m['gini']:.4f} | KS {m['ks']:.4f} | "
             f"Brier {m['brier']:.4f} | ECE {m['ece']:.4f} | top {percent(c['share'])} captures "
-            f"{percent(c['late_captured'])} of late invoices, "
+            f"{percent(c['late_captured'])} of late {rows_name}, "
             f"{percent(c['amount_captured'])} of late amounts | "
             f"underestimated grades: {', '.join(flagged) or 'none'}"
         )
