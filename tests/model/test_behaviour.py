@@ -67,11 +67,16 @@ def test_every_directed_feature_is_monotone_in_the_model(
 
 
 def test_active_proceeding_never_lowers_the_score(fitted, invoice_data, windows_and_masks) -> None:
+    """A published proceeding that is still open never scores safer than the same proceeding
+    closed (``in_collective_proceeding`` is constrained, L622-7). Whether a past proceeding
+    raises the risk is left to the evidence (``had_collective_proceeding`` is free since the
+    5,000-customer check); the decisions apply the law to an open one whatever the score."""
     _, masks = windows_and_masks
     rows = _rows(invoice_data, masks)
-    base = fitted.model.predict_proba(rows)
-    in_proceeding = rows.assign(in_collective_proceeding=1.0, had_collective_proceeding=1.0)
-    assert (fitted.model.predict_proba(in_proceeding) >= base - 1e-12).all()
+    closed = rows.assign(in_collective_proceeding=0.0, had_collective_proceeding=1.0)
+    active = rows.assign(in_collective_proceeding=1.0, had_collective_proceeding=1.0)
+    base = fitted.model.predict_proba(closed)
+    assert (fitted.model.predict_proba(active) >= base - 1e-12).all()
 
 
 def test_identity_of_the_customer_never_changes_the_score(
