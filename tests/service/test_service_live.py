@@ -168,3 +168,22 @@ def test_client_errors_log_one_line_and_project_info_reaches_the_log(
     assert "Exception on /score_customer [POST]: 400 ValidationError" in log
     assert "INFO risk.serving.cache: scores cached for ledger" in log
     assert "INFO service.service: models loaded" in log
+
+
+def test_scores_by_id_are_counted_in_the_metrics(live_server: LiveServer, trained: Trained) -> None:
+    """Answered by the guard's own route (``_score_customer_by_id``), still inside the
+    framework's metrics middleware: counted under the path with their status."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    body = {"customer_id": trained.customer_id}
+    for _ in range(3):
+        answer = httpx.post(f"{live_server.url}/score_customer", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+    metrics = httpx.get(f"{live_server.url}/metrics").text
+    counted = [
+        line
+        for line in metrics.splitlines()
+        if line.split("{")[0].endswith("request_total")
+        and 'endpoint="/score_customer"' in line
+        and 'http_response_code="200"' in line
+    ]
+    assert counted and float(counted[0].rsplit(" ", 1)[1]) >= 3

@@ -118,6 +118,83 @@ def test_audit_write_into_a_dropped_table_raises_for_the_writer(tmp_path: Path) 
     log.close()
 
 
+def test_async_audit_writes_are_each_committed_once_then_failures_raise(tmp_path: Path) -> None:
+    """``write_async`` (the score-by-id route's): each coroutine returns once its row is
+    committed; a failed transaction raises for each of its writers and marks the log unusable
+    (``check``, hence /readyz), and the next committed row clears it."""
+    import asyncio
+    import dataclasses
+
+    from risk.serving.audit import AuditUnavailableError, score_audit
+
+    log = AuditLog(f"sqlite:///{tmp_path}/audit.db")
+    ids = [f"a{i:03d}" for i in range(40)]
+
+    async def write_all(names: list[str]) -> list[object]:
+        return await asyncio.gather(
+            *(log.write_async(dataclasses.replace(_record(), request_id=i)) for i in names),
+            return_exceptions=True,
+        )
+
+    assert asyncio.run(write_all(ids)) == [None] * 40
+    assert sorted(row["request_id"] for row in log.read(limit=1000)) == ids
+    # the driver-level insert stores what SQLAlchemy's own statement stores
+    from sqlalchemy import insert, text
+
+    with log.engine.begin() as connection:
+        connection.execute(insert(score_audit).values(**_record().row()))
+        stored = connection.execute(
+            text("SELECT * FROM score_audit ORDER BY id DESC LIMIT 2")
+        ).fetchall()
+    (by_sqlalchemy, by_driver) = [dict(r._mapping) for r in stored]
+    for name in ("id", "request_id", "created_at"):
+        by_sqlalchemy.pop(name), by_driver.pop(name)
+    assert by_sqlalchemy == by_driver
+    assert isinstance(log.read(limit=2)[1]["created_at"], type(_record().created_at))
+    assert len(stored[0].created_at) == len(stored[1].created_at)
+    with log.engine.begin() as connection:
+        connection.execute(text("DELETE FROM score_audit WHERE request_id = 'r1'"))
+    score_audit.drop(log.engine)
+    failed = asyncio.run(write_all(["b1", "b2", "b3"]))
+    assert all(isinstance(e, AuditUnavailableError) for e in failed)
+    assert "unavailable" in log.error and "unavailable" in log.check()
+    score_audit.create(log.engine)
+    assert asyncio.run(write_all(["c1"])) == [None]
+    assert log.error == "" and [r["request_id"] for r in log.read()] == ["c1"]
+    log.close()
+
+
+def test_audit_queue_bound_refuses_without_marking_the_database(tmp_path: Path) -> None:
+    from risk.serving.audit import AuditUnavailableError
+
+    log = AuditLog(f"sqlite:///{tmp_path}/audit.db", max_queued=0)
+    with pytest.raises(AuditUnavailableError, match="rows waiting"):
+        log.write(_record())
+    assert log.check() == ""
+    log.close()
+
+
+def test_rows_queued_at_close_are_committed(tmp_path: Path) -> None:
+    import dataclasses
+    import threading
+
+    log = AuditLog(f"sqlite:///{tmp_path}/audit.db")
+    writers = [
+        threading.Thread(
+            target=log.write, args=(dataclasses.replace(_record(), request_id=f"z{i}"),)
+        )
+        for i in range(8)
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    log.close()
+    again = AuditLog(f"sqlite:///{tmp_path}/audit.db")
+    assert len(again.read()) == 8
+    again.close()
+
+
 @pytest.mark.postgres
 def test_audit_log_on_postgresql(fresh_postgres_database: str) -> None:
     log = AuditLog(fresh_postgres_database)

@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from risk.errors import RiskError
 from risk.serving.redact import redact
@@ -121,14 +121,15 @@ class _Pending:
         future: asyncio.Future[None] | None = None,
     ) -> None:
         self.row = row
-        self.done = threading.Event()
+        self.done = threading.Event() if future is None else None
         self.error: Exception | None = None
         self.loop = loop
         self.future = future
 
     def finish(self, error: Exception | None) -> None:
         self.error = error
-        self.done.set()
+        if self.done is not None:
+            self.done.set()
         if self.loop is not None and self.future is not None:
             # a closed loop (RuntimeError): nobody waits any more
             with contextlib.suppress(RuntimeError):
@@ -138,6 +139,12 @@ class _Pending:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _resolve_all(futures: list[asyncio.Future[None] | None]) -> None:
+    for future in futures:
+        if future is not None:
+            _resolve(future)
 
 
 class AuditLog:
@@ -186,6 +193,7 @@ class AuditLog:
         self._wake = threading.Condition(threading.Lock())
         self._writer: threading.Thread | None = None
         self._closing = False
+        self._statement: tuple[str, Any, dict[str, Any]] | None = None
         self._create()
         if not self.error:
             logger.info("audit log at %s", self.where)
@@ -227,7 +235,7 @@ class AuditLog:
         """
         pending = _Pending(record.row())
         self._submit(pending)
-        pending.done.wait()
+        pending.done.wait()  # type: ignore[union-attr]
         self._settle(pending)
 
     async def write_async(self, record: AuditRecord) -> None:
@@ -284,11 +292,49 @@ class AuditLog:
         error: Exception | None = None
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(score_audit), [p.row for p in batch])
+                self._insert(connection, [p.row for p in batch])
         except Exception as exc:  # every waiter must wake up, whatever went wrong
             error = exc
+        waiting: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         for pending in batch:
-            pending.finish(error)
+            if pending.loop is None:
+                pending.finish(error)
+            else:
+                pending.error = error
+                waiting.setdefault(pending.loop, []).append(pending)
+        for loop, pendings in waiting.items():  # one wake-up per event loop, not per row
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_resolve_all, [p.future for p in pendings])
+
+    def _insert(self, connection: Any, rows: list[dict[str, Any]]) -> None:
+        """``INSERT`` of the rows, compiled once for the database's dialect and run with the
+        driver's ``executemany`` (the values converted by the columns' own bind processors,
+        as SQLAlchemy's statement would)."""
+        if self._statement is None:
+            dialect = self.engine.dialect
+            columns = [c for c in score_audit.columns if c.name != "id"]
+            compiled = insert(score_audit).compile(
+                dialect=dialect, column_keys=[c.name for c in columns]
+            )
+            processors = {
+                c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+            }
+            self._statement = (str(compiled), compiled.positiontup, processors)
+        sql, order, processors = self._statement
+        converted = [
+            {k: (f(v) if (f := processors.get(k)) is not None else v) for k, v in row.items()}
+            for row in rows
+        ]
+        params: list[Any] = (
+            [tuple(row[name] for name in order) for row in converted] if order else converted
+        )
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(sql, params)
+        except self.engine.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would wrap it
+            raise DBAPIError(sql, None, exc) from exc
+        finally:
+            cursor.close()
 
     def read(self, limit: int = 100) -> list[dict[str, Any]]:
         """Latest rows first, JSON columns decoded (for tests and inspection)."""
