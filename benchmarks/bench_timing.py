@@ -43,7 +43,7 @@ from risk.model.split import derive_windows, split_masks
 from risk.synth import SampleConfig, generate_portfolio
 from risk.synth.open_truth import with_customer_latent
 from risk.timing.assess import ISSUE_COLUMN, assess
-from risk.timing.evaluate import BUCKETS
+from risk.timing.evaluate import BUCKETS, capture_top_amount
 from risk.timing.hazard import IDENTITY, TIMING_PARAMS, HazardConfig
 from risk.timing.train import TimingConfig, fit_timing, timing_windows
 
@@ -296,6 +296,17 @@ def main() -> None:
     print(
         f"  without a model, open amount x (days past due + 1): {naive:.1%} (x{naive / base:.2f})"
     )
+    # like for like, for scale (not the headline): both models ranked by their probability
+    # alone, the greedy order when the budget is counted in open amount
+    amount = found.scored["open_amount"].to_numpy(dtype="float64")
+    very_late = found.scored["very_late"].to_numpy(dtype="float64")
+    alone = {
+        name: capture_top_amount(found.scored[column].to_numpy(dtype="float64"), amount, very_late)
+        for name, column in (("timing", "p_late_60"), ("issue", ISSUE_COLUMN))
+    }
+    figures["capture_p_alone_timing"], figures["capture_p_alone_issue"] = alone.values()
+    print(f"  both ranked by the probability alone: P(> 60 days late) {alone['timing']:.1%} vs "
+          f"issue-date {alone['issue']:.1%} (x{alone['timing'] / alone['issue']:.2f})")  # fmt: skip
     if "truth_capture_very_late_top10" in m:
         truth_capture = m["truth_capture_very_late_top10"]
         figures["capture_ratio_truth"] = truth_capture / base
