@@ -152,6 +152,8 @@ class EventIndex:
         cumsum = self._cumsum(name)
         if np.issubdtype(self.values[name].dtype, np.integer):
             return (cumsum[hi] - cumsum[lo]).astype(np.float64)
+        if lo is start:  # the owner's whole history: the prefix at ``start`` is 0.0, and
+            return self.prefix(name, hi, start)  # x - 0.0 has the bits of x (-0.0 and NaN too)
         return self.prefix(name, hi, start) - self.prefix(name, lo, start)
 
     def _sparse_table(self, name: str, longest: int) -> list[np.ndarray]:
