@@ -11,6 +11,7 @@ import pandas as pd
 from risk.explain import Reason, reasons_text, top_reasons
 from risk.features import FeatureConfig
 from risk.ledger import Ledger
+from risk.lookup import positions_in
 from risk.model.bundle import RiskModel
 from risk.timing.hazard import PAIR_FEATURES, expand, outcomes
 from risk.timing.outcomes import frozen_at_snapshot, with_known_losses
@@ -179,7 +180,7 @@ def invoice_and_book_scores(
     opened = None
     if book:
         opened = _open_scores(model, ledger, as_of, frame, q, lost)
-        rows = pd.Index(opened.scores["invoice_id"]).get_indexer(pd.Index(ids).astype("str"))
+        rows = positions_in(ids, opened.scores["invoice_id"])  # Arrow's hash table
         if (rows < 0).any():
             raise ValueError(f"invoice(s) not open at {as_of.date()}: {list(ids[rows < 0][:10])}")
         frame = frame.take(rows).reset_index(drop=True)
