@@ -30,7 +30,7 @@ from risk.ledger import Ledger, subset_ledger
 from risk.lookup import fast_isin
 from risk.model.bundle import RiskModel
 from risk.portfolio import open_amounts
-from risk.timing.score import invoice_scores
+from risk.timing.score import OpenInvoiceScores, invoice_and_book_scores
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +307,25 @@ class Scorer:
         Raises:
             UnknownEntityError: an id is not in the ledger's invoices.
         """
+        return self._score_invoices(ledger, as_of, invoice_ids, explain, book=False)[0]
+
+    def score_invoices_and_book(
+        self, ledger: Ledger, as_of: pd.Timestamp, explain: bool = True
+    ) -> tuple[pd.DataFrame, OpenInvoiceScores | None]:
+        """``score_invoices`` of every open invoice and, with a payment-timing model, every
+        invoice open at ``as_of`` scored in the same pass (``risk.timing.score``'s
+        ``OpenInvoiceScores``, the cash-in forecast's input): the batch scores a chunk once.
+        None without a payment-timing model."""
+        return self._score_invoices(ledger, as_of, None, explain, book=True)
+
+    def _score_invoices(
+        self,
+        ledger: Ledger,
+        as_of: pd.Timestamp,
+        invoice_ids: list[str] | None,
+        explain: bool,
+        book: bool,
+    ) -> tuple[pd.DataFrame, OpenInvoiceScores | None]:
         as_of = pd.Timestamp(as_of)
         if invoice_ids is not None:
             # the asked ids matched column-wise: a Python set of every invoice id of a large
@@ -331,9 +350,10 @@ class Scorer:
             items = items[items["invoice_id"].isin(invoice_ids)]
         items = items.reset_index(drop=True)
         if self.timing_model is not None:  # the payment-timing model (risk.timing)
-            return self._stamp(
-                invoice_scores(self.timing_model, ledger, items, as_of, explain, self.top_reasons)
+            scores, opened = invoice_and_book_scores(
+                self.timing_model, ledger, items, as_of, explain, self.top_reasons, book
             )
+            return self._stamp(scores), opened
         queries = pd.DataFrame({"invoice_id": items["invoice_id"], "as_of": as_of})
         frame = invoice_features_as_of(
             ledger, queries, self._feature_config(self.invoice_model)
@@ -355,7 +375,7 @@ class Scorer:
             expected_paid_on=pd.NaT,
             median_paid_on=pd.NaT,
         )
-        return self._stamp(out)
+        return self._stamp(out), None
 
     def _stamp(self, frame: pd.DataFrame) -> pd.DataFrame:
         versions = ", ".join(f"{name} v{version}" for name, version in self.versions.items())

@@ -5,11 +5,12 @@
 A completed chunk is a folder ``chunk-NNNNN`` written under a temporary name and renamed into
 place, so a killed run leaves either a whole chunk or none.
 
-With a payment-timing model, each chunk also computes its part of the cash-in forecast
-(``risk.timing.forecast.book_parts`` on the chunk's sub-ledger: expected cash per week and the
-band's variance parts, which add over disjoint customers), stored beside its scores as
-``forecast_parts.npz``; the run sums the chunks' parts instead of scoring the whole ledger's
-open invoices again in one piece.
+With a payment-timing model, each chunk also computes its part of the cash-in forecast (the
+parts ``risk.timing.forecast.book_parts`` gives on the chunk's sub-ledger: expected cash per
+week and the band's variance parts, which add over disjoint customers), stored beside its
+scores as ``forecast_parts.npz``; the run sums the chunks' parts instead of scoring the whole
+ledger's open invoices again in one piece. The parts are made from the weekly probabilities of
+the chunk's one invoice scoring (``Scorer.score_invoices_and_book``), not from a second one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from risk.batch.partition import Chunk
 from risk.batch.state import write_json
 from risk.ledger import Ledger
 from risk.scoring import Scorer
-from risk.timing.forecast import PART_FIELDS, BandParts, book_parts
+from risk.timing.forecast import PART_FIELDS, BandParts, forecast_parts
 
 #: weeks of the batch's cash-in forecast (``forecast.csv``)
 FORECAST_WEEKS = 13
@@ -68,11 +69,11 @@ def score_chunk(scorer: Scorer, ledger: Ledger, as_of: pd.Timestamp, explain: bo
     start = time.perf_counter()
     customers = publishable(scorer.score_customers(ledger, as_of, explain=explain))
     middle = time.perf_counter()
-    invoices = publishable(scorer.score_invoices(ledger, as_of, explain=explain))
+    # the open invoices scored once: their scores and the book the forecast parts come from
+    scored, book = scorer.score_invoices_and_book(ledger, as_of, explain=explain)
+    invoices = publishable(scored)
     end = time.perf_counter()
-    forecast = None
-    if scorer.timing_model is not None:
-        forecast = book_parts(scorer.timing_model, ledger, as_of, FORECAST_WEEKS)
+    forecast = None if book is None else forecast_parts(book, FORECAST_WEEKS)
     return ChunkScores(
         customers,
         invoices,

@@ -275,7 +275,7 @@ def compute(timeline: LedgerTimeline, queries: Queries) -> dict[str, np.ndarray]
         f"days_late_trend_{r}_vs_{w}": _trend(timeline, lo, mid, hi, start),
         f"days_to_pay_mean_{w}": mean("days_to_pay"),
         f"share_paid_before_due_{w}": mean("before_due"),
-        "days_since_last_late_payment": _days_since_last_late(timeline, queries),
+        "days_since_last_late_payment": _days_since_last_late(timeline, queries, hi),
         **_exponentially_weighted(timeline, queries, start, hi),
         **_due_cohorts(timeline, queries),
     }
@@ -316,10 +316,10 @@ def _trend(
     return recent - older
 
 
-def _days_since_last_late(timeline: LedgerTimeline, queries: Queries) -> np.ndarray:
-    """Days from the last settlement with days_late > 0 to the as-of day (NaN when none)."""
+def _days_since_last_late(timeline: LedgerTimeline, queries: Queries, hi: np.ndarray) -> np.ndarray:
+    """Days from the last settlement with days_late > 0 to the as-of day (NaN when none);
+    ``hi``: the settlements known at each query (searched once by ``compute``)."""
     idx = timeline.settlements
-    hi = idx.before(queries.codes, queries.days)
     return queries.days - idx.last_flagged_day("late_0", hi, queries.codes)
 
 

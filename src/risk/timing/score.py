@@ -11,6 +11,7 @@ import pandas as pd
 from risk.explain import Reason, reasons_text, top_reasons
 from risk.features import FeatureConfig
 from risk.ledger import Ledger
+from risk.lookup import positions_in
 from risk.model.bundle import RiskModel
 from risk.timing.hazard import PAIR_FEATURES, expand, outcomes
 from risk.timing.outcomes import frozen_at_snapshot, with_known_losses
@@ -78,6 +79,18 @@ def score_open_invoices(
         queries = queries[queries["invoice_id"].isin(invoice_ids)].reset_index(drop=True)
     frame = snapshot_features(ledger, queries, feature_config(model)).reset_index(drop=True)
     q, lost = known_outcomes(model, frame)
+    return _open_scores(model, ledger, as_of, frame, q, lost)
+
+
+def _open_scores(
+    model: RiskModel,
+    ledger: Ledger,
+    as_of: pd.Timestamp,
+    frame: pd.DataFrame,
+    q: np.ndarray,
+    lost: np.ndarray | None,
+) -> OpenInvoiceScores:
+    """The ``OpenInvoiceScores`` of snapshot rows at ``as_of`` already scored (``q, lost``)."""
     due = ledger.invoices.set_index("invoice_id")["due_on"]
     open_amount = (frame["invoice_amount"] * frame["open_share"]).to_numpy(dtype="float64")
     dpd = frame["days_past_due"].to_numpy(dtype="float64")
@@ -131,18 +144,56 @@ def invoice_scores(
 ) -> pd.DataFrame:
     """``items`` (open invoices with ``invoice_id, open_amount``) with the timing columns and
     reasons: the body of ``Scorer.score_invoices``."""
+    return invoice_and_book_scores(model, ledger, items, as_of, explain, top, book=False)[0]
+
+
+def invoice_and_book_scores(
+    model: RiskModel,
+    ledger: Ledger,
+    items: pd.DataFrame,
+    as_of: pd.Timestamp,
+    explain: bool,
+    top: int = 3,
+    book: bool = True,
+) -> tuple[pd.DataFrame, OpenInvoiceScores | None]:
+    """``invoice_scores`` and, with ``book``, every invoice open at ``as_of`` in ``ledger`` as
+    ``score_open_invoices`` scores it (the cash-in forecast's input), from one scoring.
+
+    With ``book`` the snapshot features and the weekly continuation are computed once for the
+    invoices open at ``as_of`` (issued on or before it: a superset of ``items``, which are open
+    invoices issued before it) and the items' rows are taken from them: a row's features and
+    outcomes depend on that row alone, so both results are those of two separate scorings
+    (tested). The batch's chunks score their open invoices once instead of twice.
+
+    Raises:
+        ValueError: with ``book``, an item is not open at ``as_of``.
+    """
     as_of = pd.Timestamp(as_of)
-    queries = pd.DataFrame({"invoice_id": items["invoice_id"].to_numpy(), "as_of": as_of})
+    ids = items["invoice_id"].to_numpy()
+    queries = (
+        open_invoice_queries(ledger, as_of)
+        if book
+        else pd.DataFrame({"invoice_id": ids, "as_of": as_of})
+    )
     frame = snapshot_features(ledger, queries, feature_config(model)).reset_index(drop=True)
     q, lost = known_outcomes(model, frame)
+    opened = None
+    if book:
+        opened = _open_scores(model, ledger, as_of, frame, q, lost)
+        rows = positions_in(ids, opened.scores["invoice_id"])  # Arrow's hash table
+        if (rows < 0).any():
+            raise ValueError(f"invoice(s) not open at {as_of.date()}: {list(ids[rows < 0][:10])}")
+        frame = frame.take(rows).reset_index(drop=True)
+        q, lost = q[rows], None if lost is None else lost[rows]
     dpd = frame["days_past_due"].to_numpy(dtype="float64")
     late_after = int(model.metadata.get("late_after_days", 30))
     open_amount = items["open_amount"].to_numpy(dtype="float64")
     columns = timing_columns(q, as_of, dpd, open_amount, late_after, lost)
     reasons = timing_reasons(model, frame, top) if explain else [[] for _ in range(len(frame))]
-    return pd.concat([items.reset_index(drop=True), columns], axis=1).assign(
+    scores = pd.concat([items.reset_index(drop=True), columns], axis=1).assign(
         as_of=as_of,
         reasons_en=[reasons_text(r, "en") for r in reasons],
         reasons_fr=[reasons_text(r, "fr") for r in reasons],
         reasons=pd.Series(reasons, dtype="object"),
     )
+    return scores, opened
