@@ -19,6 +19,7 @@ from risk.contracts import Column, Table
 from risk.lookup import fast_isin
 from risk.validation.parse import SMALL_COLUMN
 
+SIREN_PATTERN = "[0-9]{9}"  # nine ASCII digits
 MONEY_TOLERANCE = 0.005  # half a cent: amounts are compared after rounding to cents
 
 
@@ -77,7 +78,8 @@ def siren_failures(customers: pd.DataFrame) -> list[RuleFailure]:
                 RuleFailure(bad_key, "siren", "SIREN Luhn check digit is wrong"),
             ]
     present = siren.notna()
-    nine_digits = present & siren.str.fullmatch(r"\d{9}").fillna(False).astype(bool)
+    # ASCII digits: a Unicode ``\d`` let other scripts' digits through to the Luhn check
+    nine_digits = present & siren.str.fullmatch(SIREN_PATTERN).fillna(False).astype(bool)
     bad_format = present & ~nine_digits
     bad_key = pd.Series(False, index=customers.index)
     bad_key[nine_digits] = ~luhn_valid(siren[nine_digits])
@@ -88,17 +90,15 @@ def siren_failures(customers: pd.DataFrame) -> list[RuleFailure]:
 
 
 def _small_siren(values: list[object]) -> tuple[np.ndarray, np.ndarray] | None:
-    """``siren_failures``' two masks of a few values, in Python (None: a value is not ASCII
-    text or missing, left to the general path)."""
-    nine = _compiled(r"\d{9}")
+    """``siren_failures``' two masks of a few values, in Python (None: a value is neither
+    text nor missing, left to the general path)."""
+    nine = _compiled(SIREN_PATTERN)
     bad_format = np.zeros(len(values), dtype=bool)
     bad_key = np.zeros(len(values), dtype=bool)
     for i, value in enumerate(values):
         if type(value) is not str:
             if value is None or value is pd.NA or (type(value) is float and value != value):
                 continue
-            return None
-        if not value.isascii():
             return None
         if nine.fullmatch(value) is None:
             bad_format[i] = True
