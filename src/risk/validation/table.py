@@ -54,7 +54,11 @@ class TableCheck:
             if positions.size == 0:
                 continue
             if failure.column in self.raw.columns:
-                values = self.raw[failure.column].iloc[positions].astype("str").to_numpy()
+                # a typed column's missing value as the empty text a CSV file holds (a missing
+                # value broke the quarantine's reasons)
+                values = (
+                    self.raw[failure.column].iloc[positions].astype("str").fillna("").to_numpy()
+                )
             else:
                 values = np.full(positions.size, "", dtype=object)
             frames.append(
