@@ -74,3 +74,30 @@ def test_training_rows_sort_by_date_then_key_like_pandas(rows) -> None:
     dates = pd.Timestamp("2025-01-01") + pd.to_timedelta(frame["day"], unit="D")
     expected = frame.assign(date=dates).sort_values(["date", "key"], kind="stable").index.to_numpy()
     np.testing.assert_array_equal(_date_then_text_order(dates, frame["key"]), expected)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    st.lists(ids, max_size=6),
+    st.lists(
+        st.lists(st.sampled_from(["C1", "C2", "C10", "é", "", " C1"]), min_size=1, max_size=30),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_keys_held_in_chunks_give_the_positions_of_one_array(values, parts) -> None:
+    """Keys read in chunks (Parquet row groups, rows appended by events) are probed as they
+    are held: the positions are those of the same keys in one array."""
+    chunked = pd.Series(
+        pd.arrays.ArrowStringArray(
+            pa.chunked_array([pa.array(p, pa.large_string()) for p in parts])
+        ),
+        dtype="str",
+    )
+    whole = pd.Series([k for p in parts for k in p], dtype="str")
+    series = pd.Series(values, dtype="str")
+    expected = [
+        -1 if v is None or v not in whole.tolist() else whole.tolist().index(v) for v in values
+    ]
+    assert positions_in(series, chunked).tolist() == expected
+    assert positions_in(series, whole).tolist() == expected

@@ -234,6 +234,9 @@ def extend_index(
         if frame is None or len(frame) < group.n_rows:
             return None
         added = frame.iloc[group.n_rows :]
+        if not len(added):  # nothing appended to this table
+            groups[name] = group
+            continue
         if name == "customers":
             fresh = np.arange(group.n_rows, len(frame), dtype=np.int64)
         elif name == "invoices":
@@ -243,7 +246,7 @@ def extend_index(
         else:
             rows = positions_in(added["invoice_id"], invoices["invoice_id"])
             fresh = np.where(rows >= 0, invoice_codes[rows], -1)
-        groups[name] = group.added(fresh, group.n_rows) if len(added) else group
+        groups[name] = group.added(fresh, group.n_rows)
     for name in (*BY_CUSTOMER, *BY_INVOICE):  # a table the event batch created
         if name not in groups and getattr(ledger, name) is not None:
             return None

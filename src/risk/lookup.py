@@ -38,14 +38,16 @@ def fast_isin(values: pd.Series, allowed: pd.Series) -> pd.Series:
 
 def positions_in(values: pd.Series | np.ndarray, keys: pd.Series | pd.Index) -> np.ndarray:
     """Position in ``keys`` (unique) of each value, -1 when absent: ``Index.get_indexer``."""
-    return arrow_positions(_text(values), _text(keys))
+    # the keys as they are held (their chunks): joining a ledger column's chunks copied every
+    # invoice id for each lookup of an event's few ids
+    return arrow_positions(_text(values), _text_chunks(keys))
 
 
 #: hash the values instead of the keys when the keys are this many times more numerous
 FEW_VALUES_RATIO = 4
 
 
-def arrow_positions(values: pa.Array, keys: pa.Array) -> np.ndarray:
+def arrow_positions(values: pa.Array, keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Position of each value in ``keys`` (first match), -1 when absent or missing.
 
     Hashing is the costly half of a lookup, so a few values (a table's disputes or credit
@@ -53,6 +55,8 @@ def arrow_positions(values: pa.Array, keys: pa.Array) -> np.ndarray:
     probed against them, instead of hashing every key for a few probes.
     """
     if len(keys) <= FEW_VALUES_RATIO * len(values):
+        if isinstance(keys, pa.ChunkedArray):  # a value set is one array
+            keys = keys.combine_chunks()
         found = pc.index_in(values, value_set=keys)
         return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     distinct = pc.drop_null(pc.unique(values))

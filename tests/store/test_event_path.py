@@ -238,3 +238,38 @@ def test_postgresql_reads_back_an_invoice_replaced_in_place(
     postgres_url: str, generated: Ledger
 ) -> None:
     _sql_round_trip(postgres_url, generated)
+
+
+def test_a_recorded_call_leaves_the_tables_it_only_refers_to_as_they_were(
+    generated: Ledger,
+) -> None:
+    """A batch of reminders names invoices and their customer (checked against them, typed as
+    the ledger holds them) but adds no row to them: those tables are the ledger's own, the
+    reminders gain the batch's rows, and the carried index is the one built from scratch."""
+    from risk.store.events import check_events
+
+    ledger = _plain(generated)
+    attach_index(ledger, build_index(ledger))
+    invoices = ledger.invoices.head(3)
+    batch = {
+        "reminders": pd.DataFrame(
+            {
+                "invoice_id": invoices["invoice_id"].astype("str").to_numpy(),
+                "sent_on": "2026-01-02",
+                "step": "1",
+                "channel": "phone",
+            },
+            dtype="str",
+        )
+    }
+    check = check_events(ledger, batch)
+    assert check.kept == {"reminders": 3}, check.issues
+    assert check.ledger.invoices is ledger.invoices
+    assert check.ledger.customers is ledger.customers
+    assert set(check.rows) == {"reminders"}
+    assert len(check.ledger.reminders) == len(ledger.reminders) + 3
+    carried, fresh = index_of(check.ledger), build_index(check.ledger)
+    assert carried is not None
+    for name, group in fresh.groups.items():
+        ids = check.ledger.customers["customer_id"].astype("str").head(50).tolist()
+        np.testing.assert_array_equal(carried.positions(name, ids), group.rows([fresh.codes[c] for c in ids]))  # fmt: skip

@@ -106,9 +106,14 @@ def _context_rows(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> dict[str
         owners -= set(batch["customers"]["customer_id"])
     customers = ledger.customers
     at = positions_in(pd.Series(sorted(owners), dtype="str"), customers["customer_id"])
+    named = {"customers": customers.take(np.sort(at[at >= 0])), "invoices": referenced}
+    # as the text the batch's own rows of that table are (one frame with them); typed as the
+    # ledger holds them when the batch sends none (a recorded action's reminders): the
+    # contracts check typed columns without parsing text (the rows are only the foreign keys'
+    # targets, dropped from the result)
     return {
-        "customers": as_text(customers.take(np.sort(at[at >= 0]))),
-        "invoices": as_text(referenced),
+        name: as_text(rows) if name in batch else rows.reset_index(drop=True)
+        for name, rows in named.items()
     }
 
 
@@ -122,6 +127,9 @@ def check_events(ledger: Ledger, batch: Mapping[str, pd.DataFrame]) -> EventChec
     context = _context_rows(ledger, sent)
     raw: dict[str, pd.DataFrame] = {}
     for name in EVENT_TABLES:
+        if name not in sent and name in context:  # typed ledger rows alone
+            raw[name] = context[name]
+            continue
         parts = [frame for frame in (sent.get(name), context.get(name)) if frame is not None]
         if parts:
             raw[name] = pd.concat(parts, ignore_index=True).fillna("")
@@ -194,6 +202,8 @@ def _apply(
         if current is None:
             tables[name] = rows[name] = new.reset_index(drop=True)
             continue
+        if not len(new):  # only context rows (a reminder's invoice): the table stays as it is
+            continue  # (concatenating nothing copied the whole table and its index)
         new = new.reindex(columns=current.columns)
         new = new.astype({c: current[c].dtype for c in current.columns}, errors="ignore")
         new = rows[name] = new.reset_index(drop=True)

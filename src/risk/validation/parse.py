@@ -108,6 +108,15 @@ def parse_float(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_int(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse whole numbers (``12`` or ``12.0``); a fractional value is a failure."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        # typed numbers (Parquet, an inline ledger): the same steps on one NumPy array
+        numbers = raw.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.round(numbers)
+        fractional = ~np.isnan(numbers) & (numbers != whole)
+        kept = np.where(fractional, np.nan, whole)
+        return pd.Series(kept, index=raw.index).astype("Int64"), pd.Series(
+            fractional, index=raw.index
+        )
     values, bad = parse_float(raw)
     fractional = values.notna() & (values != values.round())
     bad = bad | fractional
