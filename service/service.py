@@ -469,15 +469,7 @@ class RiskService:
             )
         except RiskError as exc:
             return _error(ctx, 422, str(exc))  # type: ignore[return-value]
-        logger.info(
-            "%s %s key=%s input=%s ledger=%s %.1f ms",
-            record.endpoint,
-            request_id,
-            key_name,
-            record.input_sha256[:12],
-            record.model_versions.get("ledger"),
-            latency,
-        )
+        _log_served(record, request_id, key_name, record.model_versions.get("ledger"), latency)
         if ctx is not None:
             ctx.response.headers["X-Request-ID"] = request_id
         return out
@@ -492,6 +484,21 @@ def _as_of(ledger: Ledger, cache: ScoreCache | None, requested: Any) -> pd.Times
 
 def _hit(cache: ScoreCache | None, as_of: pd.Timestamp) -> bool:
     return cache is not None and cache.as_of == as_of
+
+
+def _log_served(
+    record: AuditRecord, request_id: str, key_name: str, ledger: object, latency: float
+) -> None:
+    """The one INFO line of a served score (ids and hashes only, never names)."""
+    logger.info(
+        "%s %s key=%s input=%s ledger=%s %.1f ms",
+        record.endpoint,
+        request_id,
+        key_name,
+        record.input_sha256[:12],
+        ledger,
+        latency,
+    )
 
 
 def _error(ctx: bentoml.Context | None, status: int, message: str) -> JSONResponse:
@@ -602,15 +609,7 @@ async def _score_customer_by_id(scope: dict[str, Any], body: bytes, send: Any) -
         logger.info("answered %d: %s", 503, message)
         await send_error(send, 503, message, _framework_headers())
         return True
-    logger.info(
-        "%s %s key=%s input=%s ledger=%s %.1f ms",
-        record.endpoint,
-        request_id,
-        key_name,
-        record.input_sha256[:12],
-        snapshot.version,
-        latency,
-    )
+    _log_served(record, request_id, key_name, snapshot.version, latency)
     payload = out.model_dump_json().encode()
     await send(
         {
