@@ -100,6 +100,7 @@ def test_forecast_command(
     out = runner.invoke(app, [*base, "--weeks", "4", "--csv", str(tmp_path / "f.csv")])
     assert out.exit_code == 0, out.output
     assert "cash-in forecast" in out.output
+    assert "80 % band: calibrated on this book" in out.output.replace("\n", " ")
     assert len(pd.read_csv(tmp_path / "f.csv")) == 4
     out = runner.invoke(app, [*base, "--by", "sector", "--delay-top", "3", "--delay-days", "30",
                               "--backtest", "2025-08-01", "--report-dir", str(tmp_path / "bt")])  # fmt: skip

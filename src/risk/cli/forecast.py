@@ -182,6 +182,7 @@ def forecast_command(
                 shown, f"{title}, {weeks}-week totals by {by.value} (band: sum of weekly bands)"
             )
         )
+    console.print(f"80 % band: {found.band_source}")
     if csv is not None:
         csv.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(csv, index=False)

@@ -20,6 +20,7 @@ from risk.synth.open_truth import (
 )
 from risk.timing.backtest import backtest_frame, forecast_errors, plot_backtest
 from risk.timing.evaluate import binary_metrics, bucket_table, headline, realised_outcomes
+from risk.timing.forecast import model_band
 from risk.timing.outcomes import exit_dates
 from risk.timing.score import score_open_invoices
 
@@ -66,6 +67,7 @@ def assess(
     carries them (``risk.synth.open_truth.has_fair_truth``), the fair ceiling from what is
     knowable at the date (``test_fair_ceiling_auc``, ``test_auc_gap_to_fair_ceiling``)."""
     late_after = int(model.metadata.get("late_after_days", 30))
+    band, _ = model_band(model)
     frames, backtests = [], {}
     paid_on = exit_dates(ledger, cutoff).set_index("invoice_id")["paid_on"]  # lost: never paid
     for date in dates:
@@ -92,7 +94,8 @@ def assess(
                 late_after,
             )
         frames.append(rows)
-        backtests[pd.Timestamp(date)] = backtest_frame(ledger, result, cutoff)
+        # the band the model's forecasts use: calibrated on its own book before these dates
+        backtests[pd.Timestamp(date)] = backtest_frame(ledger, result, cutoff, band=band)
     scored = pd.concat(frames, ignore_index=True)
     models = {"payment-timing": "probability"}
     if issue_model is not None:

@@ -30,6 +30,8 @@ from risk.fingerprint import ledger_fingerprint
 from risk.ledger import Ledger
 from risk.model.bundle import RiskModel
 from risk.timing.assess import Assessment, assess, summary, write_assessment
+from risk.timing.backtest import backtest_frame, calibrate_band
+from risk.timing.forecast import BAND_KEY
 from risk.timing.hazard import (
     LEVEL,
     HazardConfig,
@@ -39,6 +41,7 @@ from risk.timing.hazard import (
     training_pairs,
 )
 from risk.timing.outcomes import exit_dates
+from risk.timing.score import score_open_invoices
 from risk.timing.snapshots import (
     SnapshotConfig,
     snapshot_features,
@@ -47,6 +50,14 @@ from risk.timing.snapshots import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: the forecast band's back-tests at training (``calibrate_model_band``): at most this many dates,
+#: this many days apart, each forecasting this many weeks...
+BAND_DATES = 6
+BAND_STEP_DAYS = 14
+BAND_WEEKS = 13
+#: ...and at least this many back-test weeks with cash expected, else the default ``BAND``
+BAND_MIN_WEEKS = 26
 
 
 @dataclass(frozen=True)
@@ -138,7 +149,9 @@ def fit_timing(
     """Snapshot rows before ``valid_end``, then the hazard model on their (row, week) pairs:
     fitted on the training rows with the rounds chosen on the validation rows, then (with
     ``config.hazard.refit``, off by default) refitted on both with those rounds, their outcomes
-    censored at ``valid_end``; the assessment dates (from ``valid_end`` on) stay out of it."""
+    censored at ``valid_end``; the assessment dates (from ``valid_end`` on) stay out of it.
+    Last, the forecast band of this book (``calibrate_model_band``: the fitted model scored at
+    past dates of the validation window, no refit) in ``metadata[BAND_KEY]``."""
     progress("snapshot rows")
     frame = training_rows(ledger, config, windows)
     train = (frame["as_of"] < windows.train_end).to_numpy()
@@ -171,7 +184,69 @@ def fit_timing(
             "windows": windows.as_dict(),
         }
     )
+    progress("forecast band")
+    model.metadata[BAND_KEY] = calibrate_model_band(model, ledger, windows)
     return model
+
+
+def band_dates(windows: TimingWindows) -> list[pd.Timestamp]:
+    """The dates the forecast band is calibrated on: inside the validation window (on or after
+    ``train_end``), every ``BAND_STEP_DAYS`` days back from the last one whose ``BAND_WEEKS``
+    weeks end on ``valid_end`` (out of time for the assessment dates), at most ``BAND_DATES``;
+    the dates of ``benchmarks/bench_forecast_band.py``."""
+    last = windows.valid_end - pd.Timedelta(days=7 * BAND_WEEKS)
+    step = pd.Timedelta(days=BAND_STEP_DAYS)
+    dates = [last - step * k for k in reversed(range(BAND_DATES))]
+    return [d for d in dates if d >= windows.train_end]
+
+
+def band_backtests(
+    model: RiskModel, ledger: Ledger, windows: TimingWindows
+) -> dict[pd.Timestamp, pd.DataFrame]:
+    """The fitted model's forecast back-tested at each of ``band_dates`` (scored at the date,
+    never refitted), outcomes known to ``valid_end``."""
+    return {
+        d: backtest_frame(
+            ledger, score_open_invoices(model, ledger, d), windows.valid_end, BAND_WEEKS
+        )
+        for d in band_dates(windows)
+    }
+
+
+def calibrate_model_band(
+    model: RiskModel, ledger: Ledger, windows: TimingWindows
+) -> dict[str, object]:
+    """The forecast band of this book, for ``model.metadata[BAND_KEY]``: ``calibrate_band`` on
+    the back-tests at ``band_dates`` (``source`` ``calibrated``, the ``BandConfig``'s fields, the
+    dates and the number of weeks), or ``source`` ``default`` with the reason when fewer than
+    ``BAND_MIN_WEEKS`` weeks expect cash (small book or short history) or the back-tests fail:
+    never an error, the forecasts then use ``BAND``."""
+    dates = band_dates(windows)
+    try:
+        frames = band_backtests(model, ledger, windows)
+    except Exception as exc:  # the band is never a reason to fail training
+        logger.warning("forecast band: back-tests failed, default band kept (%s)", exc)
+        return {"source": "default", "reason": f"band: default, back-tests failed ({exc})"}
+    weeks = sum(int((f["expected"] > 0).sum()) for f in frames.values())
+    if weeks < BAND_MIN_WEEKS:
+        return {
+            "source": "default",
+            "weeks": weeks,
+            "reason": (
+                f"band: default, {weeks} weeks (back-tests at {len(dates)} dates between "
+                f"{windows.train_end.date()} and {BAND_WEEKS} weeks before "
+                f"{windows.valid_end.date()}; {BAND_MIN_WEEKS} needed)"
+            ),
+        }
+    band = calibrate_band(list(frames.values()))
+    return {
+        "source": "calibrated",
+        "customer_dependence": band.customer_dependence,
+        "common_shock": band.common_shock,
+        "cumulative_shock": band.cumulative_shock,
+        "dates": [str(d.date()) for d in frames],
+        "weeks": weeks,
+    }
 
 
 def _example(model: RiskModel, ledger: Ledger, windows: TimingWindows) -> pd.DataFrame:
@@ -186,6 +261,18 @@ def _example(model: RiskModel, ledger: Ledger, windows: TimingWindows) -> pd.Dat
 
 def model_features(model: RiskModel) -> FeatureConfig:
     return FeatureConfig(late_after_days=int(model.metadata.get("late_after_days", 30)))
+
+
+def band_params(model: RiskModel) -> dict[str, object]:
+    """The stored forecast band as MLflow params (``band_source``, ``band_*``)."""
+    stored = dict(model.metadata.get(BAND_KEY) or {"source": "default"})
+    out: dict[str, object] = {"band_source": stored.pop("source")}
+    if "dates" in stored:
+        stored["dates"] = ",".join(stored["dates"])
+    out.update({f"band_{k}": v for k, v in stored.items() if k != "reason"})
+    if "reason" in stored:
+        out["band_reason"] = str(stored["reason"])[:490]
+    return out
 
 
 def _gate(
@@ -257,6 +344,7 @@ def train_timing(
                     "partial_week": config.hazard.partial_week,
                     "row_weights": config.hazard.row_weights,
                     "seed": config.hazard.seed,
+                    **band_params(model),
                 }
             )
             mlflow.log_metrics(metrics)
