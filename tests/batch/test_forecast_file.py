@@ -8,13 +8,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from risk.batch import BatchConfig, run_batch
 from risk.batch.publish import verify
 from risk.model.bundle import RiskModel
-from risk.timing.forecast import BAND, Z_80
+from risk.timing.forecast import Z_80, model_band
 from risk.timing.score import score_open_invoices
 
 
@@ -39,14 +40,35 @@ def test_run_writes_the_forecast_listed_in_the_summary(  # type: ignore[no-untyp
     amount = scored.scores["open_amount"].to_numpy()
     from risk.timing.predict import survival_at
 
+    # the model's own band, calibrated on its book at training (BAND when it could not be)
+    band, _ = model_band(timing_model)
+    customers = scored.scores["customer_id"].astype("str").to_numpy()
+    weekly = np.stack(
+        [
+            (survival_at(scored.q, 7.0 * (k - 1)) - survival_at(scored.q, 7.0 * k))
+            * (1.0 - scored.lost[:, k - 1])
+            for k in range(1, 14)
+        ],
+        axis=1,
+    )
+    starts = np.cumsum(weekly, axis=1) - weekly
     for k in (1, 4, 13):
-        leaves = survival_at(scored.q, 7.0 * (k - 1)) - survival_at(scored.q, 7.0 * k)
-        p = leaves * (1.0 - scored.lost[:, k - 1])
+        p = weekly[:, k - 1]
         expected = float((amount * p).sum())
-        # the default band (risk.timing.forecast.BAND): invoices independent plus a shock
-        # common to the book, a share of the week's expected cash
-        assert BAND.customer_dependence == 0.0
-        sd = float(((amount**2) * p * (1 - p)).sum() + (BAND.common_shock * expected) ** 2) ** 0.5
+        # independent invoices: each one's cash is a Bernoulli(p) times its amount
+        independent = float(((amount**2) * p * (1 - p)).sum())
+        # a customer's invoices sharing one delay draw U ~ U(0, 1): invoice i is paid in week k
+        # when U falls in [start_i, start_i + p_i), so E[X_i X_j] is the overlap of two intervals
+        shared = 0.0
+        for c in np.unique(customers):
+            at = customers == c
+            lo, hi, a = starts[at, k - 1], starts[at, k - 1] + p[at], amount[at]
+            overlap = np.clip(np.minimum.outer(hi, hi) - np.maximum.outer(lo, lo), 0.0, None)
+            mean = float((a * p[at]).sum())
+            shared += float(a @ overlap @ a) - mean**2
+        w = band.customer_dependence
+        variance = (1 - w) * independent + w * shared + (band.common_shock * expected) ** 2
+        sd = variance**0.5
         row = frame.iloc[k - 1]
         assert row["expected"] == pytest.approx(expected, rel=1e-9)
         assert row["high"] == pytest.approx(expected + Z_80 * sd, rel=1e-9)

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from risk import registry
 from risk.portfolio import open_amounts
 from risk.serving.audit import AuditLog
-from risk.timing.forecast import cash_forecast
+from risk.timing.forecast import cash_forecast, model_band
 from risk.timing.score import score_open_invoices
 from risk.timing.train import train_timing
 from risk.web.app import create_app
@@ -45,8 +45,10 @@ def test_forecast_with_its_band(scorer_and_ledger, timing_model) -> None:
     assert (weeks["low"] <= weeks["amount"] + 1e-9).all()
     assert (weeks["amount"] <= weeks["high"] + 1e-9).all()
     assert (weeks["high"] > weeks["low"]).any()  # a band, not a point
-    # the model's own forecast of the invoices open at the view date, week by week
-    model = cash_forecast(score_open_invoices(timing_model, ledger, as_of), 13)
+    # the model's own forecast of the invoices open at the view date, week by week, with the
+    # band calibrated on its book at training (as `risk forecast`, /forecast and the batch)
+    band, _ = model_band(timing_model)
+    model = cash_forecast(score_open_invoices(timing_model, ledger, as_of), 13, band=band)
     assert weeks["amount"].to_numpy() == pytest.approx(model["expected"].to_numpy())
     assert weeks["high"].to_numpy() == pytest.approx(model["high"].to_numpy())
     # expected cash never exceeds what is open; the rest is shown as not expected in 13 weeks

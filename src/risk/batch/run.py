@@ -430,7 +430,13 @@ def chunked_forecast(
     no parts (written by an earlier version), the whole ledger is forecast in one piece.
     None (and a warning) without a payment-timing model.
     """
-    from risk.timing.forecast import BAND, _check_request, add_book_parts, band_rows, book_parts
+    from risk.timing.forecast import (
+        _check_request,
+        add_book_parts,
+        band_rows,
+        book_parts,
+        model_band,
+    )
 
     if scorer.timing_model is None:
         logger.warning("no payment-timing model: the run writes no %s", FORECAST_FILE)
@@ -448,7 +454,7 @@ def chunked_forecast(
         for chunk in partition.iter_chunks(others, n_chunks):
             parts.append(book_parts(scorer.timing_model, chunk.ledger, as_of, FORECAST_WEEKS))
     total = add_book_parts(parts, FORECAST_WEEKS)
-    rows = band_rows(total, as_of, BAND, with_group=False)
+    rows = band_rows(total, as_of, model_band(scorer.timing_model)[0], with_group=False)
     return rows.assign(as_of=as_of)[["as_of", "week", "week_start", "expected", "low", "high"]]
 
 

@@ -66,11 +66,12 @@ def cash_in(
     items = open_amounts(ledger, as_of)
     total = float(items["open_amount"].sum())
     if timing_model is not None:
-        from risk.timing.forecast import cash_forecast
+        from risk.timing.forecast import cash_forecast, model_band
         from risk.timing.score import score_open_invoices
 
         try:
-            frame = cash_forecast(score_open_invoices(timing_model, ledger, as_of), weeks)
+            scored = score_open_invoices(timing_model, ledger, as_of)
+            frame = cash_forecast(scored, weeks, band=model_band(timing_model)[0])
         except (RiskError, ValueError, KeyError) as exc:
             logger.warning("cash-in forecast failed, showing it by due date: %s", exc)
         else:
