@@ -41,8 +41,8 @@ def monitor_command(
     and grade (Jeffreys), grade migration since the last run, alerts; report and MLflow run.
 
     Exits 1 when an alert is raised (PSI above 0.25, or an underestimated month and grade).
-    Calendar inputs (issue and due month) are reported as seasonal, never alerted: a window
-    of a few months differs from a whole training year by construction (docs/monitoring.md).
+
+    Calendar inputs (issue and due month) are reported as seasonal, never alerted.
     """
     import pandas as pd
 
