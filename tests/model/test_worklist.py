@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.levels_fast import fast_levels
 from typer.testing import CliRunner
 
 from risk import registry
@@ -15,7 +16,6 @@ from risk.decisions.worklist import WorklistFilters, build_worklist
 from risk.io import write_ledger
 from risk.scoring import Scorer, UnknownEntityError
 from risk.train import train_levels
-from tests.levels_fast import fast_levels
 
 
 @pytest.fixture(scope="module")
